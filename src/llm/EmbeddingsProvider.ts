@@ -1,0 +1,140 @@
+/**
+ * Embedding provider identity in the type (like {@link LlmProvider}): `Embeddings.embed({ provider: "openai", ... })`
+ * requires `EmbeddingsProvider<"openai">`. {@link makeEmbeddingsProvider} turns a batch `embedMany` into a provider
+ * whose single `embed` calls made at the same moment are batched into one `embedMany` call (a `RequestResolver`).
+ *
+ * @example
+ * ```ts
+ * const provider = yield* makeEmbeddingsProvider("local", ({ inputs }) =>
+ *   Effect.succeed({ embeddings: inputs.map((t) => [t.length]), usage: { inputTokens: 0, outputTokens: 0 } }))
+ * yield* Effect.all([provider.embed({ model: "m", input: "a" }), provider.embed({ model: "m", input: "b" })], { concurrency: 2 })
+ * // one embedMany call with inputs ["a", "b"]
+ * ```
+ */
+import { Context, Effect, Exit, Request, RequestResolver } from "effect"
+import type { LlmError, Usage } from "./LlmError.ts"
+import { InvalidOutput } from "./LlmError.ts"
+
+/** Identifier of the embedding provider named `Name`; `key` is what missing-requirement messages print. */
+export interface EmbeddingsProvider<Name extends string> {
+  readonly key: `Embeddings/${Name}`
+}
+
+/** A batch embedding request. */
+export interface EmbedManyRequest {
+  readonly model: string
+  readonly inputs: ReadonlyArray<string>
+}
+
+/** Result of {@link EmbedManyRequest}: one vector per input, in input order. */
+export interface EmbedManyResponse {
+  readonly embeddings: ReadonlyArray<ReadonlyArray<number>>
+  readonly usage: Usage
+}
+
+/** Result of one batched `embed`: its vector and its share of the batch's usage. */
+export interface EmbedResponse {
+  readonly embedding: ReadonlyArray<number>
+  readonly usage: Usage
+}
+
+/** What an embedding provider implements; build it with {@link makeEmbeddingsProvider}. */
+export interface EmbeddingsProviderShape {
+  readonly name: string
+  /** One text; concurrent calls with the same model share one `embedMany`. */
+  readonly embed: (request: { readonly model: string; readonly input: string }) => Effect.Effect<EmbedResponse, LlmError>
+  /** Many texts in one provider call. */
+  readonly embedMany: (request: EmbedManyRequest) => Effect.Effect<EmbedManyResponse, LlmError>
+}
+
+const keys = new Map<string, Context.Service<any, EmbeddingsProviderShape>>()
+
+/** The service key of embedding provider `name` (memoised per name). */
+const key = <const Name extends string>(name: Name): Context.Service<EmbeddingsProvider<Name>, EmbeddingsProviderShape> => {
+  let k = keys.get(name)
+  if (k === undefined) {
+    k = Context.Service<EmbeddingsProvider<Name>, EmbeddingsProviderShape>(`llm-orchestrator/Embeddings/${name}`)
+    keys.set(name, k)
+  }
+  return k
+}
+
+/** Namespace of {@link EmbeddingsProvider} helpers. */
+export const EmbeddingsProvider = { key } as const
+
+class EmbedRequest extends Request.Class<{ readonly model: string; readonly input: string }, EmbedResponse, LlmError> {}
+
+// Splits a batch's token count over its inputs by length, so per-call usage sums to the batch's usage.
+const shareUsage = (usage: Usage, inputs: ReadonlyArray<string>): Array<Usage> => {
+  const total = inputs.reduce((n, s) => n + s.length, 0)
+  let given = 0
+  return inputs.map((s, i) => {
+    const inputTokens = i === inputs.length - 1
+      ? usage.inputTokens - given
+      : total === 0
+      ? Math.floor(usage.inputTokens / inputs.length)
+      : Math.floor((usage.inputTokens * s.length) / total)
+    given += inputTokens
+    return { inputTokens, outputTokens: 0 }
+  })
+}
+
+/** Options of {@link makeEmbeddingsProvider}. */
+export interface EmbeddingsProviderOptions {
+  /** Largest batch sent to the provider (e.g. 2048 for OpenAI). Default: unlimited. */
+  readonly maxBatchSize?: number
+}
+
+/**
+ * Builds a provider from a batch `embedMany`; single `embed` calls issued at the same moment (same model) are batched.
+ *
+ * @example
+ * ```ts
+ * Layer.effect(EmbeddingsProvider.key("openai"), makeEmbeddingsProvider("openai", (req) => callSdk(req)))
+ * ```
+ */
+export const makeEmbeddingsProvider = (
+  name: string,
+  embedMany: (request: EmbedManyRequest) => Effect.Effect<EmbedManyResponse, LlmError>,
+  options?: EmbeddingsProviderOptions
+): Effect.Effect<EmbeddingsProviderShape> =>
+  Effect.sync(() => {
+    const checked = (request: EmbedManyRequest): Effect.Effect<EmbedManyResponse, LlmError> =>
+      request.inputs.length === 0
+        ? Effect.succeed({ embeddings: [], usage: { inputTokens: 0, outputTokens: 0 } })
+        : Effect.flatMap(embedMany(request), (res) =>
+          res.embeddings.length === request.inputs.length
+            ? Effect.succeed(res)
+            : Effect.fail(
+              new InvalidOutput({
+                provider: name,
+                message: `expected ${request.inputs.length} embeddings, got ${res.embeddings.length}`,
+                raw: ""
+              })
+            ))
+    let resolver = RequestResolver.makeGrouped<EmbedRequest, string>({
+      key: (entry) => entry.request.model,
+      resolver: (entries, model) => {
+        const inputs = entries.map((e) => e.request.input)
+        return checked({ model, inputs }).pipe(
+          Effect.match({
+            onFailure: (error) => {
+              for (const e of entries) e.completeUnsafe(Exit.fail(error))
+            },
+            onSuccess: (res) => {
+              const usages = shareUsage(res.usage, inputs)
+              entries.forEach((e, i) =>
+                e.completeUnsafe(Exit.succeed({ embedding: res.embeddings[i]!, usage: usages[i]! }))
+              )
+            }
+          })
+        )
+      }
+    })
+    if (options?.maxBatchSize !== undefined) resolver = RequestResolver.batchN(resolver, options.maxBatchSize)
+    return {
+      name,
+      embed: (request) => Effect.request(new EmbedRequest(request), resolver),
+      embedMany: checked
+    }
+  })

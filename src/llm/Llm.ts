@@ -1,0 +1,206 @@
+/**
+ * Language-model step helpers and provider Layers.
+ *
+ * Each helper names its provider, and that name is in the requirement type: `Llm.generate({ provider: "openai", ... })`
+ * is an `Effect<string, LlmError, LlmProvider<"openai">>`, so a workflow's R lists exactly the providers it uses.
+ * Every call reports its token usage to the current {@link StepUsage} sink.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Llm } from "llm-orchestrator"
+ * const sentiment = Llm.generateObject({
+ *   provider: "openai", model: "gpt-4", prompt: "Sentiment of: I love it",
+ *   schema: Schema.Literals(["positive", "negative", "neutral"])
+ * })  // Effect<"positive" | "negative" | "neutral", LlmError, LlmProvider<"openai">>
+ * ```
+ */
+import { Effect, Layer, Stream } from "effect"
+import { LanguageModel } from "effect/ai"
+import { fromLanguageModel } from "./fromLanguageModel.ts"
+import type { LlmError } from "./LlmError.ts"
+import { LlmProvider, type LlmProviderShape } from "./LlmProvider.ts"
+import type { ObjectRequest, ObjectResponse, TextRequest, TextResponse } from "./LlmRequest.ts"
+import { reportUsage } from "./Usage.ts"
+
+/** A {@link TextRequest} addressed to provider `N`. */
+export type GenerateOptions<N extends string> = TextRequest & { readonly provider: N }
+
+/** An {@link ObjectRequest} addressed to provider `N`. */
+export type GenerateObjectOptions<N extends string, A, I> = ObjectRequest<A, I> & {
+  readonly provider: N
+  /** Re-ask the model up to this many times when its output does not decode (`InvalidOutput`). Default 0. */
+  readonly retryInvalidOutput?: number
+}
+
+const strip = <T extends { readonly provider: string }>(options: T): Omit<T, "provider" | "retryInvalidOutput"> => {
+  const { provider: _p, retryInvalidOutput: _r, ...rest } = options as T & { retryInvalidOutput?: number }
+  return rest
+}
+
+const spanAttributes = (provider: string, model: string) => ({ attributes: { "llm.provider": provider, "llm.model": model } })
+
+/**
+ * Generates text; returns the full response (text, usage, finish reason).
+ *
+ * @example
+ * ```ts
+ * const res = yield* Llm.generateText({ provider: "anthropic", model: "claude-3-5-haiku-20241022", prompt: "Hi" })
+ * res.usage.outputTokens
+ * ```
+ */
+const generateText = <const N extends string>(
+  options: GenerateOptions<N>
+): Effect.Effect<TextResponse, LlmError, LlmProvider<N>> =>
+  Effect.gen(function*() {
+    const provider = yield* LlmProvider.key(options.provider)
+    const res = yield* provider.generateText(strip(options))
+    yield* reportUsage(options.provider, options.model, res.usage)
+    return res
+  }).pipe(Effect.withSpan("Llm.generate", spanAttributes(options.provider, options.model)))
+
+/**
+ * Generates text and returns it.
+ *
+ * @example
+ * ```ts
+ * const answer = yield* Llm.generate({ provider: "openai", model: "gpt-4", system: "Be brief", prompt: "2+2?", temperature: 0 })
+ * ```
+ */
+const generate = <const N extends string>(options: GenerateOptions<N>): Effect.Effect<string, LlmError, LlmProvider<N>> =>
+  Effect.map(generateText(options), (res) => res.text)
+
+/**
+ * Generates a value decoded with `schema`. Output that is not JSON or does not satisfy the schema fails with
+ * `InvalidOutput` (carrying the raw text); `retryInvalidOutput: n` re-asks up to n times.
+ *
+ * @example
+ * ```ts
+ * const label = yield* Llm.generateObject({
+ *   provider: "openai", model: "gpt-4", prompt, schema: Schema.Literals(["safe", "review", "block"]), retryInvalidOutput: 2
+ * })
+ * ```
+ */
+const generateObject = <const N extends string, A, I>(
+  options: GenerateObjectOptions<N, A, I>
+): Effect.Effect<A, LlmError, LlmProvider<N>> => Effect.map(generateObjectResponse(options), (res) => res.value)
+
+/** Like {@link generateObject} but returns the response (value, raw text, usage). */
+const generateObjectResponse = <const N extends string, A, I>(
+  options: GenerateObjectOptions<N, A, I>
+): Effect.Effect<ObjectResponse<A>, LlmError, LlmProvider<N>> =>
+  Effect.gen(function*() {
+    const provider = yield* LlmProvider.key(options.provider)
+    const request: ObjectRequest<A, I> = strip(options)
+    const once = Effect.tap(
+      provider.generateObject(request),
+      (res) => reportUsage(options.provider, options.model, res.usage)
+    )
+    const retries = options.retryInvalidOutput ?? 0
+    return yield* retries > 0
+      ? Effect.retry(once, { times: retries, while: (e: LlmError) => e._tag === "InvalidOutput" })
+      : once
+  }).pipe(Effect.withSpan("Llm.generateObject", spanAttributes(options.provider, options.model)))
+
+/**
+ * Streams the answer as text deltas. Usage is reported when the provider's stream finishes.
+ *
+ * @example
+ * ```ts
+ * const text = yield* Llm.stream({ provider: "openai", model: "gpt-4", prompt: "Tell a story" }).pipe(Stream.mkString)
+ * ```
+ */
+const stream = <const N extends string>(options: GenerateOptions<N>): Stream.Stream<string, LlmError, LlmProvider<N>> =>
+  Stream.unwrap(Effect.map(LlmProvider.key(options.provider), (provider) =>
+    provider.streamText(strip(options)).pipe(
+      Stream.mapEffect((part) =>
+        part._tag === "Delta"
+          ? Effect.succeed([part.text])
+          : Effect.as(reportUsage(options.provider, options.model, part.usage), [])
+      ),
+      Stream.flattenIterable
+    )))
+
+/**
+ * Layer for provider `name` from an effect/ai `LanguageModel` (the service itself, or a Layer building it). This is
+ * how SDK adapters plug in.
+ *
+ * @example
+ * ```ts
+ * const OpenAiLive = Llm.layer("openai", OpenAiLanguageModel.layer)   // Layer<LlmProvider<"openai">, E, R>
+ * const Primary = Llm.layer("primary", yield* LanguageModel.make({ generateText, streamText }))
+ * ```
+ */
+function layer<const N extends string>(name: N, model: LanguageModel.LanguageModel): Layer.Layer<LlmProvider<N>>
+function layer<const N extends string, E, R>(
+  name: N,
+  model: Layer.Layer<LanguageModel.LanguageModel, E, R>
+): Layer.Layer<LlmProvider<N>, E, R>
+function layer<const N extends string, E, R>(
+  name: N,
+  model: LanguageModel.LanguageModel | Layer.Layer<LanguageModel.LanguageModel, E, R>
+): Layer.Layer<LlmProvider<N>, E, R> {
+  if (Layer.isLayer(model)) {
+    return layerFromLanguageModel(name).pipe(Layer.provide(model as Layer.Layer<LanguageModel.LanguageModel, E, R>))
+  }
+  return Layer.succeed(LlmProvider.key(name), fromLanguageModel(name, model as LanguageModel.LanguageModel))
+}
+
+/**
+ * Layer for provider `name` from the effect/ai `LanguageModel` found in context.
+ *
+ * @example
+ * ```ts
+ * Llm.layerFromLanguageModel("anthropic").pipe(Layer.provide(myAnthropicLanguageModelLayer))
+ * ```
+ */
+const layerFromLanguageModel = <const N extends string>(
+  name: N
+): Layer.Layer<LlmProvider<N>, never, LanguageModel.LanguageModel> =>
+  Layer.effect(LlmProvider.key(name), Effect.map(LanguageModel.LanguageModel, (m) => fromLanguageModel(name, m)))
+
+/**
+ * Layer for provider `name` from a direct implementation of {@link LlmProviderShape} (or an Effect building it).
+ *
+ * @example
+ * ```ts
+ * Llm.layerCustom("echo", { name: "echo", generateText: (r) => ..., generateObject: ..., streamText: ... })
+ * ```
+ */
+const layerCustom = <const N extends string, E = never, R = never>(
+  name: N,
+  implementation: LlmProviderShape | Effect.Effect<LlmProviderShape, E, R>
+): Layer.Layer<LlmProvider<N>, E, R> =>
+  Effect.isEffect(implementation)
+    ? Layer.effect(LlmProvider.key(name), implementation)
+    : Layer.succeed(LlmProvider.key(name), implementation)
+
+/**
+ * Serves provider name `alias` (e.g. "primary", "cheap") with provider `target`: workflows name roles, the
+ * application decides which real provider fills each role.
+ *
+ * @example
+ * ```ts
+ * const Roles = Layer.mergeAll(Llm.alias("primary", "anthropic"), Llm.alias("cheap", "openai"))
+ * ```
+ */
+const alias = <const A extends string, const T extends string>(
+  alias: A,
+  target: T
+): Layer.Layer<LlmProvider<A>, never, LlmProvider<T>> => Layer.effect(LlmProvider.key(alias), LlmProvider.key(target))
+
+/**
+ * Language-model step helpers (`generate`, `generateText`, `generateObject`, `generateObjectResponse`, `stream`) and
+ * provider Layers (`layer`, `layerFromLanguageModel`, `layerCustom`, `alias`).
+ */
+export const Llm = {
+  generate,
+  generateText,
+  generateObject,
+  generateObjectResponse,
+  stream,
+  layer,
+  layerFromLanguageModel,
+  layerCustom,
+  alias
+} as const

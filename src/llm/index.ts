@@ -1,0 +1,19 @@
+/**
+ * Language-model and embedding services: step helpers (`Llm`, `Embeddings`), provider identity (`LlmProvider`,
+ * `EmbeddingsProvider`), effect/ai bridges, errors and usage accounting.
+ *
+ * @example
+ * ```ts
+ * import { Llm, Embeddings, LlmProvider, trackUsage } from "./src/llm/index.ts"
+ * ```
+ */
+export * from "./Embeddings.ts"
+export * from "./EmbeddingsProvider.ts"
+export * from "./fromAiError.ts"
+export * from "./fromLanguageModel.ts"
+export * from "./GenerationOptions.ts"
+export * from "./Llm.ts"
+export * from "./LlmError.ts"
+export * from "./LlmProvider.ts"
+export * from "./LlmRequest.ts"
+export * from "./Usage.ts"
