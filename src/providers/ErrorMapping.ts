@@ -1,0 +1,234 @@
+/**
+ * Maps SDK / HTTP failures onto the shared {@link LlmError} vocabulary, and carries that vocabulary through effect/ai.
+ *
+ * effect/ai requires provider hooks to fail with `AiError`, so each adapter failure is an `AiError` whose reason is the
+ * closest effect/ai reason AND whose `reason.metadata.llm` holds the encoded {@link LlmError}. {@link toLlmError} turns
+ * any `AiError` (ours or effect/ai's own, e.g. a structured output that fails its Schema) back into an {@link LlmError},
+ * so callers match on our tags and `retryable`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ErrorMapping } from "llm-orchestrator/providers"
+ * const program = model.generateText({ prompt: "hi" }).pipe(
+ *   Effect.mapError(ErrorMapping.toLlmError("openai")),
+ *   Effect.catchTag("RateLimited", (e) => Effect.succeed(`wait ${e.retryAfterMillis}ms`))
+ * )
+ * ```
+ */
+import { Duration, Predicate, Redacted } from "effect"
+import { AiError } from "effect/ai"
+import {
+  ContentFiltered,
+  ContextLengthExceeded,
+  InvalidOutput,
+  InvalidRequest,
+  isLlmError,
+  type LlmError,
+  ProviderTimeout,
+  ProviderUnavailable,
+  RateLimited
+} from "../llm/LlmError.ts"
+
+type Json = string | number | boolean | null
+
+/** Replaces every occurrence of each secret's value in `text` by `<redacted>` (providers echo keys in 401 bodies). */
+export const redactSecrets = (text: string, secrets: ReadonlyArray<Redacted.Redacted<string> | undefined>): string => {
+  let out = text
+  for (const secret of secrets) {
+    if (secret === undefined) continue
+    const value = Redacted.value(secret)
+    if (value.length >= 4) out = out.split(value).join("<redacted>")
+  }
+  return out
+}
+
+/** Parses a Retry-After (seconds or HTTP date) / retry-after-ms header into milliseconds. */
+export const parseRetryAfter = (headers: { get(name: string): string | null } | undefined, now = Date.now()): number | undefined => {
+  if (headers === undefined) return undefined
+  const ms = headers.get("retry-after-ms")
+  if (ms !== null && ms.trim() !== "" && Number.isFinite(Number(ms))) return Math.max(0, Number(ms))
+  const value = headers.get("retry-after")
+  if (value === null || value.trim() === "") return undefined
+  const seconds = Number(value)
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}
+
+const contextLengthPattern = /context[_ ]length|maximum context|too many tokens|prompt is too long|context window/i
+const contentFilterPattern = /content[_ ]?(filter|policy)|safety system/i
+
+interface SdkLikeError {
+  readonly status?: number | undefined
+  readonly headers?: { get(name: string): string | null } | undefined
+  readonly code?: string | null | undefined
+  readonly type?: string | undefined
+  readonly message?: string
+  readonly name?: string
+  readonly error?: unknown
+}
+
+const errorType = (e: SdkLikeError): string => {
+  const body = e.error
+  if (Predicate.isObject(body)) {
+    const inner = (body as { error?: unknown }).error
+    if (Predicate.isObject(inner) && typeof (inner as { type?: unknown }).type === "string") {
+      return (inner as { type: string }).type
+    }
+    if (typeof (body as { type?: unknown }).type === "string") return (body as { type: string }).type
+  }
+  return `${e.code ?? ""} ${e.type ?? ""}`
+}
+
+/**
+ * Classifies a thrown SDK value (OpenAI or Anthropic: both SDKs share the Stainless error shapes) as an {@link LlmError}.
+ * `secrets` are scrubbed from the message.
+ */
+export const fromSdkError = (
+  provider: string,
+  error: unknown,
+  secrets: ReadonlyArray<Redacted.Redacted<string> | undefined> = []
+): LlmError => {
+  if (isLlmError(error)) return error
+  const e = (Predicate.isObject(error) ? error : {}) as SdkLikeError
+  const name = `${e.name ?? ""} ${Predicate.isObject(error) ? error.constructor.name : ""}`
+  const raw = error instanceof Error ? error.message : String(error)
+  const message = redactSecrets(raw, secrets)
+  const status = typeof e.status === "number" ? e.status : undefined
+  if (/APIConnectionTimeoutError|TimeoutError/.test(name) || (status === undefined && /timed? ?out/i.test(raw))) {
+    return new ProviderTimeout({ provider, message })
+  }
+  if (status === undefined) {
+    // connection refused / reset / dropped mid-stream, malformed body, aborted fetch
+    if (error instanceof SyntaxError) {
+      return new ProviderUnavailable({ provider, message: `malformed response: ${message}` })
+    }
+    return new ProviderUnavailable({ provider, message })
+  }
+  const kind = `${errorType(e)} ${message}`
+  if (status === 429) {
+    const retryAfterMillis = parseRetryAfter(e.headers)
+    return new RateLimited({ provider, message, ...(retryAfterMillis === undefined ? {} : { retryAfterMillis }) })
+  }
+  if (status === 408 || status === 504) return new ProviderTimeout({ provider, message })
+  if (status === 529 || status >= 500) return new ProviderUnavailable({ provider, message, status })
+  if (contextLengthPattern.test(kind)) return new ContextLengthExceeded({ provider, message })
+  if (contentFilterPattern.test(kind)) return new ContentFiltered({ provider, message })
+  return new InvalidRequest({ provider, message, status })
+}
+
+const encode = (e: LlmError): { readonly [k: string]: Json } => {
+  const base: Record<string, Json> = { _tag: e._tag, provider: e.provider, message: e.message }
+  if ("status" in e && e.status !== undefined) base.status = e.status
+  if ("retryAfterMillis" in e && e.retryAfterMillis !== undefined) base.retryAfterMillis = e.retryAfterMillis
+  if ("raw" in e) base.raw = e.raw
+  return base
+}
+
+const decode = (u: unknown): LlmError | undefined => {
+  if (!Predicate.isObject(u)) return undefined
+  const m = u as Record<string, unknown>
+  const provider = typeof m.provider === "string" ? m.provider : "unknown"
+  const message = typeof m.message === "string" ? m.message : ""
+  const status = typeof m.status === "number" ? { status: m.status } : {}
+  switch (m._tag) {
+    case "RateLimited":
+      return new RateLimited({
+        provider,
+        message,
+        ...(typeof m.retryAfterMillis === "number" ? { retryAfterMillis: m.retryAfterMillis } : {})
+      })
+    case "ProviderTimeout":
+      return new ProviderTimeout({ provider, message })
+    case "ProviderUnavailable":
+      return new ProviderUnavailable({ provider, message, ...status })
+    case "InvalidRequest":
+      return new InvalidRequest({ provider, message, ...status })
+    case "ContextLengthExceeded":
+      return new ContextLengthExceeded({ provider, message })
+    case "ContentFiltered":
+      return new ContentFiltered({ provider, message })
+    case "InvalidOutput":
+      return new InvalidOutput({ provider, message, raw: typeof m.raw === "string" ? m.raw : "" })
+  }
+  return undefined
+}
+
+/** Wraps an {@link LlmError} into the `AiError` effect/ai hooks must fail with, keeping it in `reason.metadata.llm`. */
+export const toAiError = (method: string, error: LlmError): AiError.AiError => {
+  const metadata = { llm: encode(error) }
+  const description = error.message
+  const reason = ((): AiError.AiErrorReason => {
+    switch (error._tag) {
+      case "RateLimited":
+        return new AiError.RateLimitError({
+          metadata,
+          ...(error.retryAfterMillis === undefined ? {} : { retryAfter: Duration.millis(error.retryAfterMillis) })
+        })
+      case "ProviderTimeout":
+        return new AiError.InternalProviderError({ description: `timeout: ${description}`, metadata })
+      case "ProviderUnavailable":
+        return new AiError.InternalProviderError({ description, metadata })
+      case "InvalidRequest":
+        return error.status === 401 || error.status === 403
+          ? new AiError.AuthenticationError({ kind: error.status === 401 ? "InvalidKey" : "InsufficientPermissions", description, metadata })
+          : new AiError.InvalidRequestError({ description, metadata })
+      case "ContextLengthExceeded":
+        return new AiError.InvalidRequestError({ description, constraint: "context_length", metadata })
+      case "ContentFiltered":
+        return new AiError.ContentPolicyError({ description, metadata })
+      case "InvalidOutput":
+        return new AiError.StructuredOutputError({ description, responseText: error.raw, metadata })
+    }
+  })()
+  return AiError.make({ module: "llm-orchestrator", method, reason })
+}
+
+/**
+ * Any failure (our `AiError`, effect/ai's own `AiError`, an {@link LlmError}, a thrown SDK error) as an {@link LlmError}.
+ * Dual: `toLlmError("openai")(e)` or `toLlmError("openai", e)`.
+ */
+export const toLlmError: {
+  (provider: string): (error: unknown) => LlmError
+  (provider: string, error: unknown): LlmError
+} = function(provider: string, ...rest: [] | [unknown]): any {
+  if (rest.length === 0) return (error: unknown) => convert(provider, error)
+  return convert(provider, rest[0])
+} as any
+
+const convert = (provider: string, error: unknown): LlmError => {
+  if (isLlmError(error)) return error
+  if (!AiError.isAiError(error)) return fromSdkError(provider, error)
+  const reason = error.reason
+  const carried = "metadata" in reason ? decode((reason.metadata as Record<string, unknown> | undefined)?.llm) : undefined
+  if (carried !== undefined) return carried
+  const message = reason.message
+  switch (reason._tag) {
+    case "RateLimitError":
+      return new RateLimited({
+        provider,
+        message,
+        ...(reason.retryAfter === undefined ? {} : { retryAfterMillis: Duration.toMillis(reason.retryAfter) })
+      })
+    case "StructuredOutputError":
+      return new InvalidOutput({ provider, message, raw: reason.responseText })
+    case "InvalidOutputError":
+    case "InvalidResponseError":
+      return new InvalidOutput({ provider, message, raw: "" })
+    case "ContentPolicyError":
+      return new ContentFiltered({ provider, message })
+    case "NetworkError":
+      return new ProviderUnavailable({ provider, message })
+    case "InternalProviderError":
+      return new ProviderUnavailable({ provider, message, ...(reason.http?.response ? { status: reason.http.response.status } : {}) })
+    case "UnknownError":
+      return new ProviderUnavailable({ provider, message })
+    default:
+      return new InvalidRequest({ provider, message })
+  }
+}
+
+/** The {@link LlmError} carried by any failure value, or `undefined` when it is not an LLM failure at all. */
+export const classify = (error: unknown, provider = "unknown"): LlmError | undefined =>
+  isLlmError(error) || AiError.isAiError(error) ? convert(provider, error) : undefined

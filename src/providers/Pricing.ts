@@ -1,0 +1,72 @@
+/**
+ * Estimated cost of LLM calls: a price table in USD per million tokens, with defaults for current models that config
+ * can override or extend. Lookup is by exact model id, then by the longest matching prefix (so dated snapshots such as
+ * `gpt-4o-2024-08-06` use the `gpt-4o` price); unknown models cost 0 and are flagged `priced: false`.
+ *
+ * @example
+ * ```ts
+ * import { Pricing } from "llm-orchestrator/providers"
+ * const table = Pricing.table({ "my-finetune": { input: 1, output: 2 } })   // defaults + overrides
+ * Pricing.estimate(table, "gpt-4o-mini", { inputTokens: 1_000_000, outputTokens: 0 }).usd // 0.15
+ * ```
+ */
+import type { Usage } from "../llm/LlmError.ts"
+
+/** USD per one million tokens. */
+export interface Price {
+  readonly input: number
+  readonly output: number
+}
+
+/** Model id (or id prefix) -> price. */
+export type PriceTable = Readonly<Record<string, Price>>
+
+/** List prices (USD / 1M tokens) at the time of writing; override them with {@link table}. */
+export const defaults: PriceTable = {
+  // OpenAI
+  "gpt-5": { input: 1.25, output: 10 },
+  "gpt-5-mini": { input: 0.25, output: 2 },
+  "gpt-5-nano": { input: 0.05, output: 0.4 },
+  "gpt-4.1": { input: 2, output: 8 },
+  "gpt-4.1-mini": { input: 0.4, output: 1.6 },
+  "gpt-4.1-nano": { input: 0.1, output: 0.4 },
+  "gpt-4o": { input: 2.5, output: 10 },
+  "gpt-4o-mini": { input: 0.15, output: 0.6 },
+  "o3": { input: 2, output: 8 },
+  "o4-mini": { input: 1.1, output: 4.4 },
+  "text-embedding-3-small": { input: 0.02, output: 0 },
+  "text-embedding-3-large": { input: 0.13, output: 0 },
+  // Anthropic
+  "claude-opus-4": { input: 15, output: 75 },
+  "claude-sonnet-4": { input: 3, output: 15 },
+  "claude-haiku-4-5": { input: 1, output: 5 },
+  "claude-3-7-sonnet": { input: 3, output: 15 },
+  "claude-3-5-haiku": { input: 0.8, output: 4 }
+}
+
+/** The default table merged with `overrides` (overrides win). */
+export const table = (overrides: PriceTable = {}): PriceTable => ({ ...defaults, ...overrides })
+
+/** The price of `model`: exact id, else the longest prefix in the table. */
+export const lookup = (prices: PriceTable, model: string): Price | undefined => {
+  const exact = prices[model]
+  if (exact !== undefined) return exact
+  let best: string | undefined
+  for (const key of Object.keys(prices)) {
+    if (model.startsWith(key) && (best === undefined || key.length > best.length)) best = key
+  }
+  return best === undefined ? undefined : prices[best]
+}
+
+/** An estimated cost; `priced` is false when the model is not in the table (then `usd` is 0). */
+export interface Cost {
+  readonly usd: number
+  readonly priced: boolean
+}
+
+/** Estimated cost of `usage` on `model`. */
+export const estimate = (prices: PriceTable, model: string, usage: Usage): Cost => {
+  const price = lookup(prices, model)
+  if (price === undefined) return { usd: 0, priced: false }
+  return { usd: (usage.inputTokens * price.input + usage.outputTokens * price.output) / 1_000_000, priced: true }
+}

@@ -1,0 +1,17 @@
+/**
+ * Real provider adapters: effect/ai `LanguageModel` / `EmbeddingModel` implementations over the OpenAI and Anthropic
+ * SDKs (and OpenAI-compatible local servers), error mapping onto `LlmError`, price table and usage tracking.
+ *
+ * @example
+ * ```ts
+ * import { Anthropic, Local, OpenAi } from "llm-orchestrator/providers"
+ * const openai = OpenAi.layerConfig()
+ * const claude = Anthropic.layerConfig()
+ * const ollama = Local.ollama({ model: "llama3.2" })
+ * ```
+ */
+export * as ErrorMapping from "./ErrorMapping.ts"
+export * as GenerationOptions from "./GenerationOptions.ts"
+export * as OpenAi from "./OpenAi.ts"
+export * as Pricing from "./Pricing.ts"
+export * as UsageTracker from "./UsageTracker.ts"
