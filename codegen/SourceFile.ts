@@ -1,0 +1,89 @@
+/**
+ * A YAML source parsed with positions: every value of the file can be mapped back to its line:col.
+ *
+ * @example
+ * ```ts
+ * const src = parseSource("wf.yaml", "name: x\nsteps: []\n")
+ * src.locate(["steps"]) // { line: 2, column: 8 }
+ * ```
+ */
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml"
+import type { Diagnostic } from "./Diagnostic.ts"
+
+export type Path = ReadonlyArray<string | number>
+
+export interface Position {
+  readonly line: number
+  readonly column: number
+}
+
+export interface SourceFile {
+  readonly file: string
+  readonly source: string
+  /** The plain JS value, undefined when the YAML does not parse. */
+  readonly value: unknown
+  /** YAML syntax errors (empty when the file parses). */
+  readonly syntaxErrors: ReadonlyArray<Diagnostic>
+  /** Position of the value at `path` (or of its key with `{ key: true }`); falls back to the nearest ancestor. */
+  readonly locate: (path: Path, options?: { readonly key?: boolean }) => Position
+  /** Position of `needle` inside the source text of the value at `path` (e.g. a template in a prompt). */
+  readonly locateText: (path: Path, needle: string) => Position
+}
+
+const nodeAt = (doc: Document, path: Path, key: boolean): Node | undefined => {
+  let node: unknown = doc.contents
+  let last: Node | undefined = (doc.contents ?? undefined) as Node | undefined
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i]
+    const isLast = i === path.length - 1
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg))
+      if (pair === undefined) return last
+      if (isLast && key && pair.key !== null && typeof pair.key === "object") return pair.key as Node
+      node = pair.value
+    } else if (isSeq(node) && typeof seg === "number") {
+      node = node.items[seg]
+    } else {
+      return last
+    }
+    if (node === null || node === undefined || typeof node !== "object") return last
+    last = node as Node
+  }
+  return last
+}
+
+/** Parse YAML keeping a line counter so any path or offset maps to line:col. */
+export const parseSource = (file: string, source: string): SourceFile => {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false })
+  const pos = (offset: number): Position => {
+    const lp = lineCounter.linePos(Math.max(0, Math.min(offset, source.length)))
+    return { line: Math.max(1, lp.line), column: Math.max(1, lp.col) }
+  }
+  const syntaxErrors: Array<Diagnostic> = doc.errors.map((e) => {
+    const p = pos(e.pos[0])
+    const message = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")
+    return { file, ...p, severity: "error" as const, message: `YAML syntax: ${message}` }
+  })
+  let value: unknown = undefined
+  if (syntaxErrors.length === 0) {
+    try {
+      value = doc.toJS({ maxAliasCount: 1000 })
+    } catch (e) {
+      syntaxErrors.push({ file, line: 1, column: 1, severity: "error", message: `YAML: ${e instanceof Error ? e.message : String(e)}` })
+    }
+  }
+  const locate = (path: Path, options?: { readonly key?: boolean }): Position => {
+    const node = nodeAt(doc, path, options?.key === true)
+    const start = node?.range?.[0]
+    return start === undefined ? { line: 1, column: 1 } : pos(start)
+  }
+  const locateText = (path: Path, needle: string): Position => {
+    const node = nodeAt(doc, path, false)
+    const range = node?.range
+    if (range === undefined || range === null) return { line: 1, column: 1 }
+    const idx = source.slice(range[0], range[2]).indexOf(needle)
+    return pos(idx < 0 ? range[0] : range[0] + idx)
+  }
+  return { file, source, value, syntaxErrors, locate, locateText }
+}

@@ -1,0 +1,90 @@
+/**
+ * The static types the validator tracks for inputs and step outputs, built from the format's type language.
+ *
+ * @example
+ * ```ts
+ * fromTypeSpec({ enum: ["safe", "block"] })   // { kind: "literal", values: ["safe", "block"] }
+ * showType({ kind: "array", items: { kind: "string" } })  // "string[]"
+ * ```
+ */
+import type { TypeSpec } from "./WorkflowFile.ts"
+
+export interface Field {
+  readonly type: Type
+  readonly optional: boolean
+}
+
+export type Type =
+  | { readonly kind: "string" | "number" | "integer" | "boolean" | "unknown" | "null" }
+  | { readonly kind: "literal"; readonly values: ReadonlyArray<string | number | boolean> }
+  | { readonly kind: "array"; readonly items: Type }
+  | { readonly kind: "object"; readonly fields: Readonly<Record<string, Field>>; readonly open: boolean }
+
+export const T = {
+  string: { kind: "string" } as Type,
+  number: { kind: "number" } as Type,
+  integer: { kind: "integer" } as Type,
+  boolean: { kind: "boolean" } as Type,
+  unknown: { kind: "unknown" } as Type,
+  null: { kind: "null" } as Type,
+  array: (items: Type): Type => ({ kind: "array", items }),
+  object: (fields: Record<string, Field>, open = false): Type => ({ kind: "object", fields, open }),
+  literal: (values: ReadonlyArray<string | number | boolean>): Type => ({ kind: "literal", values })
+}
+
+/** The type of one vector search hit (mirrors the VectorStore SearchHit). */
+export const hitType: Type = T.object({
+  id: { type: T.unknown, optional: false },
+  score: { type: T.number, optional: false },
+  payload: { type: T.object({}, true), optional: false }
+})
+
+export const fromTypeSpec = (spec: TypeSpec): Type => {
+  if (typeof spec === "string") {
+    switch (spec) {
+      case "array":
+        return T.array(T.unknown)
+      case "object":
+        return T.object({}, true)
+      default:
+        return { kind: spec }
+    }
+  }
+  if (spec.enum !== undefined) return T.literal(spec.enum)
+  const kind = spec.type ?? (spec.properties !== undefined ? "object" : spec.items !== undefined ? "array" : "unknown")
+  switch (kind) {
+    case "array":
+      return T.array(spec.items === undefined ? T.unknown : fromTypeSpec(spec.items))
+    case "object": {
+      const required = new Set(spec.required ?? Object.keys(spec.properties ?? {}))
+      const fields: Record<string, Field> = {}
+      for (const [k, v] of Object.entries(spec.properties ?? {})) fields[k] = { type: fromTypeSpec(v), optional: !required.has(k) }
+      return T.object(fields, spec.properties === undefined)
+    }
+    default:
+      return { kind }
+  }
+}
+
+export const showType = (t: Type): string => {
+  switch (t.kind) {
+    case "literal":
+      return t.values.map((v) => JSON.stringify(v)).join(" | ")
+    case "array": {
+      const inner = showType(t.items)
+      return t.items.kind === "literal" ? `(${inner})[]` : `${inner}[]`
+    }
+    case "object": {
+      const fs = Object.entries(t.fields).map(([k, f]) => `${k}${f.optional ? "?" : ""}: ${showType(f.type)}`)
+      return fs.length === 0 ? "object" : `{ ${fs.join(", ")}${t.open ? ", ..." : ""} }`
+    }
+    default:
+      return t.kind
+  }
+}
+
+export const isArrayLike = (t: Type) => t.kind === "array" || t.kind === "unknown"
+export const isNumeric = (t: Type) =>
+  t.kind === "number" || t.kind === "integer" || t.kind === "unknown" || (t.kind === "literal" && t.values.every((v) => typeof v === "number"))
+export const isText = (t: Type) =>
+  t.kind === "string" || t.kind === "unknown" || (t.kind === "literal" && t.values.every((v) => typeof v === "string"))

@@ -1,0 +1,890 @@
+/**
+ * Semantic analysis of a decoded workflow file: names, references, dependencies, types, cycles, resources.
+ * Both the code generator and the interpreter consume its result ({@link Analysis}); `validate` prints its diagnostics.
+ *
+ * @example
+ * ```ts
+ * const a = analyzeSource("wf.yaml", text)
+ * a.diagnostics.map(formatDiagnostic)
+ * a.root.nodes.map((n) => [n.id, [...n.needs]])
+ * ```
+ */
+import { dirname, resolve } from "node:path"
+import { Schema, SchemaIssue } from "effect"
+import type { Diagnostic } from "./Diagnostic.ts"
+import { closest, didYouMean } from "./didYouMean.ts"
+import { parseSource, type Path, type SourceFile } from "./SourceFile.ts"
+import { filterNames, parseCondition, parseTemplate, type Condition, type Ref, type Template } from "./Template.ts"
+import { fromTypeSpec, hitType, isArrayLike, isNumeric, showType, T, type Field, type Type } from "./Type.ts"
+import * as F from "./WorkflowFile.ts"
+
+/** LLM providers the runtime ships adapters for. */
+export const knownProviders = ["openai", "anthropic"] as const
+/** Providers that serve embeddings. */
+export const knownEmbeddingProviders = ["openai"] as const
+
+export interface Scope {
+  readonly kind: "root" | "case" | "body"
+  readonly parent: Scope | undefined
+  readonly owner: Node | undefined
+  readonly caseName?: string
+  readonly nodes: Array<Node>
+  readonly byName: Map<string, Node>
+  readonly locals: Map<string, Type>
+  /** map/loop body: the node whose output is the body's result. */
+  result?: Node
+}
+
+export interface Node {
+  readonly id: string
+  readonly step: F.Step
+  readonly path: Path
+  readonly scope: Scope
+  readonly outputName: string | undefined
+  readonly needs: Set<string>
+  /** Resolved provider/model for llm and embed steps (after defaults). */
+  provider?: string
+  model?: string
+  readonly templates: Map<string, Template>
+  condition?: Condition
+  cases?: Map<string, Scope>
+  defaultCase?: Scope
+  body?: Scope
+  members?: ReadonlyArray<string>
+  sub?: Analysis
+  type?: Type
+}
+
+export interface Analysis {
+  readonly file: string
+  readonly source: SourceFile
+  readonly workflow: F.WorkflowFile | undefined
+  readonly diagnostics: Array<Diagnostic>
+  readonly inputs: Map<string, Field>
+  readonly inputsDeclared: boolean
+  readonly root: Scope
+  readonly nodes: Map<string, Node>
+  readonly outputs: Map<string, { readonly template: Template; readonly type: Type; readonly path: Path }>
+  readonly resources: {
+    readonly providers: Set<string>
+    readonly stores: Set<string>
+    readonly actions: Set<string>
+  }
+}
+
+export interface AnalyzeOptions {
+  /** Reads a sub-workflow file; default: node:fs readFileSync. */
+  readonly readFile?: (path: string) => string | undefined
+  /** Files being analysed up the call chain (cycle detection between workflow files). */
+  readonly stack?: ReadonlyArray<string>
+  readonly cache?: Map<string, Analysis>
+}
+
+const newScope = (kind: Scope["kind"], parent: Scope | undefined, owner: Node | undefined, caseName?: string): Scope => ({
+  kind,
+  parent,
+  owner,
+  ...(caseName === undefined ? {} : { caseName }),
+  nodes: [],
+  byName: new Map(),
+  locals: new Map()
+})
+
+const fieldsOf: Record<string, ReadonlyArray<string>> = {
+  llm: Object.keys(F.LlmStep.fields),
+  embed: Object.keys(F.EmbedStep.fields),
+  vector_search: Object.keys(F.VectorSearchStep.fields),
+  transform: Object.keys(F.TransformStep.fields),
+  parallel: ["id", "type", "description", "output", "depends_on", "retry", "timeout", "cache", "tasks"],
+  branch: ["id", "type", "description", "output", "depends_on", "retry", "timeout", "cache", "condition", "branches", "default"],
+  map: ["id", "type", "description", "output", "depends_on", "retry", "timeout", "cache", "over", "as", "concurrency", "steps", "result"],
+  loop: ["id", "type", "description", "output", "depends_on", "retry", "timeout", "cache", "steps", "until", "initial", "max_iterations", "on_max_iterations", "result"],
+  workflow: ["id", "type", "description", "output", "depends_on", "retry", "timeout", "cache", "file", "input"]
+}
+
+const readFileDefault = (path: string): string | undefined => {
+  try {
+    // Lazy require keeps this module usable where node:fs is not wanted (it is only needed for sub-workflows).
+    return (globalThis as { process?: { getBuiltinModule?: (m: string) => { readFileSync: (p: string, e: string) => string } } })
+      .process?.getBuiltinModule?.("node:fs")
+      ?.readFileSync(path, "utf8")
+  } catch {
+    return undefined
+  }
+}
+
+const valueAt = (root: unknown, path: Path): unknown => {
+  let v: unknown = root
+  for (const seg of path) {
+    if (v === null || typeof v !== "object") return undefined
+    v = (v as Record<string | number, unknown>)[seg]
+  }
+  return v
+}
+
+const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/** Schema errors of the format, mapped to positions with clear messages. */
+const schemaDiagnostics = (src: SourceFile): Array<Diagnostic> => {
+  const out: Array<Diagnostic> = []
+  const res = Schema.decodeUnknownResult(F.WorkflowFile)(src.value, { errors: "all", onExcessProperty: "error" })
+  if (res._tag === "Success") return out
+  const issues = formatter(res.failure.issue).issues
+  const seen = new Set<string>()
+  for (const issue of issues) {
+    const path = (issue.path ?? []).map((p) => (typeof p === "object" && p !== null && "key" in p ? p.key : p)) as Array<
+      string | number
+    >
+    const last = path[path.length - 1]
+    const parentPath = path.slice(0, -1)
+    const parent = valueAt(src.value, parentPath)
+    const here = valueAt(src.value, path)
+    let message = issue.message
+    let pos = src.locate(path)
+    if (message === "Missing key") {
+      pos = src.locate(parentPath)
+      message = `missing required field "${String(last)}"`
+      const t = (parent as { type?: unknown } | undefined)?.type
+      if (typeof t === "string" && typeof (parent as { id?: unknown }).id === "string") {
+        message += ` in ${t} step "${(parent as { id: string }).id}"`
+      }
+    } else if (message.startsWith("Expected no excess property") || message.startsWith("Unexpected key")) {
+      pos = src.locate(path, { key: true })
+      const t = (parent as { type?: unknown } | undefined)?.type
+      const candidates = parentPath.length === 0
+        ? Object.keys(F.WorkflowFile.fields)
+        : parentPath[parentPath.length - 1] === "defaults"
+        ? Object.keys(F.Defaults.fields)
+        : typeof t === "string"
+        ? (fieldsOf[t] ?? [])
+        : []
+      message = `unknown field "${String(last)}"${typeof t === "string" ? ` in ${t} step` : ""}${didYouMean(String(last), candidates)}`
+    } else if (message === "Expected Step" && here !== null && typeof here === "object" && !Array.isArray(here)) {
+      const t = (here as { type?: unknown }).type
+      if (t === undefined) {
+        message = `missing required field "type" (one of ${F.stepTypes.join(", ")})`
+      } else if (typeof t !== "string" || !(F.stepTypes as ReadonlyArray<string>).includes(t)) {
+        pos = src.locate([...path, "type"])
+        message = `unknown step type ${JSON.stringify(t)}${typeof t === "string" ? didYouMean(t, F.stepTypes) : ""}; expected one of ${F.stepTypes.join(", ")}`
+      } else {
+        message = `invalid ${t} step`
+      }
+    } else {
+      const field = typeof last === "string" ? `field "${last}": ` : last === undefined ? "" : `item ${last}: `
+      message = `${field}${message.charAt(0).toLowerCase()}${message.slice(1)}`
+    }
+    const key = `${pos.line}:${pos.column}:${message}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    out.push({ file: src.file, ...pos, severity: "error", message })
+  }
+  return out
+}
+
+/** Parse, decode and analyse one workflow file. Never throws on bad input. */
+export const analyzeSource = (file: string, text: string, options: AnalyzeOptions = {}): Analysis => {
+  const src = parseSource(file, text)
+  const diagnostics: Array<Diagnostic> = [...src.syntaxErrors]
+  const root = newScope("root", undefined, undefined)
+  const analysis: Analysis = {
+    file,
+    source: src,
+    workflow: undefined,
+    diagnostics,
+    inputs: new Map(),
+    inputsDeclared: false,
+    root,
+    nodes: new Map(),
+    outputs: new Map(),
+    resources: { providers: new Set(), stores: new Set(), actions: new Set() }
+  }
+  if (diagnostics.length > 0) return analysis
+  if (src.value === null || typeof src.value !== "object" || Array.isArray(src.value)) {
+    diagnostics.push({ file, line: 1, column: 1, severity: "error", message: "a workflow file must be a mapping with name and steps" })
+    return analysis
+  }
+  const schemaErrors = schemaDiagnostics(src)
+  if (schemaErrors.length > 0) {
+    diagnostics.push(...schemaErrors)
+    return analysis
+  }
+  const wf = Schema.decodeUnknownSync(F.WorkflowFile)(src.value)
+  const full: Analysis = { ...analysis, workflow: wf, inputsDeclared: wf.inputs !== undefined }
+  try {
+    new Analyzer(full, options).run()
+  } catch (e) {
+    // A defect in the analyzer must still surface as a diagnostic, never as a crash of `validate`.
+    diagnostics.push({ file, line: 1, column: 1, severity: "error", message: `internal error: ${e instanceof Error ? e.message : String(e)}` })
+  }
+  return full
+}
+
+/** Read and analyse a file from disk. */
+export const analyzeFile = (path: string, options: AnalyzeOptions = {}): Analysis => {
+  const read = options.readFile ?? readFileDefault
+  const text = read(path)
+  if (text === undefined) {
+    const src = parseSource(path, "")
+    return {
+      file: path,
+      source: src,
+      workflow: undefined,
+      diagnostics: [{ file: path, line: 1, column: 1, severity: "error", message: `cannot read ${path}` }],
+      inputs: new Map(),
+      inputsDeclared: false,
+      root: newScope("root", undefined, undefined),
+      nodes: new Map(),
+      outputs: new Map(),
+      resources: { providers: new Set(), stores: new Set(), actions: new Set() }
+    }
+  }
+  return analyzeSource(path, text, options)
+}
+
+interface Resolved {
+  readonly type: Type
+  readonly producer: Node | undefined
+}
+
+class Analyzer {
+  readonly wf: F.WorkflowFile
+  readonly src: SourceFile
+  readonly allNames = new Map<string, Node>()
+  readonly referenced = new Set<string>()
+  readonly typing = new Set<string>()
+  constructor(readonly a: Analysis, readonly options: AnalyzeOptions) {
+    this.wf = a.workflow!
+    this.src = a.source
+  }
+
+  error(path: Path, message: string, opts?: { key?: boolean; text?: string }) {
+    const pos = opts?.text !== undefined ? this.src.locateText(path, opts.text) : this.src.locate(path, opts?.key === true ? { key: true } : undefined)
+    this.a.diagnostics.push({ file: this.a.file, ...pos, severity: "error", message })
+  }
+  warn(path: Path, message: string) {
+    this.a.diagnostics.push({ file: this.a.file, ...this.src.locate(path), severity: "warning", message })
+  }
+
+  run() {
+    for (const [name, spec] of Object.entries(this.wf.inputs ?? {})) {
+      const def = typeof spec === "object" && spec.default !== undefined
+      this.a.inputs.set(name, { type: fromTypeSpec(spec), optional: def })
+    }
+    const d = this.wf.defaults
+    if (d?.provider !== undefined && !(knownProviders as ReadonlyArray<string>).includes(d.provider)) {
+      this.error(["defaults", "provider"], `unknown provider "${d.provider}"${didYouMean(d.provider, knownProviders)}`)
+    }
+    this.collect(this.wf.steps, ["steps"], this.a.root)
+    for (const node of this.a.nodes.values()) this.typeOf(node)
+    for (const node of this.a.nodes.values()) this.references(node)
+    this.workflowOutputs()
+    this.cycles(this.a.root)
+    this.unused()
+  }
+
+  // ---- 1. collect nodes and scopes ----
+  collect(steps: ReadonlyArray<F.Step>, path: Path, scope: Scope): Array<Node> {
+    const made: Array<Node> = []
+    steps.forEach((step, i) => {
+      const p = [...path, i]
+      if (this.a.nodes.has(step.id)) {
+        this.error([...p, "id"], `duplicate step id "${step.id}"`)
+        return
+      }
+      const node: Node = {
+        id: step.id,
+        step,
+        path: p,
+        scope,
+        outputName: step.output,
+        needs: new Set(),
+        templates: new Map()
+      }
+      this.a.nodes.set(step.id, node)
+      scope.nodes.push(node)
+      made.push(node)
+      if (step.output !== undefined) {
+        const prev = this.allNames.get(step.output)
+        if (prev !== undefined) this.error([...p, "output"], `duplicate output name "${step.output}" (also the output of step "${prev.id}")`)
+        else {
+          this.allNames.set(step.output, node)
+          scope.byName.set(step.output, node)
+        }
+        if (["input", "item", "index", "previous", "iteration"].includes(step.output)) {
+          this.error([...p, "output"], `"${step.output}" is reserved and cannot be an output name`)
+        }
+      }
+      this.resources(node, p)
+      switch (step.type) {
+        case "parallel": {
+          const members = this.collect(step.tasks, [...p, "tasks"], scope)
+          node.members = members.map((m) => m.id)
+          for (const m of members) node.needs.add(m.id)
+          break
+        }
+        case "branch": {
+          node.cases = new Map()
+          for (const [c, list] of Object.entries(step.branches)) {
+            const s = newScope("case", scope, node, c)
+            this.collect(list, [...p, "branches", c], s)
+            node.cases.set(c, s)
+          }
+          if (step.default !== undefined) {
+            const s = newScope("case", scope, node, "default")
+            this.collect(step.default, [...p, "default"], s)
+            node.defaultCase = s
+          }
+          break
+        }
+        case "map":
+        case "loop": {
+          const s = newScope("body", scope, node)
+          this.collect(step.steps, [...p, "steps"], s)
+          node.body = s
+          if (step.steps.length === 0) this.error([...p, "steps"], `${step.type} "${step.id}" has an empty body`)
+          const resultNode = step.result !== undefined
+            ? s.byName.get(step.result)
+            : [...s.nodes].reverse().find((n) => n.outputName !== undefined && !s.nodes.some((m) => m.members?.includes(n.id) === true && false))
+          if (step.result !== undefined && resultNode === undefined) {
+            this.error([...p, "result"], `result "${step.result}" is not an output of the ${step.type} body${didYouMean(step.result, s.byName.keys())}`)
+          } else if (resultNode === undefined && step.steps.length > 0) {
+            this.error([...p, "steps"], `the ${step.type} body of "${step.id}" produces no output: give a step an output or set result`)
+          }
+          if (resultNode !== undefined) s.result = resultNode
+          if (step.type === "loop" && step.max_iterations === undefined) {
+            this.error(p, `loop "${step.id}" needs max_iterations (a loop must be bounded)`)
+          }
+          break
+        }
+        case "workflow": {
+          const target = resolve(dirname(this.a.file), step.file)
+          const stack = this.options.stack ?? [this.a.file]
+          if (stack.includes(target) || resolve(this.a.file) === target) {
+            this.error([...p, "file"], `workflow files call each other in a cycle: ${[...stack, target].join(" -> ")}`)
+            break
+          }
+          const cache = this.options.cache ?? new Map<string, Analysis>()
+          const sub = cache.get(target) ?? analyzeFile(target, { ...this.options, stack: [...stack, target], cache })
+          cache.set(target, sub)
+          node.sub = sub
+          const subErrors = sub.diagnostics.filter((x) => x.severity === "error")
+          if (sub.workflow === undefined && subErrors.length > 0 && subErrors[0]!.message.startsWith("cannot read")) {
+            this.error([...p, "file"], `cannot read workflow file "${step.file}"`)
+          } else if (subErrors.length > 0) {
+            this.error([...p, "file"], `workflow file "${step.file}" is invalid (${subErrors.length} error(s); first: ${subErrors[0]!.line}:${subErrors[0]!.column}: ${subErrors[0]!.message})`)
+          } else {
+            const given = Object.keys(step.input ?? {})
+            for (const k of given) {
+              if (sub.inputsDeclared && !sub.inputs.has(k)) {
+                this.error([...p, "input", k], `workflow "${step.file}" has no input "${k}"${didYouMean(k, sub.inputs.keys())}`, { key: true })
+              }
+            }
+            for (const [k, f] of sub.inputs) {
+              if (!f.optional && !given.includes(k)) this.error([...p, "input"], `missing input "${k}" for workflow "${step.file}"`)
+            }
+          }
+          break
+        }
+      }
+    })
+    return made
+  }
+
+  resources(node: Node, p: Path) {
+    const step = node.step
+    const d = this.wf.defaults
+    const checkProvider = (provider: string, where: Path, list: ReadonlyArray<string>) => {
+      if (!list.includes(provider)) this.error(where, `unknown provider "${provider}"${didYouMean(provider, list)}; known: ${list.join(", ")}`)
+      else this.a.resources.providers.add(provider)
+    }
+    if (step.type === "llm") {
+      const provider = step.provider ?? d?.provider
+      const model = step.model ?? d?.model
+      if (provider === undefined) this.error(p, `llm step "${step.id}" needs a provider (or defaults.provider)`)
+      else checkProvider(provider, step.provider !== undefined ? [...p, "provider"] : ["defaults", "provider"], knownProviders)
+      if (model === undefined) this.error(p, `llm step "${step.id}" needs a model (or defaults.model)`)
+      if (provider !== undefined) node.provider = provider
+      if (model !== undefined) node.model = model
+      step.fallback?.forEach((f, i) => checkProvider(f.provider, [...p, "fallback", i, "provider"], knownProviders))
+    } else if (step.type === "embed") {
+      const provider = step.provider ?? d?.embedding_provider ?? d?.provider
+      const model = step.model ?? d?.embedding_model
+      if (provider === undefined) this.error(p, `embed step "${step.id}" needs a provider (or defaults.embedding_provider)`)
+      else checkProvider(provider, step.provider !== undefined ? [...p, "provider"] : ["defaults"], knownEmbeddingProviders)
+      if (model === undefined) this.error(p, `embed step "${step.id}" needs a model (or defaults.embedding_model)`)
+      if (provider !== undefined) node.provider = provider
+      if (model !== undefined) node.model = model
+    } else if (step.type === "vector_search") {
+      this.a.resources.stores.add(step.database)
+    } else if (step.type === "action") {
+      this.a.resources.actions.add(step.action)
+    } else if (step.type === "transform") {
+      if (!(F.transformFunctions as ReadonlyArray<string>).includes(step.function)) {
+        this.error([...p, "function"], `unknown transform function "${step.function}"${didYouMean(step.function, F.transformFunctions)}; known: ${F.transformFunctions.join(", ")}`)
+      }
+      const hasInputs = step.inputs !== undefined || step.input !== undefined
+      if (step.function === "template" && step.template === undefined) this.error(p, `transform "template" needs a template field`)
+      if (step.function !== "template" && !hasInputs) this.error(p, `transform "${step.function}" needs input or inputs`)
+    }
+  }
+
+  // ---- 2. types ----
+  typeOf(node: Node): Type {
+    if (node.type !== undefined) return node.type
+    if (this.typing.has(node.id)) return T.unknown
+    this.typing.add(node.id)
+    const t = this.computeType(node)
+    this.typing.delete(node.id)
+    node.type = t
+    return t
+  }
+
+  refType(text: string | undefined, scope: Scope): Type {
+    if (text === undefined) return T.unknown
+    const { template } = parseTemplate(text)
+    if (template.whole === undefined) return template.parts.length === 0 ? T.unknown : T.string
+    const r = this.resolve(template.whole, scope, undefined, [], false)
+    return r?.type ?? T.unknown
+  }
+
+  computeType(node: Node): Type {
+    const step = node.step
+    switch (step.type) {
+      case "llm":
+        return step.output_schema !== undefined ? fromTypeSpec(step.output_schema) : T.string
+      case "embed":
+        return T.array(T.number)
+      case "vector_search":
+        return T.array(hitType)
+      case "action":
+        return step.output_schema !== undefined ? fromTypeSpec(step.output_schema) : T.unknown
+      case "transform": {
+        const ins = step.inputs ?? (step.input !== undefined ? [step.input] : [])
+        const types = ins.map((i) => this.refType(i, node.scope))
+        switch (step.function) {
+          case "concat":
+            if (types.length > 0 && types.every((t) => t.kind === "array")) {
+              const items = types.map((t) => (t as { items: Type }).items)
+              return T.array(items.every((i) => JSON.stringify(i) === JSON.stringify(items[0])) ? items[0]! : T.unknown)
+            }
+            if (types.length > 0 && types.every((t) => t.kind === "string" || t.kind === "literal")) return T.string
+            return T.array(T.unknown)
+          case "merge":
+            return T.object({}, true)
+          case "template":
+            return T.string
+          case "length":
+            return T.integer
+          case "first":
+            return types[0]?.kind === "array" ? types[0].items : T.unknown
+          case "identity":
+            return types[0] ?? T.unknown
+          default:
+            return T.unknown
+        }
+      }
+      case "parallel": {
+        const fields: Record<string, Field> = {}
+        for (const id of node.members ?? []) {
+          const m = this.a.nodes.get(id)
+          if (m?.outputName !== undefined) fields[m.outputName] = { type: this.typeOf(m), optional: false }
+        }
+        return T.object(fields)
+      }
+      case "branch": {
+        const cases = [...(node.cases?.keys() ?? [])]
+        const fields: Record<string, Field> = {}
+        for (const s of [...(node.cases?.values() ?? []), ...(node.defaultCase ? [node.defaultCase] : [])]) {
+          for (const [name, n] of s.byName) fields[name] = { type: this.typeOf(n), optional: true }
+        }
+        return T.object({
+          case: { type: T.literal(node.defaultCase ? [...cases, "default"] : cases), optional: false },
+          value: { type: T.object(fields), optional: false }
+        })
+      }
+      case "map": {
+        const r = node.body?.result
+        return T.array(r === undefined ? T.unknown : this.typeOf(r))
+      }
+      case "loop": {
+        const r = node.body?.result
+        return r === undefined ? T.unknown : this.typeOf(r)
+      }
+      case "workflow": {
+        const fields: Record<string, Field> = {}
+        for (const [k, o] of node.sub?.outputs ?? []) fields[k] = { type: o.type, optional: false }
+        return node.sub?.workflow === undefined ? T.unknown : T.object(fields)
+      }
+    }
+  }
+
+  // ---- 3. references ----
+  /** Locals of a scope: item/index in a map body, previous/iteration in a loop body. */
+  localType(scope: Scope, name: string): Type | undefined {
+    const owner = scope.owner
+    if (scope.kind !== "body" || owner === undefined) return undefined
+    const step = owner.step
+    if (step.type === "map") {
+      if (name === (step.as ?? "item")) {
+        const over = this.refType(step.over, owner.scope)
+        return over.kind === "array" ? over.items : T.unknown
+      }
+      if (name === "index") return T.integer
+    }
+    if (step.type === "loop") {
+      if (name === "iteration") return T.integer
+      if (name === "previous") {
+        const r = scope.result
+        return r === undefined ? T.unknown : this.typeOf(r)
+      }
+    }
+    return undefined
+  }
+
+  /**
+   * Resolve a reference seen from `scope` (by `from`, null for workflow outputs). With `record`, report errors and
+   * add the dependency to the node of `from`'s ancestry that lives in the producer's scope.
+   */
+  resolve(ref: Ref, scope: Scope, from: Node | undefined, where: Path, record: boolean): Resolved | undefined {
+    const fail = (message: string) => {
+      if (record) this.error(where, message, { text: ref.text })
+      return undefined
+    }
+    let base: Resolved | undefined
+    let rest = ref.path
+    let label = ref.head
+    if (ref.head === "input") {
+      if (this.allNames.has("input")) return fail(`"input" is ambiguous: it is also an output name`)
+      const name = rest[0]
+      if (name === undefined) return fail(`{{ input }} needs a field: {{ input.<name> }}`)
+      if (typeof name !== "string") return fail(`input fields are names, not indexes`)
+      rest = rest.slice(1)
+      label = `input.${name}`
+      const decl = this.a.inputs.get(name)
+      if (decl === undefined) {
+        if (this.a.inputsDeclared) {
+          return fail(`unknown input "${name}"${didYouMean(name, this.a.inputs.keys())}; declared inputs: ${[...this.a.inputs.keys()].join(", ") || "none"}`)
+        }
+        if (record) this.a.inputs.set(name, { type: T.string, optional: false })
+        base = { type: T.string, producer: undefined }
+      } else base = { type: decl.type, producer: undefined }
+    } else {
+      for (let s: Scope | undefined = scope; s !== undefined && base === undefined; s = s.parent) {
+        const local = this.localType(s, ref.head)
+        if (local !== undefined) base = { type: local, producer: undefined }
+        const n = s.byName.get(ref.head)
+        if (base === undefined && n !== undefined) {
+          if (this.a.inputs.has(ref.head) && this.a.inputsDeclared) {
+            return fail(`"${ref.head}" is ambiguous: both a workflow input and the output of step "${n.id}"; write {{ input.${ref.head} }} or rename the output`)
+          }
+          base = { type: this.typeOf(n), producer: n }
+        }
+      }
+      if (base === undefined) {
+        const inner = this.allNames.get(ref.head)
+        const decl = this.a.inputs.get(ref.head)
+        if (decl !== undefined && (this.a.inputsDeclared || !record || true)) {
+          base = { type: decl.type, producer: undefined }
+        } else if (inner !== undefined) {
+          const where2 = inner.scope.kind === "case"
+            ? `case "${inner.scope.caseName}" of branch "${inner.scope.owner?.id}"`
+            : `the body of ${inner.scope.owner?.step.type} "${inner.scope.owner?.id}"`
+          return fail(`"${ref.head}" is defined inside ${where2} and is not visible here`)
+        } else {
+          const candidates = [...this.visibleNames(scope), ...this.a.inputs.keys()]
+          const near = closest(ref.head, candidates)
+          if (this.a.inputsDeclared || near !== undefined) {
+            return fail(`unknown name "${ref.head}"${near !== undefined ? ` (did you mean "${near}"?)` : ""}; not an output or input`)
+          }
+          // Without an inputs block, an unknown bare name is an input (the seed files work this way).
+          if (record) this.a.inputs.set(ref.head, { type: T.string, optional: false })
+          base = { type: T.string, producer: undefined }
+        }
+      }
+    }
+    if (base === undefined) return undefined
+    if (record && base.producer !== undefined && from !== undefined) this.addNeed(from, base.producer, where, ref)
+    if (record && base.producer?.outputName !== undefined) this.referenced.add(base.producer.outputName)
+    let t = base.type
+    for (const seg of rest) {
+      const next = this.field(t, seg)
+      if (typeof next === "string") return fail(`${label}: ${next}`)
+      t = next
+      label = `${label}.${seg}`
+    }
+    for (const f of ref.filters) {
+      if (!(filterNames as ReadonlyArray<string>).includes(f.name)) {
+        return fail(`unknown filter "${f.name}"${didYouMean(f.name, filterNames)}; known: ${filterNames.join(", ")}`)
+      }
+      switch (f.name) {
+        case "join":
+          if (!isArrayLike(t)) return fail(`filter join needs a list, but ${label} is ${showType(t)}`)
+          t = T.string
+          break
+        case "json":
+        case "upper":
+        case "lower":
+        case "trim":
+          t = T.string
+          break
+        case "length":
+          t = T.integer
+          break
+        case "default":
+          if (f.args.length !== 1) return fail(`filter default takes one argument: default("value")`)
+          break
+      }
+    }
+    return { type: t, producer: base.producer }
+  }
+
+  visibleNames(scope: Scope): Array<string> {
+    const names: Array<string> = []
+    for (let s: Scope | undefined = scope; s !== undefined; s = s.parent) {
+      names.push(...s.byName.keys())
+      for (const l of ["item", "index", "previous", "iteration"]) if (this.localType(s, l) !== undefined) names.push(l)
+    }
+    return names
+  }
+
+  field(t: Type, seg: string | number): Type | string {
+    switch (t.kind) {
+      case "unknown":
+        return T.unknown
+      case "array":
+        if (typeof seg === "number") return t.items
+        if (seg === "length") return T.integer
+        return `a list (${showType(t)}) has no field "${seg}"; use an index like .0`
+      case "object": {
+        if (typeof seg === "number") return `an object has no index ${seg}`
+        const f = t.fields[seg]
+        if (f !== undefined) return f.type
+        if (t.open) return T.unknown
+        return `no field "${seg}" in ${showType(t)}${didYouMean(seg, Object.keys(t.fields))}`
+      }
+      default:
+        return `${showType(t)} has no field "${seg}"`
+    }
+  }
+
+  addNeed(from: Node, producer: Node, where: Path, ref: Ref | undefined) {
+    // Walk from `from` up to the node that lives in the producer's scope.
+    let n: Node | undefined = from
+    while (n !== undefined && n.scope !== producer.scope) n = n.scope.owner
+    if (n === undefined) return
+    if (n === producer) {
+      if (from === producer) {
+        this.error(where, `step "${from.id}" references its own output "${producer.outputName ?? producer.id}"`, ref ? { text: ref.text } : undefined)
+      } else {
+        this.error(where, `"${producer.outputName ?? producer.id}" is the output of the enclosing step "${producer.id}" and is not available inside it`, ref ? { text: ref.text } : undefined)
+      }
+      return
+    }
+    n.needs.add(producer.id)
+  }
+
+  templateOf(node: Node, rel: Path, text: string, expect?: (t: Type) => string | undefined): Resolved | undefined {
+    const where = [...node.path, ...rel]
+    const { template, errors } = parseTemplate(text)
+    for (const e of errors) this.error(where, e.message, { text: e.text })
+    node.templates.set(rel.join("."), template)
+    let whole: Resolved | undefined
+    for (const ref of template.refs) {
+      const r = this.resolve(ref, node.body !== undefined && rel[0] === "until" ? node.body : node.scope, node, where, true)
+      if (ref === template.whole) whole = r
+    }
+    if (expect !== undefined && whole !== undefined) {
+      const msg = expect(whole.type)
+      if (msg !== undefined) this.error(where, msg, { text: template.whole!.text })
+    }
+    return whole
+  }
+
+  conditionOf(node: Node, rel: Path, text: string, scope: Scope): Condition | undefined {
+    const where = [...node.path, ...rel]
+    const c = parseCondition(text)
+    if ("message" in c) {
+      this.error(where, c.message, { text: c.text })
+      return undefined
+    }
+    node.condition = c
+    const l = this.resolve(c.left, scope, node, where, true)
+    const r = c.right?.kind === "ref" ? this.resolve(c.right.ref, scope, node, where, true) : undefined
+    if (l !== undefined && c.op !== undefined && ["<", "<=", ">", ">="].includes(c.op)) {
+      if (!isNumeric(l.type)) this.error(where, `cannot compare ${showType(l.type)} with ${c.op}: ${c.left.text} is not a number`, { text: c.left.text })
+      if (c.right?.kind === "literal" && typeof c.right.value !== "number") {
+        this.error(where, `${c.op} needs a number on the right, got ${JSON.stringify(c.right.value)}`, { text: text.trim() })
+      }
+      if (r !== undefined && !isNumeric(r.type)) this.error(where, `cannot compare with ${showType(r.type)}`, { text: text.trim() })
+    }
+    if (l !== undefined && c.op !== undefined && c.right?.kind === "literal" && l.type.kind === "literal") {
+      const v = c.right.value
+      if (!l.type.values.includes(v as never)) {
+        this.error(where, `${c.left.text} is ${showType(l.type)}; ${JSON.stringify(v)} is not one of them${typeof v === "string" ? didYouMean(v, l.type.values.map(String)) : ""}`, { text: text.trim() })
+      }
+    }
+    return c
+  }
+
+  references(node: Node) {
+    const step = node.step
+    const text = (rel: Path, s: string | undefined, expect?: (t: Type) => string | undefined) =>
+      s === undefined ? undefined : this.templateOf(node, rel, s, expect)
+    for (const [i, dep] of (step.depends_on ?? []).entries()) {
+      const target = this.a.nodes.get(dep)
+      const where = [...node.path, "depends_on", i]
+      if (target === undefined) {
+        this.error(where, `depends_on: unknown step "${dep}"${didYouMean(dep, this.a.nodes.keys())}`)
+      } else {
+        let visible = false
+        for (let s: Scope | undefined = node.scope; s !== undefined; s = s.parent) if (s === target.scope) visible = true
+        if (!visible) this.error(where, `depends_on: step "${dep}" is inside another branch, map or loop and is not visible here`)
+        else this.addNeed(node, target, where, undefined)
+      }
+    }
+    switch (step.type) {
+      case "llm":
+        text(["prompt"], step.prompt)
+        text(["system"], step.system)
+        break
+      case "embed":
+        text(["input"], step.input)
+        break
+      case "vector_search":
+        text(["query"], step.query, (t) =>
+          t.kind === "unknown" || (t.kind === "array" && (t.items.kind === "number" || t.items.kind === "unknown"))
+            ? undefined
+            : `query of vector_search must be a vector (number[]), but ${showType(t)} was given; embed the text first`)
+        break
+      case "transform":
+        step.inputs?.forEach((s, i) => text(["inputs", i], s))
+        text(["input"], step.input)
+        text(["template"], step.template)
+        break
+      case "action": {
+        const walk = (v: unknown, rel: Path) => {
+          if (typeof v === "string") text(rel, v)
+          else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...rel, i]))
+          else if (v !== null && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, [...rel, k])
+        }
+        const reserved = new Set(["id", "type", "action", "output", "output_schema", "depends_on", "retry", "timeout", "cache", "description"])
+        for (const [k, v] of Object.entries(step)) if (!reserved.has(k)) walk(v, [k])
+        break
+      }
+      case "branch": {
+        const c = this.conditionOf(node, ["condition"], step.condition, node.scope)
+        if (c === undefined) break
+        const cases = [...(node.cases?.keys() ?? [])]
+        let allowed: ReadonlyArray<string> | undefined
+        if (c.op !== undefined) allowed = ["true", "false"]
+        else {
+          const l = this.resolve(c.left, node.scope, undefined, [], false)
+          if (l?.type.kind === "literal") allowed = l.type.values.map(String)
+          else if (l?.type.kind === "boolean") allowed = ["true", "false"]
+        }
+        if (allowed !== undefined) {
+          for (const k of cases) {
+            if (!allowed.includes(k)) {
+              this.error([...node.path, "branches", k], `branch case "${k}" is not a possible value of ${c.left.text} (${allowed.map((x) => JSON.stringify(x)).join(" | ")})${didYouMean(k, allowed)}`, { key: true })
+            }
+          }
+          const missing = allowed.filter((v) => !cases.includes(v))
+          if (missing.length > 0 && step.default === undefined) {
+            this.error([...node.path, "branches"], `branch "${step.id}" is not exhaustive: no case for ${missing.map((m) => JSON.stringify(m)).join(", ")} (add the case(s) or a default)`, { key: true })
+          }
+        }
+        break
+      }
+      case "map":
+        text(["over"], step.over, (t) => (isArrayLike(t) ? undefined : `map over needs a list, but got ${showType(t)}`))
+        if (parseTemplate(step.over).template.whole === undefined) this.error([...node.path, "over"], `map over must be a single reference like "{{ items }}"`)
+        break
+      case "loop":
+        this.conditionOf(node, ["until"], step.until, node.body ?? node.scope)
+        text(["initial"], step.initial)
+        break
+      case "workflow":
+        for (const [k, v] of Object.entries(step.input ?? {})) text(["input", k], v)
+        break
+      case "parallel":
+        break
+    }
+  }
+
+  workflowOutputs() {
+    const declared = this.wf.outputs
+    if (declared !== undefined) {
+      for (const [name, text] of Object.entries(declared)) {
+        const where = ["outputs", name]
+        const { template, errors } = parseTemplate(text)
+        for (const e of errors) this.error(where, e.message, { text: e.text })
+        let type: Type = template.whole === undefined ? T.string : T.unknown
+        for (const ref of template.refs) {
+          const r = this.resolve(ref, this.a.root, undefined, where, true)
+          if (ref === template.whole && r !== undefined) type = r.type
+        }
+        this.a.outputs.set(name, { template, type, path: where })
+      }
+    } else {
+      for (const n of this.a.root.nodes) {
+        if (n.outputName !== undefined) {
+          this.a.outputs.set(n.outputName, {
+            template: parseTemplate(`{{ ${n.outputName} }}`).template,
+            type: this.typeOf(n),
+            path: [...n.path, "output"]
+          })
+        }
+      }
+    }
+  }
+
+  // ---- 4. cycles ----
+  cycles(scope: Scope) {
+    const state = new Map<string, 1 | 2>()
+    const stack: Array<string> = []
+    const reported = new Set<string>()
+    const visit = (id: string) => {
+      state.set(id, 1)
+      stack.push(id)
+      const node = this.a.nodes.get(id)!
+      for (const dep of node.needs) {
+        const s = state.get(dep)
+        if (s === 1) {
+          const cyc = [...stack.slice(stack.indexOf(dep)), dep]
+          const key = [...cyc].slice(0, -1).sort().join(",")
+          if (!reported.has(key)) {
+            reported.add(key)
+            // Printed in data-flow order: each step feeds the next.
+            const flow = [...cyc].reverse()
+            this.error([...this.a.nodes.get(dep)!.path, "id"], `dependency cycle: ${flow.join(" -> ")}`)
+          }
+        } else if (s === undefined && this.a.nodes.get(dep)?.scope === scope) visit(dep)
+      }
+      stack.pop()
+      state.set(id, 2)
+    }
+    for (const n of scope.nodes) if (!state.has(n.id)) visit(n.id)
+    for (const n of scope.nodes) {
+      for (const s of n.cases?.values() ?? []) this.cycles(s)
+      if (n.defaultCase) this.cycles(n.defaultCase)
+      if (n.body) this.cycles(n.body)
+    }
+  }
+
+  // ---- 5. unused outputs ----
+  unused() {
+    for (const n of this.a.nodes.values()) {
+      if (n.outputName === undefined || this.referenced.has(n.outputName)) continue
+      const s = n.scope
+      if (s.kind === "body" && s.result !== n) this.warn([...n.path, "output"], `output "${n.outputName}" of step "${n.id}" is never used`)
+      if (s.kind === "root" && this.wf.outputs !== undefined && !this.isParallelMemberWithOutput(n)) {
+        this.warn([...n.path, "output"], `output "${n.outputName}" of step "${n.id}" is never used (not referenced and not in outputs)`)
+      }
+    }
+  }
+
+  isParallelMemberWithOutput(n: Node): boolean {
+    for (const m of n.scope.nodes) if (m.members?.includes(n.id) && m.outputName !== undefined && this.referenced.has(m.outputName)) return true
+    return false
+  }
+}
