@@ -29,6 +29,7 @@ import {
   ProviderUnavailable,
   RateLimited
 } from "../llm/LlmError.ts"
+import { fromAiError } from "../llm/fromAiError.ts"
 
 type Json = string | number | boolean | null
 
@@ -155,34 +156,46 @@ const decode = (u: unknown): LlmError | undefined => {
   return undefined
 }
 
-/** Wraps an {@link LlmError} into the `AiError` effect/ai hooks must fail with, keeping it in `reason.metadata.llm`. */
+/**
+ * Wraps an {@link LlmError} into the `AiError` effect/ai hooks must fail with. The reason is chosen so that
+ * `fromAiError` in src/llm (reason based) gives back the same tag and status, and `reason.metadata.llm` keeps the
+ * exact error for {@link toLlmError}.
+ */
 export const toAiError = (method: string, error: LlmError): AiError.AiError => {
   const metadata = { llm: encode(error) }
   const description = error.message
+  const http = (status: number | undefined) => (status === undefined ? {} : { http: { response: { status, headers: {} } } })
   const reason = ((): AiError.AiErrorReason => {
     switch (error._tag) {
       case "RateLimited":
         return new AiError.RateLimitError({
           metadata,
+          ...http(429),
           ...(error.retryAfterMillis === undefined ? {} : { retryAfter: Duration.millis(error.retryAfterMillis) })
         })
       case "ProviderTimeout":
-        return new AiError.InternalProviderError({ description: `timeout: ${description}`, metadata })
+        // a transport-level failure: retryable for effect/ai too; "timeout" in the text for src/llm fromAiError
+        return new AiError.NetworkError({ reason: "TransportError", method, url: error.provider, description: `timeout: ${description}` })
       case "ProviderUnavailable":
-        return new AiError.InternalProviderError({ description, metadata })
+        return new AiError.InternalProviderError({ description, metadata, ...http(error.status) })
       case "InvalidRequest":
         return error.status === 401 || error.status === 403
-          ? new AiError.AuthenticationError({ kind: error.status === 401 ? "InvalidKey" : "InsufficientPermissions", description, metadata })
-          : new AiError.InvalidRequestError({ description, metadata })
+          ? new AiError.AuthenticationError({
+            kind: error.status === 401 ? "InvalidKey" : "InsufficientPermissions",
+            description,
+            metadata,
+            ...http(error.status)
+          })
+          : new AiError.InvalidRequestError({ description, metadata, ...http(error.status) })
       case "ContextLengthExceeded":
-        return new AiError.InvalidRequestError({ description, constraint: "context_length", metadata })
+        return new AiError.InvalidRequestError({ description: `context length exceeded: ${description}`, metadata })
       case "ContentFiltered":
         return new AiError.ContentPolicyError({ description, metadata })
       case "InvalidOutput":
         return new AiError.StructuredOutputError({ description, responseText: error.raw, metadata })
     }
   })()
-  return AiError.make({ module: "llm-orchestrator", method, reason })
+  return AiError.make({ module: `llm-orchestrator/${error.provider}`, method, reason })
 }
 
 /**
@@ -203,30 +216,7 @@ const convert = (provider: string, error: unknown): LlmError => {
   const reason = error.reason
   const carried = "metadata" in reason ? decode((reason.metadata as Record<string, unknown> | undefined)?.llm) : undefined
   if (carried !== undefined) return carried
-  const message = reason.message
-  switch (reason._tag) {
-    case "RateLimitError":
-      return new RateLimited({
-        provider,
-        message,
-        ...(reason.retryAfter === undefined ? {} : { retryAfterMillis: Duration.toMillis(reason.retryAfter) })
-      })
-    case "StructuredOutputError":
-      return new InvalidOutput({ provider, message, raw: reason.responseText })
-    case "InvalidOutputError":
-    case "InvalidResponseError":
-      return new InvalidOutput({ provider, message, raw: "" })
-    case "ContentPolicyError":
-      return new ContentFiltered({ provider, message })
-    case "NetworkError":
-      return new ProviderUnavailable({ provider, message })
-    case "InternalProviderError":
-      return new ProviderUnavailable({ provider, message, ...(reason.http?.response ? { status: reason.http.response.status } : {}) })
-    case "UnknownError":
-      return new ProviderUnavailable({ provider, message })
-    default:
-      return new InvalidRequest({ provider, message })
-  }
+  return fromAiError(provider, error)
 }
 
 /** The {@link LlmError} carried by any failure value, or `undefined` when it is not an LLM failure at all. */

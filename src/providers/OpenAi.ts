@@ -5,7 +5,8 @@
  *
  * The SDK's own retries are off (`maxRetries: 0`): retrying is the reliability layer's job. The key is `Redacted`,
  * never logged (SDK logging is off) and scrubbed from error messages. Errors are `AiError`s carrying an `LlmError`
- * (see `ErrorMapping.toLlmError`). Usage and estimated cost of every call go to `UsageTracker`.
+ * (see `ErrorMapping.toLlmError`). Per call, the model id and sampling settings come from src/llm `GenerationOptions`
+ * when set (the `Llm` service sets them), else from these options. Tokens and estimated cost go to `UsageMetrics`.
  *
  * @example
  * ```ts
@@ -23,9 +24,11 @@ import { EmbeddingModel, LanguageModel, OpenAiStructuredOutput, type Prompt, typ
 import OpenAI from "openai"
 import { ContentFiltered, InvalidOutput, type LlmError } from "../llm/LlmError.ts"
 import { fromSdkError, toAiError } from "./ErrorMapping.ts"
-import { CurrentGenerationOptions } from "./GenerationOptions.ts"
+import { GenerationOptions } from "../llm/GenerationOptions.ts"
+import { Llm } from "../llm/Llm.ts"
+import type { LlmProvider } from "../llm/LlmProvider.ts"
 import * as Pricing from "./Pricing.ts"
-import * as UsageTracker from "./UsageTracker.ts"
+import * as UsageMetrics from "./UsageMetrics.ts"
 
 /** Options of the OpenAI adapter. */
 export interface Options {
@@ -162,24 +165,14 @@ export const make = Effect.fnUntraced(function*(options: Options, client: OpenAI
   const prices = Pricing.table(options.prices)
   const secrets = [options.apiKey]
   const fail = (method: string) => (error: unknown) => toAiError(method, fromSdkError(provider, error, secrets))
-  const recordUsage = (operation: UsageTracker.UsageRecord["operation"], model: string, input: number, output: number) => {
-    const cost = Pricing.estimate(prices, model, { inputTokens: input, outputTokens: output })
-    return UsageTracker.record({
-      provider,
-      model,
-      operation,
-      inputTokens: input,
-      outputTokens: output,
-      costUsd: cost.usd,
-      priced: cost.priced
-    })
-  }
+  const recordUsage = (model: string, input: number, output: number) =>
+    UsageMetrics.record(prices, provider, model, input, output)
 
   const body = Effect.fnUntraced(function*(providerOptions: LanguageModel.ProviderOptions) {
-    const gen = yield* CurrentGenerationOptions
+    const gen = yield* GenerationOptions
     const format = providerOptions.responseFormat
     return {
-      model: options.model,
+      model: gen.model === "" ? options.model : gen.model,
       messages: toMessages(providerOptions.prompt),
       ...toTools(providerOptions),
       ...(format.type === "json"
@@ -195,10 +188,8 @@ export const make = Effect.fnUntraced(function*(options: Options, client: OpenAI
         }
         : {}),
       ...(gen.temperature === undefined ? {} : { temperature: gen.temperature }),
-      ...(gen.topP === undefined ? {} : { top_p: gen.topP }),
       ...(gen.maxTokens === undefined ? {} : { max_completion_tokens: gen.maxTokens }),
-      ...(gen.stopSequences === undefined ? {} : { stop: [...gen.stopSequences] }),
-      ...(gen.seed === undefined ? {} : { seed: gen.seed })
+      ...(gen.stopSequences === undefined ? {} : { stop: [...gen.stopSequences] })
     }
   })
 
@@ -231,7 +222,7 @@ export const make = Effect.fnUntraced(function*(options: Options, client: OpenAI
         parts.push({ type: "tool-call", id: call.id, name: call.function.name, params })
       }
       parts.push({ type: "finish", reason: finishReason(choice?.finish_reason), usage: usageOf(res.usage) })
-      yield* recordUsage("generateText", res.model ?? options.model, res.usage?.prompt_tokens ?? 0, res.usage?.completion_tokens ?? 0)
+      yield* recordUsage(res.model ?? request.model, res.usage?.prompt_tokens ?? 0, res.usage?.completion_tokens ?? 0)
       return parts
     })
 
@@ -248,7 +239,7 @@ export const make = Effect.fnUntraced(function*(options: Options, client: OpenAI
       })
       // per-stream state: the text block, tool calls being assembled, the final reason and usage
       let textOpen = false
-      let model = options.model
+      let model = request.model
       let reason: Response.FinishReason = "unknown"
       let usage: OpenAI.Completions.CompletionUsage | undefined
       const calls = new Map<number, { id: string; name: string; args: string }>()
@@ -291,7 +282,7 @@ export const make = Effect.fnUntraced(function*(options: Options, client: OpenAI
         out.push({ type: "finish", reason, usage: usageOf(usage) })
         return Stream.fromIterable(out).pipe(
           Stream.concat(Stream.fromEffectDrain(
-            recordUsage("streamText", model, usage?.prompt_tokens ?? 0, usage?.completion_tokens ?? 0)
+            recordUsage(model, usage?.prompt_tokens ?? 0, usage?.completion_tokens ?? 0)
           ))
         )
       })
@@ -330,16 +321,7 @@ export const makeEmbeddings = Effect.fnUntraced(function*(options: Options, clie
           for (const d of sorted) results.push(d.embedding)
           tokens += res.usage?.prompt_tokens ?? 0
         }
-        const cost = Pricing.estimate(prices, model, { inputTokens: tokens, outputTokens: 0 })
-        yield* UsageTracker.record({
-          provider,
-          model,
-          operation: "embedMany",
-          inputTokens: tokens,
-          outputTokens: 0,
-          costUsd: cost.usd,
-          priced: cost.priced
-        })
+        yield* UsageMetrics.record(prices, provider, model, tokens, 0)
         return { results, usage: { inputTokens: tokens } }
       })
   })
@@ -383,3 +365,15 @@ export const layerConfig = (
   overrides: Partial<Options> = {}
 ): Layer.Layer<LanguageModel.LanguageModel | EmbeddingModel.EmbeddingModel, Config.ConfigError> =>
   Layer.unwrap(Effect.map(config(overrides), (options) => Layer.merge(layer(options), layerEmbeddings(options))))
+
+/**
+ * The adapter as a named provider of the src/llm `Llm` service (`Llm.generate({ provider: name, model, prompt })`).
+ *
+ * @example
+ * ```ts
+ * const layer = OpenAi.layerLlm("openai", { model: "gpt-4o-mini", apiKey })
+ * Llm.generate({ provider: "openai", model: "gpt-4o", prompt: "hi" }).pipe(Effect.provide(layer))
+ * ```
+ */
+export const layerLlm = <const N extends string>(name: N, options: Options): Layer.Layer<LlmProvider<N>> =>
+  Llm.layer(name, layer({ provider: name, ...options }))

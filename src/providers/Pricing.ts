@@ -70,3 +70,25 @@ export const estimate = (prices: PriceTable, model: string, usage: Usage): Cost 
   if (price === undefined) return { usd: 0, priced: false }
   return { usd: (usage.inputTokens * price.input + usage.outputTokens * price.output) / 1_000_000, priced: true }
 }
+
+/** One call's usage, as reported by src/llm `trackUsage` (`UsageTotals.entries`). */
+export interface UsageEntryLike {
+  readonly provider: string
+  readonly model: string
+  readonly usage: Usage
+}
+
+/** Estimated cost of a set of calls (a step's or a run's `trackUsage` entries); `unpriced` lists unknown models. */
+export const costOf = (
+  prices: PriceTable,
+  entries: ReadonlyArray<UsageEntryLike>
+): { readonly usd: number; readonly unpriced: ReadonlyArray<string> } => {
+  let usd = 0
+  const unpriced = new Set<string>()
+  for (const e of entries) {
+    const c = estimate(prices, e.model, e.usage)
+    usd += c.usd
+    if (!c.priced) unpriced.add(e.model)
+  }
+  return { usd, unpriced: [...unpriced] }
+}

@@ -11,7 +11,6 @@
  * ```
  */
 export * as ErrorMapping from "./ErrorMapping.ts"
-export * as GenerationOptions from "./GenerationOptions.ts"
 export * as OpenAi from "./OpenAi.ts"
 export * as Pricing from "./Pricing.ts"
-export * as UsageTracker from "./UsageTracker.ts"
+export * as UsageMetrics from "./UsageMetrics.ts"

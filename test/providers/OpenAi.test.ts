@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted, Schema, Stream } from "effect"
 import { EmbeddingModel, LanguageModel, Prompt, Tool, Toolkit } from "effect/ai"
-import { ErrorMapping, GenerationOptions, OpenAi, UsageTracker } from "../../src/providers/index.ts"
+import { Llm, trackUsage, GenerationOptions, fromAiError } from "../../src/llm/index.ts"
+import { ErrorMapping, OpenAi, Pricing } from "../../src/providers/index.ts"
 import * as Wire from "../support/wire/openai.ts"
 import * as WireServer from "../support/wire/WireServer.ts"
 
@@ -26,7 +27,7 @@ describe("OpenAi adapter (wire)", () => {
         { role: "user", content: [{ type: "text", text: "hello" }] }
       ])
       const res = yield* model.generateText({ prompt }).pipe(
-        GenerationOptions.withGenerationOptions({ temperature: 0, maxTokens: 32, stopSequences: ["END"] })
+        Effect.provideService(GenerationOptions, { provider: "openai", model: "gpt-4.1", temperature: 0, maxTokens: 32, stopSequences: ["END"] })
       )
       assert.strictEqual(res.text, "echo: hello")
       assert.strictEqual(res.finishReason, "stop")
@@ -36,6 +37,7 @@ describe("OpenAi adapter (wire)", () => {
       assert.strictEqual(req.path, "/v1/chat/completions")
       assert.strictEqual(req.headers.authorization, "Bearer sk-test-SECRET-1234")
       assert.deepStrictEqual(req.body.messages, [{ role: "system", content: "be brief" }, { role: "user", content: "hello" }])
+      assert.strictEqual(req.body.model, "gpt-4.1", "per-call model from GenerationOptions")
       assert.strictEqual(req.body.temperature, 0)
       assert.strictEqual(req.body.max_completion_tokens, 32)
       assert.deepStrictEqual(req.body.stop, ["END"])
@@ -126,13 +128,25 @@ describe("OpenAi adapter (wire)", () => {
       assert.deepStrictEqual(call?.type === "tool-call" && call.params, { city: "Rome" })
     }))
 
-  it.live("usage and estimated cost are tracked per scope", () =>
+  it.live("through Llm (src/llm): usage per scope and its estimated cost; errors keep our tags", () =>
     Effect.gen(function*() {
-      const { model } = yield* setup(() => Wire.chat("x", { usage: { prompt_tokens: 1_000_000, completion_tokens: 1_000_000 } }))
-      const [, summary] = yield* UsageTracker.track(Effect.all([model.generateText({ prompt: "a" }), model.generateText({ prompt: "b" })]))
-      assert.strictEqual(summary.calls.length, 2)
-      assert.strictEqual(summary.inputTokens, 2_000_000)
-      assert.closeTo(summary.costUsd, 2 * (0.15 + 0.6), 1e-9)
+      const server = yield* WireServer.start((req) =>
+        req.body.messages.at(-1).content === "fail"
+          ? Wire.error(429, "slow", { headers: { "retry-after": "1" } })
+          : Wire.chat("x", { model: req.body.model, usage: { prompt_tokens: 1_000_000, completion_tokens: 1_000_000 } })
+      )
+      const layer = OpenAi.layerLlm("openai", { model: "unused-default", apiKey: key, baseUrl: `${server.url}/v1` })
+      const [, totals] = yield* trackUsage(Effect.all([
+        Llm.generate({ provider: "openai", model: "gpt-4o-mini", prompt: "a" }),
+        Llm.generate({ provider: "openai", model: "gpt-4o", prompt: "b" })
+      ])).pipe(Effect.provide(layer))
+      assert.deepStrictEqual(server.requests.map((r) => r.body.model), ["gpt-4o-mini", "gpt-4o"])
+      assert.strictEqual(totals.inputTokens, 2_000_000)
+      const cost = Pricing.costOf(Pricing.table(), totals.entries)
+      assert.closeTo(cost.usd, (0.15 + 0.6) + (2.5 + 10), 1e-9)
+      const e = yield* Llm.generate({ provider: "openai", model: "gpt-4o", prompt: "fail" }).pipe(Effect.flip, Effect.provide(layer))
+      assert.strictEqual(e._tag, "RateLimited")
+      assert.strictEqual(e._tag === "RateLimited" && e.retryAfterMillis, 1000)
     }))
 })
 
