@@ -1,0 +1,241 @@
+/**
+ * The embedded in-memory vector store: exact search over contiguous Float32Array rows. Cosine vectors are normalised on
+ * upsert so a search is one dot product per row; a k-sized heap keeps the best rows; the payload filter is evaluated only
+ * for rows that would enter the heap. Upsert of a known id overwrites its row; delete moves the last row into the hole,
+ * so storage stays dense.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { VectorStore } from "llm-orchestrator"
+ * const DocsLive = VectorStore.layerMemory("docs", { collections: [{ collection: "documentation", dimension: 384, distance: "cosine" }] })
+ * ```
+ */
+import { Effect } from "effect"
+import * as Filter from "./Filter.ts"
+import { TopK } from "./TopK.ts"
+import * as V from "./validation.ts"
+import { CollectionNotFound, DimensionMismatch, type VectorStoreError } from "./VectorStoreError.ts"
+import type {
+  CollectionInfo,
+  CollectionOptions,
+  CreateCollectionOptions,
+  DeleteOptions,
+  Distance,
+  PointId,
+  SearchHit,
+  SearchOptions,
+  UpsertOptions,
+  VectorStoreShape
+} from "./VectorStoreShape.ts"
+
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({})
+
+/** One collection's storage; exported for the benchmark and tests, not part of the public API. */
+export class MemoryCollection {
+  private data: Float32Array
+  private readonly ids: Array<PointId> = []
+  private readonly payloads: Array<Readonly<Record<string, unknown>>> = []
+  private readonly rowOf = new Map<PointId, number>()
+
+  constructor(readonly dimension: number, readonly distance: Distance, initialCapacity = 1024) {
+    this.data = new Float32Array(initialCapacity * dimension)
+  }
+
+  get size(): number {
+    return this.ids.length
+  }
+
+  private writeRow(row: number, vector: ReadonlyArray<number>): void {
+    const d = this.dimension
+    const base = row * d
+    let scale = 1
+    if (this.distance === "cosine") {
+      let norm = 0
+      for (let j = 0; j < d; j++) norm += vector[j]! * vector[j]!
+      // A zero vector stays zero: its cosine with anything is 0.
+      scale = norm > 0 ? 1 / Math.sqrt(norm) : 0
+    }
+    for (let j = 0; j < d; j++) this.data[base + j] = vector[j]! * scale
+  }
+
+  upsert(id: PointId, vector: ReadonlyArray<number>, payload: Readonly<Record<string, unknown>> | undefined): void {
+    let row = this.rowOf.get(id)
+    if (row === undefined) {
+      row = this.ids.length
+      if ((row + 1) * this.dimension > this.data.length) {
+        const grown = new Float32Array(Math.max(this.data.length * 2, (row + 1) * this.dimension))
+        grown.set(this.data)
+        this.data = grown
+      }
+      this.ids.push(id)
+      this.payloads.push(EMPTY)
+      this.rowOf.set(id, row)
+    }
+    this.writeRow(row, vector)
+    // Copy so later mutation of the caller's object does not change stored data.
+    this.payloads[row] = payload === undefined ? EMPTY : structuredClone(payload)
+  }
+
+  delete(id: PointId): void {
+    const row = this.rowOf.get(id)
+    if (row === undefined) return
+    const last = this.ids.length - 1
+    if (row !== last) {
+      const d = this.dimension
+      this.data.copyWithin(row * d, last * d, (last + 1) * d)
+      const movedId = this.ids[last]!
+      this.ids[row] = movedId
+      this.payloads[row] = this.payloads[last]!
+      this.rowOf.set(movedId, row)
+    }
+    this.ids.pop()
+    this.payloads.pop()
+    this.rowOf.delete(id)
+  }
+
+  search(vector: ReadonlyArray<number>, topK: number, keep: Filter.Predicate | undefined): Array<SearchHit> {
+    const d = this.dimension
+    const n = this.ids.length
+    const data = this.data
+    const euclid = this.distance === "euclid"
+    const q = new Float64Array(d)
+    let norm = 0
+    for (let j = 0; j < d; j++) {
+      q[j] = vector[j]!
+      norm += q[j]! * q[j]!
+    }
+    if (this.distance === "cosine" && norm > 0) {
+      const scale = 1 / Math.sqrt(norm)
+      for (let j = 0; j < d; j++) q[j] = q[j]! * scale
+    }
+    const top = new TopK(Math.min(topK, Math.max(n, 1)))
+    const payloads = this.payloads
+    let threshold = Number.NEGATIVE_INFINITY
+    const d4 = d - (d % 4)
+    for (let row = 0, base = 0; row < n; row++, base += d) {
+      // Higher is better for all three: similarity, or the negated squared distance for euclid.
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0
+      let j = 0
+      if (euclid) {
+        for (; j < d4; j += 4) {
+          const a = data[base + j]! - q[j]!, b = data[base + j + 1]! - q[j + 1]!
+          const c = data[base + j + 2]! - q[j + 2]!, e = data[base + j + 3]! - q[j + 3]!
+          s0 += a * a; s1 += b * b; s2 += c * c; s3 += e * e
+        }
+        for (; j < d; j++) {
+          const a = data[base + j]! - q[j]!
+          s0 += a * a
+        }
+      } else {
+        for (; j < d4; j += 4) {
+          s0 += data[base + j]! * q[j]!
+          s1 += data[base + j + 1]! * q[j + 1]!
+          s2 += data[base + j + 2]! * q[j + 2]!
+          s3 += data[base + j + 3]! * q[j + 3]!
+        }
+        for (; j < d; j++) s0 += data[base + j]! * q[j]!
+      }
+      const sum = s0 + s1 + s2 + s3
+      const score = euclid ? -sum : sum
+      if (!(score > threshold)) continue
+      if (keep !== undefined && !keep(payloads[row]!)) continue
+      top.offer(score, row)
+      threshold = top.threshold
+    }
+    const { rows, scores } = top.drain()
+    return rows.map((row, i) => ({
+      id: this.ids[row]!,
+      score: euclid ? Math.sqrt(-scores[i]!) : scores[i]!,
+      payload: payloads[row]!
+    }))
+  }
+
+  info(collection: string): CollectionInfo {
+    return { collection, dimension: this.dimension, distance: this.distance, pointsCount: this.size }
+  }
+}
+
+/**
+ * Builds an empty in-memory store named `store` (the name only appears in errors and spans).
+ *
+ * @example
+ * ```ts
+ * const store = yield* makeMemoryStore("docs")
+ * ```
+ */
+export const makeMemoryStore = (store: string): Effect.Effect<VectorStoreShape> =>
+  Effect.sync(() => {
+    const collections = new Map<string, MemoryCollection>()
+
+    const lookup = (operation: string, collection: string): Effect.Effect<MemoryCollection, CollectionNotFound | VectorStoreError> => {
+      const bad = V.checkCollection(store, operation, collection)
+      if (bad !== undefined) return Effect.fail(bad)
+      const found = collections.get(collection)
+      return found === undefined ? Effect.fail(new CollectionNotFound({ store, collection })) : Effect.succeed(found)
+    }
+
+    const attributes = (collection: string) => ({ "vector.store": store, "vector.collection": collection })
+
+    const createCollection = Effect.fn("VectorStore.createCollection")(function*(options: CreateCollectionOptions) {
+      const bad = V.checkCreate(store, options)
+      if (bad !== undefined) return yield* bad
+      const { collection, dimension, distance } = options
+      yield* Effect.annotateCurrentSpan(attributes(collection))
+      const existing = collections.get(collection)
+      if (existing === undefined) {
+        collections.set(collection, new MemoryCollection(dimension, distance))
+        return
+      }
+      if (existing.dimension !== dimension) {
+        return yield* new DimensionMismatch({ store, collection, field: "dimension", expected: existing.dimension, actual: dimension })
+      }
+      if (existing.distance !== distance) {
+        return yield* V.configConflict(store, collection, `already exists with distance ${existing.distance}, requested ${distance}`)
+      }
+    })
+
+    const getCollection = Effect.fn("VectorStore.getCollection")(function*(options: CollectionOptions) {
+      const c = yield* lookup("getCollection", options.collection)
+      return c.info(options.collection)
+    })
+
+    const deleteCollection = Effect.fn("VectorStore.deleteCollection")(function*(options: CollectionOptions) {
+      const bad = V.checkCollection(store, "deleteCollection", options.collection)
+      if (bad !== undefined) return yield* bad
+      collections.delete(options.collection)
+    })
+
+    const upsert = Effect.fn("VectorStore.upsert")(function*(options: UpsertOptions) {
+      const c = yield* lookup("upsert", options.collection)
+      yield* Effect.annotateCurrentSpan({ ...attributes(options.collection), "vector.points": options.points.length })
+      const bad = V.checkPoints(store, options.collection, c.dimension, options.points)
+      if (bad !== undefined) return yield* bad
+      for (const p of options.points) c.upsert(p.id, p.vector, p.payload)
+    })
+
+    const search = Effect.fn("VectorStore.search")(function*(options: SearchOptions) {
+      const c = yield* lookup("search", options.collection)
+      yield* Effect.annotateCurrentSpan({ ...attributes(options.collection), "vector.top_k": options.topK })
+      const bad = V.checkSearch(store, options.collection, c.dimension, options.vector, options.topK)
+      if (bad !== undefined) return yield* bad
+      let keep: Filter.Predicate | undefined
+      if (options.filter !== undefined) {
+        try {
+          keep = Filter.compile(options.filter)
+        } catch (e) {
+          return yield* V.invalidFilter(store, options.collection, "search", e instanceof Error ? e.message : String(e))
+        }
+      }
+      return c.search(options.vector, options.topK, keep)
+    })
+
+    const remove = Effect.fn("VectorStore.delete")(function*(options: DeleteOptions) {
+      const c = yield* lookup("delete", options.collection)
+      const bad = V.checkIds(store, options.collection, options.ids)
+      if (bad !== undefined) return yield* bad
+      for (const id of options.ids) c.delete(id)
+    })
+
+    return { store, createCollection, getCollection, deleteCollection, upsert, search, delete: remove }
+  })

@@ -1,0 +1,319 @@
+/**
+ * Vector store backed by a Qdrant server through `@qdrant/js-client-rest`.
+ *
+ * - Distances map to Qdrant's `Cosine` / `Dot` / `Euclid`; Qdrant reports Euclid scores as distances, like the memory store.
+ * - Qdrant only accepts unsigned integers and UUIDs as point ids. Other string ids (`"doc-1"`) are sent as a deterministic
+ *   UUID derived from the string, and the original id travels in the payload field {@link ORIGINAL_ID_FIELD}, which search
+ *   results read back and strip; so any `PointId` round-trips unchanged.
+ * - The collection's dimension is fetched once per collection (GET /collections/{name}) and cached, so wrong-dimension
+ *   vectors fail with the same `DimensionMismatch` (naming `points[i].vector`) as the memory store, before any write.
+ * - The api key is `Redacted`; it is only put in the `api-key` header and scrubbed from every error message.
+ *
+ * @example
+ * ```ts
+ * import { Redacted } from "effect"
+ * import { VectorStore } from "llm-orchestrator"
+ * const DocsLive = VectorStore.layerQdrant("docs", { url: "http://127.0.0.1:6333", apiKey: Redacted.make("secret") })
+ * ```
+ */
+import { QdrantClient, type Schemas } from "@qdrant/js-client-rest"
+import { createHash } from "node:crypto"
+import { Effect, Predicate, Redacted } from "effect"
+import * as Filter from "./Filter.ts"
+import * as V from "./validation.ts"
+import { CollectionNotFound, DimensionMismatch, VectorStoreError } from "./VectorStoreError.ts"
+import type {
+  CollectionInfo,
+  CollectionOptions,
+  CreateCollectionOptions,
+  DeleteOptions,
+  Distance,
+  PointId,
+  SearchHit,
+  SearchOptions,
+  UpsertOptions,
+  VectorStoreShape
+} from "./VectorStoreShape.ts"
+
+/**
+ * Connection options of a Qdrant store.
+ *
+ * @example
+ * ```ts
+ * const options: QdrantOptions = { url: "https://xyz.cloud.qdrant.io:6333", apiKey: Redacted.make(key), timeoutMillis: 10_000 }
+ * ```
+ */
+export interface QdrantOptions {
+  /** Base URL with scheme and port, e.g. `http://127.0.0.1:6333`. */
+  readonly url: string
+  /** Sent as the `api-key` header; never logged. */
+  readonly apiKey?: Redacted.Redacted<string> | undefined
+  /** Per-request timeout (default 30 s). */
+  readonly timeoutMillis?: number | undefined
+  /** Ask the server for its version at start-up and warn on a mismatch (default false: no request at construction). */
+  readonly checkCompatibility?: boolean | undefined
+}
+
+/**
+ * Payload field carrying the original id of points whose string id is not a UUID.
+ *
+ * @example
+ * ```ts
+ * ORIGINAL_ID_FIELD // "__point_id"
+ * ```
+ */
+export const ORIGINAL_ID_FIELD = "__point_id"
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * The id Qdrant stores for a point id: integers and UUIDs as is, other strings as a name-based (v5-style) UUID.
+ *
+ * @example
+ * ```ts
+ * toQdrantId(7) // 7
+ * toQdrantId("doc-1") // "…-5…-…" (always the same UUID for "doc-1")
+ * ```
+ */
+export const toQdrantId = (id: PointId): string | number => {
+  if (typeof id === "number" || UUID.test(id)) return id
+  const h = createHash("sha1").update("llm-orchestrator/point-id/").update(id).digest()
+  h[6] = (h[6]! & 0x0f) | 0x50
+  h[8] = (h[8]! & 0x3f) | 0x80
+  const x = h.subarray(0, 16).toString("hex")
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`
+}
+
+const toQdrantDistance = { cosine: "Cosine", dot: "Dot", euclid: "Euclid" } as const
+const fromQdrantDistance = (d: unknown): Distance | undefined =>
+  d === "Cosine" ? "cosine" : d === "Dot" ? "dot" : d === "Euclid" ? "euclid" : undefined
+
+type QdrantFailure = CollectionNotFound | DimensionMismatch | VectorStoreError
+
+/**
+ * Builds a Qdrant-backed store named `store`.
+ *
+ * @example
+ * ```ts
+ * const store = yield* makeQdrantStore("docs", { url: "http://127.0.0.1:6333" })
+ * ```
+ */
+export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.Effect<VectorStoreShape, VectorStoreError> =>
+  Effect.gen(function*() {
+    const secret = options.apiKey === undefined ? undefined : Redacted.value(options.apiKey)
+    const where = (() => {
+      try {
+        const u = new URL(options.url)
+        return `${u.protocol}//${u.host}${u.pathname === "/" ? "" : u.pathname}` // drops any user:password@
+      } catch {
+        return "(invalid url)"
+      }
+    })()
+    const scrub = (text: string): string =>
+      secret === undefined || secret.length === 0 ? text : text.split(secret).join("<redacted>")
+
+    // Collection configurations seen so far, to check dimensions before writing (see the module description).
+    const configs = new Map<string, { readonly dimension: number; readonly distance: Distance }>()
+
+    const client = yield* Effect.try({
+      try: () =>
+        new QdrantClient({
+          url: options.url,
+          // Sent as a plain header rather than `apiKey`, so the client does not console.warn on loopback http; we warn
+          // through the Effect logger instead, only for a remote plain-http server (see below).
+          ...(secret === undefined ? {} : { headers: { "api-key": secret } }),
+          timeout: options.timeoutMillis ?? 30_000,
+          checkCompatibility: options.checkCompatibility ?? false
+        }),
+      catch: (e) =>
+        new VectorStoreError({
+          store,
+          operation: "connect",
+          message: scrub(`Vector store "${store}": invalid Qdrant options: ${e instanceof Error ? e.message : String(e)}`)
+        })
+    })
+
+    if (secret !== undefined && options.url.startsWith("http://") && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(options.url)) {
+      yield* Effect.logWarning(`Vector store "${store}": the Qdrant api key is sent over plain http to ${where}`)
+    }
+
+    const fail = (operation: string, collection: string | undefined, message: string, status?: number): VectorStoreError =>
+      new VectorStoreError({
+        store,
+        operation,
+        ...(collection === undefined ? {} : { collection }),
+        ...(status === undefined ? {} : { status }),
+        message: scrub(
+          collection === undefined
+            ? `Vector store "${store}" (Qdrant at ${where}): ${message}`
+            : `Vector store "${store}" (Qdrant at ${where}), collection "${collection}": ${message}`
+        )
+      })
+
+    const mapError = (operation: string, collection: string | undefined) => (e: unknown): QdrantFailure => {
+      if (Predicate.hasProperty(e, "status") && typeof e.status === "number") {
+        const data = Predicate.hasProperty(e, "data") ? e.data : undefined
+        const serverMessage = Predicate.hasProperty(data, "status") && Predicate.hasProperty(data.status, "error") &&
+            typeof data.status.error === "string"
+          ? data.status.error
+          : Predicate.hasProperty(e, "statusText") && typeof e.statusText === "string" && e.statusText.length > 0
+          ? e.statusText
+          : `HTTP ${e.status}`
+        if (e.status === 404 && collection !== undefined) {
+          configs.delete(collection) // dropped behind our back: forget its cached dimension
+          return new CollectionNotFound({ store, collection })
+        }
+        const dim = /expected dim: (\d+), got (\d+)/.exec(serverMessage)
+        if (e.status === 400 && dim !== null && collection !== undefined) {
+          return new DimensionMismatch({ store, collection, field: "vector", expected: Number(dim[1]), actual: Number(dim[2]) })
+        }
+        return fail(operation, collection, `HTTP ${e.status}: ${serverMessage}`, e.status)
+      }
+      if (e instanceof Error) {
+        if (e.name === "QdrantClientTimeoutError") {
+          return fail(operation, collection, `timed out after ${options.timeoutMillis ?? 30_000} ms`)
+        }
+        if (e.name === "QdrantClientResourceExhaustedError") return fail(operation, collection, `rate limited: ${e.message}`, 429)
+        const cause = Predicate.hasProperty(e, "cause") && Predicate.hasProperty(e.cause, "code") ? ` (${String(e.cause.code)})` : ""
+        return fail(operation, collection, `${e.message}${cause}`)
+      }
+      return fail(operation, collection, String(e))
+    }
+
+    const call = <A>(operation: string, collection: string | undefined, f: () => Promise<A>): Effect.Effect<A, QdrantFailure> =>
+      Effect.tryPromise({ try: f, catch: mapError(operation, collection) })
+
+    const fetchInfo = (operation: string, collection: string): Effect.Effect<CollectionInfo, QdrantFailure> =>
+      call(operation, collection, () => client.getCollection(collection)).pipe(
+        Effect.flatMap((info) => {
+          const params: unknown = info.config?.params?.vectors
+          const size = Predicate.hasProperty(params, "size") ? params.size : undefined
+          const distance = Predicate.hasProperty(params, "distance") ? fromQdrantDistance(params.distance) : undefined
+          if (typeof size !== "number" || distance === undefined) {
+            return Effect.fail(
+              fail(operation, collection, "has no single unnamed vector with Cosine, Dot or Euclid distance (named vectors are not supported)")
+            )
+          }
+          configs.set(collection, { dimension: size, distance })
+          return Effect.succeed({ collection, dimension: size, distance, pointsCount: info.points_count ?? 0 })
+        })
+      )
+
+    const configOf = (
+      operation: string,
+      collection: string
+    ): Effect.Effect<{ readonly dimension: number; readonly distance: Distance }, QdrantFailure> => {
+      const bad = V.checkCollection(store, operation, collection)
+      if (bad !== undefined) return Effect.fail(bad)
+      const cached = configs.get(collection)
+      return cached === undefined ? fetchInfo(operation, collection) : Effect.succeed(cached)
+    }
+
+    const attributes = (collection: string) => ({ "vector.store": store, "vector.collection": collection, "vector.backend": "qdrant" })
+
+    const createCollection = Effect.fn("VectorStore.createCollection")(function*(o: CreateCollectionOptions) {
+      const bad = V.checkCreate(store, o)
+      if (bad !== undefined) return yield* bad
+      yield* Effect.annotateCurrentSpan(attributes(o.collection))
+      const created = yield* call("createCollection", o.collection, () =>
+        client.createCollection(o.collection, { vectors: { size: o.dimension, distance: toQdrantDistance[o.distance] } })
+      ).pipe(
+        Effect.as(true),
+        Effect.catchIf((e) => e._tag === "VectorStoreError" && e.status === 409, () => Effect.succeed(false)),
+        Effect.catchTag("CollectionNotFound", (e) => Effect.fail(fail("createCollection", o.collection, e.message)))
+      )
+      if (created) {
+        configs.set(o.collection, { dimension: o.dimension, distance: o.distance })
+        return
+      }
+      // Already there: fine when it has the requested configuration.
+      const existing = yield* fetchInfo("createCollection", o.collection).pipe(
+        Effect.catchTag("CollectionNotFound", (e) => Effect.fail(fail("createCollection", o.collection, e.message))),
+        Effect.catchTag("DimensionMismatch", (e) => Effect.fail(fail("createCollection", o.collection, e.message)))
+      )
+      if (existing.dimension !== o.dimension) {
+        return yield* new DimensionMismatch({
+          store,
+          collection: o.collection,
+          field: "dimension",
+          expected: existing.dimension,
+          actual: o.dimension
+        })
+      }
+      if (existing.distance !== o.distance) {
+        return yield* V.configConflict(store, o.collection, `already exists with distance ${existing.distance}, requested ${o.distance}`)
+      }
+    })
+
+    const getCollection = Effect.fn("VectorStore.getCollection")(function*(o: CollectionOptions) {
+      const bad = V.checkCollection(store, "getCollection", o.collection)
+      if (bad !== undefined) return yield* bad
+      return yield* fetchInfo("getCollection", o.collection).pipe(
+        Effect.catchTag("DimensionMismatch", (e) => Effect.fail(fail("getCollection", o.collection, e.message)))
+      )
+    })
+
+    const deleteCollection = Effect.fn("VectorStore.deleteCollection")(function*(o: CollectionOptions) {
+      const bad = V.checkCollection(store, "deleteCollection", o.collection)
+      if (bad !== undefined) return yield* bad
+      configs.delete(o.collection)
+      yield* call("deleteCollection", o.collection, () => client.deleteCollection(o.collection)).pipe(
+        Effect.catchTag("CollectionNotFound", () => Effect.void),
+        Effect.catchTag("DimensionMismatch", (e) => Effect.fail(fail("deleteCollection", o.collection, e.message)))
+      )
+    })
+
+    const upsert = Effect.fn("VectorStore.upsert")(function*(o: UpsertOptions) {
+      const config = yield* configOf("upsert", o.collection)
+      yield* Effect.annotateCurrentSpan({ ...attributes(o.collection), "vector.points": o.points.length })
+      const bad = V.checkPoints(store, o.collection, config.dimension, o.points)
+      if (bad !== undefined) return yield* bad
+      const points = o.points.map((p) => {
+        const payload: Record<string, unknown> = { ...p.payload }
+        if (typeof p.id === "string") payload[ORIGINAL_ID_FIELD] = p.id
+        return { id: toQdrantId(p.id), vector: [...p.vector], payload }
+      })
+      yield* call("upsert", o.collection, () => client.upsert(o.collection, { wait: true, points }))
+    })
+
+    const search = Effect.fn("VectorStore.search")(function*(o: SearchOptions) {
+      const config = yield* configOf("search", o.collection)
+      yield* Effect.annotateCurrentSpan({ ...attributes(o.collection), "vector.top_k": o.topK })
+      const bad = V.checkSearch(store, o.collection, config.dimension, o.vector, o.topK)
+      if (bad !== undefined) return yield* bad
+      let filter: Record<string, unknown> | undefined
+      if (o.filter !== undefined) {
+        try {
+          filter = Filter.toQdrant(o.filter)
+        } catch (e) {
+          return yield* V.invalidFilter(store, o.collection, "search", e instanceof Error ? e.message : String(e))
+        }
+      }
+      const result = yield* call("search", o.collection, () =>
+        client.query(o.collection, {
+          query: [...o.vector],
+          limit: o.topK,
+          with_payload: true,
+          ...(filter === undefined ? {} : { filter: filter as Schemas["Filter"] })
+        })
+      )
+      return result.points.map((p): SearchHit => {
+        const { [ORIGINAL_ID_FIELD]: original, ...payload } = (p.payload ?? {}) as Record<string, unknown>
+        return { id: typeof original === "string" ? original : p.id, score: p.score, payload }
+      })
+    })
+
+    const remove = Effect.fn("VectorStore.delete")(function*(o: DeleteOptions) {
+      yield* configOf("delete", o.collection).pipe(
+        Effect.catchTag("DimensionMismatch", (e) => Effect.fail(fail("delete", o.collection, e.message)))
+      )
+      const bad = V.checkIds(store, o.collection, o.ids)
+      if (bad !== undefined) return yield* bad
+      if (o.ids.length === 0) return
+      yield* call("delete", o.collection, () => client.delete(o.collection, { wait: true, points: o.ids.map(toQdrantId) })).pipe(
+        Effect.catchTag("DimensionMismatch", (e) => Effect.fail(fail("delete", o.collection, e.message)))
+      )
+    })
+
+    return { store, createCollection, getCollection, deleteCollection, upsert, search, delete: remove }
+  })

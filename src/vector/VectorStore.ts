@@ -1,0 +1,260 @@
+/**
+ * Named vector stores. A workflow names the store it searches (`database: docs` in YAML, `store: "docs"` in code); each
+ * name is its own service, so `VectorStore.search({ store: "pinecone", ... })` requires `VectorStoreFor<"pinecone">` and
+ * running it without a `"pinecone"` store layer is a compile error. The step helpers (`search`, `upsert`, ...) read the
+ * store from the context, so they drop straight into a workflow step.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Filter, VectorStore } from "llm-orchestrator"
+ * const hits = VectorStore.search({
+ *   store: "docs",
+ *   collection: "documentation",
+ *   vector,
+ *   topK: 5,
+ *   filter: Filter.all(Filter.match("lang", "en"))
+ * }) // Effect<ReadonlyArray<SearchHit>, VectorStoreFailure, VectorStoreFor<"docs">>
+ * const program = hits.pipe(Effect.provide(VectorStore.layerMemory("docs")))
+ * ```
+ */
+import { Config, Context, Effect, Layer, Option } from "effect"
+import { makeMemoryStore } from "./MemoryStore.ts"
+import { makeQdrantStore, type QdrantOptions } from "./QdrantStore.ts"
+import type { CollectionNotFound, DimensionMismatch, VectorStoreError, VectorStoreFailure } from "./VectorStoreError.ts"
+import type {
+  CollectionInfo,
+  CollectionOptions,
+  CreateCollectionOptions,
+  DeleteOptions,
+  SearchHit,
+  SearchOptions,
+  UpsertOptions,
+  VectorStoreShape
+} from "./VectorStoreShape.ts"
+
+/**
+ * Identifier of the vector store named `Name`: what a workflow's `R` shows when it needs that store.
+ *
+ * @example
+ * ```ts
+ * type Needs = VectorStoreFor<"docs"> // { readonly key: "VectorStore/docs" }
+ * ```
+ */
+export interface VectorStoreFor<Name extends string> {
+  readonly key: `VectorStore/${Name}`
+}
+
+/**
+ * Names a store in a step helper's options.
+ *
+ * @example
+ * ```ts
+ * const o: StoreOption<"docs"> = { store: "docs" }
+ * ```
+ */
+export interface StoreOption<Name extends string> {
+  readonly store: Name
+}
+
+const services = new Map<string, Context.Service<any, VectorStoreShape>>()
+
+/**
+ * The service key of the store named `name` (one key per name, memoised).
+ *
+ * @example
+ * ```ts
+ * const program = Effect.gen(function*() {
+ *   const docs = yield* VectorStore.service("docs")
+ *   return yield* docs.getCollection({ collection: "documentation" })
+ * })
+ * ```
+ */
+export const service = <const Name extends string>(name: Name): Context.Service<VectorStoreFor<Name>, VectorStoreShape> => {
+  let key = services.get(name)
+  if (key === undefined) {
+    key = Context.Service<VectorStoreFor<Name>, VectorStoreShape>(`llm-orchestrator/VectorStore/${name}`)
+    services.set(name, key)
+  }
+  return key
+}
+
+/**
+ * Provides the store `name` from your own implementation (any database).
+ *
+ * @example
+ * ```ts
+ * const PineconeLive = VectorStore.layer("pinecone", myPineconeStore) // myPineconeStore: VectorStoreShape
+ * ```
+ */
+export const layer = <const Name extends string>(name: Name, store: VectorStoreShape): Layer.Layer<VectorStoreFor<Name>> =>
+  Layer.succeed(service(name), store)
+
+/**
+ * Provides the store `name` from an effect building it (for stores needing other services or resources).
+ *
+ * @example
+ * ```ts
+ * const DocsLive = VectorStore.layerEffect("docs", makeMyStore)
+ * ```
+ */
+export const layerEffect = <const Name extends string, E, R>(
+  name: Name,
+  make: Effect.Effect<VectorStoreShape, E, R>
+): Layer.Layer<VectorStoreFor<Name>, E, R> => Layer.effect(service(name), make)
+
+/**
+ * Options of {@link layerMemory}: collections to create when the layer is built.
+ *
+ * @example
+ * ```ts
+ * const o: MemoryOptions = { collections: [{ collection: "documentation", dimension: 384, distance: "cosine" }] }
+ * ```
+ */
+export interface MemoryOptions {
+  readonly collections?: ReadonlyArray<CreateCollectionOptions> | undefined
+}
+
+/**
+ * The embedded in-memory store named `name` (exact search). Each build of the layer starts empty. Invalid `collections`
+ * options are a defect (they are fixed in code).
+ *
+ * @example
+ * ```ts
+ * const DocsLive = VectorStore.layerMemory("docs", {
+ *   collections: [{ collection: "documentation", dimension: 384, distance: "cosine" }]
+ * })
+ * ```
+ */
+export const layerMemory = <const Name extends string>(name: Name, options?: MemoryOptions): Layer.Layer<VectorStoreFor<Name>> =>
+  Layer.effect(
+    service(name),
+    Effect.gen(function*() {
+      const store = yield* makeMemoryStore(name)
+      for (const c of options?.collections ?? []) yield* Effect.orDie(store.createCollection(c))
+      return store
+    })
+  )
+
+/**
+ * The store `name` backed by a Qdrant server. Fails to build only on an invalid URL (no request is made at build time).
+ *
+ * @example
+ * ```ts
+ * const DocsLive = VectorStore.layerQdrant("docs", { url: "http://127.0.0.1:6333", apiKey: Redacted.make(key) })
+ * ```
+ */
+export const layerQdrant = <const Name extends string>(
+  name: Name,
+  options: QdrantOptions
+): Layer.Layer<VectorStoreFor<Name>, VectorStoreError> => Layer.effect(service(name), makeQdrantStore(name, options))
+
+/**
+ * Qdrant options read from configuration: `${prefix}_URL` (required) and `${prefix}_API_KEY` (optional, redacted).
+ *
+ * @example
+ * ```ts
+ * VectorStore.qdrantConfig("DOCS_QDRANT") // reads DOCS_QDRANT_URL, DOCS_QDRANT_API_KEY
+ * ```
+ */
+export const qdrantConfig = (prefix = "QDRANT"): Config.Config<QdrantOptions> =>
+  Config.all({ url: Config.String(`${prefix}_URL`), apiKey: Config.option(Config.Redacted(`${prefix}_API_KEY`)) }).pipe(
+    Config.map(({ apiKey, url }): QdrantOptions => (Option.isSome(apiKey) ? { url, apiKey: apiKey.value } : { url }))
+  )
+
+/**
+ * The Qdrant store `name` with options from configuration (default: `QDRANT_URL`, `QDRANT_API_KEY`).
+ *
+ * @example
+ * ```ts
+ * const DocsLive = VectorStore.layerQdrantConfig("docs", VectorStore.qdrantConfig("DOCS_QDRANT"))
+ * ```
+ */
+export const layerQdrantConfig = <const Name extends string>(
+  name: Name,
+  config: Config.Config<QdrantOptions> = qdrantConfig()
+): Layer.Layer<VectorStoreFor<Name>, VectorStoreError | Config.ConfigError> =>
+  Layer.unwrap(Effect.map(config, (options) => layerQdrant(name, options)))
+
+/**
+ * Step helper: creates a collection in store `store` (no-op when it exists with the same configuration).
+ *
+ * @example
+ * ```ts
+ * yield* VectorStore.createCollection({ store: "docs", collection: "documentation", dimension: 384, distance: "cosine" })
+ * ```
+ */
+export const createCollection = <const Name extends string>(
+  options: StoreOption<Name> & CreateCollectionOptions
+): Effect.Effect<void, DimensionMismatch | VectorStoreError, VectorStoreFor<Name>> =>
+  Effect.flatMap(service(options.store), (s) => s.createCollection(options))
+
+/**
+ * Step helper: a collection's dimension, distance and size.
+ *
+ * @example
+ * ```ts
+ * const { pointsCount } = yield* VectorStore.getCollection({ store: "docs", collection: "documentation" })
+ * ```
+ */
+export const getCollection = <const Name extends string>(
+  options: StoreOption<Name> & CollectionOptions
+): Effect.Effect<CollectionInfo, CollectionNotFound | VectorStoreError, VectorStoreFor<Name>> =>
+  Effect.flatMap(service(options.store), (s) => s.getCollection(options))
+
+/**
+ * Step helper: drops a collection and its points (no-op when it does not exist).
+ *
+ * @example
+ * ```ts
+ * yield* VectorStore.deleteCollection({ store: "docs", collection: "scratch" })
+ * ```
+ */
+export const deleteCollection = <const Name extends string>(
+  options: StoreOption<Name> & CollectionOptions
+): Effect.Effect<void, VectorStoreError, VectorStoreFor<Name>> =>
+  Effect.flatMap(service(options.store), (s) => s.deleteCollection(options))
+
+/**
+ * Step helper: inserts or replaces points by id.
+ *
+ * @example
+ * ```ts
+ * yield* VectorStore.upsert({ store: "docs", collection: "documentation", points: [{ id: "doc-1", vector, payload: { lang: "en" } }] })
+ * ```
+ */
+export const upsert = <const Name extends string>(
+  options: StoreOption<Name> & UpsertOptions
+): Effect.Effect<void, VectorStoreFailure, VectorStoreFor<Name>> =>
+  Effect.flatMap(service(options.store), (s) => s.upsert(options))
+
+/**
+ * Step helper: the `topK` best points for `vector` among those passing `filter`, best first (cosine/dot: highest
+ * similarity first; euclid: smallest distance first, `score` being the distance).
+ *
+ * @example
+ * ```ts
+ * const hits = yield* VectorStore.search({ store: "docs", collection: "documentation", vector, topK: 5, filter })
+ * ```
+ */
+export const search = <const Name extends string>(
+  options: StoreOption<Name> & SearchOptions
+): Effect.Effect<ReadonlyArray<SearchHit>, VectorStoreFailure, VectorStoreFor<Name>> =>
+  Effect.flatMap(service(options.store), (s) => s.search(options))
+
+const remove = <const Name extends string>(
+  options: StoreOption<Name> & DeleteOptions
+): Effect.Effect<void, CollectionNotFound | VectorStoreError, VectorStoreFor<Name>> =>
+  Effect.flatMap(service(options.store), (s) => s.delete(options))
+
+export {
+  /**
+   * Step helper: deletes points by id (unknown ids are ignored).
+   *
+   * @example
+   * ```ts
+   * yield* VectorStore.delete({ store: "docs", collection: "documentation", ids: ["doc-1"] })
+   * ```
+   */
+  remove as delete
+}

@@ -1,0 +1,27 @@
+/**
+ * Vector stores: named store services, the in-memory and Qdrant backends, the payload filter language and errors.
+ *
+ * @example
+ * ```ts
+ * import { Filter, VectorStore } from "./vector/index.ts"
+ * const hits = VectorStore.search({ store: "docs", collection: "documentation", vector, topK: 5, filter: Filter.all(Filter.match("lang", "en")) })
+ * ```
+ */
+export * as Filter from "./Filter.ts"
+export * as VectorStore from "./VectorStore.ts"
+export type { VectorStoreFor } from "./VectorStore.ts"
+export type { QdrantOptions } from "./QdrantStore.ts"
+export { CollectionNotFound, DimensionMismatch, VectorStoreError, VectorStoreFailure } from "./VectorStoreError.ts"
+export type {
+  CollectionInfo,
+  CollectionOptions,
+  CreateCollectionOptions,
+  DeleteOptions,
+  Distance,
+  Point,
+  PointId,
+  SearchHit,
+  SearchOptions,
+  UpsertOptions,
+  VectorStoreShape
+} from "./VectorStoreShape.ts"

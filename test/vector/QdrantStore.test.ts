@@ -1,0 +1,231 @@
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Effect, Layer, Redacted } from "effect"
+import { Filter, VectorStore } from "../../src/vector/index.ts"
+import { ORIGINAL_ID_FIELD, toQdrantId } from "../../src/vector/QdrantStore.ts"
+import { vectorStoreContract } from "./contract.ts"
+import { type FakeQdrant, startFakeQdrant } from "./FakeQdrant.ts"
+
+// Every contract test gets its own fake server, so each store starts empty.
+vectorStoreContract("Qdrant over a fake Qdrant server", (name) =>
+  Layer.unwrap(Effect.map(startFakeQdrant(), (fake) => VectorStore.layerQdrant(name, { url: fake.url }))))
+
+const secret = "s3cr3t-api-key-value"
+
+const withStore = <A, E>(
+  body: (fake: FakeQdrant) => Effect.Effect<A, E, VectorStore.VectorStoreFor<"docs">>,
+  options: { readonly serverKey?: string; readonly clientKey?: string } = { serverKey: secret, clientKey: secret }
+) =>
+  Effect.scoped(Effect.gen(function*() {
+    const fake = yield* startFakeQdrant(options.serverKey === undefined ? {} : { apiKey: options.serverKey })
+    const layer = VectorStore.layerQdrant("docs", {
+      url: fake.url,
+      ...(options.clientKey === undefined ? {} : { apiKey: Redacted.make(options.clientKey) })
+    })
+    return yield* body(fake).pipe(Effect.provide(layer))
+  }))
+
+const store = "docs"
+const collection = "documentation"
+
+describe("VectorStore.layerQdrant (requests seen by the server)", () => {
+  it.live("createCollection sends PUT /collections/{name} with size and Qdrant distance, and the api-key header", () =>
+    withStore((fake) =>
+      Effect.gen(function*() {
+        yield* VectorStore.createCollection({ store, collection, dimension: 3, distance: "euclid" })
+        const [req] = fake.requests
+        assert.strictEqual(fake.requests.length, 1)
+        assert.strictEqual(req!.method, "PUT")
+        assert.strictEqual(req!.path, "/collections/documentation")
+        assert.deepStrictEqual(req!.body, { vectors: { size: 3, distance: "Euclid" } })
+        assert.strictEqual(req!.headers["api-key"], secret)
+      })
+    ))
+
+  it.live("upsert sends PUT .../points?wait=true; string ids become UUIDs with the original id in the payload", () =>
+    withStore((fake) =>
+      Effect.gen(function*() {
+        yield* VectorStore.createCollection({ store, collection, dimension: 2, distance: "cosine" })
+        const uuid = "6f1c2b7e-4a3d-4e5f-9a8b-0c1d2e3f4a5b"
+        yield* VectorStore.upsert({
+          store,
+          collection,
+          points: [
+            { id: 7, vector: [1, 0], payload: { lang: "en" } },
+            { id: "doc-1", vector: [0, 1] },
+            { id: uuid, vector: [1, 1], payload: { n: 1 } }
+          ]
+        })
+        const req = fake.requests.at(-1)!
+        assert.strictEqual(req.method, "PUT")
+        assert.strictEqual(req.path, "/collections/documentation/points")
+        assert.strictEqual(req.query["wait"], "true")
+        assert.deepStrictEqual(req.body, {
+          points: [
+            { id: 7, vector: [1, 0], payload: { lang: "en" } },
+            { id: toQdrantId("doc-1"), vector: [0, 1], payload: { [ORIGINAL_ID_FIELD]: "doc-1" } },
+            { id: uuid, vector: [1, 1], payload: { n: 1, [ORIGINAL_ID_FIELD]: uuid } }
+          ]
+        })
+        assert.match(String(toQdrantId("doc-1")), /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+        assert.strictEqual(toQdrantId("doc-1"), toQdrantId("doc-1"))
+        assert.notStrictEqual(toQdrantId("doc-1"), toQdrantId("doc-2"))
+        assert.ok(fake.requests.every((r) => r.headers["api-key"] === secret))
+      })
+    ))
+
+  it.live("search sends POST .../points/query with query, limit, with_payload and the filter as Qdrant JSON", () =>
+    withStore((fake) =>
+      Effect.gen(function*() {
+        yield* VectorStore.createCollection({ store, collection, dimension: 2, distance: "dot" })
+        yield* VectorStore.upsert({ store, collection, points: [{ id: "doc-1", vector: [1, 0], payload: { lang: "en", year: 2024 } }] })
+        const hits = yield* VectorStore.search({
+          store,
+          collection,
+          vector: [0.5, 0.25],
+          topK: 3,
+          filter: { ...Filter.all(Filter.match("lang", "en"), Filter.range("year", { gte: 2020 })), must_not: [Filter.anyOf("tag", ["x", 2])] }
+        })
+        assert.deepStrictEqual(hits, [{ id: "doc-1", score: 0.5, payload: { lang: "en", year: 2024 } }])
+        const req = fake.requests.at(-1)!
+        assert.strictEqual(req.method, "POST")
+        assert.strictEqual(req.path, "/collections/documentation/points/query")
+        assert.deepStrictEqual(req.body, {
+          query: [0.5, 0.25],
+          limit: 3,
+          with_payload: true,
+          filter: {
+            must: [{ key: "lang", match: { value: "en" } }, { key: "year", range: { gte: 2020 } }],
+            must_not: [{ key: "tag", match: { any: ["x", 2] } }]
+          }
+        })
+      })
+    ))
+
+  it.live("the collection's dimension is fetched once (GET /collections/{name}) and then cached", () =>
+    withStore((fake) =>
+      Effect.gen(function*() {
+        fake.collections.set(collection, { size: 2, distance: "Dot", points: new Map() })
+        yield* VectorStore.upsert({ store, collection, points: [{ id: 1, vector: [1, 0] }] })
+        yield* VectorStore.search({ store, collection, vector: [1, 0], topK: 1 })
+        yield* VectorStore.search({ store, collection, vector: [1, 0], topK: 1 })
+        assert.deepStrictEqual(fake.requests.map((r) => `${r.method} ${r.path}`), [
+          "GET /collections/documentation",
+          "PUT /collections/documentation/points",
+          "POST /collections/documentation/points/query",
+          "POST /collections/documentation/points/query"
+        ])
+      })
+    ))
+
+  it.live("delete sends POST .../points/delete?wait=true with the mapped ids", () =>
+    withStore((fake) =>
+      Effect.gen(function*() {
+        yield* VectorStore.createCollection({ store, collection, dimension: 2, distance: "dot" })
+        yield* VectorStore.delete({ store, collection, ids: [3, "doc-1"] })
+        const req = fake.requests.at(-1)!
+        assert.strictEqual(`${req.method} ${req.path}`, "POST /collections/documentation/points/delete")
+        assert.strictEqual(req.query["wait"], "true")
+        assert.deepStrictEqual(req.body, { points: [3, toQdrantId("doc-1")] })
+      })
+    ))
+
+  it.live("without apiKey no api-key header is sent", () =>
+    withStore((fake) =>
+      Effect.gen(function*() {
+        yield* VectorStore.createCollection({ store, collection, dimension: 2, distance: "dot" })
+        assert.strictEqual(fake.requests[0]!.headers["api-key"], undefined)
+      }), {}))
+})
+
+describe("VectorStore.layerQdrant (error mapping)", () => {
+  it.live("401 from a wrong api key: VectorStoreError with status, server text, no secret anywhere", () =>
+    withStore(() =>
+      Effect.gen(function*() {
+        const e = yield* Effect.flip(VectorStore.createCollection({ store, collection, dimension: 2, distance: "dot" }))
+        assert.strictEqual(e._tag, "VectorStoreError")
+        if (e._tag !== "VectorStoreError") return
+        assert.strictEqual(e.status, 401)
+        assert.strictEqual(e.operation, "createCollection")
+        assert.include(e.message, `Vector store "docs" (Qdrant at http://127.0.0.1:`)
+        assert.include(e.message, `collection "documentation": HTTP 401: Must provide an API key`)
+        for (const text of [e.message, String(e), JSON.stringify(e), e.stack ?? ""]) assert.notInclude(text, "wrong-key-value")
+      }), { serverKey: secret, clientKey: "wrong-key-value" }))
+
+  it.live("5xx: VectorStoreError with status and the server's error text; a secret echoed by the server is scrubbed", () =>
+    withStore((fake) =>
+      Effect.gen(function*() {
+        yield* VectorStore.createCollection({ store, collection, dimension: 2, distance: "dot" })
+        fake.failNext(503, `Service Unavailable: overloaded (key ${secret})`)
+        const e = yield* Effect.flip(VectorStore.search({ store, collection, vector: [1, 0], topK: 1 }))
+        assert.strictEqual(e._tag, "VectorStoreError")
+        if (e._tag !== "VectorStoreError") return
+        assert.strictEqual(e.status, 503)
+        assert.strictEqual(e.operation, "search")
+        assert.strictEqual(e.collection, collection)
+        assert.include(e.message, "HTTP 503: Service Unavailable: overloaded (key <redacted>)")
+        assert.notInclude(JSON.stringify(e), secret)
+      })
+    ))
+
+  it.live("404 on any collection call is CollectionNotFound, and a server-side dimension error is DimensionMismatch", () =>
+    withStore((fake) =>
+      Effect.gen(function*() {
+        yield* VectorStore.createCollection({ store, collection, dimension: 2, distance: "dot" })
+        // Recreated behind the adapter's back with another dimension: the cached dimension is stale, the server objects.
+        fake.collections.set(collection, { size: 3, distance: "Dot", points: new Map() })
+        const dim = yield* Effect.flip(VectorStore.upsert({ store, collection, points: [{ id: 1, vector: [1, 0] }] }))
+        assert.strictEqual(dim._tag, "DimensionMismatch")
+        if (dim._tag === "DimensionMismatch") assert.deepStrictEqual([dim.field, dim.expected, dim.actual], ["vector", 3, 2])
+        fake.collections.delete(collection)
+        const gone = yield* Effect.flip(VectorStore.search({ store, collection, vector: [1, 0], topK: 1 }))
+        assert.strictEqual(gone._tag, "CollectionNotFound")
+        // The 404 dropped the cached config: after re-creation with dimension 3, 3-d vectors are accepted.
+        fake.collections.set(collection, { size: 3, distance: "Dot", points: new Map() })
+        yield* VectorStore.upsert({ store, collection, points: [{ id: 1, vector: [1, 0, 0] }] })
+      })
+    ))
+
+  it.live("an unreachable server: VectorStoreError naming the store, the URL and the operation", () =>
+    Effect.gen(function*() {
+      const url = yield* Effect.scoped(Effect.map(startFakeQdrant(), (f) => f.url)) // closed again: nothing listens there
+      const e = yield* Effect.flip(
+        VectorStore.search({ store, collection, vector: [1, 0], topK: 1 }).pipe(
+          Effect.provide(VectorStore.layerQdrant(store, { url, apiKey: Redacted.make(secret) }))
+        )
+      )
+      assert.strictEqual(e._tag, "VectorStoreError")
+      if (e._tag !== "VectorStoreError") return
+      assert.strictEqual(e.operation, "search")
+      assert.include(e.message, `Vector store "docs" (Qdrant at ${url}), collection "documentation"`)
+      assert.include(e.message, "ECONNREFUSED")
+      assert.notInclude(JSON.stringify(e), secret)
+    }))
+
+  it.live("an invalid URL fails the layer with VectorStoreError", () =>
+    Effect.gen(function*() {
+      const e = yield* Effect.flip(Layer.build(VectorStore.layerQdrant(store, { url: "localhost:6333" })).pipe(Effect.scoped))
+      assert.strictEqual(e._tag, "VectorStoreError")
+      assert.strictEqual(e.operation, "connect")
+      assert.include(e.message, "`url` param expected to contain a valid URL")
+    }))
+})
+
+describe("VectorStore.layerQdrantConfig", () => {
+  it.live("reads <PREFIX>_URL and <PREFIX>_API_KEY", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const fake = yield* startFakeQdrant({ apiKey: secret })
+      const layer = VectorStore.layerQdrantConfig(store, VectorStore.qdrantConfig("DOCS_QDRANT")).pipe(
+        Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord({ DOCS_QDRANT_URL: fake.url, DOCS_QDRANT_API_KEY: secret })))
+      )
+      yield* VectorStore.createCollection({ store, collection, dimension: 2, distance: "dot" }).pipe(Effect.provide(layer))
+      assert.strictEqual(fake.requests[0]!.headers["api-key"], secret)
+    })))
+
+  it.live("a missing URL fails the layer with a ConfigError naming the variable", () =>
+    Effect.gen(function*() {
+      const layer = VectorStore.layerQdrantConfig(store).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord({}))))
+      const e = yield* Effect.flip(VectorStore.getCollection({ store, collection }).pipe(Effect.provide(layer)))
+      assert.strictEqual(e._tag, "ConfigError")
+      assert.include(String(e), "QDRANT_URL")
+    }))
+})
