@@ -1,0 +1,95 @@
+/**
+ * The run-time shape of a workflow: a list of nodes, each with its id, kind, needs and what to run.
+ * The builder appends one node per call; the engine (in `src/`) walks them. Everything here is plain data plus
+ * functions, so a workflow can be inspected (`wf.nodes`), drawn (`toMermaid`) and run by any engine.
+ */
+import type { Duration, Effect, Schedule, Schema } from "effect"
+
+/** The kinds of node a workflow holds. */
+export type NodeKind = "step" | "branch" | "map" | "loop" | "call"
+
+/** Any context handed to a node's functions: `input` plus the outputs of the node's needs. */
+export type AnyCtx = { readonly input: unknown } & { readonly [id: string]: unknown }
+
+/** Retry options of a step: a Schedule (or a number of retries) and a predicate on the error. */
+export interface RetryOptions {
+  /** The schedule between attempts, e.g. `Schedule.exponential("100 millis")`. Defaults to retrying at once. */
+  readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
+  /** Maximum number of retries (attempts - 1). Combined with `schedule` when both are given. */
+  readonly times?: number | undefined
+  /**
+   * Which errors are retryable; every error when absent. Annotate the parameter with the step's error type or pass a
+   * guard such as `isRetryable` or `Predicate.isTagged("RateLimited")`.
+   */
+  while?(error: unknown): boolean
+}
+
+/** Options every kind of node accepts. */
+export interface CommonOptions {
+  /** Retry policy of the node: a Schedule, or `{ schedule, times, while }`. */
+  readonly retry?: Schedule.Schedule<unknown, unknown> | RetryOptions | undefined
+  /** Deadline of each attempt; a late attempt fails with `StepTimeout` (retryable by the retry policy). */
+  readonly timeout?: Duration.Input | undefined
+  /** Human-readable description, shown by `toMermaid` and the CLI. */
+  readonly description?: string | undefined
+}
+
+interface NodeBase {
+  readonly id: string
+  readonly needs: ReadonlyArray<string>
+  readonly options: CommonOptions
+  /** Declared output Schema; the engine validates the output against it. */
+  readonly output: Schema.Top | undefined
+}
+
+/** A plain step: one Effect. */
+export interface StepNode extends NodeBase {
+  readonly kind: "step"
+  readonly run: (ctx: AnyCtx) => Effect.Effect<unknown, unknown, unknown>
+}
+
+/** A router: picks one case from a literal and runs that case's sub-workflow. */
+export interface BranchNode extends NodeBase {
+  readonly kind: "branch"
+  readonly on: (ctx: AnyCtx) => string
+  readonly cases: Readonly<Record<string, Graph>>
+}
+
+/** Runs a function for each item of a list, under a concurrency limit, keeping input order. */
+export interface MapNode extends NodeBase {
+  readonly kind: "map"
+  readonly over: (ctx: AnyCtx) => ReadonlyArray<unknown>
+  readonly concurrency: number | "unbounded"
+  readonly body: (item: unknown, ctx: AnyCtx, index: number) => Effect.Effect<unknown, unknown, unknown>
+}
+
+/** Repeats a body on a state until a predicate holds or `maxIterations` is reached. */
+export interface LoopNode extends NodeBase {
+  readonly kind: "loop"
+  readonly initial: (ctx: AnyCtx) => unknown
+  readonly until: (state: unknown, iteration: number) => boolean
+  readonly maxIterations: number
+  readonly onMaxIterations: "fail" | "return"
+  readonly body: (state: unknown, ctx: AnyCtx, iteration: number) => Effect.Effect<unknown, unknown, unknown>
+}
+
+/** Runs another workflow as one step. */
+export interface CallNode extends NodeBase {
+  readonly kind: "call"
+  readonly input: (ctx: AnyCtx) => unknown
+  readonly workflow: Graph
+}
+
+/** One node of a workflow graph. */
+export type Node = StepNode | BranchNode | MapNode | LoopNode | CallNode
+
+/** A workflow's graph: its name, input Schema and nodes (in the order they were declared). */
+export interface Graph {
+  readonly name: string
+  readonly input: Schema.Top
+  readonly nodes: ReadonlyArray<Node>
+  readonly description?: string | undefined
+  readonly version?: string | undefined
+  /** Ids visible to the graph's nodes but produced outside it (a branch case sees its branch's needs). */
+  readonly external: ReadonlyArray<string>
+}

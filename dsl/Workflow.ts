@@ -1,0 +1,349 @@
+/**
+ * The workflow builder: a typed DAG of steps whose outputs flow into the steps that declare them as needs.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Workflow } from "llm-orchestrator/dsl"
+ *
+ * const rag = Workflow.make("rag", { input: Schema.Struct({ query: Schema.String }) })
+ *   .step("embed", (ctx) => Effect.succeed([ctx.input.query.length]))
+ *   .step("docs", { needs: ["embed"] }, (ctx) => Effect.succeed(`docs near ${ctx.embed}`))
+ *   .step("code", { needs: ["embed"] }, (ctx) => Effect.succeed(`code near ${ctx.embed}`))
+ *   .step("answer", { needs: ["docs", "code"] }, (ctx) => Effect.succeed(`${ctx.docs} + ${ctx.code}`))
+ * ```
+ */
+import type { Effect, Schema } from "effect"
+import type { LoopMaxIterations } from "./errors.ts"
+import type { CommonOptions, Graph, Node } from "./Node.ts"
+import type { CheckBranch, CheckId, CheckNeeds, Entry, IdsOf, Lookup, Outputs, Widen } from "./types.ts"
+
+/** Identifies workflow values at run time. */
+export const TypeId: unique symbol = Symbol.for("llm-orchestrator/Workflow")
+export type TypeId = typeof TypeId
+
+/**
+ * A workflow value: its graph (inspectable at run time) and, in its type, the input, the outputs (as entries),
+ * the union of step errors `E` and of required services `R`.
+ *
+ * Type parameters: `I` decoded input, `IE` encoded input, `Out` output entries, `E` errors, `R` requirements,
+ * `Vis` entries visible but produced outside (a branch case sees its branch's needs).
+ */
+export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = never> extends Graph {
+  readonly [TypeId]: {
+    readonly _I: (_: I) => I
+    readonly _IE: (_: IE) => IE
+    readonly _Out: () => Out
+    readonly _E: () => E
+    readonly _R: () => R
+    readonly _Vis: () => Vis
+  }
+
+  /**
+   * Adds a step with no needs: `ctx` holds only `input`.
+   *
+   * @example
+   * ```ts
+   * wf.step("greet", (ctx) => Effect.succeed(`hello ${ctx.input.name}`))
+   * ```
+   */
+  step<const Id extends string, A, E2 = never, R2 = never>(
+    id: CheckId<Id, IdsOf<Out | Vis>>,
+    run: (ctx: { readonly input: I }) => Effect.Effect<A, E2, R2>
+  ): Workflow<I, IE, Out | Entry<Id, A>, E | E2, R | R2, Vis>
+
+  /**
+   * Adds a step: `ctx` holds `input` and exactly the declared needs, each typed with that step's output.
+   *
+   * @example
+   * ```ts
+   * wf.step("answer", { needs: ["docs"], retry: Schedule.recurs(2), timeout: "30 seconds" },
+   *   (ctx) => generate(ctx.docs))
+   * ```
+   */
+  step<const Id extends string, const Needs extends ReadonlyArray<string> = [], A = never, E2 = never, R2 = never>(
+    id: CheckId<Id, IdsOf<Out | Vis>>,
+    options: StepOptions<Needs, IdsOf<Out | Vis>, A>,
+    run: (ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<Out | Vis, K> }) => Effect.Effect<A, E2, R2>
+  ): Workflow<I, IE, Out | Entry<Id, A>, E | E2, R | R2, Vis>
+
+  /**
+   * Routes on a literal: `on` returns one of a union of strings and exactly one case runs. The cases object must cover
+   * the union (a missing or unknown case is a compile error on the branch id). The output is `{ case, value }`, where
+   * `value` holds the outputs of the case's steps. Inside a case only the branch's needs (plus input) are visible.
+   *
+   * @example
+   * ```ts
+   * wf.branch("route", { needs: ["label"], on: (ctx) => ctx.label }, {
+   *   safe: (b) => b.step("publish", { needs: ["label"] }, (ctx) => publish(ctx.input.text)),
+   *   block: (b) => b.step("explain", (ctx) => explain(ctx.input.text))
+   * })
+   * ```
+   */
+  branch<
+    const Id extends string,
+    const Needs extends ReadonlyArray<string>,
+    const L extends string,
+    const Cases extends {
+      readonly [K in L]?: (
+        builder: Workflow<I, IE, never, never, never, Extract<Out | Vis, { readonly id: Needs[number] }>>
+      ) => Workflow<I, IE, any, any, any, any>
+    }
+  >(
+    id: CheckBranch<Id, IdsOf<Out | Vis>, L, Cases>,
+    options: BranchOptions<Needs, IdsOf<Out | Vis>, I, Out | Vis, L>,
+    cases: Cases
+  ): Workflow<
+    I,
+    IE,
+    Out | Entry<Id, BranchOutput<Cases>>,
+    E | { [K in keyof Cases]: Cases[K] extends (b: any) => infer W ? ErrorOf<W> : never }[keyof Cases],
+    R | { [K in keyof Cases]: Cases[K] extends (b: any) => infer W ? RequirementsOf<W> : never }[keyof Cases],
+    Vis
+  >
+
+  /**
+   * Runs `body` for each item of `over`, at most `concurrency` at a time; the output keeps the input order.
+   *
+   * @example
+   * ```ts
+   * wf.map("summaries", { needs: ["chunks"], over: (ctx) => ctx.chunks, concurrency: 4 },
+   *   (chunk, ctx, index) => summarize(chunk))
+   * ```
+   */
+  map<const Id extends string, const Needs extends ReadonlyArray<string>, T, A, E2 = never, R2 = never>(
+    id: CheckId<Id, IdsOf<Out | Vis>>,
+    options: MapOptions<Needs, IdsOf<Out | Vis>, I, Out | Vis, T>,
+    body: (
+      item: T,
+      ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<Out | Vis, K> },
+      index: number
+    ) => Effect.Effect<A, E2, R2>
+  ): Workflow<I, IE, Out | Entry<Id, ReadonlyArray<A>>, E | E2, R | R2, Vis>
+
+  /**
+   * Repeats `body` on a state until `until` holds or `maxIterations` bodies have run. The state type cannot change.
+   * At `maxIterations` the loop fails with `LoopMaxIterations` (default) or returns the last state
+   * (`onMaxIterations: "return"`).
+   *
+   * @example
+   * ```ts
+   * wf.loop("refine", { needs: ["draft"], initial: (ctx) => ({ text: ctx.draft, score: 0 }),
+   *   until: (s) => s.score >= 8, maxIterations: 5 }, (state) => revise(state))
+   * ```
+   */
+  loop<
+    const Id extends string,
+    const Needs extends ReadonlyArray<string>,
+    S,
+    E2 = never,
+    R2 = never,
+    const M extends "fail" | "return" = "fail"
+  >(
+    id: CheckId<Id, IdsOf<Out | Vis>>,
+    options: LoopOptions<Needs, IdsOf<Out | Vis>, I, Out | Vis, S, M>,
+    body: (
+      state: Widen<NoInfer<S>>,
+      ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<Out | Vis, K> },
+      iteration: number
+    ) => Effect.Effect<Widen<NoInfer<S>>, E2, R2>
+  ): Workflow<I, IE, Out | Entry<Id, Widen<S>>, E | E2 | ("fail" extends M ? LoopMaxIterations : never), R | R2, Vis>
+
+  /**
+   * Runs another workflow as one step; its outputs record is this step's output. Composition keeps type-check time
+   * linear: keep each builder to about 100 steps and compose larger workflows from sub-workflows.
+   *
+   * @example
+   * ```ts
+   * wf.call("research", { needs: ["topic"], input: (ctx) => ({ query: ctx.topic }) }, ragWorkflow)
+   * ```
+   */
+  call<const Id extends string, const Needs extends ReadonlyArray<string>, SI, SOut, SE, SR>(
+    id: CheckId<Id, IdsOf<Out | Vis>>,
+    options: CallOptions<Needs, IdsOf<Out | Vis>, I, Out | Vis, SI>,
+    workflow: Workflow<SI, any, SOut, SE, SR, never>
+  ): Workflow<I, IE, Out | Entry<Id, Outputs<SOut>>, E | SE, R | SR, Vis>
+}
+
+/** Options of a plain step. */
+export interface StepOptions<Needs extends ReadonlyArray<string>, Known extends string, A> extends CommonOptions {
+  /** Ids of earlier steps whose outputs this step reads. */
+  readonly needs?: CheckNeeds<Needs, Known>
+  /** Schema of the output, validated when the step succeeds (needed for persistence and YAML). */
+  readonly output?: Schema.Codec<NoInfer<A>, unknown, never, never> | undefined
+}
+
+/** Options of a branch. */
+export interface BranchOptions<Needs extends ReadonlyArray<string>, Known extends string, I, V, L extends string>
+  extends CommonOptions
+{
+  readonly needs: CheckNeeds<Needs, Known>
+  /** Picks the case to run. */
+  readonly on: (ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<V, K> }) => L
+}
+
+/** Options of a map step. */
+export interface MapOptions<Needs extends ReadonlyArray<string>, Known extends string, I, V, T> extends CommonOptions {
+  readonly needs: CheckNeeds<Needs, Known>
+  /** The items to map over. */
+  readonly over: (ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<V, K> }) => ReadonlyArray<T>
+  /** How many items run at once (default 1; `"unbounded"` for all). */
+  readonly concurrency?: number | "unbounded" | undefined
+}
+
+/** Options of a loop step. */
+export interface LoopOptions<Needs extends ReadonlyArray<string>, Known extends string, I, V, S, M extends "fail" | "return">
+  extends CommonOptions
+{
+  readonly needs: CheckNeeds<Needs, Known>
+  /** The state before the first iteration. */
+  readonly initial: (ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<V, K> }) => S
+  /** Stops the loop when it holds; checked before each iteration (so an initial state that satisfies it runs no body). */
+  readonly until: (state: Widen<NoInfer<S>>, iteration: number) => boolean
+  /** Upper bound on the number of body runs. */
+  readonly maxIterations: number
+  /** What reaching `maxIterations` means: fail with `LoopMaxIterations` (default) or return the last state. */
+  readonly onMaxIterations?: M | undefined
+}
+
+/** Options of a call step. */
+export interface CallOptions<Needs extends ReadonlyArray<string>, Known extends string, I, V, SI> extends CommonOptions {
+  readonly needs: CheckNeeds<Needs, Known>
+  /** Builds the sub-workflow's (decoded) input. */
+  readonly input: (ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<V, K> }) => NoInfer<SI>
+}
+
+/** Any workflow, whatever its types. */
+export type Any = Workflow<any, any, any, any, any, any>
+
+/** The decoded input type of a workflow. */
+export type InputOf<W> = W extends Workflow<infer I, any, any, any, any, any> ? I : never
+/** The encoded input type of a workflow (what `run` accepts). */
+export type EncodedInputOf<W> = W extends Workflow<any, infer IE, any, any, any, any> ? IE : never
+/** The record of outputs of a workflow. */
+export type OutputsOf<W> = W extends Workflow<any, any, infer Out, any, any, any> ? Outputs<Out> : never
+/** The union of step errors of a workflow. */
+export type ErrorOf<W> = W extends Workflow<any, any, any, infer E, any, any> ? E : never
+/** The union of services a workflow requires. */
+export type RequirementsOf<W> = W extends Workflow<any, any, any, any, infer R, any> ? R : never
+
+/** The output of a branch: one `{ case, value }` per case, `value` being the outputs of that case's steps. */
+export type BranchOutput<Cases> = {
+  [K in keyof Cases]: { readonly case: K; readonly value: OutputsOf<Cases[K] extends (b: any) => infer W ? W : never> }
+}[keyof Cases]
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Implementation: an immutable value; each builder call returns a new workflow with one more node.
+
+interface Definition {
+  readonly name: string
+  readonly input: Schema.Top
+  readonly description?: string | undefined
+  readonly version?: string | undefined
+  readonly external: ReadonlyArray<string>
+}
+
+class WorkflowImpl implements Graph {
+  declare readonly [TypeId]: Any[TypeId]
+  readonly name: string
+  readonly input: Schema.Top
+  readonly description: string | undefined
+  readonly version: string | undefined
+  readonly external: ReadonlyArray<string>
+  constructor(definition: Definition, readonly nodes: ReadonlyArray<Node>) {
+    this.name = definition.name
+    this.input = definition.input
+    this.description = definition.description
+    this.version = definition.version
+    this.external = definition.external
+  }
+
+  private add(node: Node): WorkflowImpl {
+    // The types rule these out for typed callers; untyped callers (YAML, JS) get a clear error at build time.
+    const known = new Set([...this.external, ...this.nodes.map((n) => n.id)])
+    if (node.id === "input") throw new Error(`${this.name}: step id 'input' is reserved for the workflow input`)
+    if (known.has(node.id)) throw new Error(`${this.name}: duplicate step id '${node.id}'`)
+    for (const need of node.needs) {
+      if (!known.has(need)) throw new Error(`${this.name}: step '${node.id}' needs unknown step '${need}'`)
+    }
+    return new WorkflowImpl(this, [...this.nodes, node])
+  }
+
+  step(id: string, a: any, b?: any): WorkflowImpl {
+    const options = b === undefined ? {} : a
+    const run = b === undefined ? a : b
+    return this.add({ kind: "step", id, needs: options.needs ?? [], options, output: options.output, run })
+  }
+
+  branch(id: string, options: any, cases: Record<string, (b: Any) => Any>): WorkflowImpl {
+    const needs: ReadonlyArray<string> = options.needs ?? []
+    const graphs: Record<string, Graph> = {}
+    for (const [name, build] of Object.entries(cases)) {
+      const sub = new WorkflowImpl(
+        { name: `${this.name}/${id}/${name}`, input: this.input, external: needs },
+        []
+      )
+      graphs[name] = build(sub as unknown as Any)
+    }
+    return this.add({ kind: "branch", id, needs, options, output: undefined, on: options.on, cases: graphs })
+  }
+
+  map(id: string, options: any, body: any): WorkflowImpl {
+    return this.add({
+      kind: "map",
+      id,
+      needs: options.needs ?? [],
+      options,
+      output: undefined,
+      over: options.over,
+      concurrency: options.concurrency ?? 1,
+      body
+    })
+  }
+
+  loop(id: string, options: any, body: any): WorkflowImpl {
+    if (!(Number.isInteger(options.maxIterations) && options.maxIterations >= 1)) {
+      throw new Error(`${this.name}: loop '${id}' needs maxIterations >= 1 (got ${options.maxIterations})`)
+    }
+    return this.add({
+      kind: "loop",
+      id,
+      needs: options.needs ?? [],
+      options,
+      output: undefined,
+      initial: options.initial,
+      until: options.until,
+      maxIterations: options.maxIterations,
+      onMaxIterations: options.onMaxIterations ?? "fail",
+      body
+    })
+  }
+
+  call(id: string, options: any, workflow: Graph): WorkflowImpl {
+    return this.add({ kind: "call", id, needs: options.needs ?? [], options, output: undefined, input: options.input, workflow })
+  }
+}
+
+/**
+ * Starts a workflow. `input` is the Schema the run input is decoded with.
+ *
+ * @example
+ * ```ts
+ * const wf = Workflow.make("sentiment", { input: Schema.Struct({ text: Schema.String }), version: "1.0" })
+ * ```
+ */
+export const make = <S extends Schema.Codec<any, any, never, never>>(
+  name: string,
+  options: { readonly input: S; readonly description?: string | undefined; readonly version?: string | undefined }
+): Workflow<S["Type"], S["Encoded"], never, never, never> =>
+  new WorkflowImpl(
+    { name, input: options.input, description: options.description, version: options.version, external: [] },
+    []
+  ) as unknown as Workflow<S["Type"], S["Encoded"], never, never, never>
+
+/** True for workflow values. */
+export const isWorkflow = (u: unknown): u is Any => u instanceof WorkflowImpl
+
+/** @internal rebuilds a workflow from a graph (used by the record form). */
+export const fromGraph = (graph: Graph): Any =>
+  new WorkflowImpl(graph, graph.nodes) as unknown as Any

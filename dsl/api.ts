@@ -1,0 +1,13 @@
+/** The `Workflow` namespace of the DSL: building, inspecting and drawing workflows. */
+export {
+  type Any,
+  type BranchOutput,
+  type EncodedInputOf,
+  type ErrorOf,
+  type InputOf,
+  isWorkflow,
+  make,
+  type OutputsOf,
+  type RequirementsOf,
+  type Workflow
+} from "./Workflow.ts"

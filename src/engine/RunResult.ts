@@ -1,0 +1,30 @@
+/**
+ * The full result of a run: outputs plus what happened to each step.
+ *
+ * @example
+ * ```ts
+ * const result = yield* Workflow.execute(wf, input)
+ * result.steps["answer"]?.attempts // 2 when the answer step was retried once
+ * ```
+ */
+
+/** What happened to one step (its path is the key in `RunResult.steps`). */
+export interface StepRecord {
+  readonly stepId: string
+  readonly kind: string
+  readonly status: "succeeded" | "failed" | "interrupted" | "skipped"
+  /** Attempts made (1 when it succeeded at once; 0 for a skipped step). */
+  readonly attempts: number
+  readonly startedAt: number
+  readonly durationMillis: number
+}
+
+/** Outputs of a run with per-step records and the run's duration. */
+export interface RunResult<Outputs> {
+  readonly runId: string
+  readonly workflow: string
+  readonly outputs: Outputs
+  readonly steps: Readonly<Record<string, StepRecord>>
+  readonly startedAt: number
+  readonly durationMillis: number
+}

@@ -1,0 +1,41 @@
+/**
+ * Errors a run fails with, besides the definition errors of the DSL.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workflow } from "llm-orchestrator"
+ * Workflow.run(wf, input).pipe(
+ *   Effect.catchTag("StepFailed", (e) => Effect.logError(`${e.stepId} failed on attempt ${e.attempt}: ${e.message}`))
+ * )
+ * ```
+ */
+import { Schema } from "effect"
+
+/** One problem in a run input: the field path (`text`, `items[2].id`) and what is wrong there. */
+export const InputIssue = Schema.Struct({ path: Schema.String, message: Schema.String })
+export type InputIssue = typeof InputIssue.Type
+
+/** The run input did not decode with the workflow's input Schema; `issues` name each bad field. */
+export class WorkflowInputError extends Schema.TaggedError<WorkflowInputError>()("WorkflowInputError", {
+  workflow: Schema.String,
+  message: Schema.String,
+  issues: Schema.Array(InputIssue)
+}) {}
+
+/**
+ * A step failed after its retries. `stepId` is the path of the step (`route/safe/publish` inside a branch case),
+ * `attempt` the number of the last attempt, `error` the step's own (typed) error.
+ */
+export class StepFailed extends Schema.TaggedError<StepFailed>()("StepFailed", {
+  workflow: Schema.String,
+  stepId: Schema.String,
+  attempt: Schema.Number,
+  message: Schema.String,
+  error: Schema.Unknown
+}) {}
+
+/** {@link StepFailed} with its `error` typed as the union of the workflow's step errors. */
+export interface StepFailedWith<E> extends StepFailed {
+  readonly error: E
+}

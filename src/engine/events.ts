@@ -1,0 +1,76 @@
+/**
+ * What a run reports while it goes: one event per state change, in order. A progress view, a log or a test reads them
+ * through `Workflow.events` (a Stream) or the `onEvent` option of `Workflow.execute`.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Stream } from "effect"
+ * import { Workflow } from "llm-orchestrator"
+ * const tags = Workflow.events(wf, input).pipe(Stream.map((e) => `${e._tag} ${"stepId" in e ? e.stepId : ""}`))
+ * ```
+ */
+
+interface Base {
+  readonly runId: string
+  readonly workflow: string
+  /** Milliseconds since the epoch, from the run's Clock (so TestClock drives it in tests). */
+  readonly at: number
+}
+
+/** The run decoded its input and starts its first steps. */
+export interface RunStarted extends Base {
+  readonly _tag: "RunStarted"
+}
+/** A step (or branch, map, loop, call) starts its first attempt. `stepId` is its path. */
+export interface StepStarted extends Base {
+  readonly _tag: "StepStarted"
+  readonly stepId: string
+  readonly kind: string
+}
+/** A step failed an attempt and is about to run it again. */
+export interface StepRetrying extends Base {
+  readonly _tag: "StepRetrying"
+  readonly stepId: string
+  /** The attempt about to start (2 for the first retry). */
+  readonly attempt: number
+  readonly error: string
+}
+/** A step produced its output. */
+export interface StepSucceeded extends Base {
+  readonly _tag: "StepSucceeded"
+  readonly stepId: string
+  readonly attempts: number
+  readonly durationMillis: number
+}
+/** A step failed for good (after its retries) or was interrupted. */
+export interface StepFailedEvent extends Base {
+  readonly _tag: "StepFailed"
+  readonly stepId: string
+  readonly attempts: number
+  readonly durationMillis: number
+  readonly error: string
+  readonly interrupted: boolean
+}
+/** A step will not run: it belongs to a branch case that was not taken. */
+export interface StepSkipped extends Base {
+  readonly _tag: "StepSkipped"
+  readonly stepId: string
+  readonly reason: string
+}
+/** The run ended, successfully or not. */
+export interface RunFinished extends Base {
+  readonly _tag: "RunFinished"
+  readonly status: "succeeded" | "failed" | "interrupted"
+  readonly durationMillis: number
+  readonly error?: string | undefined
+}
+
+/** Any event of a run. */
+export type WorkflowEvent =
+  | RunStarted
+  | StepStarted
+  | StepRetrying
+  | StepSucceeded
+  | StepFailedEvent
+  | StepSkipped
+  | RunFinished

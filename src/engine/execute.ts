@@ -1,0 +1,368 @@
+/**
+ * The engine: runs a workflow graph with maximum parallelism. Each node starts as soon as its needs are done; a
+ * driver fiber per graph starts ready nodes (forking one fiber each, or running the only ready node inline when nothing
+ * else is in flight, which keeps sequential chains cheap) and reacts to their completions. A failure interrupts the
+ * nodes still running, waits for their finalizers, and fails the run with `StepFailed`.
+ */
+import { Cause, Duration, Effect, Exit, Fiber, Queue, Schema } from "effect"
+import type { Clock, Schedule, Semaphore } from "effect"
+import {
+  LoopMaxIterations,
+  StepOutputError,
+  StepTimeout,
+  UnknownBranchCase
+} from "../../dsl/errors.ts"
+import type { AnyCtx, BranchNode, CallNode, Graph, LoopNode, MapNode, Node, RetryOptions } from "../../dsl/Node.ts"
+import { StepFailed } from "./errors.ts"
+import type { WorkflowEvent } from "./events.ts"
+import type { StepRecord } from "./RunResult.ts"
+
+/** Options of one run. */
+export interface ExecuteOptions {
+  /** Maximum number of steps (and map items, loop bodies) running at once across the whole run. */
+  readonly concurrency?: number | undefined
+  /** Called synchronously with every event of the run, in order. */
+  readonly onEvent?: ((event: WorkflowEvent) => void) | undefined
+  /** Id of the run (a random one when absent). */
+  readonly runId?: string | undefined
+  /** Create a span per step (default true; spans cost little when no tracer is installed). */
+  readonly spans?: boolean | undefined
+}
+
+/** Mutable state shared by every graph of one run (the top-level one and nested branch/call graphs). */
+export interface RunState {
+  readonly runId: string
+  readonly workflow: string
+  readonly clock: Clock.Clock
+  readonly emit: ((event: WorkflowEvent) => void) | undefined
+  readonly semaphore: Semaphore.Semaphore | undefined
+  readonly spans: boolean
+  readonly records: Record<string, StepRecord>
+}
+
+/** What the engine precomputes once per node and caches with the graph. */
+interface Plan {
+  readonly nodes: ReadonlyArray<Node>
+  readonly index: ReadonlyMap<string, number>
+  /** For each node, the indices of the nodes that need it (inside this graph). */
+  readonly dependents: ReadonlyArray<ReadonlyArray<number>>
+  /** For each node, how many of its needs are produced inside this graph. */
+  readonly internalNeeds: ReadonlyArray<number>
+  readonly wrap: ReadonlyArray<
+    (run: Effect.Effect<unknown, unknown, unknown>, path: string, onError: ((error: unknown) => void) | undefined) => Effect.Effect<unknown, unknown, unknown>
+  >
+}
+
+const plans = new WeakMap<Graph, Plan>()
+
+const planOf = (graph: Graph): Plan => {
+  const cached = plans.get(graph)
+  if (cached !== undefined) return cached
+  const nodes = graph.nodes
+  const index = new Map<string, number>()
+  nodes.forEach((node, i) => index.set(node.id, i))
+  const dependents: Array<Array<number>> = nodes.map(() => [])
+  const internalNeeds = nodes.map((node, i) => {
+    let count = 0
+    for (const need of node.needs) {
+      const j = index.get(need)
+      if (j !== undefined) {
+        dependents[j]!.push(i)
+        count++
+      }
+    }
+    return count
+  })
+  const plan: Plan = { nodes, index, dependents, internalNeeds, wrap: nodes.map(wrapperOf) }
+  plans.set(graph, plan)
+  return plan
+}
+
+const isSchedule = (u: unknown): u is Schedule.Schedule<unknown, unknown> =>
+  typeof u === "object" && u !== null && !("while" in u) && !("times" in u) && !("schedule" in u)
+
+/** Builds, once per node, the function that adds timeout, output validation and retries around one attempt. */
+const wrapperOf = (node: Node) => {
+  const { retry, timeout } = node.options
+  const timeoutMillis = timeout === undefined ? undefined : durationMillis(timeout)
+  const validate = node.output === undefined ? undefined : Schema.decodeUnknownExit(Schema.toType(node.output as Schema.Codec<unknown>))
+  const retryOptions = retry === undefined
+    ? undefined
+    : isSchedule(retry)
+    ? { schedule: retry }
+    : toRetryOptions(retry as RetryOptions)
+  return (run: Effect.Effect<unknown, unknown, unknown>, path: string, onError: ((error: unknown) => void) | undefined) => {
+    let once = run
+    if (validate !== undefined) {
+      once = Effect.flatMap(once, (value) => {
+        const exit = validate(value)
+        return Exit.isSuccess(exit)
+          ? Effect.succeed(exit.value)
+          : Effect.fail(
+            new StepOutputError({ stepId: path, message: `Step '${path}' returned an output that does not match its Schema: ${Cause.pretty(exit.cause)}` })
+          )
+      })
+    }
+    if (timeoutMillis !== undefined) {
+      once = Effect.timeoutOrElse(once, {
+        duration: timeoutMillis,
+        orElse: () =>
+          Effect.fail(new StepTimeout({ stepId: path, timeoutMillis, message: `Step '${path}' timed out after ${timeoutMillis} ms` }))
+      })
+    }
+    if (retryOptions === undefined) return once
+    if (onError !== undefined) once = Effect.tapError(once, (error) => Effect.sync(() => onError(error)))
+    return Effect.retry(once, retryOptions as any)
+  }
+}
+
+const toRetryOptions = (retry: RetryOptions) => {
+  const options: { schedule?: Schedule.Schedule<unknown, unknown>; times?: number; while?: (e: unknown) => boolean } = {}
+  if (retry.schedule !== undefined) options.schedule = retry.schedule
+  if (retry.times !== undefined) options.times = retry.times
+  if (retry.while !== undefined) options.while = (e) => retry.while!(e)
+  if (options.schedule === undefined && options.times === undefined) options.times = 1
+  return options
+}
+
+const durationMillis = (input: Duration.Input): number => Duration.toMillis(Duration.fromInputUnsafe(input))
+
+const messageOf = (error: unknown): string => {
+  if (typeof error === "object" && error !== null) {
+    const tag = "_tag" in error ? String((error as { _tag: unknown })._tag) : undefined
+    const message = "message" in error ? String((error as { message: unknown }).message) : undefined
+    if (tag !== undefined && message !== undefined && message !== "") return `${tag}: ${message}`
+    if (tag !== undefined) return tag
+    if (message !== undefined) return message
+  }
+  return String(error)
+}
+
+const ctxOf = (node: Node, input: unknown, values: Record<string, unknown>): AnyCtx => {
+  const ctx: Record<string, unknown> = { input }
+  for (const need of node.needs) ctx[need] = values[need]
+  return ctx as AnyCtx
+}
+
+/** Runs one node: events, attempts, timing, record, and the wrapping of its failure into `StepFailed`. */
+const runNode = (
+  state: RunState,
+  plan: Plan,
+  i: number,
+  prefix: string,
+  input: unknown,
+  values: Record<string, unknown>
+): Effect.Effect<unknown, unknown, unknown> => {
+  const node = plan.nodes[i]!
+  const path = prefix === "" ? node.id : `${prefix}/${node.id}`
+  const ctx = ctxOf(node, input, values)
+  const emit = state.emit
+  let attempt = 0
+  const startedAt = state.clock.currentTimeMillisUnsafe()
+  const body = kindEffect(state, node, path, input, ctx)
+  let lastError: unknown
+  const once = Effect.suspend(() => {
+    attempt++
+    if (attempt > 1 && emit !== undefined) {
+      emit({ _tag: "StepRetrying", runId: state.runId, workflow: state.workflow, at: state.clock.currentTimeMillisUnsafe(), stepId: path, attempt, error: messageOf(lastError) })
+    }
+    return body
+  })
+  const guarded = state.semaphore !== undefined && node.kind !== "branch" && node.kind !== "call"
+    ? state.semaphore.withPermits(1)(once)
+    : once
+  const wrapped = plan.wrap[i]!(guarded, path, emit === undefined ? undefined : (error) => { lastError = error })
+  if (emit !== undefined) {
+    emit({ _tag: "StepStarted", runId: state.runId, workflow: state.workflow, at: startedAt, stepId: path, kind: node.kind })
+  }
+  const finish = (exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> =>
+    Effect.sync(() => {
+      const now = state.clock.currentTimeMillisUnsafe()
+      const interrupted = Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
+      const status = Exit.isSuccess(exit) ? "succeeded" : interrupted ? "interrupted" : "failed"
+      state.records[path] = { stepId: path, kind: node.kind, status, attempts: attempt, startedAt, durationMillis: now - startedAt }
+      if (emit === undefined) return
+      if (Exit.isSuccess(exit)) {
+        emit({ _tag: "StepSucceeded", runId: state.runId, workflow: state.workflow, at: now, stepId: path, attempts: attempt, durationMillis: now - startedAt })
+      } else {
+        const error = Cause.findErrorOption(exit.cause)
+        emit({
+          _tag: "StepFailed",
+          runId: state.runId,
+          workflow: state.workflow,
+          at: now,
+          stepId: path,
+          attempts: attempt,
+          durationMillis: now - startedAt,
+          error: error._tag === "Some" ? messageOf(error.value) : interrupted ? "interrupted" : Cause.pretty(exit.cause),
+          interrupted
+        })
+      }
+    })
+  let effect = Effect.onExit(
+    Effect.mapError(wrapped, (error) =>
+      error instanceof StepFailed
+        ? error
+        : new StepFailed({
+          workflow: state.workflow,
+          stepId: path,
+          attempt,
+          message: `Step '${path}' failed on attempt ${attempt}: ${messageOf(error)}`,
+          error
+        })),
+    finish
+  )
+  if (state.spans) {
+    effect = Effect.withSpan(effect, `workflow.step ${path}`, { attributes: { "workflow.name": state.workflow, "workflow.step": path, "workflow.kind": node.kind } })
+  }
+  return effect
+}
+
+/** The effect of one attempt of a node, by kind. */
+const kindEffect = (
+  state: RunState,
+  node: Node,
+  path: string,
+  input: unknown,
+  ctx: AnyCtx
+): Effect.Effect<unknown, unknown, unknown> => {
+  switch (node.kind) {
+    case "step":
+      return Effect.suspend(() => node.run(ctx))
+    case "branch":
+      return runBranch(state, node, path, input, ctx)
+    case "map":
+      return runMap(state, node, ctx)
+    case "loop":
+      return runLoop(node, path, ctx)
+    case "call":
+      return runCall(state, node, path, ctx)
+  }
+}
+
+const runBranch = (state: RunState, node: BranchNode, path: string, input: unknown, ctx: AnyCtx) =>
+  Effect.suspend(() => {
+    const chosen = node.on(ctx)
+    const graph = node.cases[chosen]
+    if (graph === undefined) {
+      const cases = Object.keys(node.cases)
+      return Effect.fail(
+        new UnknownBranchCase({ stepId: path, value: String(chosen), cases, message: `Branch '${path}' got '${String(chosen)}', which is none of its cases (${cases.join(", ")})` })
+      )
+    }
+    if (state.emit !== undefined) {
+      const at = state.clock.currentTimeMillisUnsafe()
+      for (const [name, other] of Object.entries(node.cases)) {
+        if (name === chosen) continue
+        for (const skipped of other.nodes) {
+          const stepId = `${path}/${name}/${skipped.id}`
+          state.records[stepId] = { stepId, kind: skipped.kind, status: "skipped", attempts: 0, startedAt: at, durationMillis: 0 }
+          state.emit({ _tag: "StepSkipped", runId: state.runId, workflow: state.workflow, at, stepId, reason: `branch '${path}' took case '${chosen}'` })
+        }
+      }
+    }
+    const visible: Record<string, unknown> = {}
+    for (const need of node.needs) visible[need] = ctx[need]
+    return Effect.map(runGraph(state, graph, `${path}/${chosen}`, input, visible), (value) => ({ case: chosen, value }))
+  })
+
+const runMap = (state: RunState, node: MapNode, ctx: AnyCtx) =>
+  Effect.suspend(() => {
+    const items = node.over(ctx)
+    const body = state.semaphore === undefined
+      ? (item: unknown, index: number) => node.body(item, ctx, index)
+      : (item: unknown, index: number) => state.semaphore!.withPermits(1)(node.body(item, ctx, index))
+    return Effect.forEach(items, body, { concurrency: node.concurrency })
+  })
+
+const runLoop = (node: LoopNode, path: string, ctx: AnyCtx) =>
+  Effect.gen(function*() {
+    let state = node.initial(ctx)
+    for (let iteration = 0; iteration < node.maxIterations; iteration++) {
+      if (node.until(state, iteration)) return state
+      state = yield* node.body(state, ctx, iteration)
+    }
+    if (node.until(state, node.maxIterations) || node.onMaxIterations === "return") return state
+    return yield* new LoopMaxIterations({
+      stepId: path,
+      maxIterations: node.maxIterations,
+      lastState: state,
+      message: `Loop '${path}' reached maxIterations (${node.maxIterations}) before its 'until' condition held`
+    })
+  })
+
+const runCall = (state: RunState, node: CallNode, path: string, ctx: AnyCtx) =>
+  Effect.suspend(() => runGraph(state, node.workflow, path, node.input(ctx), {}))
+
+/**
+ * Runs every node of `graph` (whose external needs are in `external`) and returns the record of its own outputs.
+ * Failures are `StepFailed`; interruption of the calling fiber interrupts every running node.
+ */
+export const runGraph = Effect.fnUntraced(function*(
+  state: RunState,
+  graph: Graph,
+  prefix: string,
+  input: unknown,
+  external: Record<string, unknown>
+) {
+  const plan = planOf(graph)
+  const n = plan.nodes.length
+  const values: Record<string, unknown> = { ...external }
+  const remaining = plan.internalNeeds.slice()
+  const ready: Array<number> = []
+  for (let i = 0; i < n; i++) if (remaining[i] === 0) ready.push(i)
+  const running = new Map<number, Fiber.Fiber<void, never>>()
+  let completions: Queue.Queue<readonly [number, Exit.Exit<unknown, unknown>]> | undefined
+  let done = 0
+
+  const complete = (i: number, value: unknown) => {
+    values[plan.nodes[i]!.id] = value
+    done++
+    for (const j of plan.dependents[i]!) {
+      if (--remaining[j]! === 0) ready.push(j)
+    }
+  }
+
+  while (done < n) {
+    while (ready.length > 0) {
+      const i = ready.shift()!
+      const effect = runNode(state, plan, i, prefix, input, values)
+      if (running.size === 0 && ready.length === 0) {
+        // Nothing else can make progress meanwhile: run inline, no fiber needed.
+        const exit = yield* Effect.exit(effect)
+        if (Exit.isFailure(exit)) return yield* Effect.failCause(exit.cause)
+        complete(i, exit.value)
+        continue
+      }
+      if (completions === undefined) completions = yield* Queue.unbounded<readonly [number, Exit.Exit<unknown, unknown>]>()
+      const queue = completions
+      const fiber = yield* Effect.forkChild(
+        Effect.flatMap(Effect.exit(effect), (exit) => Queue.offer(queue, [i, exit] as const)),
+        { startImmediately: true }
+      )
+      running.set(i, fiber as Fiber.Fiber<void, never>)
+    }
+    if (done >= n) break
+    if (completions === undefined || running.size === 0) {
+      return yield* Effect.die(new Error(`Workflow '${graph.name}' cannot progress: some needs are never produced`))
+    }
+    const [i, exit] = yield* Queue.take(completions)
+    running.delete(i)
+    if (Exit.isFailure(exit)) {
+      // Stop the others and let their finalizers run before failing.
+      yield* Fiber.interruptAll(running.values())
+      return yield* Effect.failCause(exit.cause)
+    }
+    complete(i, exit.value)
+  }
+
+  const outputs: Record<string, unknown> = {}
+  for (const node of plan.nodes) outputs[node.id] = values[node.id]
+  return outputs
+}) as (
+  state: RunState,
+  graph: Graph,
+  prefix: string,
+  input: unknown,
+  external: Record<string, unknown>
+) => Effect.Effect<Record<string, unknown>, unknown, unknown>

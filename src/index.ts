@@ -1,0 +1,16 @@
+/**
+ * llm-orchestrator: typed LLM workflows on Effect.
+ *
+ * @example
+ * ```ts
+ * import { Workflow } from "llm-orchestrator"
+ * ```
+ */
+export * as Workflow from "./Workflow.ts"
+export * from "../dsl/errors.ts"
+export type { Entry, Outputs } from "../dsl/types.ts"
+export type * from "../dsl/Node.ts"
+export * from "./engine/errors.ts"
+export type * from "./engine/events.ts"
+export type * from "./engine/RunResult.ts"
+export * from "./llm/LlmError.ts"
