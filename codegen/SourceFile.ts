@@ -22,7 +22,7 @@ export interface SourceFile {
   readonly source: string
   /** The plain JS value, undefined when the YAML does not parse. */
   readonly value: unknown
-  /** YAML syntax errors (empty when the file parses). */
+  /** YAML syntax errors (none when the file parses) and YAML warnings (e.g. unresolved tags). */
   readonly syntaxErrors: ReadonlyArray<Diagnostic>
   /** Position of the value at `path` (or of its key with `{ key: true }`); falls back to the nearest ancestor. */
   readonly locate: (path: Path, options?: { readonly key?: boolean }) => Position
@@ -55,7 +55,7 @@ const nodeAt = (doc: Document, path: Path, key: boolean): Node | undefined => {
 /** Parse YAML keeping a line counter so any path or offset maps to line:col. */
 export const parseSource = (file: string, source: string): SourceFile => {
   const lineCounter = new LineCounter()
-  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false })
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false, logLevel: "silent" })
   const pos = (offset: number): Position => {
     const lp = lineCounter.linePos(Math.max(0, Math.min(offset, source.length)))
     return { line: Math.max(1, lp.line), column: Math.max(1, lp.col) }
@@ -65,10 +65,17 @@ export const parseSource = (file: string, source: string): SourceFile => {
     const message = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")
     return { file, ...p, severity: "error" as const, message: `YAML syntax: ${message}` }
   })
+  const syntaxWarnings: Array<Diagnostic> = doc.warnings.map((w) => ({
+    file,
+    ...pos(w.pos[0]),
+    severity: "warning" as const,
+    message: `YAML: ${w.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}`
+  }))
   let value: unknown = undefined
   if (syntaxErrors.length === 0) {
     try {
       value = doc.toJS({ maxAliasCount: 1000 })
+      syntaxErrors.push(...syntaxWarnings)
     } catch (e) {
       syntaxErrors.push({ file, line: 1, column: 1, severity: "error", message: `YAML: ${e instanceof Error ? e.message : String(e)}` })
     }

@@ -172,6 +172,9 @@ const schemaDiagnostics = (src: SourceFile): Array<Diagnostic> => {
     } else {
       const field = typeof last === "string" ? `field "${last}": ` : last === undefined ? "" : `item ${last}: `
       message = `${field}${message.charAt(0).toLowerCase()}${message.slice(1)}`
+      if (typeof here === "string" && /^Expected "/.test(issue.message)) {
+        message += didYouMean(here, [...issue.message.matchAll(/"([^"]+)"/g)].map((m) => m[1]!))
+      }
     }
     const key = `${pos.line}:${pos.column}:${message}`
     if (seen.has(key)) continue
@@ -198,7 +201,7 @@ export const analyzeSource = (file: string, text: string, options: AnalyzeOption
     outputs: new Map(),
     resources: { providers: new Set(), stores: new Set(), actions: new Set() }
   }
-  if (diagnostics.length > 0) return analysis
+  if (diagnostics.some((d) => d.severity === "error")) return analysis
   if (src.value === null || typeof src.value !== "object" || Array.isArray(src.value)) {
     diagnostics.push({ file, line: 1, column: 1, severity: "error", message: "a workflow file must be a mapping with name and steps" })
     return analysis
@@ -257,8 +260,12 @@ class Analyzer {
     this.src = a.source
   }
 
+  readonly reported = new Set<string>()
   error(path: Path, message: string, opts?: { key?: boolean; text?: string }) {
     const pos = opts?.text !== undefined ? this.src.locateText(path, opts.text) : this.src.locate(path, opts?.key === true ? { key: true } : undefined)
+    const key = `${pos.line}:${pos.column}:${message}`
+    if (this.reported.has(key)) return
+    this.reported.add(key)
     this.a.diagnostics.push({ file: this.a.file, ...pos, severity: "error", message })
   }
   warn(path: Path, message: string) {
@@ -272,7 +279,7 @@ class Analyzer {
     }
     const d = this.wf.defaults
     if (d?.provider !== undefined && !(knownProviders as ReadonlyArray<string>).includes(d.provider)) {
-      this.error(["defaults", "provider"], `unknown provider "${d.provider}"${didYouMean(d.provider, knownProviders)}`)
+      this.error(["defaults", "provider"], `unknown provider "${d.provider}"${didYouMean(d.provider, knownProviders)}; known: ${knownProviders.join(", ")}`)
     }
     this.collect(this.wf.steps, ["steps"], this.a.root)
     for (const node of this.a.nodes.values()) this.typeOf(node)
@@ -593,7 +600,7 @@ class Analyzer {
         } else {
           const candidates = [...this.visibleNames(scope), ...this.a.inputs.keys()]
           const near = closest(ref.head, candidates)
-          if (this.a.inputsDeclared || near !== undefined) {
+          if (this.a.inputsDeclared || near !== undefined || from === undefined) {
             return fail(`unknown name "${ref.head}"${near !== undefined ? ` (did you mean "${near}"?)` : ""}; not an output or input`)
           }
           // Without an inputs block, an unknown bare name is an input (the seed files work this way).

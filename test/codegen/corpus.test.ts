@@ -1,0 +1,214 @@
+/**
+ * The invalid-file corpus: every file in corpus/ must produce exactly the diagnostics listed here (line:col: message),
+ * so a regression in a message or a position fails.
+ */
+import { readdirSync } from "node:fs"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { analyzeFile } from "../../codegen/index.ts"
+
+const dir = join(import.meta.dirname, "corpus")
+
+const expected: Record<string, ReadonlyArray<string>> = 
+{
+  "ambiguous-name.yaml": [
+    "6:66: \"summary\" is ambiguous: both a workflow input and the output of step \"a\"; write {{ input.summary }} or rename the output"
+  ],
+  "bad-id.yaml": [
+    "3:9: field \"id\": must be an identifier (letters, digits, _; not starting with a digit)"
+  ],
+  "bad-input-type.yaml": [
+    "3:9: field \"text\": expected \"string\" | \"number\" | \"integer\" | \"boolean\" | \"array\" | \"object\" | \"unknown\" (did you mean \"string\"?)"
+  ],
+  "bad-retry.yaml": [
+    "3:85: field \"times\": expected a value between 0 and 100"
+  ],
+  "bad-template-expression.yaml": [
+    "7:20: unexpected \"+ 1\" in {{ input.name + 1 }}"
+  ],
+  "bad-timeout.yaml": [
+    "3:78: field \"timeout\": must be a duration like \"500 millis\", \"30 seconds\" or \"2m\""
+  ],
+  "boolean-branch-bad-case.yaml": [
+    "15:7: branch case \"yes\" is not a possible value of {{ score }} (\"true\" | \"false\")",
+    "13:5: branch \"route\" is not exhaustive: no case for \"false\" (add the case(s) or a default)"
+  ],
+  "branch-bad-condition.yaml": [
+    "5:17: expected a condition like \"{{ name }}\" or \"{{ name }} >= 8\", got \"label\""
+  ],
+  "branch-case-not-in-enum.yaml": [
+    "15:7: branch case \"reveiw\" is not a possible value of {{ label }} (\"safe\" | \"review\" | \"block\") (did you mean \"review\"?)",
+    "13:5: branch \"route\" is not exhaustive: no case for \"review\" (add the case(s) or a default)"
+  ],
+  "branch-inner-output-outside.yaml": [
+    "9:70: \"inner\" is defined inside case \"a\" of branch \"route\" and is not visible here"
+  ],
+  "branch-not-exhaustive.yaml": [
+    "13:5: branch \"route\" is not exhaustive: no case for \"review\", \"block\" (add the case(s) or a default)"
+  ],
+  "cycle.yaml": [
+    "3:11: dependency cycle: a -> c -> b -> a"
+  ],
+  "depends-on-cycle.yaml": [
+    "3:11: dependency cycle: a -> b -> a"
+  ],
+  "depends-on-into-branch.yaml": [
+    "9:58: depends_on: step \"inner\" is inside another branch, map or loop and is not visible here"
+  ],
+  "depends-on-unknown.yaml": [
+    "4:82: depends_on: unknown step \"frist\" (did you mean \"first\"?)"
+  ],
+  "duplicate-id.yaml": [
+    "4:11: duplicate step id \"a\""
+  ],
+  "duplicate-output.yaml": [
+    "4:77: duplicate output name \"same\" (also the output of step \"a\")"
+  ],
+  "empty-steps.yaml": [
+    "2:8: field \"steps\": expected a value with a length of at least 1"
+  ],
+  "field-on-string.yaml": [
+    "4:66: sentiment: string has no field \"label\""
+  ],
+  "join-on-string.yaml": [
+    "9:14: filter join needs a list, but text is string"
+  ],
+  "loop-compare-string.yaml": [
+    "6:13: cannot compare string with >=: {{ review }} is not a number"
+  ],
+  "loop-max-iterations-zero.yaml": [
+    "5:21: field \"max_iterations\": expected a value between 1 and 1000"
+  ],
+  "loop-unknown-field-in-until.yaml": [
+    "6:13: review: no field \"scor\" in { score: number } (did you mean \"score\"?)"
+  ],
+  "loop-without-max.yaml": [
+    "3:5: loop \"refine\" needs max_iterations (a loop must be bounded)"
+  ],
+  "map-concurrency-zero.yaml": [
+    "8:18: field \"concurrency\": expected a value between 1 and 1000"
+  ],
+  "map-empty-body-output.yaml": [
+    "9:7: the map body of \"m\" produces no output: give a step an output or set result"
+  ],
+  "map-over-string.yaml": [
+    "6:12: map over needs a list, but got string"
+  ],
+  "missing-id.yaml": [
+    "3:5: missing required field \"id\""
+  ],
+  "missing-name.yaml": [
+    "1:1: missing required field \"name\""
+  ],
+  "missing-prompt.yaml": [
+    "3:5: missing required field \"prompt\" in llm step \"a\""
+  ],
+  "missing-provider.yaml": [
+    "3:5: llm step \"a\" needs a provider (or defaults.provider)"
+  ],
+  "missing-steps.yaml": [
+    "1:1: missing required field \"steps\""
+  ],
+  "missing-type.yaml": [
+    "3:5: missing required field \"type\" (one of llm, embed, vector_search, parallel, transform, branch, action, map, loop, workflow)"
+  ],
+  "not-a-mapping.yaml": [
+    "1:1: a workflow file must be a mapping with name and steps"
+  ],
+  "outputs-unknown-ref.yaml": [
+    "3:12: unknown name \"answr\"; not an output or input",
+    "5:77: warning: output \"answer_text\" of step \"a\" is never used (not referenced and not in outputs)"
+  ],
+  "prompt-not-string.yaml": [
+    "7:13: field \"prompt\": expected string"
+  ],
+  "reserved-output-name.yaml": [
+    "3:77: \"input\" is reserved and cannot be an output name"
+  ],
+  "self-reference.yaml": [
+    "3:66: step \"a\" references its own output \"ao\""
+  ],
+  "temperature-out-of-range.yaml": [
+    "3:82: field \"temperature\": expected a value between 0 and 2"
+  ],
+  "two-errors-one-file.yaml": [
+    "3:35: unknown provider \"opnai\" (did you mean \"openai\"?); known: openai, anthropic",
+    "4:41: unknown transform function \"nope\"; known: concat, merge, template, json_parse, length, first, identity"
+  ],
+  "unclosed-template.yaml": [
+    "7:20: unclosed \"{{\" (missing \"}}\")"
+  ],
+  "unknown-defaults-provider.yaml": [
+    "3:13: unknown provider \"gemini\"; known: openai, anthropic"
+  ],
+  "unknown-embed-provider.yaml": [
+    "5:15: unknown provider \"anthropic\"; known: openai"
+  ],
+  "unknown-fallback-provider.yaml": [
+    "9:19: unknown provider \"opneai\" (did you mean \"openai\"?); known: openai, anthropic"
+  ],
+  "unknown-field-of-object.yaml": [
+    "10:66: verdict: no field \"lable\" in { label: string, score: number } (did you mean \"label\"?)"
+  ],
+  "unknown-filter.yaml": [
+    "9:21: unknown filter \"jion\" (did you mean \"json\"?); known: json, join, default, upper, lower, trim, length"
+  ],
+  "unknown-input-field.yaml": [
+    "9:14: unknown input \"txt\" (did you mean \"text\"?); declared inputs: text"
+  ],
+  "unknown-name-near-output.yaml": [
+    "8:14: unknown name \"sentimnt\" (did you mean \"sentiment\"?); not an output or input"
+  ],
+  "unknown-name.yaml": [
+    "9:14: unknown name \"txt\" (did you mean \"text\"?); not an output or input"
+  ],
+  "unknown-provider.yaml": [
+    "5:15: unknown provider \"anthropc\" (did you mean \"anthropic\"?); known: openai, anthropic"
+  ],
+  "unknown-step-field.yaml": [
+    "7:5: unknown field \"promt\" in llm step (did you mean \"prompt\"?)"
+  ],
+  "unknown-step-type.yaml": [
+    "4:11: unknown step type \"lm\" (did you mean \"llm\"?); expected one of llm, embed, vector_search, parallel, transform, branch, action, map, loop, workflow"
+  ],
+  "unknown-top-field.yaml": [
+    "2:1: unknown field \"stepz\" (did you mean \"steps\"?)"
+  ],
+  "unknown-transform-function.yaml": [
+    "5:41: unknown transform function \"concatt\" (did you mean \"concat\"?); known: concat, merge, template, json_parse, length, first, identity"
+  ],
+  "vector-query-is-text.yaml": [
+    "7:13: query of vector_search must be a vector (number[]), but string was given; embed the text first"
+  ],
+  "workflow-missing-file.yaml": [
+    "3:38: cannot read workflow file \"./does-not-exist.yaml\""
+  ],
+  "yaml-duplicate-key.yaml": [
+    "2:1: YAML syntax: Map keys must be unique"
+  ],
+  "yaml-syntax-bad-indent.yaml": [
+    "4:1: YAML syntax: Sequence item without - indicator"
+  ],
+  "yaml-syntax-unclosed-quote.yaml": [
+    "3:1: YAML syntax: Missing closing \"quote"
+  ]
+}
+
+describe("invalid corpus", () => {
+  const files = readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort()
+
+  it("has at least 40 files, each with expectations", () => {
+    assert.isAtLeast(files.length, 40)
+    assert.deepStrictEqual(files, Object.keys(expected).sort())
+  })
+
+  for (const file of files) {
+    it(file, () => {
+      const a = analyzeFile(join(dir, file))
+      const got = a.diagnostics.map((d) => `${d.line}:${d.column}: ${d.severity === "warning" ? "warning: " : ""}${d.message}`)
+      assert.deepStrictEqual(got, expected[file])
+      assert.isTrue(a.diagnostics.some((d) => d.severity === "error"), `${file} must have an error`)
+      for (const d of a.diagnostics) assert.strictEqual(d.file, join(dir, file))
+    })
+  }
+})
