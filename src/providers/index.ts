@@ -10,7 +10,9 @@
  * const ollama = Local.ollama({ model: "llama3.2" })
  * ```
  */
+export * as Anthropic from "./Anthropic.ts"
 export * as ErrorMapping from "./ErrorMapping.ts"
+export * as Local from "./Local.ts"
 export * as OpenAi from "./OpenAi.ts"
 export * as Pricing from "./Pricing.ts"
 export * as UsageMetrics from "./UsageMetrics.ts"
