@@ -19,7 +19,9 @@ import {
   type EmbedManyRequest,
   type EmbedManyResponse,
   EmbeddingsProvider,
+  type EmbeddingsProviderFor,
   type EmbeddingsProviderOptions,
+  type EmbeddingsProviderShape,
   makeEmbeddingsProvider
 } from "./EmbeddingsProvider.ts"
 import { reportUsage } from "./Usage.ts"
@@ -39,9 +41,13 @@ const embed = <const N extends string>(options: {
   readonly provider: N
   readonly model: string
   readonly input: string
-}): Effect.Effect<Embedding, LlmError, EmbeddingsProvider<N>> =>
+}): Effect.Effect<Embedding, LlmError, EmbeddingsProviderFor<N>> =>
   Effect.gen(function*() {
-    const provider = yield* EmbeddingsProvider.key(options.provider)
+    const provider = yield* (EmbeddingsProvider.key(options.provider) as unknown as Effect.Effect<
+      EmbeddingsProviderShape,
+      never,
+      EmbeddingsProviderFor<N>
+    >)
     const res = yield* provider.embed({ model: options.model, input: options.input })
     yield* reportUsage(options.provider, options.model, res.usage)
     return res.embedding
@@ -59,9 +65,13 @@ const embedMany = <const N extends string>(options: {
   readonly provider: N
   readonly model: string
   readonly inputs: ReadonlyArray<string>
-}): Effect.Effect<ReadonlyArray<Embedding>, LlmError, EmbeddingsProvider<N>> =>
+}): Effect.Effect<ReadonlyArray<Embedding>, LlmError, EmbeddingsProviderFor<N>> =>
   Effect.gen(function*() {
-    const provider = yield* EmbeddingsProvider.key(options.provider)
+    const provider = yield* (EmbeddingsProvider.key(options.provider) as unknown as Effect.Effect<
+      EmbeddingsProviderShape,
+      never,
+      EmbeddingsProviderFor<N>
+    >)
     const res = yield* provider.embedMany({ model: options.model, inputs: options.inputs })
     yield* reportUsage(options.provider, options.model, res.usage)
     return res.embeddings

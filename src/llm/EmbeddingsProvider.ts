@@ -20,6 +20,9 @@ export interface EmbeddingsProvider<Name extends string> {
   readonly key: `Embeddings/${Name}`
 }
 
+/** The requirement of a call to embedding provider(s) `N` (distributes over unions). */
+export type EmbeddingsProviderFor<N extends string> = N extends string ? EmbeddingsProvider<N> : never
+
 /** A batch embedding request. */
 export interface EmbedManyRequest {
   readonly model: string

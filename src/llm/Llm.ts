@@ -19,7 +19,11 @@ import { Effect, Layer, Stream } from "effect"
 import { LanguageModel } from "effect/ai"
 import { fromLanguageModel } from "./fromLanguageModel.ts"
 import type { LlmError } from "./LlmError.ts"
-import { LlmProvider, type LlmProviderShape } from "./LlmProvider.ts"
+import { LlmProvider, type LlmProviderFor, type LlmProviderShape } from "./LlmProvider.ts"
+
+// The service of `name`, typed with the distributive requirement (one key per name at run time).
+const providerOf = <N extends string>(name: N) =>
+  LlmProvider.key(name) as unknown as Effect.Effect<LlmProviderShape, never, LlmProviderFor<N>>
 import type { ObjectRequest, ObjectResponse, TextRequest, TextResponse } from "./LlmRequest.ts"
 import { reportUsage } from "./Usage.ts"
 
@@ -51,9 +55,9 @@ const spanAttributes = (provider: string, model: string) => ({ attributes: { "ll
  */
 const generateText = <const N extends string>(
   options: GenerateOptions<N>
-): Effect.Effect<TextResponse, LlmError, LlmProvider<N>> =>
+): Effect.Effect<TextResponse, LlmError, LlmProviderFor<N>> =>
   Effect.gen(function*() {
-    const provider = yield* LlmProvider.key(options.provider)
+    const provider = yield* providerOf(options.provider)
     const res = yield* provider.generateText(strip(options))
     yield* reportUsage(options.provider, options.model, res.usage)
     return res
@@ -67,7 +71,7 @@ const generateText = <const N extends string>(
  * const answer = yield* Llm.generate({ provider: "openai", model: "gpt-4", system: "Be brief", prompt: "2+2?", temperature: 0 })
  * ```
  */
-const generate = <const N extends string>(options: GenerateOptions<N>): Effect.Effect<string, LlmError, LlmProvider<N>> =>
+const generate = <const N extends string>(options: GenerateOptions<N>): Effect.Effect<string, LlmError, LlmProviderFor<N>> =>
   Effect.map(generateText(options), (res) => res.text)
 
 /**
@@ -83,14 +87,14 @@ const generate = <const N extends string>(options: GenerateOptions<N>): Effect.E
  */
 const generateObject = <const N extends string, A, I>(
   options: GenerateObjectOptions<N, A, I>
-): Effect.Effect<A, LlmError, LlmProvider<N>> => Effect.map(generateObjectResponse(options), (res) => res.value)
+): Effect.Effect<A, LlmError, LlmProviderFor<N>> => Effect.map(generateObjectResponse(options), (res) => res.value)
 
 /** Like {@link generateObject} but returns the response (value, raw text, usage). */
 const generateObjectResponse = <const N extends string, A, I>(
   options: GenerateObjectOptions<N, A, I>
-): Effect.Effect<ObjectResponse<A>, LlmError, LlmProvider<N>> =>
+): Effect.Effect<ObjectResponse<A>, LlmError, LlmProviderFor<N>> =>
   Effect.gen(function*() {
-    const provider = yield* LlmProvider.key(options.provider)
+    const provider = yield* providerOf(options.provider)
     const request: ObjectRequest<A, I> = strip(options)
     const once = Effect.tap(
       provider.generateObject(request),
@@ -110,8 +114,8 @@ const generateObjectResponse = <const N extends string, A, I>(
  * const text = yield* Llm.stream({ provider: "openai", model: "gpt-4", prompt: "Tell a story" }).pipe(Stream.mkString)
  * ```
  */
-const stream = <const N extends string>(options: GenerateOptions<N>): Stream.Stream<string, LlmError, LlmProvider<N>> =>
-  Stream.unwrap(Effect.map(LlmProvider.key(options.provider), (provider) =>
+const stream = <const N extends string>(options: GenerateOptions<N>): Stream.Stream<string, LlmError, LlmProviderFor<N>> =>
+  Stream.unwrap(Effect.map(providerOf(options.provider), (provider) =>
     provider.streamText(strip(options)).pipe(
       Stream.mapEffect((part) =>
         part._tag === "Delta"

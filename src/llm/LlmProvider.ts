@@ -23,6 +23,12 @@ export interface LlmProvider<Name extends string> {
   readonly key: `Llm/${Name}`
 }
 
+/**
+ * The requirement of a call to provider(s) `N`: distributes over unions, so a call whose provider is chosen at run
+ * time (`"openai" | "anthropic"`) requires both services.
+ */
+export type LlmProviderFor<N extends string> = N extends string ? LlmProvider<N> : never
+
 /** What a language-model provider implements (real adapter, effect/ai wrapper or mock). */
 export interface LlmProviderShape {
   /** The provider name this instance serves (used in errors and usage records). */

@@ -57,3 +57,12 @@ export const e2: Effect.Effect<ReadonlyArray<number>, LlmError, LlmProvider<"ope
 
 // alias: a role name needs its target
 export const aliased: Layer.Layer<LlmProvider<"primary">, never, LlmProvider<"openai">> = Llm.alias("primary", "openai")
+
+// A provider chosen at run time requires every candidate
+declare const cheap: boolean
+const dynamic = Llm.generate({ provider: cheap ? "cheap" : "primary", model: "m", prompt: "p" })
+declare const cheapL: Layer.Layer<LlmProvider<"cheap">>
+declare const primaryL: Layer.Layer<LlmProvider<"primary">>
+export const dyn1: Effect.Effect<string, LlmError> = dynamic.pipe(Effect.provide(Layer.mergeAll(cheapL, primaryL)))
+// @ts-expect-error -- "primary" is missing
+export const dyn2: Effect.Effect<string, LlmError> = dynamic.pipe(Effect.provide(cheapL))

@@ -1,0 +1,51 @@
+/**
+ * One Layer for all the mocks of a test: language-model and embedding providers by name, plus the shared
+ * {@link MockRecorder}. Its type lists exactly the providers it serves, so running a workflow whose providers are not
+ * all mocked is a compile error, like any missing Layer.
+ *
+ * @example
+ * ```ts
+ * import { Mock } from "llm-orchestrator/testing"
+ * const TestLayer = Mock.layer({
+ *   llm: { openai: { responses: ["positive"] }, anthropic: { responses: "Glad to hear it!" } },
+ *   embeddings: { openai: {} }
+ * })  // Layer<LlmProvider<"openai"> | LlmProvider<"anthropic"> | EmbeddingsProvider<"openai"> | MockRecorder>
+ * ```
+ */
+import { Layer } from "effect"
+import type { EmbeddingsProvider } from "../llm/EmbeddingsProvider.ts"
+import type { LlmProvider } from "../llm/LlmProvider.ts"
+import { MockEmbeddings, type MockEmbeddingsOptions } from "./MockEmbeddings.ts"
+import { MockLlm, type MockLlmOptions } from "./MockLlm.ts"
+import { MockRecorder } from "./MockRecorder.ts"
+
+/** What {@link Mock.layer} provides: one service per mocked provider name, and the recorder. */
+export type MockServices<L extends string, E extends string> =
+  | (L extends string ? LlmProvider<L> : never)
+  | (E extends string ? EmbeddingsProvider<E> : never)
+  | MockRecorder
+
+/**
+ * Mock providers by name, sharing a fresh {@link MockRecorder}.
+ *
+ * @example
+ * ```ts
+ * Mock.layer({ llm: { cheap: { responses: "ok" } } })
+ * ```
+ */
+const layer = <const L extends string = never, const E extends string = never>(spec: {
+  readonly llm?: { readonly [K in L]: MockLlmOptions }
+  readonly embeddings?: { readonly [K in E]: MockEmbeddingsOptions }
+}): Layer.Layer<MockServices<L, E>> => {
+  const layers: Array<Layer.Layer<any, never, MockRecorder>> = [
+    ...Object.entries<MockLlmOptions>(spec.llm ?? {}).map(([name, o]) => MockLlm.layer(name, o)),
+    ...Object.entries<MockEmbeddingsOptions>(spec.embeddings ?? {}).map(([name, o]) => MockEmbeddings.layer(name, o))
+  ]
+  const merged = layers.length === 0
+    ? Layer.empty
+    : Layer.mergeAll(...(layers as [Layer.Layer<any, never, MockRecorder>, ...Array<Layer.Layer<any, never, MockRecorder>>]))
+  return merged.pipe(Layer.provideMerge(MockRecorder.layer)) as Layer.Layer<MockServices<L, E>>
+}
+
+/** Combined mock Layer (`layer`). */
+export const Mock = { layer } as const

@@ -1,0 +1,102 @@
+/**
+ * Mock embedding providers for tests: vectors from the deterministic {@link OfflineEmbedding} (or your function),
+ * with latency, failure injection and recording of every provider call (one record per batch — so a test can check
+ * that concurrent `embed` calls were batched).
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { MockEmbeddings, MockRecorder } from "llm-orchestrator/testing"
+ * const TestLayer = MockEmbeddings.layer("openai", { dimensions: 64 }).pipe(Layer.provideMerge(MockRecorder.layer))
+ * ```
+ */
+import { Clock, Effect, Layer } from "effect"
+import { EmbeddingsProvider, type EmbedManyResponse, makeEmbeddingsProvider } from "../llm/EmbeddingsProvider.ts"
+import type { LlmError } from "../llm/LlmError.ts"
+import { MockRecorder, type MockRecorderShape } from "./MockRecorder.ts"
+import { applyLatency, type FailureOptions, type LatencyOption, makeFailureInjector } from "./MockScript.ts"
+import { estimateTokens, OfflineEmbedding } from "./OfflineEmbedding.ts"
+
+/** What the mock's functions receive: one provider (batch) call. */
+export interface MockEmbedRequest {
+  readonly provider: string
+  /** 1-based provider call (batch) number. */
+  readonly call: number
+  readonly model: string
+  readonly inputs: ReadonlyArray<string>
+}
+
+/** Options of {@link MockEmbeddings.layer}. */
+export interface MockEmbeddingsOptions {
+  /** Vector of one text. Default: `OfflineEmbedding.embed(text, { dimensions })`. */
+  readonly embed?: (text: string, model: string) => ReadonlyArray<number>
+  /** Dimensions of the default offline embedding (default 256). */
+  readonly dimensions?: number
+  readonly latency?: LatencyOption<MockEmbedRequest>
+  readonly failures?: FailureOptions<MockEmbedRequest>
+  /** Largest batch per provider call. */
+  readonly maxBatchSize?: number
+}
+
+const make = (name: string, options: MockEmbeddingsOptions, recorder: MockRecorderShape) => {
+  let calls = 0
+  const inject = makeFailureInjector(name, options.failures)
+  const vector = options.embed ??
+    ((text: string) => OfflineEmbedding.embed(text, options.dimensions === undefined ? undefined : { dimensions: options.dimensions }))
+  return makeEmbeddingsProvider(
+    name,
+    ({ inputs, model }) =>
+      Effect.gen(function*() {
+        const call = ++calls
+        const request: MockEmbedRequest = { provider: name, call, model, inputs }
+        const finish = recorder.start({
+          provider: name,
+          call,
+          kind: "embedMany",
+          model,
+          prompt: inputs.join("\n"),
+          system: undefined,
+          inputs,
+          temperature: undefined,
+          maxTokens: undefined,
+          stopSequences: undefined,
+          startedAt: yield* Clock.currentTimeMillis
+        })
+        const result = yield* Effect.gen(function*() {
+          yield* applyLatency(options.latency, request, call)
+          const injected = inject(request, call)
+          if (injected !== undefined) return yield* Effect.fail<LlmError>(injected)
+          const res: EmbedManyResponse = {
+            embeddings: inputs.map((t) => vector(t, model)),
+            usage: { inputTokens: inputs.reduce((n, t) => n + estimateTokens(t), 0), outputTokens: 0 }
+          }
+          return res
+        }).pipe(Effect.exit)
+        const now = yield* Clock.currentTimeMillis
+        if (result._tag === "Success") finish(now, { _tag: "Success", output: result.value.embeddings, usage: result.value.usage })
+        else {
+          const fail = result.cause.reasons.find((r) => r._tag === "Fail")
+          if (fail !== undefined && fail._tag === "Fail") finish(now, { _tag: "Failure", error: fail.error })
+        }
+        return yield* result
+      }),
+    options.maxBatchSize === undefined ? undefined : { maxBatchSize: options.maxBatchSize }
+  )
+}
+
+/**
+ * A mock embedding provider Layer named `name`, recording into the {@link MockRecorder} it requires.
+ *
+ * @example
+ * ```ts
+ * MockEmbeddings.layer("openai", { failures: { firstN: 1, error: "timeout" } })
+ * ```
+ */
+const layer = <const N extends string>(
+  name: N,
+  options: MockEmbeddingsOptions = {}
+): Layer.Layer<EmbeddingsProvider<N>, never, MockRecorder> =>
+  Layer.effect(EmbeddingsProvider.key(name), Effect.flatMap(MockRecorder, (rec) => make(name, options, rec)))
+
+/** Mock embedding providers (`layer`). */
+export const MockEmbeddings = { layer } as const
