@@ -11,3 +11,5 @@ export {
   type RequirementsOf,
   type Workflow
 } from "./Workflow.ts"
+export { fromRecord, type Implementation, type Spec } from "./record.ts"
+export { toMermaid } from "./mermaid.ts"

@@ -1,0 +1,36 @@
+// The record form types ctx from the declared output Schemas, whatever the order of the steps.
+import { Effect, Schema } from "effect"
+import { Workflow } from "../../src/index.ts"
+
+const input = Schema.Struct({ text: Schema.String })
+
+// passes: b reads a (declared later) typed as "pos" | "neg"
+export const ok = Workflow.fromRecord("r", {
+  input,
+  steps: { b: { needs: ["a"], output: Schema.String }, a: { output: Schema.Literals(["pos", "neg"]) } }
+}, {
+  a: () => Effect.succeed("pos" as const),
+  b: (ctx) => Effect.succeed(ctx.a === "pos" ? "yay" : "nay")
+})
+export const outputs: { readonly a: "pos" | "neg"; readonly b: string } = null! as Workflow.OutputsOf<typeof ok>
+
+export const badRead = Workflow.fromRecord("r", {
+  input,
+  steps: { b: { needs: ["a"], output: Schema.String }, a: { output: Schema.Number }, c: { output: Schema.Number } }
+}, {
+  a: () => Effect.succeed(1),
+  // @ts-expect-error Property 'c' does not exist: c is not a need of b
+  b: (ctx) => Effect.succeed(String(ctx.c)),
+  c: () => Effect.succeed(2)
+})
+
+export const badOutput = Workflow.fromRecord("r", { input, steps: { a: { output: Schema.Number } } }, {
+  // @ts-expect-error the run function must return the declared output type (number, not string)
+  a: () => Effect.succeed("one")
+})
+
+export const unknownNeed = Workflow.fromRecord("r", {
+  input,
+  // @ts-expect-error "Unknown step 'zz' in the needs of 'a'"
+  steps: { a: { needs: ["zz"], output: Schema.Number } }
+}, { a: () => Effect.succeed(1) })
