@@ -1,0 +1,84 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Effect } from "effect"
+import { Workflow } from "../src/index.ts"
+import { trackUsage } from "../src/llm/index.ts"
+import { Mock, MockLlm, MockRecorder } from "../src/testing/index.ts"
+import { demoLayer, prompts, type Sentiment, sentimentAnalysis } from "./sentiment-analysis.ts"
+
+const tokens = (s: string) => Math.ceil(s.length / 4)
+
+describe("examples/sentiment-analysis", () => {
+  it.effect("classifies, answers with the sentiment in the prompt, logs; prompts and token totals", () =>
+    Effect.gen(function*() {
+      const text = "I love the new release, thanks!"
+      const reply = "So glad you like it!"
+      const layer = Mock.layer({ llm: { openai: { responses: ["positive"] }, anthropic: { responses: [reply] } } })
+      const [[result, recorder], usage] = yield* trackUsage(
+        Effect.gen(function*() {
+          const result = yield* Workflow.execute(sentimentAnalysis, { text })
+          return [result, yield* MockRecorder] as const
+        }).pipe(Effect.provide(layer))
+      )
+      const sentiment: Sentiment = result.outputs.extract_sentiment
+      assert.strictEqual(sentiment, "positive")
+      assert.strictEqual(result.outputs.generate_response, reply)
+      assert.strictEqual(result.outputs.log_result, `Sentiment: positive, Response: ${reply}`)
+      assert.deepStrictEqual(Object.values(result.steps).map((s) => s.status), ["succeeded", "succeeded", "succeeded"])
+
+      // prompts sent, in order, to the right provider and model
+      assert.deepStrictEqual(recorder.order(), ["openai", "anthropic"])
+      assert.deepStrictEqual(recorder.calls().map((c) => [c.kind, c.model]), [
+        ["generateObject", "gpt-4"],
+        ["generateText", "claude-3-5-sonnet-20241022"]
+      ])
+      assert.deepStrictEqual(recorder.prompts("openai"), [prompts.extractSentiment(text)])
+      assert.strictEqual(
+        recorder.prompts("anthropic")[0],
+        `The user's message has positive sentiment.\nGenerate an empathetic response to:\n${text}\n`
+      )
+      // token totals of the run: mock usage = ceil(chars / 4) of prompt in, answer out
+      const p1 = prompts.extractSentiment(text)
+      const p2 = prompts.generateResponse("positive", text)
+      assert.deepStrictEqual(
+        { input: usage.inputTokens, output: usage.outputTokens, calls: usage.calls },
+        { input: tokens(p1) + tokens(p2), output: tokens("positive") + tokens(reply), calls: 2 }
+      )
+    }))
+
+  it.effect("invalid model output is retried once, then the step fails with InvalidOutput", () =>
+    Effect.gen(function*() {
+      const ok = yield* Workflow.run(sentimentAnalysis, { text: "meh" }).pipe(
+        Effect.provide(Mock.layer({ llm: { openai: { responses: ["Sounds neutral to me", "neutral"] }, anthropic: {} } }))
+      )
+      assert.strictEqual(ok.extract_sentiment, "neutral")
+
+      const failed = yield* Workflow.run(sentimentAnalysis, { text: "meh" }).pipe(
+        Effect.provide(Mock.layer({ llm: { openai: { responses: "no idea", whenExhausted: "repeat-last" }, anthropic: {} } })),
+        Effect.flip
+      )
+      assert.strictEqual(failed._tag, "StepFailed")
+      if (failed._tag !== "StepFailed") return
+      assert.strictEqual(failed.stepId, "extract_sentiment")
+      assert.strictEqual(failed.error._tag, "InvalidOutput")
+      assert.strictEqual(failed.error._tag === "InvalidOutput" ? failed.error.raw : "", "no idea")
+    }))
+
+  it.effect("a scripted structured value outside the literal union is a test-visible defect", () =>
+    Effect.gen(function*() {
+      const exit = yield* Workflow.run(sentimentAnalysis, { text: "x" }).pipe(
+        Effect.provide(Mock.layer({ llm: { openai: { responses: MockLlm.value("ecstatic") }, anthropic: {} } })),
+        Effect.exit
+      )
+      assert.strictEqual(exit._tag, "Failure")
+      assert.include(exit._tag === "Failure" ? Cause.pretty(exit.cause) : "", `scripted value "ecstatic" does not satisfy`)
+    }))
+
+  it.effect("the offline demo layer routes by keywords", () =>
+    Effect.gen(function*() {
+      const out = yield* Workflow.run(sentimentAnalysis, { text: "It is broken, I want a refund" }).pipe(
+        Effect.provide(demoLayer)
+      )
+      assert.strictEqual(out.extract_sentiment, "negative")
+      assert.include(out.generate_response, "sorry")
+    }))
+})
