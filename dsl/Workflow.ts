@@ -170,7 +170,7 @@ export interface StepOptions<Needs extends ReadonlyArray<string>, Known extends 
   /** Ids of earlier steps whose outputs this step reads. */
   readonly needs?: CheckNeeds<Needs, Known>
   /** Schema of the output, validated when the step succeeds (needed for persistence and YAML). */
-  readonly output?: Schema.Codec<NoInfer<A>, unknown, never, never> | undefined
+  readonly output?: Schema.Codec<A, unknown, never, never> | undefined
 }
 
 /** Options of a branch. */

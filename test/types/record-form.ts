@@ -34,3 +34,10 @@ export const unknownNeed = Workflow.fromRecord("r", {
   // @ts-expect-error "Unknown step 'zz' in the needs of 'a'"
   steps: { a: { needs: ["zz"], output: Schema.Number } }
 }, { a: () => Effect.succeed(1) })
+
+// Builder steps may declare an output Schema; it must describe what the step returns.
+const b = Workflow.make("b", { input })
+// passes
+export const okOutput = b.step("n", { output: Schema.Number }, (ctx) => Effect.succeed(ctx.input.text.length))
+// @ts-expect-error the step returns a string but declares a number output
+export const badBuilderOutput = b.step("n", { output: Schema.Number }, (ctx) => Effect.succeed(ctx.input.text))
