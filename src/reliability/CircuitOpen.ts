@@ -1,0 +1,32 @@
+/**
+ * The error a call gets while its provider's circuit is open: a `ProviderUnavailable` (so code matching on LlmError
+ * tags keeps working) recognisable with {@link isCircuitOpen}, which retry policies use to fail fast.
+ *
+ * @example
+ * ```ts
+ * import { CircuitOpen } from "llm-orchestrator/reliability"
+ * Effect.catchTag("ProviderUnavailable", (e) => CircuitOpen.isCircuitOpen(e) ? useCache : Effect.fail(e))
+ * ```
+ */
+import type { AiError } from "effect/ai"
+import { ProviderUnavailable } from "../llm/LlmError.ts"
+import { toAiError } from "../providers/ErrorMapping.ts"
+
+const rejected = new WeakSet<object>()
+
+/** A `ProviderUnavailable` saying the circuit of `provider` is open for `retryAfterMillis` more. */
+export const make = (provider: string, retryAfterMillis: number): ProviderUnavailable => {
+  const e = new ProviderUnavailable({ provider, message: `circuit open for ${provider}; next probe in ${Math.round(retryAfterMillis)} ms` })
+  rejected.add(e)
+  return e
+}
+
+/** True for errors made by {@link make}. */
+export const isCircuitOpen = (u: unknown): boolean => typeof u === "object" && u !== null && rejected.has(u)
+
+/** The same rejection as an effect/ai `AiError` (for wrapped `LanguageModel`s); {@link isCircuitOpen} is true for it. */
+export const makeAiError = (provider: string, retryAfterMillis: number): AiError.AiError => {
+  const e = toAiError("circuit", make(provider, retryAfterMillis))
+  rejected.add(e)
+  return e
+}

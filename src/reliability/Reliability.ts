@@ -1,0 +1,327 @@
+/**
+ * Reliability policies for LLM calls, built from Effect's own modules: retry (`Schedule`), a circuit breaker per
+ * provider (`effect/persistence` CircuitBreaker), request/token rate limits per provider (`effect/persistence`
+ * RateLimiter, token bucket, waiting by default), a concurrency limit per provider (`Semaphore`) and a per-attempt
+ * timeout. A {@link Policy} is a plain value; {@link make} turns it into a {@link Guard} that applies it to any call
+ * (per provider, per step or per workflow), wraps an effect/ai `LanguageModel`, or a src/llm provider.
+ *
+ * Order, outermost first: retry -> circuit breaker -> rate limit -> concurrency -> timeout -> call. So every retry
+ * passes the breaker and the limiter again, and a call rejected by an open circuit never waits for a permit.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { OpenAi } from "llm-orchestrator/providers"
+ * import { Reliability } from "llm-orchestrator/reliability"
+ * const policy = Reliability.policy({
+ *   retry: { times: 4, base: "200 millis", maxDelay: "20 seconds" },
+ *   circuitBreaker: { failures: 5, openFor: "30 seconds" },
+ *   rateLimit: { requestsPerMinute: 500, tokensPerMinute: 200_000 },
+ *   concurrency: 8
+ * })
+ * // as a layer around a LanguageModel:
+ * const openai = Reliability.layer(policy, "openai").pipe(Layer.provide(OpenAi.layer({ model: "gpt-4o-mini", apiKey })))
+ * // or around any call:
+ * const guard = yield* Reliability.make(policy)
+ * const answer = yield* guard.apply("openai")(Llm.generate({ provider: "openai", model: "gpt-4o", prompt }))
+ * ```
+ */
+import { Duration, Effect, Exit, Layer, Metric, Semaphore, Stream } from "effect"
+import type { AiError } from "effect/ai"
+import { LanguageModel } from "effect/ai"
+import { CircuitBreaker, RateLimiter } from "effect/persistence"
+import { Llm } from "../llm/Llm.ts"
+import { type LlmError, ProviderTimeout, ProviderUnavailable, RateLimited } from "../llm/LlmError.ts"
+import type { LlmProvider, LlmProviderShape } from "../llm/LlmProvider.ts"
+import { classify, toAiError } from "../providers/ErrorMapping.ts"
+import * as CircuitOpen from "./CircuitOpen.ts"
+import * as ReliabilityEvent from "./ReliabilityEvent.ts"
+import * as ReliabilityMetrics from "./ReliabilityMetrics.ts"
+import * as Retry from "./Retry.ts"
+
+/** Circuit breaker settings: open after `failures` consecutive provider failures, probe again after `openFor`. */
+export interface CircuitBreakerOptions {
+  readonly failures: number
+  readonly openFor: Duration.Input
+}
+
+/** Rate limits per provider (token buckets refilled over one minute). */
+export interface RateLimitOptions {
+  readonly requestsPerMinute?: number | undefined
+  readonly tokensPerMinute?: number | undefined
+  /** `wait` (default): delay the call until the bucket allows it. `fail`: fail at once with `RateLimited`. */
+  readonly onExceeded?: "wait" | "fail" | undefined
+}
+
+/** A reliability policy; `false` turns a part off. */
+export interface Policy {
+  readonly retry: Retry.RetryOptions | false
+  readonly circuitBreaker: CircuitBreakerOptions | false
+  readonly rateLimit: RateLimitOptions | false
+  /** Calls in flight per provider (undefined: unbounded). */
+  readonly concurrency: number | undefined
+  /** Deadline of one attempt (undefined: the adapter's own timeout only). */
+  readonly timeout: Duration.Input | undefined
+}
+
+/** The default policy: 3 retries (250 ms doubling, jittered, cap 30 s, Retry-After honoured), breaker after 5 consecutive failures open 30 s, no rate limit, unbounded concurrency. */
+export const defaultPolicy: Policy = {
+  retry: {},
+  circuitBreaker: { failures: 5, openFor: "30 seconds" },
+  rateLimit: false,
+  concurrency: undefined,
+  timeout: undefined
+}
+
+/** A policy: {@link defaultPolicy} with `overrides`. */
+export const policy = (overrides: Partial<Policy> = {}): Policy => ({ ...defaultPolicy, ...overrides })
+
+/** A policy applied to calls; create with {@link make}. */
+export interface Guard {
+  readonly policy: Policy
+  /** Applies the policy to one call to `provider`; `tokens` is the call's estimated token count (for `tokensPerMinute`). */
+  readonly apply: (
+    provider: string,
+    options?: { readonly tokens?: number | undefined }
+  ) => <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | LlmError, R>
+  /** An effect/ai `LanguageModel` whose calls go through the policy (streams: rate limit and breaker admission only). */
+  readonly wrapLanguageModel: (provider: string, model: LanguageModel.LanguageModel) => LanguageModel.LanguageModel
+  /** A src/llm provider whose calls go through the policy. */
+  readonly wrapLlmProvider: (shape: LlmProviderShape) => LlmProviderShape
+  /** Current circuit state of `provider` ("Closed" when the breaker is off). */
+  readonly circuitState: (provider: string) => Effect.Effect<ReliabilityEvent.CircuitState>
+}
+
+/** Rough token estimate of a prompt (4 characters per token) for `tokensPerMinute`. */
+export const estimateTokens = (prompt: unknown): number => {
+  const text = typeof prompt === "string" ? prompt : JSON.stringify(prompt) ?? ""
+  return Math.max(1, Math.ceil(text.length / 4))
+}
+
+const gaugeValue = { Closed: 0, HalfOpen: 1, Open: 2 } as const
+
+/** Builds a {@link Guard} for `policy`; breaker and limiter state live as long as the scope. */
+export const make = Effect.fnUntraced(function*(policy: Policy) {
+  const scope = yield* Effect.scope
+  const events = yield* ReliabilityEvent.ReliabilityEvents
+
+  const breaker = policy.circuitBreaker === false ? undefined : yield* CircuitBreaker.make({
+    tripPolicy: CircuitBreaker.consecutive(policy.circuitBreaker.failures),
+    openDuration: policy.circuitBreaker.openFor
+  }).pipe(Effect.provide(CircuitBreaker.layerStoreMemory()))
+
+  if (breaker !== undefined) {
+    yield* Stream.runForEach(breaker.transitions, (t) =>
+      Effect.gen(function*() {
+        yield* events.publish({ _tag: "CircuitStateChanged", provider: t.key, from: t.from, to: t.to })
+        yield* Metric.update(ReliabilityMetrics.circuitTransitions.pipe(Metric.withAttributes({ provider: t.key, to: t.to })), 1)
+        yield* Metric.update(ReliabilityMetrics.circuitState.pipe(Metric.withAttributes({ provider: t.key })), gaugeValue[t.to])
+      })).pipe(Effect.forkIn(scope))
+    yield* Effect.yieldNow
+  }
+
+  const limiter = policy.rateLimit === false ? undefined : yield* RateLimiter.make.pipe(Effect.provide(RateLimiter.layerStoreMemory))
+
+  const semaphores = new Map<string, Semaphore.Semaphore>()
+  const semaphore = (provider: string) => {
+    let s = semaphores.get(provider)
+    if (s === undefined && policy.concurrency !== undefined) {
+      s = Semaphore.makeUnsafe(policy.concurrency)
+      semaphores.set(provider, s)
+    }
+    return s
+  }
+
+  const consume = (provider: string, limit: "requests" | "tokens", perMinute: number, tokens: number, fail: boolean) =>
+    Effect.gen(function*() {
+      if (limiter === undefined) return
+      const options = {
+        key: `${provider}:${limit}`,
+        algorithm: "token-bucket" as const,
+        window: "1 minute" as Duration.Input,
+        limit: perMinute,
+        tokens: Math.min(tokens, perMinute)
+      }
+      if (fail) {
+        yield* limiter.consume({ ...options, onExceeded: "fail" })
+        return
+      }
+      const result = yield* RateLimiter.sleep(limiter, options)
+      const waitedMillis = Duration.toMillis(result.delay)
+      if (waitedMillis > 0) {
+        yield* events.publish({ _tag: "RateLimitWaited", provider, limit, waitedMillis })
+        yield* Metric.update(ReliabilityMetrics.rateLimitWaitMillis.pipe(Metric.withAttributes({ provider, limit })), waitedMillis)
+      }
+    }).pipe(
+      Effect.catchTag("RateLimiterError", (e) =>
+        e.reason._tag === "RateLimitExceeded"
+          ? Effect.fail(new RateLimited({
+            provider,
+            message: `local rate limit (${limit} per minute) exceeded`,
+            retryAfterMillis: Duration.toMillis(e.reason.retryAfter)
+          }))
+          : Effect.void)
+    )
+
+  const rateLimit = (provider: string, tokens: number) => {
+    const rl = policy.rateLimit
+    if (rl === false) return Effect.void
+    const fail = rl.onExceeded === "fail"
+    return Effect.gen(function*() {
+      if (rl.requestsPerMinute !== undefined) yield* consume(provider, "requests", rl.requestsPerMinute, 1, fail)
+      if (rl.tokensPerMinute !== undefined) yield* consume(provider, "tokens", rl.tokensPerMinute, tokens, fail)
+    })
+  }
+
+  // which failures count against the provider's health: outages and timeouts, not bad requests or rate limits
+  const breakerOutcome = (exit: Exit.Exit<unknown, unknown>): CircuitBreaker.Outcome => {
+    if (Exit.isSuccess(exit)) return CircuitBreaker.success
+    const error = exit.cause.reasons.find((r) => r._tag === "Fail")
+    if (error === undefined || error._tag !== "Fail") return CircuitBreaker.ignored
+    const e = classify(error.error)
+    return e !== undefined && (e._tag === "ProviderUnavailable" || e._tag === "ProviderTimeout")
+      ? CircuitBreaker.failure()
+      : CircuitBreaker.ignored
+  }
+
+  const rejected = (provider: string, retryAfterMillis: number) =>
+    Effect.gen(function*() {
+      yield* events.publish({ _tag: "CircuitRejected", provider, retryAfterMillis })
+      yield* Metric.update(ReliabilityMetrics.circuitRejections.pipe(Metric.withAttributes({ provider })), 1)
+    })
+
+  const core = <E2>(
+    provider: string,
+    tokens: number,
+    circuitError: (provider: string, retryAfterMillis: number) => E2,
+    liftError: (e: LlmError) => E2
+  ) =>
+  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | E2, R> => {
+    let attempt: Effect.Effect<A, E | E2, R> = self
+    if (policy.timeout !== undefined) {
+      const timeout = policy.timeout
+      attempt = Effect.timeoutOrElse(attempt, {
+        duration: timeout,
+        orElse: () => Effect.fail(liftError(new ProviderTimeout({ provider, message: `no answer within ${Duration.format(Duration.fromInputUnsafe(timeout))}` })))
+      })
+    }
+    const sem = semaphore(provider)
+    if (sem !== undefined) attempt = sem.withPermits(1)(attempt)
+    const counted = attempt.pipe(
+      Effect.onExit((exit) =>
+        Metric.update(
+          ReliabilityMetrics.calls.pipe(Metric.withAttributes({
+            provider,
+            outcome: Exit.isSuccess(exit) ? "success" : classify(exit.cause.reasons.find((r) => r._tag === "Fail")?.error)?._tag ?? "other"
+          })),
+          1
+        )
+      )
+    )
+    let guarded: Effect.Effect<A, E | E2, R> = Effect.andThen(
+      Effect.mapError(rateLimit(provider, tokens), liftError),
+      counted
+    )
+    if (breaker !== undefined) {
+      guarded = breaker.execute(guarded, { key: provider, classify: breakerOutcome }).pipe(
+        Effect.catchIf((e): e is CircuitBreaker.CircuitBreakerError => e instanceof CircuitBreaker.CircuitBreakerError, (e) => {
+          const retryAfterMillis = e.reason._tag === "CircuitOpen" ? Duration.toMillis(e.reason.retryAfter) : 0
+          return Effect.andThen(rejected(provider, retryAfterMillis), Effect.fail(circuitError(provider, retryAfterMillis)))
+        })
+      ) as Effect.Effect<A, E | E2, R>
+    }
+    if (policy.retry !== false) {
+      guarded = Effect.retry(guarded, Retry.schedule(provider, policy.retry))
+    }
+    return Effect.provideService(guarded, ReliabilityEvent.ReliabilityEvents, events).pipe(
+      Effect.withSpan("Reliability.call", { attributes: { "llm.provider": provider } })
+    )
+  }
+
+  const apply: Guard["apply"] = (provider, options) => core<LlmError>(provider, options?.tokens ?? 1, CircuitOpen.make, (e) => e)
+
+  const applyAi = (provider: string, tokens: number) =>
+    core<AiError.AiError>(provider, tokens, CircuitOpen.makeAiError, (e) => toAiError("policy", e))
+
+  const admitStream = (provider: string, tokens: number): Effect.Effect<void, AiError.AiError> =>
+    Effect.gen(function*() {
+      if (breaker !== undefined) {
+        const state = yield* Effect.orElseSucceed(breaker.state(provider), () => ({ _tag: "Closed" as const, key: provider }))
+        if (state._tag === "Open") {
+          const ms = Duration.toMillis(state.retryAfter)
+          yield* rejected(provider, ms)
+          return yield* Effect.fail(CircuitOpen.makeAiError(provider, ms))
+        }
+      }
+      yield* Effect.mapError(rateLimit(provider, tokens), (e) => toAiError("policy", e))
+    })
+
+  const wrapLanguageModel: Guard["wrapLanguageModel"] = (provider, model) => ({
+    ...model,
+    generateText: ((options: { readonly prompt: unknown }) =>
+      applyAi(provider, estimateTokens(options.prompt))((model.generateText as any)(options))) as any,
+    generateObject: ((options: { readonly prompt: unknown }) =>
+      applyAi(provider, estimateTokens(options.prompt))((model.generateObject as any)(options))) as any,
+    streamText: ((options: { readonly prompt: unknown }) =>
+      Stream.unwrap(Effect.as(
+        admitStream(provider, estimateTokens(options.prompt)),
+        (model.streamText as any)(options) as Stream.Stream<unknown, AiError.AiError>
+      ))) as any
+  })
+
+  const wrapLlmProvider: Guard["wrapLlmProvider"] = (shape) => ({
+    ...shape,
+    generateText: (request) => apply(shape.name, { tokens: estimateTokens(request.prompt) })(shape.generateText(request)),
+    generateObject: (request) => apply(shape.name, { tokens: estimateTokens(request.prompt) })(shape.generateObject(request)),
+    streamText: (request) =>
+      Stream.unwrap(Effect.as(
+        Effect.mapError(admitStream(shape.name, estimateTokens(request.prompt)), (e) => classify(e, shape.name)!),
+        shape.streamText(request)
+      ))
+  })
+
+  const circuitState: Guard["circuitState"] = (provider) =>
+    breaker === undefined
+      ? Effect.succeed("Closed")
+      : breaker.state(provider).pipe(Effect.map((s) => s._tag), Effect.orElseSucceed(() => "Closed" as const))
+
+  const guard: Guard = { policy, apply, wrapLanguageModel, wrapLlmProvider, circuitState }
+  return guard
+})
+
+/**
+ * Wraps the `LanguageModel` in context with `policy` for provider `provider`.
+ *
+ * @example
+ * ```ts
+ * const model = Reliability.layer(Reliability.defaultPolicy, "openai").pipe(Layer.provide(OpenAi.layer(options)))
+ * ```
+ */
+export const layer = (
+  policy: Policy,
+  provider: string
+): Layer.Layer<LanguageModel.LanguageModel, never, LanguageModel.LanguageModel> =>
+  Layer.effect(
+    LanguageModel.LanguageModel,
+    Effect.gen(function*() {
+      const model = yield* LanguageModel.LanguageModel
+      const guard = yield* make(policy)
+      return guard.wrapLanguageModel(provider, model)
+    })
+  )
+
+/**
+ * A named src/llm provider `name` serving `model` (a `LanguageModel` layer, e.g. `OpenAi.layer(...)`) under `policy`.
+ *
+ * @example
+ * ```ts
+ * const openai = Reliability.layerLlm(Reliability.defaultPolicy, "openai", OpenAi.layer({ model: "gpt-4o", apiKey }))
+ * Llm.generate({ provider: "openai", model: "gpt-4o", prompt }).pipe(Effect.provide(openai))
+ * ```
+ */
+export const layerLlm = <const N extends string, E, R>(
+  policy: Policy,
+  name: N,
+  model: Layer.Layer<LanguageModel.LanguageModel, E, R>
+): Layer.Layer<LlmProvider<N>, E, R> => Llm.layer(name, layer(policy, name).pipe(Layer.provide(model)))
+

@@ -1,0 +1,34 @@
+/**
+ * Metrics of the reliability layer (effect `Metric`, exported by any metrics backend, e.g. `PrometheusMetrics`).
+ * Names are `llm_*`; attributes are `provider` (plus `to`, `from`, `limit`, `cache`, `outcome` where noted).
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { ReliabilityMetrics } from "llm-orchestrator/reliability"
+ * const retries = yield* Metric.value(ReliabilityMetrics.retries.pipe(Metric.withAttributes({ provider: "openai" })))
+ * ```
+ */
+import { Metric } from "effect"
+
+/** Calls that reached the provider, by `provider` and `outcome` (`success` / the LlmError tag). */
+export const calls = Metric.counter("llm_calls_total", { description: "LLM provider calls", incremental: true })
+/** Retries scheduled, by `provider`. */
+export const retries = Metric.counter("llm_retries_total", { description: "LLM call retries", incremental: true })
+/** Circuit state changes, by `provider` and `to`. */
+export const circuitTransitions = Metric.counter("llm_circuit_transitions_total", { description: "Circuit breaker state changes", incremental: true })
+/** Current circuit state by `provider`: 0 closed, 1 half-open, 2 open. */
+export const circuitState = Metric.gauge("llm_circuit_state", { description: "Circuit state (0 closed, 1 half-open, 2 open)" })
+/** Calls rejected by an open circuit, by `provider`. */
+export const circuitRejections = Metric.counter("llm_circuit_rejections_total", { description: "Calls rejected by an open circuit", incremental: true })
+/** Time spent waiting for the rate limiter, by `provider` and `limit` (`requests` / `tokens`). */
+export const rateLimitWaitMillis = Metric.histogram("llm_rate_limit_wait_millis", {
+  description: "Rate limiter wait (ms)",
+  boundaries: Metric.exponentialBoundaries({ start: 1, factor: 4, count: 10 })
+})
+/** Failovers, by `from` and `to`. */
+export const failovers = Metric.counter("llm_failovers_total", { description: "Provider failovers", incremental: true })
+/** Response cache hits, by `cache`. */
+export const cacheHits = Metric.counter("llm_cache_hits_total", { description: "Response cache hits", incremental: true })
+/** Response cache misses, by `cache`. */
+export const cacheMisses = Metric.counter("llm_cache_misses_total", { description: "Response cache misses", incremental: true })
