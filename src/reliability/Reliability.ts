@@ -15,7 +15,7 @@
  * import { Reliability } from "llm-orchestrator/reliability"
  * const policy = Reliability.policy({
  *   retry: { times: 4, base: "200 millis", maxDelay: "20 seconds" },
- *   circuitBreaker: { failures: 5, openFor: "30 seconds" },
+ *   circuitBreaker: { failures: 10, openFor: "30 seconds" },
  *   rateLimit: { requestsPerMinute: 500, tokensPerMinute: 200_000 },
  *   concurrency: 8
  * })
@@ -64,10 +64,13 @@ export interface Policy {
   readonly timeout: Duration.Input | undefined
 }
 
-/** The default policy: 3 retries (250 ms doubling, jittered, cap 30 s, Retry-After honoured), breaker after 5 consecutive failures open 30 s, no rate limit, unbounded concurrency. */
+/**
+ * The default policy: 6 retries (250 ms doubling, jittered, cap 30 s, Retry-After honoured), breaker opening after 10
+ * consecutive provider failures for 30 s, no rate limit, unbounded concurrency, no extra timeout.
+ */
 export const defaultPolicy: Policy = {
   retry: {},
-  circuitBreaker: { failures: 5, openFor: "30 seconds" },
+  circuitBreaker: { failures: 10, openFor: "30 seconds" },
   rateLimit: false,
   concurrency: undefined,
   timeout: undefined

@@ -20,7 +20,7 @@ import * as ReliabilityMetrics from "./ReliabilityMetrics.ts"
 
 /** Retry options; every field has a default. */
 export interface RetryOptions {
-  /** Retries after the first attempt (default 3). */
+  /** Retries after the first attempt (default 6: with 30 % random failures one call still fails only 0.02 % of the time). */
   readonly times?: number | undefined
   /** First backoff delay (default 250 ms). */
   readonly base?: Duration.Input | undefined
@@ -36,7 +36,7 @@ export interface RetryOptions {
 
 /** Defaults of {@link RetryOptions}. */
 export const defaults = {
-  times: 3,
+  times: 6,
   base: "250 millis",
   factor: 2,
   maxDelay: "30 seconds",
