@@ -8,6 +8,8 @@
  * ```
  */
 
+import type { UsageTotals } from "../llm/Usage.ts"
+
 /** What happened to one step (its path is the key in `RunResult.steps`). */
 export interface StepRecord {
   readonly stepId: string
@@ -17,6 +19,8 @@ export interface StepRecord {
   readonly attempts: number
   readonly startedAt: number
   readonly durationMillis: number
+  /** Tokens used by the LLM and embedding calls this step made (absent when it made none). */
+  readonly usage?: UsageTotals | undefined
 }
 
 /** Outputs of a run with per-step records and the run's duration. */
@@ -27,4 +31,6 @@ export interface RunResult<Outputs> {
   readonly steps: Readonly<Record<string, StepRecord>>
   readonly startedAt: number
   readonly durationMillis: number
+  /** Tokens used by the whole run (the sum over its steps). */
+  readonly usage: UsageTotals
 }

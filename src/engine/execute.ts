@@ -15,6 +15,7 @@ import {
 import type { AnyCtx, BranchNode, CallNode, Graph, LoopNode, MapNode, Node, RetryOptions } from "../../dsl/Node.ts"
 import { StepFailed } from "./errors.ts"
 import type { WorkflowEvent } from "./events.ts"
+import { StepUsage, sumUsage, type UsageEntry, type UsageSink } from "../llm/Usage.ts"
 import type { StepRecord } from "./RunResult.ts"
 
 /** Options of one run. */
@@ -171,7 +172,17 @@ const runNode = (
   const guarded = state.semaphore !== undefined && node.kind !== "branch" && node.kind !== "call"
     ? state.semaphore.withPermits(1)(once)
     : once
-  const wrapped = plan.wrap[i]!(guarded, path, emit === undefined ? undefined : (error) => { lastError = error })
+  // Leaf nodes collect the token usage of the calls they make; branch and call nodes leave it to their children.
+  let usage: Array<UsageEntry> | undefined
+  const collected = node.kind === "branch" || node.kind === "call"
+    ? guarded
+    : Effect.provideService(guarded, StepUsage, {
+      record: (provider, model, u) =>
+        Effect.sync(() => {
+          ;(usage ??= []).push({ provider, model, usage: u })
+        })
+    } satisfies UsageSink)
+  const wrapped = plan.wrap[i]!(collected, path, emit === undefined ? undefined : (error) => { lastError = error })
   if (emit !== undefined) {
     emit({ _tag: "StepStarted", runId: state.runId, workflow: state.workflow, at: startedAt, stepId: path, kind: node.kind })
   }
@@ -180,7 +191,9 @@ const runNode = (
       const now = state.clock.currentTimeMillisUnsafe()
       const interrupted = Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
       const status = Exit.isSuccess(exit) ? "succeeded" : interrupted ? "interrupted" : "failed"
-      state.records[path] = { stepId: path, kind: node.kind, status, attempts: attempt, startedAt, durationMillis: now - startedAt }
+      state.records[path] = usage === undefined
+        ? { stepId: path, kind: node.kind, status, attempts: attempt, startedAt, durationMillis: now - startedAt }
+        : { stepId: path, kind: node.kind, status, attempts: attempt, startedAt, durationMillis: now - startedAt, usage: sumUsage(usage) }
       if (emit === undefined) return
       if (Exit.isSuccess(exit)) {
         emit({ _tag: "StepSucceeded", runId: state.runId, workflow: state.workflow, at: now, stepId: path, attempts: attempt, durationMillis: now - startedAt })

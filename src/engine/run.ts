@@ -8,6 +8,7 @@ import type { Join } from "../../dsl/types.ts"
 import { type StepFailedWith, WorkflowInputError } from "./errors.ts"
 import type { WorkflowEvent } from "./events.ts"
 import { type ExecuteOptions, runGraph, type RunState } from "./execute.ts"
+import { sumUsage } from "../llm/Usage.ts"
 import type { RunResult, StepRecord } from "./RunResult.ts"
 
 export type { ExecuteOptions } from "./execute.ts"
@@ -86,7 +87,8 @@ const executeInternal = (wf: Any, input: unknown, options: ExecuteOptions | unde
       outputs,
       steps: records,
       startedAt,
-      durationMillis: clock.currentTimeMillisUnsafe() - startedAt
+      durationMillis: clock.currentTimeMillisUnsafe() - startedAt,
+      usage: sumUsage(Object.values(records).flatMap((r) => r.usage?.entries ?? []))
     }
     return result
   }).pipe(Effect.withSpan("workflow.run", { attributes: { "workflow.name": wf.name } }))

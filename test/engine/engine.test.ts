@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Ref, Schedule, Schema, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { Workflow, type WorkflowEvent } from "../../src/index.ts"
+import { reportUsage } from "../../src/llm/Usage.ts"
 
 class Flaky extends Schema.TaggedError<Flaky>()("Flaky", { attempt: Schema.Number }) {}
 class Fatal extends Schema.TaggedError<Fatal>()("Fatal", {}) {}
@@ -352,4 +353,34 @@ describe("engine", () => {
     assert.throws(() => wf.step("input", () => Effect.succeed(2)), "reserved")
     assert.throws(() => wf.loop("l", { needs: [], initial: () => 0, until: () => true, maxIterations: 0 }, () => Effect.succeed(0)), "maxIterations")
   })
+})
+
+describe("usage accounting", () => {
+  it.effect("sums the tokens each step reports, per step and per run (failed attempts included)", () =>
+    Effect.gen(function*() {
+      let attempts = 0
+      const wf = Workflow.make("usage", { input: Input })
+        .step("a", () => Effect.as(reportUsage("openai", "gpt-4", { inputTokens: 10, outputTokens: 2 }), "a"))
+        .step("b", { needs: ["a"], retry: { times: 1 } }, () =>
+          Effect.gen(function*() {
+            attempts++
+            yield* reportUsage("anthropic", "claude", { inputTokens: 5, outputTokens: 1 })
+            if (attempts === 1) return yield* Effect.fail(new Flaky({ attempt: 1 }))
+            return "b"
+          }))
+        .step("c", () => Effect.succeed("no calls"))
+        .branch("r", { needs: [], on: () => "x" as const }, {
+          x: (b) => b.step("inner", () => Effect.as(reportUsage("openai", "gpt-4", { inputTokens: 1, outputTokens: 1 }), 1))
+        })
+      const result = yield* Workflow.execute(wf, { text: "x" })
+      assert.deepStrictEqual(
+        [result.steps["a"]!.usage?.inputTokens, result.steps["a"]!.usage?.outputTokens, result.steps["a"]!.usage?.calls],
+        [10, 2, 1]
+      )
+      assert.deepStrictEqual([result.steps["b"]!.usage?.inputTokens, result.steps["b"]!.usage?.calls], [10, 2])
+      assert.isUndefined(result.steps["c"]!.usage)
+      assert.isUndefined(result.steps["r"]!.usage)
+      assert.strictEqual(result.steps["r/x/inner"]!.usage?.inputTokens, 1)
+      assert.deepStrictEqual([result.usage.inputTokens, result.usage.outputTokens, result.usage.calls], [21, 5, 4])
+    }))
 })
