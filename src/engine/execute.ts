@@ -26,7 +26,7 @@ export interface ExecuteOptions {
   readonly onEvent?: ((event: WorkflowEvent) => void) | undefined
   /** Id of the run (a random one when absent). */
   readonly runId?: string | undefined
-  /** Create a span per step (default true; spans cost little when no tracer is installed). */
+  /** Create a span for the run and one per step; by default only when a tracer other than Effect's native one is installed. */
   readonly spans?: boolean | undefined
 }
 

@@ -1,7 +1,7 @@
 /**
  * Running workflows: decode the input, run the graph, report events, collect per-step records.
  */
-import { Clock, Effect, Queue, Schema, SchemaIssue, Semaphore, Stream } from "effect"
+import { Clock, Effect, Queue, Schema, SchemaIssue, Semaphore, Stream, Tracer } from "effect"
 import type { Layer } from "effect"
 import type { Any, EncodedInputOf, ErrorOf, OutputsOf, RequirementsOf } from "../../dsl/Workflow.ts"
 import type { Join } from "../../dsl/types.ts"
@@ -44,6 +44,8 @@ const newRunId = () => `run-${Date.now().toString(36)}-${(runCounter++).toString
 const executeInternal = (wf: Any, input: unknown, options: ExecuteOptions | undefined) =>
   Effect.gen(function*() {
     const clock = yield* Clock.Clock
+    // Spans cost a little per step: make them only when a real tracer is installed, unless asked explicitly.
+    const spans = options?.spans ?? (yield* Tracer.Tracer) !== Tracer.nativeTracer
     const runId = options?.runId ?? newRunId()
     const emit = options?.onEvent
     const records: Record<string, StepRecord> = {}
@@ -53,45 +55,50 @@ const executeInternal = (wf: Any, input: unknown, options: ExecuteOptions | unde
       clock,
       emit,
       semaphore: options?.concurrency === undefined ? undefined : yield* Semaphore.make(options.concurrency),
-      spans: options?.spans ?? true,
+      spans,
       records
     }
-    const decoded = yield* decodeInput(wf, input)
-    const startedAt = clock.currentTimeMillisUnsafe()
-    emit?.({ _tag: "RunStarted", runId, workflow: wf.name, at: startedAt })
-    const outputs = yield* runGraph(state, wf, "", decoded, {}).pipe(
-      Effect.onExit((exit) =>
-        Effect.sync(() => {
-          if (emit === undefined) return
-          const at = clock.currentTimeMillisUnsafe()
-          if (exit._tag === "Success") {
-            emit({ _tag: "RunFinished", runId, workflow: wf.name, at, status: "succeeded", durationMillis: at - startedAt })
-          } else {
-            const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
-            emit({
-              _tag: "RunFinished",
-              runId,
-              workflow: wf.name,
-              at,
-              status: failure === undefined ? "interrupted" : "failed",
-              durationMillis: at - startedAt,
-              error: failure === undefined ? undefined : String((failure.error as { message?: unknown }).message ?? failure.error)
-            })
-          }
-        })
+    const body = Effect.gen(function*() {
+      const decoded = yield* decodeInput(wf, input)
+      const startedAt = clock.currentTimeMillisUnsafe()
+      emit?.({ _tag: "RunStarted", runId, workflow: wf.name, at: startedAt })
+      const outputs = yield* runGraph(state, wf, "", decoded, {}).pipe(
+        Effect.onExit((exit) =>
+          Effect.sync(() => {
+            if (emit === undefined) return
+            const at = clock.currentTimeMillisUnsafe()
+            if (exit._tag === "Success") {
+              emit({ _tag: "RunFinished", runId, workflow: wf.name, at, status: "succeeded", durationMillis: at - startedAt })
+            } else {
+              const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
+              emit({
+                _tag: "RunFinished",
+                runId,
+                workflow: wf.name,
+                at,
+                status: failure === undefined ? "interrupted" : "failed",
+                durationMillis: at - startedAt,
+                error: failure === undefined ? undefined : String((failure.error as { message?: unknown }).message ?? failure.error)
+              })
+            }
+          })
+        )
       )
-    )
-    const result: RunResult<unknown> = {
-      runId,
-      workflow: wf.name,
-      outputs,
-      steps: records,
-      startedAt,
-      durationMillis: clock.currentTimeMillisUnsafe() - startedAt,
-      usage: sumUsage(Object.values(records).flatMap((r) => r.usage?.entries ?? []))
-    }
-    return result
-  }).pipe(Effect.withSpan("workflow.run", { attributes: { "workflow.name": wf.name } }))
+      const result: RunResult<unknown> = {
+        runId,
+        workflow: wf.name,
+        outputs,
+        steps: records,
+        startedAt,
+        durationMillis: clock.currentTimeMillisUnsafe() - startedAt,
+        usage: sumUsage(Object.values(records).flatMap((r) => r.usage?.entries ?? []))
+      }
+      return result
+    })
+    return yield* (spans
+      ? Effect.withSpan(body, `workflow.run ${wf.name}`, { attributes: { "workflow.name": wf.name, "workflow.run_id": runId } })
+      : body)
+  })
 
 /**
  * Runs a workflow and returns the typed record of all its outputs.
@@ -107,7 +114,7 @@ export const run = <W extends Any>(
   input: EncodedInputOf<W>,
   options?: ExecuteOptions
 ): Effect.Effect<OutputsOf<W>, RunError<W>, RequirementsOf<W>> =>
-  Effect.map(executeInternal(workflow, input, { spans: false, ...options }), (result) => result.outputs) as any
+  Effect.map(executeInternal(workflow, input, options), (result) => result.outputs) as any
 
 /**
  * Runs a workflow and returns its outputs with a record per step (status, attempts, start, duration).

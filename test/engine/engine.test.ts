@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Ref, Schedule, Schema, Stream } from "effect"
+import { Effect, Fiber, Ref, Schedule, Schema, Stream, Tracer } from "effect"
 import { TestClock } from "effect/testing"
 import { Workflow, type WorkflowEvent } from "../../src/index.ts"
 import { reportUsage } from "../../src/llm/Usage.ts"
@@ -382,5 +382,32 @@ describe("usage accounting", () => {
       assert.isUndefined(result.steps["r"]!.usage)
       assert.strictEqual(result.steps["r/x/inner"]!.usage?.inputTokens, 1)
       assert.deepStrictEqual([result.usage.inputTokens, result.usage.outputTokens, result.usage.calls], [21, 5, 4])
+    }))
+})
+
+describe("tracing", () => {
+  it.effect("with a tracer installed, the run and each step get a span, steps nested under the run", () =>
+    Effect.gen(function*() {
+      const spans: Array<{ name: string; parent: string | undefined }> = []
+      const tracer = Tracer.make({
+        span(options) {
+          const span = Tracer.nativeTracer.span(options)
+          const parent = options.parent._tag === "Some" && options.parent.value._tag === "Span" ? options.parent.value.name : undefined
+          spans.push({ name: options.name, parent })
+          return span
+        }
+      })
+      const wf = Workflow.make("traced", { input: Input })
+        .step("a", () => Effect.succeed(1))
+        .step("b", { needs: ["a"] }, () => Effect.succeed(2))
+      yield* Workflow.run(wf, { text: "x" }).pipe(Effect.withTracer(tracer))
+      assert.deepStrictEqual(spans, [
+        { name: "workflow.run traced", parent: undefined },
+        { name: "workflow.step a", parent: "workflow.run traced" },
+        { name: "workflow.step b", parent: "workflow.run traced" }
+      ])
+      spans.length = 0
+      yield* Workflow.run(wf, { text: "x" })
+      assert.deepStrictEqual(spans, [])
     }))
 })
