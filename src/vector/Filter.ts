@@ -202,21 +202,16 @@ const isFiniteNumber = (u: unknown): u is number => typeof u === "number" && Num
 const isMatchValue = (u: unknown): u is MatchValue =>
   typeof u === "string" || typeof u === "boolean" || isFiniteNumber(u)
 
-const readPath = (payload: unknown, path: ReadonlyArray<string>): ReadonlyArray<unknown> => {
-  let current: ReadonlyArray<unknown> = [payload]
-  for (const segment of path) {
-    const next: Array<unknown> = []
-    for (const value of current) {
-      // Arrays of objects are traversed element-wise, like Qdrant's `a[].b`.
-      const items = Array.isArray(value) ? value : [value]
-      for (const item of items) {
-        if (isRecord(item) && segment in item) next.push(item[segment])
-      }
-    }
-    current = next
+// True when `test` holds for some value at `segments` (from index i) under `value`. Arrays count as their elements,
+// at the leaf and on the way (like Qdrant's `a[].b`). No allocation: this runs once per candidate row in a search.
+const someValue = (value: unknown, segments: ReadonlyArray<string>, i: number, test: (v: unknown) => boolean): boolean => {
+  if (Array.isArray(value)) {
+    for (const item of value) if (someValue(item, segments, i, test)) return true
+    return false
   }
-  // A leaf array counts as its elements.
-  return current.flatMap((v) => (Array.isArray(v) ? v : [v]))
+  if (i === segments.length) return test(value)
+  if (!isRecord(value) || !Object.hasOwn(value, segments[i]!)) return false
+  return someValue(value[segments[i]!], segments, i + 1, test)
 }
 
 const keyOf = (condition: Record<string, unknown>, path: string): ReadonlyArray<string> => {
@@ -291,17 +286,22 @@ const condition = <A>(c: unknown, path: string, visitor: Visitor<A>): A => {
 }
 
 const evaluator: Visitor<Predicate> = {
-  match: (_key, segments, value) => (payload) => readPath(payload, segments).some((v) => v === value),
+  match: (_key, segments, value) => {
+    const test = (v: unknown) => v === value
+    return (payload) => someValue(payload, segments, 0, test)
+  },
   any: (_key, segments, values) => {
     const set = new Set<unknown>(values)
-    return (payload) => readPath(payload, segments).some((v) => set.has(v))
+    const test = (v: unknown) => set.has(v)
+    return (payload) => someValue(payload, segments, 0, test)
   },
-  range: (_key, segments, { gt, gte, lt, lte }) => (payload) =>
-    readPath(payload, segments).some((v) =>
+  range: (_key, segments, { gt, gte, lt, lte }) => {
+    const test = (v: unknown) =>
       isFiniteNumber(v) &&
       (gt === undefined || v > gt) && (gte === undefined || v >= gte) &&
       (lt === undefined || v < lt) && (lte === undefined || v <= lte)
-    ),
+    return (payload) => someValue(payload, segments, 0, test)
+  },
   bool: (must, should, mustNot) => (payload) =>
     (must === undefined || must.every((p) => p(payload))) &&
     (should === undefined || should.length === 0 || should.some((p) => p(payload))) &&
