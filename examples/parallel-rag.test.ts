@@ -2,7 +2,6 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { Workflow } from "../src/index.ts"
-import { trackUsage } from "../src/llm/index.ts"
 import { Mock, MockRecorder } from "../src/testing/index.ts"
 import {
   answerModel,
@@ -31,8 +30,8 @@ describe("examples/parallel-rag", () => {
   it.effect("embeds once, searches both collections in parallel, answers from the merged context", () =>
     Effect.gen(function*() {
       const fiber = yield* Effect.gen(function*() {
-        const [result, usage] = yield* trackUsage(Workflow.execute(parallelRag, { query }))
-        return { result, usage, recorder: yield* MockRecorder }
+        const result = yield* Workflow.execute(parallelRag, { query })
+        return { result, usage: result.usage, recorder: yield* MockRecorder }
       }).pipe(Effect.provide(testLayer), Effect.forkChild)
       yield* TestClock.adjust("1 second")
       const { recorder, result, usage } = yield* Fiber.join(fiber)
@@ -67,6 +66,10 @@ describe("examples/parallel-rag", () => {
         { input: tokens(query) + tokens(prompt), output: tokens(answer), calls: 2 }
       )
       assert.deepStrictEqual(usage.entries.map((e) => [e.provider, e.model]), [["openai", embeddingModel], ["anthropic", answerModel]])
+      // per step: the embedding tokens belong to embed_query, the answer's to generate_answer, none to the searches
+      assert.deepStrictEqual(steps["embed_query"]!.usage?.inputTokens, tokens(query))
+      assert.deepStrictEqual(steps["generate_answer"]!.usage?.outputTokens, tokens(answer))
+      assert.isUndefined(steps["search_docs"]!.usage)
     }))
 
   it.effect("an embedding outage fails the run at embed_query; nothing else runs", () =>
@@ -94,7 +97,7 @@ describe("examples/parallel-rag", () => {
         assert.include(text, `✓ ${step}`)
       }
       assert.include(text, "From the documentation: [doc-retry]")
-      assert.match(text, /tokens: \d+ in, \d+ out over 2 calls/)
+      assert.match(text, /tokens: \d+ in, \d+ out over 2 calls \(embed_query \d+\/0, generate_answer \d+\/\d+\)/)
       // the searches overlap in real time too (each takes >= 25 ms)
       const d = result.steps["search_docs"]!
       const c = result.steps["search_code"]!

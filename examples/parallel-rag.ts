@@ -14,7 +14,7 @@ import { Duration, Effect, Layer, Schema } from "effect"
 import * as Anthropic from "../src/providers/Anthropic.ts"
 import * as OpenAi from "../src/providers/OpenAi.ts"
 import { Workflow } from "../src/index.ts"
-import { Embeddings, Llm, trackUsage } from "../src/llm/index.ts"
+import { Embeddings, Llm } from "../src/llm/index.ts"
 import { Mock, type MockRequest, OfflineEmbedding } from "../src/testing/index.ts"
 import type { WorkflowEvent } from "../src/engine/events.ts"
 import { makeMemoryStore } from "../src/vector/MemoryStore.ts"
@@ -155,17 +155,17 @@ export const progressLine = (start: number, e: WorkflowEvent): string | undefine
 export const main = (query: string, print: (line: string) => void = console.log) =>
   Effect.gen(function*() {
     let start: number | undefined
-    const [result, usage] = yield* trackUsage(
-      Workflow.execute(parallelRag, { query }, {
-        onEvent: (e) => {
-          start ??= e.at
-          const line = progressLine(start, e)
-          if (line !== undefined) print(line)
-        }
-      })
-    )
+    const result = yield* Workflow.execute(parallelRag, { query }, {
+      onEvent: (e) => {
+        start ??= e.at
+        const line = progressLine(start, e)
+        if (line !== undefined) print(line)
+      }
+    })
+    const usage = result.usage
     print(`\nQuestion: ${query}\n\n${result.outputs.generate_answer}\n`)
-    print(`tokens: ${usage.inputTokens} in, ${usage.outputTokens} out over ${usage.calls} calls`)
+    const perStep = Object.values(result.steps).flatMap((s) => (s.usage === undefined ? [] : [`${s.stepId} ${s.usage.inputTokens}/${s.usage.outputTokens}`]))
+    print(`tokens: ${usage.inputTokens} in, ${usage.outputTokens} out over ${usage.calls} calls (${perStep.join(", ")})`)
     return { result, usage }
   })
 

@@ -1,7 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect } from "effect"
 import { Workflow } from "../src/index.ts"
-import { trackUsage } from "../src/llm/index.ts"
 import { Mock, MockLlm, MockRecorder } from "../src/testing/index.ts"
 import { demoLayer, prompts, type Sentiment, sentimentAnalysis } from "./sentiment-analysis.ts"
 
@@ -13,12 +12,11 @@ describe("examples/sentiment-analysis", () => {
       const text = "I love the new release, thanks!"
       const reply = "So glad you like it!"
       const layer = Mock.layer({ llm: { openai: { responses: ["positive"] }, anthropic: { responses: [reply] } } })
-      const [[result, recorder], usage] = yield* trackUsage(
-        Effect.gen(function*() {
-          const result = yield* Workflow.execute(sentimentAnalysis, { text })
-          return [result, yield* MockRecorder] as const
-        }).pipe(Effect.provide(layer))
-      )
+      const [result, recorder] = yield* Effect.gen(function*() {
+        const result = yield* Workflow.execute(sentimentAnalysis, { text })
+        return [result, yield* MockRecorder] as const
+      }).pipe(Effect.provide(layer))
+      const usage = result.usage
       const sentiment: Sentiment = result.outputs.extract_sentiment
       assert.strictEqual(sentiment, "positive")
       assert.strictEqual(result.outputs.generate_response, reply)
@@ -43,6 +41,12 @@ describe("examples/sentiment-analysis", () => {
         { input: usage.inputTokens, output: usage.outputTokens, calls: usage.calls },
         { input: tokens(p1) + tokens(p2), output: tokens("positive") + tokens(reply), calls: 2 }
       )
+      assert.deepStrictEqual(
+        ["extract_sentiment", "generate_response", "log_result"].map((id) => result.steps[id]!.usage?.inputTokens),
+        [tokens(p1), tokens(p2), undefined]
+      )
+      // the recorder agrees with the engine's accounting
+      assert.deepStrictEqual(recorder.usage(), { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens })
     }))
 
   it.effect("invalid model output is retried once, then the step fails with InvalidOutput", () =>
