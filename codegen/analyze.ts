@@ -41,7 +41,10 @@ export interface Node {
   readonly path: Path
   readonly scope: Scope
   readonly outputName: string | undefined
+  /** Ids of steps in the same scope this node waits for (template references, depends_on, lifted from nested steps). */
   readonly needs: Set<string>
+  /** Ids of steps outside this node's scope that it (or a nested step) reads: a branch case's externals. */
+  readonly ext: Set<string>
   /** Resolved provider/model for llm and embed steps (after defaults). */
   provider?: string
   model?: string
@@ -65,12 +68,20 @@ export interface Analysis {
   readonly root: Scope
   readonly nodes: Map<string, Node>
   readonly outputs: Map<string, { readonly template: Template; readonly type: Type; readonly path: Path }>
+  /** What each reference of the file resolves to. */
+  readonly resolutions: Map<Ref, Resolution>
   readonly resources: {
     readonly providers: Set<string>
     readonly stores: Set<string>
     readonly actions: Set<string>
   }
 }
+
+/** What a `{{ name }}` resolves to. */
+export type Resolution =
+  | { readonly kind: "input"; readonly name: string }
+  | { readonly kind: "output"; readonly producer: string }
+  | { readonly kind: "local"; readonly name: "item" | "index" | "previous" | "iteration"; readonly owner: string }
 
 export interface AnalyzeOptions {
   /** Reads a sub-workflow file; default: node:fs readFileSync. */
@@ -199,6 +210,7 @@ export const analyzeSource = (file: string, text: string, options: AnalyzeOption
     root,
     nodes: new Map(),
     outputs: new Map(),
+    resolutions: new Map(),
     resources: { providers: new Set(), stores: new Set(), actions: new Set() }
   }
   if (diagnostics.some((d) => d.severity === "error")) return analysis
@@ -238,6 +250,7 @@ export const analyzeFile = (path: string, options: AnalyzeOptions = {}): Analysi
       root: newScope("root", undefined, undefined),
       nodes: new Map(),
       outputs: new Map(),
+      resolutions: new Map(),
       resources: { providers: new Set(), stores: new Set(), actions: new Set() }
     }
   }
@@ -305,6 +318,7 @@ class Analyzer {
         scope,
         outputName: step.output,
         needs: new Set(),
+        ext: new Set(),
         templates: new Map()
       }
       this.a.nodes.set(step.id, node)
@@ -322,6 +336,9 @@ class Analyzer {
         }
       }
       this.resources(node, p)
+      if (scope.kind === "body" && (step.type === "branch" || step.type === "map" || step.type === "loop")) {
+        this.error([...p, "type"], `a ${step.type} inside the body of ${scope.owner?.step.type} "${scope.owner?.id}" is not supported; move it into a sub-workflow (type: workflow)`)
+      }
       switch (step.type) {
         case "parallel": {
           const members = this.collect(step.tasks, [...p, "tasks"], scope)
@@ -575,23 +592,33 @@ class Analyzer {
         if (record) this.a.inputs.set(name, { type: T.string, optional: false })
         base = { type: T.string, producer: undefined }
       } else base = { type: decl.type, producer: undefined }
+      if (record) this.a.resolutions.set(ref, { kind: "input", name })
     } else {
       for (let s: Scope | undefined = scope; s !== undefined && base === undefined; s = s.parent) {
         const local = this.localType(s, ref.head)
-        if (local !== undefined) base = { type: local, producer: undefined }
+        if (local !== undefined) {
+          base = { type: local, producer: undefined }
+          if (record) {
+            const owner = s.owner!
+            const name = owner.step.type === "map" ? (ref.head === "index" ? "index" : "item") : (ref.head as "previous" | "iteration")
+            this.a.resolutions.set(ref, { kind: "local", name, owner: owner.id })
+          }
+        }
         const n = s.byName.get(ref.head)
         if (base === undefined && n !== undefined) {
           if (this.a.inputs.has(ref.head) && this.a.inputsDeclared) {
             return fail(`"${ref.head}" is ambiguous: both a workflow input and the output of step "${n.id}"; write {{ input.${ref.head} }} or rename the output`)
           }
           base = { type: this.typeOf(n), producer: n }
+          if (record) this.a.resolutions.set(ref, { kind: "output", producer: n.id })
         }
       }
       if (base === undefined) {
         const inner = this.allNames.get(ref.head)
         const decl = this.a.inputs.get(ref.head)
-        if (decl !== undefined && (this.a.inputsDeclared || !record || true)) {
+        if (decl !== undefined) {
           base = { type: decl.type, producer: undefined }
+          if (record) this.a.resolutions.set(ref, { kind: "input", name: ref.head })
         } else if (inner !== undefined) {
           const where2 = inner.scope.kind === "case"
             ? `case "${inner.scope.caseName}" of branch "${inner.scope.owner?.id}"`
@@ -604,7 +631,10 @@ class Analyzer {
             return fail(`unknown name "${ref.head}"${near !== undefined ? ` (did you mean "${near}"?)` : ""}; not an output or input`)
           }
           // Without an inputs block, an unknown bare name is an input (the seed files work this way).
-          if (record) this.a.inputs.set(ref.head, { type: T.string, optional: false })
+          if (record) {
+            this.a.inputs.set(ref.head, { type: T.string, optional: false })
+            this.a.resolutions.set(ref, { kind: "input", name: ref.head })
+          }
           base = { type: T.string, producer: undefined }
         }
       }
@@ -677,7 +707,10 @@ class Analyzer {
   addNeed(from: Node, producer: Node, where: Path, ref: Ref | undefined) {
     // Walk from `from` up to the node that lives in the producer's scope.
     let n: Node | undefined = from
-    while (n !== undefined && n.scope !== producer.scope) n = n.scope.owner
+    while (n !== undefined && n.scope !== producer.scope) {
+      n.ext.add(producer.id)
+      n = n.scope.owner
+    }
     if (n === undefined) return
     if (n === producer) {
       if (from === producer) {
@@ -835,8 +868,10 @@ class Analyzer {
     } else {
       for (const n of this.a.root.nodes) {
         if (n.outputName !== undefined) {
+          const template = parseTemplate(`{{ ${n.outputName} }}`).template
+          this.a.resolutions.set(template.whole!, { kind: "output", producer: n.id })
           this.a.outputs.set(n.outputName, {
-            template: parseTemplate(`{{ ${n.outputName} }}`).template,
+            template,
             type: this.typeOf(n),
             path: [...n.path, "output"]
           })

@@ -1,0 +1,146 @@
+/**
+ * The small runtime YAML workflows need, shared by generated code and the interpreter: template rendering and filters,
+ * transforms, branch case selection, conditions, custom-action shape and a per-process step cache.
+ *
+ * @example
+ * ```ts
+ * import * as Y from "llm-orchestrator/yaml"
+ * Y.str({ a: 1 })                    // '{"a":1}'
+ * Y.join(["a", "b"], " / ")          // "a / b"
+ * Y.pick("maybe", ["yes", "default"]) // "default"
+ * ```
+ */
+import { Effect, Schema } from "effect"
+
+/** A value that should have been a list, vector or given shape was not. */
+export class YamlValueError extends Schema.TaggedError<YamlValueError>()("YamlValueError", {
+  message: Schema.String
+}) {}
+
+/** What a custom action (`type: action`) must provide: a function from its resolved parameters to a result. */
+export interface ActionShape {
+  readonly run: (params: Readonly<Record<string, unknown>>) => Effect.Effect<unknown, unknown>
+}
+
+/** Text of a value inside a template: strings as they are, null/undefined as "", anything else as JSON. */
+export const str = (v: unknown): string =>
+  typeof v === "string" ? v : v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v)
+
+/** Reads `path` (field names and indexes) from a value; undefined when absent. */
+export const get = (v: unknown, path: ReadonlyArray<string | number>): unknown => {
+  let cur = v
+  for (const seg of path) {
+    if (cur === null || cur === undefined) return undefined
+    if (Array.isArray(cur) && seg === "length") return cur.length
+    cur = (cur as Record<string | number, unknown>)[seg]
+  }
+  return cur
+}
+
+/** `| json` */
+export const json = (v: unknown): string => JSON.stringify(v) ?? "null"
+/** `| join(sep)`: items rendered with {@link str}; default separator ", ". */
+export const join = (v: unknown, sep: string = ", "): string => (Array.isArray(v) ? v.map(str).join(sep) : str(v))
+/** `| default(x)`: `x` when the value is null, undefined or "". */
+export const withDefault = <A, B>(v: A, d: B): A | B => (v === null || v === undefined || (v as unknown) === "" ? d : v)
+/** `| upper` */
+export const upper = (v: unknown): string => str(v).toUpperCase()
+/** `| lower` */
+export const lower = (v: unknown): string => str(v).toLowerCase()
+/** `| trim` */
+export const trim = (v: unknown): string => str(v).trim()
+/** `| length` (also the `length` transform). */
+export const length = (v: unknown): number =>
+  Array.isArray(v) ? v.length : typeof v === "string" ? v.length : v !== null && typeof v === "object" ? Object.keys(v).length : 0
+
+/** A list value (map `over`), or a clear error. */
+export const list = (v: unknown, what = "value"): ReadonlyArray<unknown> => {
+  if (Array.isArray(v)) return v
+  throw new YamlValueError({ message: `${what} must be a list, got ${v === null ? "null" : typeof v}` })
+}
+
+/** A vector (vector_search `query`), or a clear error. */
+export const vector = (v: unknown, what = "query"): ReadonlyArray<number> => {
+  if (Array.isArray(v) && v.every((x) => typeof x === "number")) return v
+  throw new YamlValueError({ message: `${what} must be a vector of numbers (embed the text first)` })
+}
+
+/** The branch case for a value: itself when it names a case, else "default" when there is one, else itself (the engine reports the unknown case). */
+export const pick = <const K extends string>(v: unknown, cases: ReadonlyArray<K>): K => {
+  const s = str(v)
+  if ((cases as ReadonlyArray<string>).includes(s)) return s as K
+  if ((cases as ReadonlyArray<string>).includes("default")) return "default" as K
+  return s as K
+}
+
+/** Truthiness of a condition without an operator. */
+export const truthy = (v: unknown): boolean =>
+  !(v === false || v === null || v === undefined || v === 0 || v === "" || v === "false" || (Array.isArray(v) && v.length === 0))
+
+/** `left op right` of a condition; numbers compare as numbers (numeric strings included). */
+export const compare = (left: unknown, op: "==" | "!=" | "<" | "<=" | ">" | ">=", right: unknown): boolean => {
+  const num = (x: unknown) => (typeof x === "number" ? x : typeof x === "string" && x.trim() !== "" ? Number(x) : NaN)
+  switch (op) {
+    case "==":
+      return left === right || str(left) === str(right)
+    case "!=":
+      return !(left === right || str(left) === str(right))
+    case "<":
+      return num(left) < num(right)
+    case "<=":
+      return num(left) <= num(right)
+    case ">":
+      return num(left) > num(right)
+    case ">=":
+      return num(left) >= num(right)
+  }
+}
+
+/** `concat`: lists are concatenated; when every input is text, texts are joined with a blank line. */
+export const concat = (xs: ReadonlyArray<unknown>): unknown => {
+  if (xs.every((x) => typeof x === "string")) return xs.join("\n\n")
+  return xs.flatMap((x) => (Array.isArray(x) ? x : [x]))
+}
+/** `merge`: objects merged left to right. */
+export const merge = (xs: ReadonlyArray<unknown>): Record<string, unknown> =>
+  Object.assign({}, ...xs.filter((x) => x !== null && typeof x === "object" && !Array.isArray(x)))
+/** `json_parse` */
+export const jsonParse = (v: unknown): unknown => {
+  if (typeof v !== "string") return v
+  try {
+    return JSON.parse(v)
+  } catch {
+    throw new YamlValueError({ message: `json_parse: not JSON: ${v.slice(0, 60)}` })
+  }
+}
+/** `first` */
+export const first = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v)
+
+/** Decodes a value with the step's output Schema (transforms and actions return untyped values). */
+export const as = <A>(schema: Schema.Codec<A, any, never, never>, v: unknown): Effect.Effect<A, YamlValueError> =>
+  Schema.decodeUnknownEffect(schema)(v).pipe(
+    Effect.mapError((e) => new YamlValueError({ message: `output does not match its declared type: ${e.message}` }))
+  )
+
+const cache = new Map<string, { readonly value: unknown; readonly expires: number }>()
+
+/**
+ * Caches a step's successful result for the life of the process (or `ttlMillis`), keyed by the step and its resolved
+ * parameters, so repeated runs with the same prompt do not call the provider again.
+ */
+export const cached = <A, E, R>(
+  step: string,
+  params: unknown,
+  ttlMillis: number | undefined,
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> =>
+  Effect.suspend(() => {
+    const key = `${step}\u0000${JSON.stringify(params)}`
+    const hit = cache.get(key)
+    if (hit !== undefined && hit.expires > Date.now()) return Effect.succeed(hit.value as A)
+    return Effect.tap(effect, (value) =>
+      Effect.sync(() => cache.set(key, { value, expires: ttlMillis === undefined ? Infinity : Date.now() + ttlMillis })))
+  })
+
+/** Empties the step cache (tests). */
+export const clearCache = (): void => cache.clear()
