@@ -104,6 +104,31 @@ export const layerEffect = <const Name extends string, E, R>(
 ): Layer.Layer<VectorStoreFor<Name>, E, R> => Layer.effect(service(name), make)
 
 /**
+ * Builds an in-memory store named `name` (for layers that seed it, or wrap it, before providing it).
+ *
+ * @example
+ * ```ts
+ * const Seeded = VectorStore.layerEffect("docs", Effect.gen(function*() {
+ *   const store = yield* VectorStore.makeMemory("docs")
+ *   yield* Effect.orDie(store.createCollection({ collection: "documentation", dimension: 3, distance: "cosine" }))
+ *   return store
+ * }))
+ * ```
+ */
+export const makeMemory = (name: string): Effect.Effect<VectorStoreShape> => makeMemoryStore(name)
+
+/**
+ * Builds a Qdrant-backed store named `name` (see {@link layerQdrant}).
+ *
+ * @example
+ * ```ts
+ * const store = yield* VectorStore.makeQdrant("docs", { url: "http://127.0.0.1:6333" })
+ * ```
+ */
+export const makeQdrant = (name: string, options: QdrantOptions): Effect.Effect<VectorStoreShape, VectorStoreError> =>
+  makeQdrantStore(name, options)
+
+/**
  * Options of {@link layerMemory}: collections to create when the layer is built.
  *
  * @example

@@ -1,5 +1,6 @@
 // Compile-time guarantees of named vector stores (checked by tsc in `npm test`).
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer, Redacted, Schema } from "effect"
+import { Workflow } from "../../src/index.ts"
 import { VectorStore, type SearchHit, type VectorStoreFailure, type VectorStoreFor } from "../../src/vector/index.ts"
 
 const search = VectorStore.search({ store: "pinecone", collection: "documentation", vector: [0.1, 0.2], topK: 5 })
@@ -26,3 +27,10 @@ export const runOne = () => Effect.runPromise(both.pipe(Effect.provide(VectorSto
 // @ts-expect-error the Qdrant api key must be Redacted, not a plain string
 VectorStore.layerQdrant("docs", { url: "http://127.0.0.1:6333", apiKey: "plain-secret" })
 export const redacted = VectorStore.layerQdrant("docs", { url: "http://127.0.0.1:6333", apiKey: Redacted.make("secret") })
+
+// In a workflow, a missing store is reported by its readable key.
+const wf = Workflow.make("rag", { input: Schema.Struct({ q: Schema.String }) })
+  .step("docs", () => VectorStore.search({ store: "pinecone", collection: "documentation", vector: [1], topK: 5 }))
+export const runs = Workflow.runWith(wf, { q: "hi" }, VectorStore.layerMemory("pinecone"))
+// @ts-expect-error Argument of type 'Layer<VectorStoreFor<"docs">>' is not assignable to parameter of type '"Missing provider(s): VectorStore/pinecone"'
+export const notRun = Workflow.runWith(wf, { q: "hi" }, VectorStore.layerMemory("docs"))
