@@ -332,6 +332,18 @@ const encoder: Visitor<Record<string, unknown>> = {
 }
 
 /**
+ * Checks that an untrusted value (a filter read from YAML or JSON) is a well-formed filter and returns it normalised
+ * (only the fields this language defines). Throws {@link InvalidFilter} whose `path` starts with `path`, so a caller can
+ * point at the place in its own file, e.g. `steps.search_docs.filter.must[0].range.gte`.
+ *
+ * @example
+ * ```ts
+ * const filter = Filter.validate(yamlValue, "steps.search_docs.filter")
+ * ```
+ */
+export const validate = (u: unknown, path = "filter"): Filter => walk(u, path, encoder) as Filter
+
+/**
  * Validates a filter and encodes it as Qdrant filter JSON (only the fields this language defines). Throws
  * {@link InvalidFilter} like {@link compile}.
  *

@@ -52,6 +52,12 @@ export interface QdrantOptions {
   readonly timeoutMillis?: number | undefined
   /** Ask the server for its version at start-up and warn on a mismatch (default false: no request at construction). */
   readonly checkCompatibility?: boolean | undefined
+  /**
+   * Points per upsert request (default 256), keeping request bodies under Qdrant's size limit. All points are validated
+   * before the first request; a transport failure midway can leave the earlier batches written (upsert is idempotent,
+   * so retrying the whole call is safe).
+   */
+  readonly upsertBatchSize?: number | undefined
 }
 
 /**
@@ -210,6 +216,10 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
     }
 
     const attributes = (collection: string) => ({ "vector.store": store, "vector.collection": collection, "vector.backend": "qdrant" })
+    const batchSize = options.upsertBatchSize !== undefined && Number.isSafeInteger(options.upsertBatchSize) &&
+        options.upsertBatchSize > 0
+      ? options.upsertBatchSize
+      : 256
 
     const createCollection = Effect.fn("VectorStore.createCollection")(function*(o: CreateCollectionOptions) {
       const bad = V.checkCreate(store, o)
@@ -273,7 +283,10 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
         if (typeof p.id === "string") payload[ORIGINAL_ID_FIELD] = p.id
         return { id: toQdrantId(p.id), vector: [...p.vector], payload }
       })
-      yield* call("upsert", o.collection, () => client.upsert(o.collection, { wait: true, points }))
+      for (let i = 0; i < points.length; i += batchSize) {
+        const batch = points.slice(i, i + batchSize)
+        yield* call("upsert", o.collection, () => client.upsert(o.collection, { wait: true, points: batch }))
+      }
     })
 
     const search = Effect.fn("VectorStore.search")(function*(o: SearchOptions) {

@@ -57,6 +57,18 @@ describe("Filter", () => {
     assert.isTrue(t({ must: [{ must_not: [Filter.match("s", "y")] }] }))
   })
 
+  it("validate returns the normalised filter and prefixes error paths with the caller's place", () => {
+    assert.deepStrictEqual(
+      Filter.validate({ must: [{ key: "a", match: { value: 1, extra: true } }], should: [] }),
+      { must: [{ key: "a", match: { value: 1 } }], should: [] }
+    )
+    assert.throws(
+      () => Filter.validate({ must: [{ key: "y", range: { gte: "2020" } }] }, "steps.search_docs.filter"),
+      "steps.search_docs.filter.must[0].range.gte: expected a finite number"
+    )
+    assert.throws(() => Filter.validate("lang = en"), "filter: expected an object")
+  })
+
   it("rejects malformed filters, naming the place", () => {
     assert.strictEqual(invalid({ must: [{ key: "a" }] }), 'filter.must[0]: condition on "a" needs match or range')
     assert.strictEqual(invalid({ must: {} }), "filter.must: expected an array of conditions")

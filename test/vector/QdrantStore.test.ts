@@ -117,6 +117,23 @@ describe("VectorStore.layerQdrant (requests seen by the server)", () => {
       })
     ))
 
+  it.live("large upserts are sent in batches of upsertBatchSize points", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const fake = yield* startFakeQdrant()
+      const points = Array.from({ length: 600 }, (_, i) => ({ id: i, vector: [i, 1] }))
+      yield* Effect.gen(function*() {
+        yield* VectorStore.createCollection({ store, collection, dimension: 2, distance: "dot" })
+        yield* VectorStore.upsert({ store, collection, points })
+        assert.strictEqual((yield* VectorStore.getCollection({ store, collection })).pointsCount, 600)
+      }).pipe(Effect.provide(VectorStore.layerQdrant(store, { url: fake.url, upsertBatchSize: 250 })))
+      const batches = fake.requests.filter((r) => r.method === "PUT" && r.path.endsWith("/points"))
+      assert.deepStrictEqual(batches.map((r) => (r.body as { points: Array<{ id: number }> }).points.map((p) => p.id)), [
+        points.slice(0, 250).map((p) => p.id),
+        points.slice(250, 500).map((p) => p.id),
+        points.slice(500).map((p) => p.id)
+      ])
+    })))
+
   it.live("delete sends POST .../points/delete?wait=true with the mapped ids", () =>
     withStore((fake) =>
       Effect.gen(function*() {
