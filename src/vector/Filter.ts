@@ -181,8 +181,12 @@ export const none = (...conditions: ReadonlyArray<Condition>): Filter => ({ must
  * ```
  */
 export class InvalidFilter extends Error {
-  constructor(readonly path: string, readonly reason: string) {
+  readonly path: string
+  readonly reason: string
+  constructor(path: string, reason: string) {
     super(`${path}: ${reason}`)
+    this.path = path
+    this.reason = reason
     this.name = "InvalidFilter"
   }
 }

@@ -73,7 +73,12 @@ export class MemoryCollection {
   private readonly payloads: Array<Readonly<Record<string, unknown>>> = []
   private readonly rowOf = new Map<PointId, number>()
 
-  constructor(readonly dimension: number, readonly distance: Distance, initialCapacity = 1024) {
+  readonly dimension: number
+  readonly distance: Distance
+
+  constructor(dimension: number, distance: Distance, initialCapacity = 1024) {
+    this.dimension = dimension
+    this.distance = distance
     this.data = new Float32Array(initialCapacity * dimension)
   }
 

@@ -14,7 +14,10 @@ export class TopK {
   private readonly rows: Int32Array
   private size = 0
 
-  constructor(readonly k: number) {
+  readonly k: number
+
+  constructor(k: number) {
+    this.k = k
     this.scores = new Float64Array(k)
     this.rows = new Int32Array(k)
   }
