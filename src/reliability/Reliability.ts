@@ -65,7 +65,7 @@ export interface Policy {
 }
 
 /**
- * The default policy: 6 retries (250 ms doubling, jittered, cap 30 s, Retry-After honoured), breaker opening after 10
+ * The default policy: 8 retries (200 ms doubling, jittered, cap 20 s, Retry-After honoured), breaker opening after 10
  * consecutive provider failures for 30 s, no rate limit, unbounded concurrency, no extra timeout.
  */
 export const defaultPolicy: Policy = {
