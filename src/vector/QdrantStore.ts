@@ -229,7 +229,11 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
         client.createCollection(o.collection, { vectors: { size: o.dimension, distance: toQdrantDistance[o.distance] } })
       ).pipe(
         Effect.as(true),
-        Effect.catchIf((e) => e._tag === "VectorStoreError" && e.status === 409, () => Effect.succeed(false)),
+        // Qdrant >= 1.8 answers 409 for an existing collection, older servers 400 with the same "already exists" text.
+        Effect.catchIf(
+          (e) => e._tag === "VectorStoreError" && (e.status === 409 || (e.status === 400 && e.message.includes("already exists"))),
+          () => Effect.succeed(false)
+        ),
         Effect.catchTag("CollectionNotFound", (e) => Effect.fail(fail("createCollection", o.collection, e.message)))
       )
       if (created) {

@@ -184,6 +184,26 @@ describe("VectorStore.layerQdrant (error mapping)", () => {
       })
     ))
 
+  it.live("createCollection on an existing collection: 409 (Qdrant >= 1.8) or 400 \"already exists\" (older) both mean exists", () =>
+    withStore((fake) =>
+      Effect.gen(function*() {
+        fake.collections.set(collection, { size: 2, distance: "Dot", points: new Map() })
+        yield* VectorStore.createCollection({ store, collection, dimension: 2, distance: "dot" })
+        fake.failNext(400, `Wrong input: Collection \`${collection}\` already exists!`)
+        yield* VectorStore.createCollection({ store, collection, dimension: 2, distance: "dot" })
+        assert.deepStrictEqual(fake.requests.map((r) => `${r.method} ${r.path}`), [
+          "PUT /collections/documentation",
+          "GET /collections/documentation",
+          "PUT /collections/documentation",
+          "GET /collections/documentation"
+        ])
+        fake.failNext(400, "Wrong input: bad vectors config")
+        const e = yield* Effect.flip(VectorStore.createCollection({ store, collection: "other", dimension: 2, distance: "dot" }))
+        assert.strictEqual(e._tag, "VectorStoreError")
+        assert.include(e.message, "HTTP 400: Wrong input: bad vectors config")
+      })
+    ))
+
   it.live("404 on any collection call is CollectionNotFound, and a server-side dimension error is DimensionMismatch", () =>
     withStore((fake) =>
       Effect.gen(function*() {
