@@ -8,3 +8,5 @@
  * ```
  */
 export * from "./runtime.ts"
+export { interpret } from "./interpret.ts"
+export type { ActionHandler, Interpreted, InterpretOptions, Requirements } from "./interpret.ts"
