@@ -152,7 +152,7 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
       const result = yield* RateLimiter.sleep(limiter, options)
       const waitedMillis = Duration.toMillis(result.delay)
       if (waitedMillis > 0) {
-        yield* events.publish({ _tag: "RateLimitWaited", provider, limit, waitedMillis })
+        yield* ReliabilityEvent.emit({ _tag: "RateLimitWaited", provider, limit, waitedMillis })
         yield* Metric.update(ReliabilityMetrics.rateLimitWaitMillis.pipe(Metric.withAttributes({ provider, limit })), waitedMillis)
       }
     }).pipe(
@@ -189,7 +189,7 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
 
   const rejected = (provider: string, retryAfterMillis: number) =>
     Effect.gen(function*() {
-      yield* events.publish({ _tag: "CircuitRejected", provider, retryAfterMillis })
+      yield* ReliabilityEvent.emit({ _tag: "CircuitRejected", provider, retryAfterMillis })
       yield* Metric.update(ReliabilityMetrics.circuitRejections.pipe(Metric.withAttributes({ provider })), 1)
     })
 
@@ -236,9 +236,13 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
     if (policy.retry !== false) {
       guarded = Effect.retry(guarded, Retry.schedule(provider, policy.retry))
     }
-    return Effect.provideService(guarded, ReliabilityEvent.ReliabilityEvents, events).pipe(
-      Effect.withSpan("Reliability.call", { attributes: { "llm.provider": provider } })
-    )
+    // call-scoped events go to the caller's sink and to the sink the guard was built with
+    return Effect.flatMap(ReliabilityEvent.ReliabilityEvents, (callSink) =>
+      Effect.provideService(
+        guarded,
+        ReliabilityEvent.ReliabilityEvents,
+        callSink === events ? events : { publish: (e) => Effect.andThen(callSink.publish(e), events.publish(e)) }
+      )).pipe(Effect.withSpan("Reliability.call", { attributes: { "llm.provider": provider } }))
   }
 
   const apply: Guard["apply"] = (provider, options) => core<LlmError>(provider, options?.tokens ?? 1, CircuitOpen.make, (e) => e)
