@@ -135,6 +135,7 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
         new VectorStoreError({
           store,
           operation: "connect",
+          retryable: false,
           message: scrub(`Vector store "${store}": invalid Qdrant options: ${e instanceof Error ? e.message : String(e)}`)
         })
     })
@@ -143,12 +144,18 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
       yield* Effect.logWarning(`Vector store "${store}": the Qdrant api key is sent over plain http to ${where}`)
     }
 
-    const fail = (operation: string, collection: string | undefined, message: string, status?: number): VectorStoreError =>
+    const fail = (
+      operation: string,
+      collection: string | undefined,
+      message: string,
+      failure: { readonly status?: number; readonly retryable?: boolean } = {}
+    ): VectorStoreError =>
       new VectorStoreError({
         store,
         operation,
         ...(collection === undefined ? {} : { collection }),
-        ...(status === undefined ? {} : { status }),
+        ...(failure.status === undefined ? {} : { status: failure.status }),
+        retryable: failure.retryable ?? false,
         message: scrub(
           collection === undefined
             ? `Vector store "${store}" (Qdrant at ${where}): ${message}`
@@ -173,15 +180,21 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
         if (e.status === 400 && dim !== null && collection !== undefined) {
           return new DimensionMismatch({ store, collection, field: "vector", expected: Number(dim[1]), actual: Number(dim[2]) })
         }
-        return fail(operation, collection, `HTTP ${e.status}: ${serverMessage}`, e.status)
+        return fail(operation, collection, `HTTP ${e.status}: ${serverMessage}`, {
+          status: e.status,
+          retryable: e.status === 408 || e.status === 429 || e.status >= 500
+        })
       }
       if (e instanceof Error) {
         if (e.name === "QdrantClientTimeoutError") {
-          return fail(operation, collection, `timed out after ${options.timeoutMillis ?? 30_000} ms`)
+          return fail(operation, collection, `timed out after ${options.timeoutMillis ?? 30_000} ms`, { retryable: true })
         }
-        if (e.name === "QdrantClientResourceExhaustedError") return fail(operation, collection, `rate limited: ${e.message}`, 429)
+        if (e.name === "QdrantClientResourceExhaustedError") {
+          return fail(operation, collection, `rate limited: ${e.message}`, { status: 429, retryable: true })
+        }
+        // Anything else thrown by fetch is a transport failure (refused, reset, DNS): worth retrying.
         const cause = Predicate.hasProperty(e, "cause") && Predicate.hasProperty(e.cause, "code") ? ` (${String(e.cause.code)})` : ""
-        return fail(operation, collection, `${e.message}${cause}`)
+        return fail(operation, collection, `${e.message}${cause}`, { retryable: true })
       }
       return fail(operation, collection, String(e))
     }

@@ -15,11 +15,12 @@ import { Schema } from "effect"
 
 /**
  * Any other failure of a store call: bad argument, transport error, unexpected server answer. `operation` is the store
- * method (`"search"`, `"upsert"`, ...), `status` the HTTP status when a remote store answered with one.
+ * method (`"search"`, `"upsert"`, ...), `status` the HTTP status when a remote store answered with one, and `retryable`
+ * says whether the same call may succeed later (timeouts, unreachable server, 408/429/5xx), for retry policies.
  *
  * @example
  * ```ts
- * new VectorStoreError({ store: "docs", operation: "search", collection: "documentation", message: "topK must be a positive integer, got 0" })
+ * new VectorStoreError({ store: "docs", operation: "search", collection: "documentation", retryable: false, message: "topK must be a positive integer, got 0" })
  * ```
  */
 export class VectorStoreError extends Schema.TaggedError<VectorStoreError>()("VectorStoreError", {
@@ -27,6 +28,7 @@ export class VectorStoreError extends Schema.TaggedError<VectorStoreError>()("Ve
   operation: Schema.String,
   collection: Schema.optionalKey(Schema.String),
   status: Schema.optionalKey(Schema.Number),
+  retryable: Schema.Boolean,
   message: Schema.String
 }) {}
 
@@ -43,6 +45,7 @@ export class CollectionNotFound extends Schema.TaggedError<CollectionNotFound>()
   store: Schema.String,
   collection: Schema.String
 }) {
+  readonly retryable = false
   override get message(): string {
     return `Vector store "${this.store}": collection "${this.collection}" does not exist`
   }
@@ -65,6 +68,7 @@ export class DimensionMismatch extends Schema.TaggedError<DimensionMismatch>()("
   expected: Schema.Number,
   actual: Schema.Number
 }) {
+  readonly retryable = false
   override get message(): string {
     return `Vector store "${this.store}", collection "${this.collection}": ${this.field} has dimension ${this.actual}, expected ${this.expected}`
   }

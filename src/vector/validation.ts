@@ -10,6 +10,7 @@ const invalid = (store: string, operation: string, collection: string | undefine
     store,
     operation,
     ...(collection === undefined ? {} : { collection }),
+    retryable: false,
     message: collection === undefined
       ? `Vector store "${store}": ${what}`
       : `Vector store "${store}", collection "${collection}": ${what}`

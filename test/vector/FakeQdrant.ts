@@ -31,6 +31,8 @@ export interface FakeQdrant {
   readonly collections: Map<string, FakeCollection>
   /** The next request is answered with this status and Qdrant error text instead of being served. */
   readonly failNext: (status: number, error: string) => void
+  /** The next request is answered only after this many milliseconds. */
+  readonly delayNext: (millis: number) => void
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -80,11 +82,17 @@ export const startFakeQdrant = (options: { readonly apiKey?: string } = {}): Eff
       const requests: Array<RecordedRequest> = []
       const collections = new Map<string, FakeCollection>()
       const failures: Array<{ status: number; error: string }> = []
+      const delays: Array<number> = []
       let operationId = 0
       const server = createServer((req, res) => {
         const chunks: Array<Buffer> = []
         req.on("data", (c: Buffer) => chunks.push(c))
         req.on("end", () => {
+          const delay = delays.shift()
+          if (delay === undefined) handle()
+          else setTimeout(handle, delay)
+        })
+        const handle = () => {
           const url = new URL(req.url ?? "/", "http://localhost")
           const text = Buffer.concat(chunks).toString("utf8")
           let body: any = undefined
@@ -189,7 +197,7 @@ export const startFakeQdrant = (options: { readonly apiKey?: string } = {}): Eff
             default:
               return error(404, `Not found: ${req.method} ${url.pathname}`)
           }
-        })
+        }
       })
       server.listen(0, "127.0.0.1", () => {
         const { port } = server.address() as AddressInfo
@@ -199,7 +207,8 @@ export const startFakeQdrant = (options: { readonly apiKey?: string } = {}): Eff
             url: `http://127.0.0.1:${port}`,
             requests,
             collections,
-            failNext: (status, error) => failures.push({ status, error })
+            failNext: (status, error) => failures.push({ status, error }),
+            delayNext: (millis) => delays.push(millis)
           }
         }))
       })

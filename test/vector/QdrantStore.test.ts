@@ -162,6 +162,7 @@ describe("VectorStore.layerQdrant (error mapping)", () => {
         assert.strictEqual(e._tag, "VectorStoreError")
         if (e._tag !== "VectorStoreError") return
         assert.strictEqual(e.status, 401)
+        assert.strictEqual(e.retryable, false)
         assert.strictEqual(e.operation, "createCollection")
         assert.include(e.message, `Vector store "docs" (Qdrant at http://127.0.0.1:`)
         assert.include(e.message, `collection "documentation": HTTP 401: Must provide an API key`)
@@ -177,6 +178,7 @@ describe("VectorStore.layerQdrant (error mapping)", () => {
         assert.strictEqual(e._tag, "VectorStoreError")
         if (e._tag !== "VectorStoreError") return
         assert.strictEqual(e.status, 503)
+        assert.strictEqual(e.retryable, true)
         assert.strictEqual(e.operation, "search")
         assert.strictEqual(e.collection, collection)
         assert.include(e.message, "HTTP 503: Service Unavailable: overloaded (key <redacted>)")
@@ -222,6 +224,28 @@ describe("VectorStore.layerQdrant (error mapping)", () => {
       })
     ))
 
+  it.live("a request slower than timeoutMillis fails with a retryable VectorStoreError; 429 is retryable, 400 is not", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const fake = yield* startFakeQdrant()
+      yield* Effect.gen(function*() {
+        yield* VectorStore.createCollection({ store, collection, dimension: 2, distance: "dot" })
+        fake.delayNext(1000)
+        const slow = yield* Effect.flip(VectorStore.search({ store, collection, vector: [1, 0], topK: 1 }))
+        assert.strictEqual(slow._tag, "VectorStoreError")
+        if (slow._tag === "VectorStoreError") {
+          assert.include(slow.message, "timed out after 100 ms")
+          assert.strictEqual(slow.retryable, true)
+        }
+        fake.failNext(429, "Too many requests")
+        const limited = yield* Effect.flip(VectorStore.search({ store, collection, vector: [1, 0], topK: 1 }))
+        assert.deepStrictEqual([limited._tag, limited.retryable], ["VectorStoreError", true])
+        fake.failNext(400, "Bad request: something")
+        const bad = yield* Effect.flip(VectorStore.search({ store, collection, vector: [1, 0], topK: 1 }))
+        assert.deepStrictEqual([bad._tag, bad.retryable], ["VectorStoreError", false])
+        assert.include(bad.message, "HTTP 400: Bad request: something")
+      }).pipe(Effect.provide(VectorStore.layerQdrant(store, { url: fake.url, timeoutMillis: 100 })))
+    })))
+
   it.live("an unreachable server: VectorStoreError naming the store, the URL and the operation", () =>
     Effect.gen(function*() {
       const url = yield* Effect.scoped(Effect.map(startFakeQdrant(), (f) => f.url)) // closed again: nothing listens there
@@ -233,6 +257,7 @@ describe("VectorStore.layerQdrant (error mapping)", () => {
       assert.strictEqual(e._tag, "VectorStoreError")
       if (e._tag !== "VectorStoreError") return
       assert.strictEqual(e.operation, "search")
+      assert.strictEqual(e.retryable, true)
       assert.include(e.message, `Vector store "docs" (Qdrant at ${url}), collection "documentation"`)
       assert.include(e.message, "ECONNREFUSED")
       assert.notInclude(JSON.stringify(e), secret)

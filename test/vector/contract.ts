@@ -212,6 +212,7 @@ export const vectorStoreContract = (label: string, makeLayer: StoreLayerFactory)
         for (const e of errors) {
           assert.strictEqual(e._tag, "CollectionNotFound")
           assert.strictEqual(e.message, expected)
+          assert.strictEqual(e.retryable, false)
         }
       })))
 
@@ -257,6 +258,7 @@ export const vectorStoreContract = (label: string, makeLayer: StoreLayerFactory)
         for (const [e, operation, text] of bad) {
           assert.strictEqual(e._tag, "VectorStoreError", text)
           if (e._tag === "VectorStoreError") assert.strictEqual(e.operation, operation)
+          assert.strictEqual(e.retryable, false)
           assert.include(e.message, `Vector store "${store}"`)
           assert.include(e.message, text)
         }
