@@ -1,0 +1,42 @@
+/**
+ * The code blocks of docs/reliability.md and docs/providers.md marked `<!-- snippet: file -->` are these files
+ * (imports spelled as the package exports them); this test checks they match and runs them.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import * as cache from "./snippets/cache.ts"
+import * as failover from "./snippets/failover.ts"
+import * as policy from "./snippets/policy.ts"
+
+const root = join(import.meta.dirname, "../..")
+const normalise = (code: string) =>
+  code
+    .replaceAll(/"(\.\.\/)+src\/reliability\/index\.ts"/g, `"llm-orchestrator/reliability"`)
+    .replaceAll(/"(\.\.\/)+src\/providers\/index\.ts"/g, `"llm-orchestrator/providers"`)
+    .replaceAll(/"(\.\.\/)+src\/llm\/index\.ts"/g, `"llm-orchestrator"`)
+    .trim()
+
+/** The snippet blocks of a markdown file: file name -> code. */
+export const snippets = (doc: string): Map<string, string> => {
+  const text = readFileSync(join(root, doc), "utf8")
+  const out = new Map<string, string>()
+  for (const m of text.matchAll(/<!-- snippet: (\S+) -->\s*```ts\n([\s\S]*?)```/g)) out.set(m[1]!, m[2]!)
+  return out
+}
+
+describe("docs/reliability.md snippets", () => {
+  const blocks = snippets("docs/reliability.md")
+  it("every snippet block is the tested file", () => {
+    assert.deepStrictEqual([...blocks.keys()].sort(), ["cache.ts", "failover.ts", "policy.ts"])
+    for (const [file, code] of blocks) {
+      const source = readFileSync(join(import.meta.dirname, "snippets", file), "utf8")
+      assert.strictEqual(normalise(code), normalise(source), `docs block ${file} differs from test/reliability/snippets/${file}`)
+    }
+  })
+  it.live("policy.ts", () => Effect.map(policy.program, (s) => assert.strictEqual(s, "hello after retries (3 calls)")))
+  it.live("failover.ts", () =>
+    Effect.map(failover.program, (s) => assert.strictEqual(s, "from the backup via anthropic/claude-sonnet-4-5 after 1 failover(s), 3 attempts")))
+  it.live("cache.ts", () => Effect.map(cache.program, (s) => assert.strictEqual(s, "answer #1 to What is Effect?; hits 1, misses 1")))
+})
