@@ -8,7 +8,8 @@
  *
  * `npm start` runs it offline: an in-memory vector store named "pinecone" seeded with a few documents, the offline
  * feature-hashing embedding and a scripted LLM; it prints live step progress and the answer. With OPENAI_API_KEY and
- * ANTHROPIC_API_KEY set, `npm start -- --live` runs the same workflow against the real providers.
+ * ANTHROPIC_API_KEY set (or `npm start -- --live`) the same workflow runs against the real providers (the src/providers
+ * adapters; OPENAI_BASE_URL / ANTHROPIC_BASE_URL / ANTHROPIC_MODEL are honoured); `--offline` forces the offline demo.
  */
 import { Duration, Effect, Layer, Schema } from "effect"
 import * as Anthropic from "../src/providers/Anthropic.ts"
@@ -169,10 +170,16 @@ export const main = (query: string, print: (line: string) => void = console.log)
     return { result, usage }
   })
 
+/** Live mode when asked (`--live`), or when both API keys are set and `--offline` is not given. */
+export const isLive = (args: ReadonlyArray<string>, env: Record<string, string | undefined>): boolean =>
+  args.includes("--live") ||
+  (!args.includes("--offline") && env["OPENAI_API_KEY"] !== undefined && env["ANTHROPIC_API_KEY"] !== undefined)
+
 if (import.meta.main) {
   const args = process.argv.slice(2)
-  const live = args.includes("--live")
-  const query = args.filter((a) => a !== "--live").join(" ") || "How do I retry a failed step?"
+  const live = isLive(args, process.env)
+  const query = args.filter((a) => !a.startsWith("--")).join(" ") || "How do I retry a failed step?"
+  console.log(live ? "mode: live (OpenAI embeddings, Anthropic answer)" : "mode: offline (in-memory store, offline embeddings, scripted LLM)")
   const layer = live ? liveLayer() : offlineLayer
   Effect.runPromise(main(query).pipe(Effect.provide(layer))).catch((error) => {
     console.error(error)
