@@ -92,3 +92,34 @@ export const costOf = (
   }
   return { usd, unpriced: [...unpriced] }
 }
+
+/** Estimated cost of a run: total and per step (USD). */
+export interface RunCost {
+  readonly usd: number
+  readonly steps: Readonly<Record<string, number>>
+  readonly unpriced: ReadonlyArray<string>
+}
+
+/**
+ * Estimated cost of a `Workflow.execute` result, per step and in total, from the usage the engine records.
+ *
+ * @example
+ * ```ts
+ * const result = yield* Workflow.execute(wf, input)
+ * const cost = Pricing.costOfRun(Pricing.table(), result)   // { usd, steps: { answer: 0.0012, ... }, unpriced }
+ * ```
+ */
+export const costOfRun = (
+  prices: PriceTable,
+  result: {
+    readonly usage: { readonly entries: ReadonlyArray<UsageEntryLike> }
+    readonly steps: Readonly<Record<string, { readonly usage?: { readonly entries: ReadonlyArray<UsageEntryLike> } | undefined }>>
+  }
+): RunCost => {
+  const steps: Record<string, number> = {}
+  for (const [id, step] of Object.entries(result.steps)) {
+    if (step.usage !== undefined) steps[id] = costOf(prices, step.usage.entries).usd
+  }
+  const total = costOf(prices, result.usage.entries)
+  return { usd: total.usd, steps, unpriced: total.unpriced }
+}
