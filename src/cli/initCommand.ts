@@ -1,0 +1,94 @@
+/**
+ * `llm-orchestrator init <dir>`: scaffolds a project with one workflow, its test file, a mock file and npm scripts.
+ * Existing files are never overwritten.
+ *
+ * @example
+ * ```sh
+ * llm-orchestrator init my-flows && cd my-flows && npx llm-orchestrator test workflows/summarize.yaml
+ * ```
+ */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { Effect } from "effect"
+import { Argument, Command } from "effect/cli"
+import { Output } from "./Output.ts"
+
+const workflow = `# yaml-language-server: $schema=../node_modules/llm-orchestrator/codegen/schema/workflow.schema.json
+name: summarize
+version: "1.0"
+description: Summarize a text and classify its tone
+
+inputs:
+  text: string
+
+steps:
+  - id: summarize
+    type: llm
+    provider: openai
+    model: gpt-4o-mini
+    prompt: |
+      Summarize in one sentence:
+      {{ input.text }}
+    output: summary
+
+  - id: tone
+    type: llm
+    provider: openai
+    model: gpt-4o-mini
+    prompt: "Tone of: {{ summary }}"
+    output_schema: { enum: [positive, neutral, negative] }
+    output: tone
+`
+
+const tests = `cases:
+  - name: summarizes and classifies
+    input: { text: "Effect makes TypeScript programs composable." }
+    mock_file: summarize.mock.yaml
+    expect:
+      outputs: { summary: "Effect composes programs.", tone: positive }
+      path: [summarize, tone]
+`
+
+const mocks = `summarize: "Effect composes programs."
+tone: positive
+`
+
+const pkg = (name: string) => `${JSON.stringify({
+  name,
+  private: true,
+  type: "module",
+  scripts: {
+    validate: "llm-orchestrator validate workflows/*.yaml",
+    test: "llm-orchestrator test workflows/summarize.yaml",
+    start: "llm-orchestrator run workflows/summarize.yaml --mock workflows/summarize.mock.yaml --input '{\"text\":\"hello\"}'",
+    codegen: "llm-orchestrator codegen workflows/*.yaml --out src/generated"
+  },
+  dependencies: { "llm-orchestrator": "^0.1.0" }
+}, null, 2)}\n`
+
+export const initCommand = Command.make("init", {
+  dir: Argument.String("dir").pipe(Argument.withDescription("Directory of the new project"))
+}, ({ dir }) =>
+  Output.use((o) =>
+    Effect.sync(() => {
+      const name = dir.split(/[\\/]/).filter((x) => x !== "").pop() ?? "workflows"
+      const files: ReadonlyArray<readonly [string, string]> = [
+        ["package.json", pkg(name.toLowerCase().replace(/[^a-z0-9-]/g, "-"))],
+        ["workflows/summarize.yaml", workflow],
+        ["workflows/summarize.test.yaml", tests],
+        ["workflows/summarize.mock.yaml", mocks]
+      ]
+      const existing = files.filter(([f]) => existsSync(join(dir, f)))
+      if (existing.length > 0) {
+        for (const [f] of existing) o.err(`error: ${join(dir, f)} exists; not overwriting`)
+        o.exit(1)
+        return
+      }
+      mkdirSync(join(dir, "workflows"), { recursive: true })
+      for (const [f, text] of files) {
+        writeFileSync(join(dir, f), text)
+        o.out(`created ${join(dir, f)}`)
+      }
+      o.out(`next: cd ${dir} && npm install && npm test`)
+    })
+  )).pipe(Command.withDescription("Scaffold a project with one workflow, its tests and npm scripts"))

@@ -1,0 +1,79 @@
+/**
+ * `llm-orchestrator run <file> [--input JSON | --input-file F] [--mock F] [--output F] [--json]`: runs a YAML workflow
+ * through the engine. Exit codes: 0 success, 1 workflow failure, 2 invalid definition or input.
+ *
+ * @example
+ * ```sh
+ * llm-orchestrator run examples/parallel-rag.yaml --input '{"query":"what is effect?"}' --mock examples/parallel-rag.mock.yaml
+ * ```
+ */
+import { writeFileSync } from "node:fs"
+import { Effect, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { asRecord, loadData, parseData } from "./loadData.ts"
+import { Output, style } from "./Output.ts"
+import { progress } from "./Progress.ts"
+import { runFile } from "./runFile.ts"
+
+export const runCommand = Command.make("run", {
+  file: Argument.String("file").pipe(Argument.withDescription("A YAML workflow file")),
+  input: Flag.String("input").pipe(Flag.withDescription("Workflow input as JSON (or YAML)"), Flag.optional),
+  inputFile: Flag.String("input-file").pipe(Flag.withDescription("File holding the input (JSON or YAML)"), Flag.optional),
+  mock: Flag.String("mock").pipe(Flag.withDescription("YAML/JSON file mapping step ids to mocked outputs"), Flag.optional),
+  output: Flag.String("output").pipe(Flag.withDescription("Also write the outputs as JSON to this file"), Flag.optional),
+  json: Flag.Boolean("json").pipe(Flag.withDescription("Print one JSON document and nothing else"), Flag.withDefault(false))
+}, (args) =>
+  Effect.gen(function*() {
+    const o = yield* Output
+    const s = style(o.color && !args.json)
+    const invalid = (messages: ReadonlyArray<string>) => {
+      if (args.json) o.out(JSON.stringify({ status: "invalid", errors: messages }, null, 2))
+      else for (const m of messages) o.err(`${s.red("error:")} ${m}`)
+      o.exit(2)
+    }
+    if (Option.isSome(args.input) && Option.isSome(args.inputFile)) return invalid(["use --input or --input-file, not both"])
+    const loaded = Option.isSome(args.input)
+      ? parseData(args.input.value, "--input")
+      : Option.isSome(args.inputFile)
+      ? loadData(args.inputFile.value)
+      : ({ _tag: "Ok", value: {} } as const)
+    if (loaded._tag === "Error") return invalid([loaded.message])
+    let mocks: Readonly<Record<string, unknown>> | undefined
+    if (Option.isSome(args.mock)) {
+      const m = loadData(args.mock.value)
+      if (m._tag === "Error") return invalid([m.message])
+      const r = asRecord(m.value ?? {}, `--mock ${args.mock.value}`)
+      if (typeof r === "string") return invalid([r])
+      mocks = r
+    }
+    const mode = args.json ? "none" : o.isTTY ? "live" : "plain"
+    const outcome = yield* runFile({
+      file: args.file,
+      input: loaded.value ?? {},
+      mocks,
+      env: process.env,
+      onEvent: progress(o, mode),
+      onLog: (line) => (args.json ? o.err(line) : o.out(`${s.dim("log")}     ${line}`))
+    })
+    switch (outcome._tag) {
+      case "Invalid":
+        return invalid(outcome.messages)
+      case "Failed": {
+        if (args.json) {
+          o.out(JSON.stringify({ status: "failed", error: { tag: outcome.errorTag, message: outcome.message }, steps: Object.fromEntries(outcome.steps) }, null, 2))
+        } else o.err(`${s.red("failed:")} ${outcome.errorTag}: ${outcome.message}`)
+        o.exit(outcome.inputError ? 2 : 1)
+        return
+      }
+      case "Succeeded": {
+        const text = JSON.stringify(outcome.outputs, null, 2)
+        if (Option.isSome(args.output)) writeFileSync(args.output.value, `${text}\n`)
+        if (args.json) {
+          o.out(JSON.stringify({ status: "succeeded", outputs: outcome.outputs, steps: Object.fromEntries(outcome.steps), durationMillis: outcome.durationMillis }, null, 2))
+        } else {
+          o.out(text)
+          o.err(s.green(`done in ${outcome.durationMillis}ms`))
+        }
+      }
+    }
+  })).pipe(Command.withDescription("Run a YAML workflow (offline with --mock); exit 0 ok, 1 failed, 2 invalid"))

@@ -1,0 +1,130 @@
+/**
+ * Runs one YAML workflow file through the engine: validate, decode the input, interpret (with mocks), check that every
+ * unmocked service can be supplied, execute, and report what happened. Shared by `run` and `test`.
+ *
+ * @example
+ * ```ts
+ * const outcome = yield* runFile({ file: "examples/sentiment-analysis.yaml", input: { text: "hi" }, mocks })
+ * outcome._tag // "Succeeded" | "Failed" | "Invalid"
+ * ```
+ */
+import { Cause, Effect, Exit, Layer } from "effect"
+import { analyzeFile } from "../../codegen/analyze.ts"
+import { formatDiagnostic } from "../../codegen/Diagnostic.ts"
+import { closest } from "../../codegen/didYouMean.ts"
+import { execute } from "../engine/run.ts"
+import type { WorkflowEvent } from "../engine/events.ts"
+import { type ActionHandler, interpret } from "../yaml/interpret.ts"
+import { liveLayer } from "./liveLayer.ts"
+
+export interface StepStatus {
+  readonly stepId: string
+  readonly status: "running" | "succeeded" | "failed" | "skipped"
+  readonly attempts: number
+  readonly durationMillis: number
+  readonly error?: string
+}
+
+export type RunOutcome =
+  | { readonly _tag: "Invalid"; readonly messages: ReadonlyArray<string> }
+  | {
+    readonly _tag: "Failed"
+    readonly errorTag: string
+    readonly message: string
+    /** Bad input is a definition/input problem (exit 2), anything else a workflow failure (exit 1). */
+    readonly inputError: boolean
+    readonly steps: ReadonlyMap<string, StepStatus>
+  }
+  | {
+    readonly _tag: "Succeeded"
+    readonly outputs: Readonly<Record<string, unknown>>
+    readonly steps: ReadonlyMap<string, StepStatus>
+    readonly durationMillis: number
+  }
+
+export interface RunRequest {
+  readonly file: string
+  readonly input: unknown
+  readonly mocks?: Readonly<Record<string, unknown>> | undefined
+  readonly actions?: Readonly<Record<string, ActionHandler>> | undefined
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined
+  readonly onEvent?: ((event: WorkflowEvent) => void) | undefined
+  readonly onLog?: ((line: string) => void) | undefined
+}
+
+const messageOf = (e: unknown): string => {
+  if (e !== null && typeof e === "object") {
+    const o = e as { message?: unknown; cause?: unknown; _tag?: unknown }
+    const inner = o.cause !== undefined && o.cause !== null && typeof o.cause === "object" ? messageOf(o.cause) : ""
+    const own = typeof o.message === "string" ? o.message : String(e)
+    return inner !== "" && !own.includes(inner) ? `${own}: ${inner}` : own
+  }
+  return String(e)
+}
+
+export const runFile = (req: RunRequest): Effect.Effect<RunOutcome> =>
+  Effect.gen(function*() {
+    const analysis = analyzeFile(req.file)
+    const errors = analysis.diagnostics.filter((d) => d.severity === "error")
+    if (errors.length > 0) return { _tag: "Invalid", messages: errors.map(formatDiagnostic) } as const
+    if (req.input === null || typeof req.input !== "object" || Array.isArray(req.input)) {
+      return { _tag: "Invalid", messages: [`input must be a JSON object, e.g. {"${[...analysis.inputs.keys()][0] ?? "text"}": "..."}`] } as const
+    }
+    const known = [...analysis.inputs.keys()]
+    const unknownInputs = Object.keys(req.input).filter((k) => !analysis.inputs.has(k))
+    if (unknownInputs.length > 0) {
+      return {
+        _tag: "Invalid",
+        messages: unknownInputs.map((k) => {
+          const near = closest(k, known)
+          return `unknown input "${k}"${near !== undefined ? ` (did you mean "${near}"?)` : ""}; inputs: ${known.join(", ") || "none"}`
+        })
+      } as const
+    }
+    const interpreted = interpret(analysis, { mocks: req.mocks, actions: req.actions, onLog: req.onLog })
+    if (interpreted.problems.length > 0) return { _tag: "Invalid", messages: [...interpreted.problems] } as const
+    const live = liveLayer(interpreted.requirements, req.env ?? {})
+    if (live._tag === "Missing") return { _tag: "Invalid", messages: [...live.problems] } as const
+
+    const steps = new Map<string, StepStatus>()
+    const onEvent = (e: WorkflowEvent) => {
+      switch (e._tag) {
+        case "StepStarted":
+          steps.set(e.stepId, { stepId: e.stepId, status: "running", attempts: 1, durationMillis: 0 })
+          break
+        case "StepSucceeded":
+          steps.set(e.stepId, { stepId: e.stepId, status: "succeeded", attempts: e.attempts, durationMillis: e.durationMillis })
+          break
+        case "StepFailed":
+          steps.set(e.stepId, { stepId: e.stepId, status: "failed", attempts: e.attempts, durationMillis: e.durationMillis, error: e.error })
+          break
+        case "StepSkipped":
+          steps.set(e.stepId, { stepId: e.stepId, status: "skipped", attempts: 0, durationMillis: 0 })
+          break
+      }
+      req.onEvent?.(e)
+    }
+    const exit = yield* Effect.exit(
+      (execute(interpreted.workflow, req.input as never, { onEvent }) as Effect.Effect<
+        { outputs: Record<string, unknown>; durationMillis: number },
+        unknown,
+        unknown
+      >).pipe(Effect.provide(live.layer as Layer.Layer<unknown>)) as Effect.Effect<
+        { outputs: Record<string, unknown>; durationMillis: number },
+        unknown
+      >
+    )
+    if (Exit.isSuccess(exit)) {
+      const outputs = (exit.value.outputs["_outputs"] ?? {}) as Record<string, unknown>
+      return { _tag: "Succeeded", outputs, steps, durationMillis: exit.value.durationMillis } as const
+    }
+    const failure = Cause.squash(exit.cause)
+    const tag = failure !== null && typeof failure === "object" && "_tag" in failure ? String(failure._tag) : "Defect"
+    return {
+      _tag: "Failed",
+      errorTag: tag,
+      message: messageOf(failure),
+      inputError: tag === "WorkflowInputError" || tag === "WorkflowDefinitionError",
+      steps
+    } as const
+  })

@@ -1,0 +1,132 @@
+/**
+ * `llm-orchestrator test <file>`: runs the cases of the sidecar `<name>.test.yaml` (input, mocks, expected outputs,
+ * steps that must run or be skipped, or an expected error) and prints pass/fail per case; exit 1 when any fails.
+ *
+ * Sidecar format:
+ * ```yaml
+ * cases:
+ *   - name: blocks bad content
+ *     input: { content: "..." }
+ *     mocks: { moderate_content: block }          # or mock_file: ./x.mock.yaml
+ *     expect:
+ *       outputs: { moderation_result: block }     # partial match
+ *       path: [moderate_content, route_based_on_moderation/block/notify_user]
+ *       skipped: [route_based_on_moderation/safe/auto_publish]
+ *       # error: StepFailed                      # expect a failure with this tag instead
+ * ```
+ */
+import { dirname, resolve } from "node:path"
+import { Effect, Schema } from "effect"
+import { Argument, Command } from "effect/cli"
+import { asRecord, loadData } from "./loadData.ts"
+import { Output, style } from "./Output.ts"
+import { runFile } from "./runFile.ts"
+
+const TestCase = Schema.Struct({
+  name: Schema.String,
+  input: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown)),
+  mocks: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown)),
+  mock_file: Schema.optionalKey(Schema.String),
+  expect: Schema.Struct({
+    outputs: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown)),
+    path: Schema.optionalKey(Schema.Array(Schema.String)),
+    skipped: Schema.optionalKey(Schema.Array(Schema.String)),
+    error: Schema.optionalKey(Schema.String)
+  })
+})
+/** The sidecar test file. */
+export const TestFile = Schema.Struct({ workflow: Schema.optionalKey(Schema.String), cases: Schema.Array(TestCase) })
+
+/** Where the difference is, or undefined when `actual` contains `expected`. */
+export const partialMismatch = (expected: unknown, actual: unknown, path = "outputs"): string | undefined => {
+  if (expected !== null && typeof expected === "object") {
+    if (Array.isArray(expected)) {
+      if (!Array.isArray(actual)) return `${path}: expected a list, got ${JSON.stringify(actual)}`
+      if (actual.length !== expected.length) return `${path}: expected ${expected.length} item(s), got ${actual.length}`
+      for (let i = 0; i < expected.length; i++) {
+        const m = partialMismatch(expected[i], actual[i], `${path}[${i}]`)
+        if (m !== undefined) return m
+      }
+      return undefined
+    }
+    if (actual === null || typeof actual !== "object") return `${path}: expected an object, got ${JSON.stringify(actual)}`
+    for (const [k, v] of Object.entries(expected)) {
+      const m = partialMismatch(v, (actual as Record<string, unknown>)[k], `${path}.${k}`)
+      if (m !== undefined) return m
+    }
+    return undefined
+  }
+  return expected === actual ? undefined : `${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`
+}
+
+/** The sidecar of a workflow file: `x.yaml` -> `x.test.yaml`; a `.test.yaml` given directly is used as is. */
+export const sidecarOf = (file: string) => (/\.test\.ya?ml$/.test(file) ? file : file.replace(/\.ya?ml$/, ".test.yaml"))
+
+export const testCommand = Command.make("test", {
+  file: Argument.String("file").pipe(Argument.withDescription("A YAML workflow (its <name>.test.yaml is read) or a .test.yaml file"))
+}, ({ file }) =>
+  Effect.gen(function*() {
+    const o = yield* Output
+    const s = style(o.color)
+    const sidecar = sidecarOf(file)
+    const loaded = loadData(sidecar)
+    if (loaded._tag === "Error") {
+      o.err(`error: ${loaded.message}`)
+      return o.exit(2)
+    }
+    const decoded = Schema.decodeUnknownResult(TestFile)(loaded.value, { errors: "all" })
+    if (decoded._tag === "Failure") {
+      o.err(`error: ${sidecar}: ${decoded.failure.message}`)
+      return o.exit(2)
+    }
+    const tests = decoded.success
+    const workflowFile = tests.workflow !== undefined
+      ? resolve(dirname(sidecar), tests.workflow)
+      : /\.test\.ya?ml$/.test(file) ? file.replace(/\.test\.ya?ml$/, ".yaml") : file
+    let failed = 0
+    for (const c of tests.cases) {
+      let mocks: Record<string, unknown> = { ...c.mocks }
+      if (c.mock_file !== undefined) {
+        const m = loadData(resolve(dirname(sidecar), c.mock_file))
+        const r = m._tag === "Ok" ? asRecord(m.value, c.mock_file) : m.message
+        if (typeof r === "string") {
+          failed++
+          o.out(`${s.red("✗")} ${c.name}: ${r}`)
+          continue
+        }
+        mocks = { ...r, ...mocks }
+      }
+      const outcome = yield* runFile({ file: workflowFile, input: c.input ?? {}, mocks, env: {} })
+      const problems: Array<string> = []
+      if (outcome._tag === "Invalid") problems.push(...outcome.messages)
+      else if (c.expect.error !== undefined) {
+        if (outcome._tag === "Succeeded") problems.push(`expected error ${c.expect.error}, but the run succeeded`)
+        else if (outcome.errorTag !== c.expect.error && !outcome.message.includes(c.expect.error)) {
+          problems.push(`expected error ${c.expect.error}, got ${outcome.errorTag}: ${outcome.message}`)
+        }
+      } else if (outcome._tag === "Failed") problems.push(`run failed: ${outcome.errorTag}: ${outcome.message}`)
+      else {
+        if (c.expect.outputs !== undefined) {
+          const m = partialMismatch(c.expect.outputs, outcome.outputs)
+          if (m !== undefined) problems.push(m)
+        }
+        for (const p of c.expect.path ?? []) {
+          const st = outcome.steps.get(p)
+          if (st?.status !== "succeeded") problems.push(`step ${p} should have run, but ${st === undefined ? "did not" : `was ${st.status}`}`)
+        }
+        for (const p of c.expect.skipped ?? []) {
+          const st = outcome.steps.get(p)
+          if (st !== undefined && st.status !== "skipped") problems.push(`step ${p} should have been skipped, but was ${st.status}`)
+        }
+      }
+      if (problems.length === 0) o.out(`${s.green("✓")} ${c.name}`)
+      else {
+        failed++
+        o.out(`${s.red("✗")} ${c.name}`)
+        for (const p of problems) o.out(`    ${p}`)
+      }
+    }
+    const summary = `${tests.cases.length - failed} passed, ${failed} failed`
+    o.out(failed === 0 ? s.green(summary) : s.red(summary))
+    if (failed > 0) o.exit(1)
+  })).pipe(Command.withDescription("Run the test cases of <name>.test.yaml with mocks"))
