@@ -26,7 +26,7 @@
  * const answer = yield* guard.apply("openai")(Llm.generate({ provider: "openai", model: "gpt-4o", prompt }))
  * ```
  */
-import { Duration, Effect, Exit, Layer, Metric, Semaphore, Stream } from "effect"
+import { Duration, Effect, Exit, Layer, Metric, type Scope, Semaphore, Stream } from "effect"
 import type { AiError } from "effect/ai"
 import { LanguageModel } from "effect/ai"
 import { CircuitBreaker, RateLimiter } from "effect/persistence"
@@ -87,7 +87,7 @@ export interface Guard {
     provider: string,
     options?: { readonly tokens?: number | undefined }
   ) => <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | LlmError, R>
-  /** An effect/ai `LanguageModel` whose calls go through the policy (streams: rate limit and breaker admission only). */
+  /** An effect/ai `LanguageModel` whose calls go through the policy (streams: breaker admission, rate limit and concurrency; no retry). */
   readonly wrapLanguageModel: (provider: string, model: LanguageModel.LanguageModel) => LanguageModel.LanguageModel
   /** A src/llm provider whose calls go through the policy. */
   readonly wrapLlmProvider: (shape: LlmProviderShape) => LlmProviderShape
@@ -250,7 +250,9 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
   const applyAi = (provider: string, tokens: number) =>
     core<AiError.AiError>(provider, tokens, CircuitOpen.makeAiError, (e) => toAiError("policy", e))
 
-  const admitStream = (provider: string, tokens: number): Effect.Effect<void, AiError.AiError> =>
+  // streams: breaker admission, rate limit, and a concurrency permit held until the stream ends (needs a Scope,
+  // which Stream.unwrap provides for the stream's lifetime)
+  const admitStream = (provider: string, tokens: number): Effect.Effect<void, AiError.AiError, Scope.Scope> =>
     Effect.gen(function*() {
       if (breaker !== undefined) {
         const state = yield* Effect.orElseSucceed(breaker.state(provider), () => ({ _tag: "Closed" as const, key: provider }))
@@ -261,6 +263,8 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
         }
       }
       yield* Effect.mapError(rateLimit(provider, tokens), (e) => toAiError("policy", e))
+      const sem = semaphore(provider)
+      if (sem !== undefined) yield* sem.takeScoped(1)
     })
 
   const wrapLanguageModel: Guard["wrapLanguageModel"] = (provider, model) => ({

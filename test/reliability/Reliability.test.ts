@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Metric } from "effect"
+import { Effect, Fiber, Metric, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { ContentFiltered, InvalidRequest, ProviderUnavailable, RateLimited } from "../../src/llm/LlmError.ts"
 import { ErrorMapping } from "../../src/providers/index.ts"
@@ -173,5 +173,27 @@ describe("Rate limit and concurrency", () => {
       yield* TestClock.adjust("1 second")
       assert.strictEqual(yield* Fiber.join(fiber), "done")
       assert.strictEqual(n, 2)
+    }))
+})
+
+describe("Streams", () => {
+  it.effect("a stream holds its concurrency permit until it ends, and fails fast while the circuit is open", () =>
+    Effect.gen(function*() {
+      const m = yield* scripted(() => ({ error: new ProviderUnavailable({ provider: "p", message: "down" }) }))
+      const guard = yield* Reliability.make(Reliability.policy({ retry: false, concurrency: 1, circuitBreaker: { failures: 1, openFor: "1 minute" } }))
+      const model = guard.wrapLanguageModel("p", m.model)
+      const parts = yield* Stream.runCollect(model.streamText({ prompt: "x" }).pipe(Stream.tap(() => Effect.sleep("1 second")))).pipe(Effect.forkChild)
+      yield* TestClock.adjust("10 millis")
+      // the permit is taken by the open stream: a text call waits
+      const text = yield* model.generateText({ prompt: "y" }).pipe(Effect.flip, Effect.forkChild)
+      yield* TestClock.adjust("10 millis")
+      assert.strictEqual(m.calls.length, 0)
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual((yield* Fiber.join(parts)).length, 1)
+      yield* Fiber.join(text)
+      assert.strictEqual(m.calls.length, 1, "the text call ran after the stream released its permit")
+      assert.strictEqual(yield* guard.circuitState("p"), "Open")
+      const rejected = yield* Stream.runCollect(model.streamText({ prompt: "z" })).pipe(Effect.flip)
+      assert.isTrue(CircuitOpen.isCircuitOpen(rejected))
     }))
 })
