@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Fiber, Schedule } from "effect"
 import { LanguageModel } from "effect/ai"
 import { TestClock } from "effect/testing"
+import { fromLanguageModel, Llm, LlmProvider } from "../../src/llm/index.ts"
 import { InvalidRequest, ProviderUnavailable } from "../../src/llm/LlmError.ts"
 import { ErrorMapping } from "../../src/providers/index.ts"
 import { Failover, Reliability, ReliabilityEvent } from "../../src/reliability/index.ts"
@@ -91,5 +92,21 @@ describe("Failover", () => {
       const changes = events.flatMap((e) => (e._tag === "CircuitStateChanged" ? [`${e.from}->${e.to}`] : []))
       assert.deepStrictEqual(changes, ["Closed->Open", "Open->HalfOpen", "HalfOpen->Open", "Open->HalfOpen", "HalfOpen->Closed"])
       assert.isAbove(events.filter((e) => e._tag === "Failover").length, 100)
+    }))
+})
+
+describe("Failover at the Llm level", () => {
+  it.effect("steps can provide a named src/llm provider: Llm.generate({ provider: 'main' }) fails over", () =>
+    Effect.gen(function*() {
+      const primary = yield* scripted(() => down)
+      const backup = yield* scripted(() => ({ text: "backup answer" }))
+      const key = LlmProvider.key("main")
+      const served = yield* Failover.run([
+        { name: "openai", provide: Context.make(key, fromLanguageModel("main", primary.model)) },
+        { name: "anthropic", provide: Context.make(key, fromLanguageModel("main", backup.model)) }
+      ], Llm.generate({ provider: "main", model: "any", prompt: "q" }))
+      assert.strictEqual(served.value, "backup answer")
+      assert.strictEqual(served.servedBy, "anthropic")
+      assert.strictEqual(served.failovers[0]?.error?._tag, "ProviderUnavailable")
     }))
 })
