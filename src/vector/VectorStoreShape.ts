@@ -63,7 +63,8 @@ export interface SearchHit {
 }
 
 /**
- * A collection's configuration and size.
+ * A collection's configuration and size (`pointsCount` is exact in memory; Qdrant reports an approximate count while it
+ * is optimising segments).
  *
  * @example
  * ```ts
