@@ -18,6 +18,8 @@
 import { Effect, Layer, Stream } from "effect"
 import { LanguageModel } from "effect/ai"
 import { fromLanguageModel } from "./fromLanguageModel.ts"
+import { GenerationOptions, type GenerationSettings } from "./GenerationOptions.ts"
+import { toLanguageModel } from "./toLanguageModel.ts"
 import type { LlmError } from "./LlmError.ts"
 import { LlmProvider, type LlmProviderFor, type LlmProviderShape } from "./LlmProvider.ts"
 
@@ -194,7 +196,32 @@ const alias = <const A extends string, const T extends string>(
 ): Layer.Layer<LlmProvider<A>, never, LlmProvider<T>> => Layer.effect(LlmProvider.key(alias), LlmProvider.key(target))
 
 /**
- * Language-model step helpers (`generate`, `generateText`, `generateObject`, `generateObjectResponse`, `stream`) and
+ * Runs `effect` with the effect/ai `LanguageModel` of provider `provider` (tools, toolkits, `Chat` keep working when
+ * the provider wraps an effect/ai model; other providers, e.g. mocks, serve text, structured output and streams) and
+ * the call settings (`model`, `temperature`, ...) as {@link GenerationOptions}. Usage is reported per call.
+ *
+ * @example
+ * ```ts
+ * const res = yield* Llm.withLanguageModel({ provider: "openai", model: "gpt-4o" },
+ *   LanguageModel.generateText({ prompt: "What is the weather?", toolkit: WeatherToolkit }))
+ * ```
+ */
+const withLanguageModel = <const N extends string, A, E, R>(
+  options: Omit<GenerationSettings, "provider"> & { readonly provider: N },
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, Exclude<R, LanguageModel.LanguageModel> | LlmProviderFor<N>> =>
+  Effect.gen(function*() {
+    const provider = yield* providerOf(options.provider)
+    const model = yield* toLanguageModel(provider)
+    return yield* effect.pipe(
+      Effect.provideService(LanguageModel.LanguageModel, model),
+      Effect.provideService(GenerationOptions, { ...options, provider: options.provider })
+    )
+  })
+
+/**
+ * Language-model step helpers (`generate`, `generateText`, `generateObject`, `generateObjectResponse`, `stream`,
+ * `withLanguageModel`) and
  * provider Layers (`layer`, `layerFromLanguageModel`, `layerCustom`, `alias`).
  */
 export const Llm = {
@@ -203,6 +230,7 @@ export const Llm = {
   generateObject,
   generateObjectResponse,
   stream,
+  withLanguageModel,
   layer,
   layerFromLanguageModel,
   layerCustom,

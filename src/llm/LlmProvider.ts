@@ -15,6 +15,7 @@
  */
 import { Context } from "effect"
 import type { Effect, Stream } from "effect"
+import type { LanguageModel } from "effect/ai"
 import type { LlmError } from "./LlmError.ts"
 import type { ObjectRequest, ObjectResponse, TextRequest, TextResponse, TextStreamPart } from "./LlmRequest.ts"
 
@@ -37,6 +38,8 @@ export interface LlmProviderShape {
   readonly generateObject: <A, I>(request: ObjectRequest<A, I>) => Effect.Effect<ObjectResponse<A>, LlmError>
   /** Deltas, then exactly one `Finish` part carrying the usage. */
   readonly streamText: (request: TextRequest) => Stream.Stream<TextStreamPart, LlmError>
+  /** The effect/ai model behind this provider, when it wraps one (see `Llm.withLanguageModel`). */
+  readonly languageModel?: LanguageModel.LanguageModel
 }
 
 const keys = new Map<string, Context.Service<any, LlmProviderShape>>()

@@ -96,5 +96,5 @@ export const fromLanguageModel = (provider: string, model: LanguageModel.Languag
       Stream.provideService(GenerationOptions, settingsOf(provider, request))
     )
 
-  return { name: provider, generateText, generateObject, streamText }
+  return { name: provider, generateText, generateObject, streamText, languageModel: model }
 }

@@ -66,3 +66,13 @@ declare const primaryL: Layer.Layer<LlmProvider<"primary">>
 export const dyn1: Effect.Effect<string, LlmError> = dynamic.pipe(Effect.provide(Layer.mergeAll(cheapL, primaryL)))
 // @ts-expect-error -- "primary" is missing
 export const dyn2: Effect.Effect<string, LlmError> = dynamic.pipe(Effect.provide(cheapL))
+
+// withLanguageModel: effect/ai code's LanguageModel requirement becomes the named provider
+import type { LanguageModel } from "effect/ai"
+declare const aiProgram: Effect.Effect<string, "E", LanguageModel.LanguageModel>
+export const viaProvider: Effect.Effect<string, "E", LlmProvider<"openai">> = Llm.withLanguageModel(
+  { provider: "openai", model: "gpt-4o" },
+  aiProgram
+)
+// @ts-expect-error -- the provider is required
+export const viaNothing: Effect.Effect<string, "E", never> = Llm.withLanguageModel({ provider: "openai", model: "m" }, aiProgram)
