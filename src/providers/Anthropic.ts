@@ -43,7 +43,14 @@ export interface Options {
   readonly prices?: Pricing.PriceTable | undefined
 }
 
-/** Builds the SDK client: `maxRetries: 0`, logging off, environment ignored. */
+/**
+ * Builds the SDK client: `maxRetries: 0`, logging off, environment ignored.
+ *
+ * @example
+ * ```ts
+ * const client = Anthropic.makeClient({ model: "claude-sonnet-4-5", apiKey })
+ * ```
+ */
 export const makeClient = (options: Options): AnthropicSdk =>
   new AnthropicSdk({
     apiKey: options.apiKey === undefined ? null : Redacted.value(options.apiKey),
@@ -58,7 +65,14 @@ export const makeClient = (options: Options): AnthropicSdk =>
 type MessageParam = AnthropicSdk.Messages.MessageParam
 type ContentBlockParam = AnthropicSdk.Messages.ContentBlockParam
 
-/** effect/ai prompt -> `{ system, messages }`. */
+/**
+ * effect/ai prompt -> `{ system, messages }`.
+ *
+ * @example
+ * ```ts
+ * Anthropic.toMessages(Prompt.make("hi")) // { system: undefined, messages: [{ role: "user", content: [...] }] }
+ * ```
+ */
 export const toMessages = (prompt: Prompt.Prompt): { system: string | undefined; messages: Array<MessageParam> } => {
   const system: Array<string> = []
   const messages: Array<MessageParam> = []
@@ -122,7 +136,14 @@ const usageOf = (input: number, output: number, cacheRead?: number | null): type
   outputTokens: { total: output }
 })
 
-/** The effect/ai `LanguageModel` of an Anthropic model. */
+/**
+ * The effect/ai `LanguageModel` of an Anthropic model.
+ *
+ * @example
+ * ```ts
+ * const model = yield* Anthropic.make({ model: "claude-sonnet-4-5", apiKey })
+ * ```
+ */
 export const make = Effect.fnUntraced(function*(options: Options, client: AnthropicSdk = makeClient(options)) {
   const provider = options.provider ?? "anthropic"
   const prices = Pricing.table(options.prices)
@@ -282,17 +303,36 @@ export const make = Effect.fnUntraced(function*(options: Options, client: Anthro
   })
 })
 
-/** Layer of the Anthropic `LanguageModel`. */
+/**
+ * Layer of the Anthropic `LanguageModel`.
+ *
+ * @example
+ * ```ts
+ * LanguageModel.generateText({ prompt: "hi" }).pipe(Effect.provide(Anthropic.layer({ model: "claude-haiku-4-5", apiKey })))
+ * ```
+ */
 export const layer = (options: Options): Layer.Layer<LanguageModel.LanguageModel> =>
   Layer.effect(LanguageModel.LanguageModel, make(options))
 
-/** The adapter as a named provider of the src/llm `Llm` service. */
+/**
+ * The adapter as a named provider of the src/llm `Llm` service.
+ *
+ * @example
+ * ```ts
+ * Llm.generate({ provider: "claude", model: "claude-haiku-4-5", prompt: "hi" }).pipe(Effect.provide(Anthropic.layerLlm("claude", { model: "claude-haiku-4-5", apiKey })))
+ * ```
+ */
 export const layerLlm = <const N extends string>(name: N, options: Options): Layer.Layer<LlmProvider<N>> =>
   Llm.layer(name, layer({ provider: name, ...options }))
 
 /**
  * Adapter options from configuration: `ANTHROPIC_API_KEY` (Redacted), `ANTHROPIC_BASE_URL`, `ANTHROPIC_MODEL`
  * (default `claude-sonnet-4-5`), `ANTHROPIC_TIMEOUT`. `overrides` win.
+ *
+ * @example
+ * ```ts
+ * const options = yield* Anthropic.config()
+ * ```
  */
 export const config = (overrides: Partial<Options> = {}): Config.Config<Options> =>
   Config.all({
@@ -308,6 +348,13 @@ export const config = (overrides: Partial<Options> = {}): Config.Config<Options>
     ...overrides
   })))
 
-/** `LanguageModel` layer built from {@link config}. */
+/**
+ * `LanguageModel` layer built from {@link config}.
+ *
+ * @example
+ * ```ts
+ * program.pipe(Effect.provide(Anthropic.layerConfig()))   // reads ANTHROPIC_API_KEY, ANTHROPIC_MODEL, ...
+ * ```
+ */
 export const layerConfig = (overrides: Partial<Options> = {}): Layer.Layer<LanguageModel.LanguageModel, Config.ConfigError> =>
   Layer.unwrap(Effect.map(config(overrides), layer))

@@ -33,7 +33,14 @@ import { fromAiError } from "../llm/fromAiError.ts"
 
 type Json = string | number | boolean | null
 
-/** Replaces every occurrence of each secret's value in `text` by `<redacted>` (providers echo keys in 401 bodies). */
+/**
+ * Replaces every occurrence of each secret's value in `text` by `<redacted>` (providers echo keys in 401 bodies).
+ *
+ * @example
+ * ```ts
+ * ErrorMapping.redactSecrets("bad key sk-123456", [apiKey]) // "bad key <redacted>"
+ * ```
+ */
 export const redactSecrets = (text: string, secrets: ReadonlyArray<Redacted.Redacted<string> | undefined>): string => {
   let out = text
   for (const secret of secrets) {
@@ -44,7 +51,14 @@ export const redactSecrets = (text: string, secrets: ReadonlyArray<Redacted.Reda
   return out
 }
 
-/** Parses a Retry-After (seconds or HTTP date) / retry-after-ms header into milliseconds. */
+/**
+ * Parses a Retry-After (seconds or HTTP date) / retry-after-ms header into milliseconds.
+ *
+ * @example
+ * ```ts
+ * ErrorMapping.parseRetryAfter(response.headers) // 2000 for "Retry-After: 2"
+ * ```
+ */
 export const parseRetryAfter = (headers: { get(name: string): string | null } | undefined, now = Date.now()): number | undefined => {
   if (headers === undefined) return undefined
   const ms = headers.get("retry-after-ms")
@@ -85,6 +99,11 @@ const errorType = (e: SdkLikeError): string => {
 /**
  * Classifies a thrown SDK value (OpenAI or Anthropic: both SDKs share the Stainless error shapes) as an {@link LlmError}.
  * `secrets` are scrubbed from the message.
+ *
+ * @example
+ * ```ts
+ * const e = ErrorMapping.fromSdkError("openai", thrown, [apiKey]) // RateLimited | ProviderTimeout | ...
+ * ```
  */
 export const fromSdkError = (
   provider: string,
@@ -160,6 +179,11 @@ const decode = (u: unknown): LlmError | undefined => {
  * Wraps an {@link LlmError} into the `AiError` effect/ai hooks must fail with. The reason is chosen so that
  * `fromAiError` in src/llm (reason based) gives back the same tag and status, and `reason.metadata.llm` keeps the
  * exact error for {@link toLlmError}.
+ *
+ * @example
+ * ```ts
+ * Effect.fail(ErrorMapping.toAiError("generateText", new ProviderUnavailable({ provider: "openai", message: "503", status: 503 })))
+ * ```
  */
 export const toAiError = (method: string, error: LlmError): AiError.AiError => {
   const metadata = { llm: encode(error) }
@@ -219,6 +243,13 @@ const convert = (provider: string, error: unknown): LlmError => {
   return fromAiError(provider, error)
 }
 
-/** The {@link LlmError} carried by any failure value, or `undefined` when it is not an LLM failure at all. */
+/**
+ * The {@link LlmError} carried by any failure value, or `undefined` when it is not an LLM failure at all.
+ *
+ * @example
+ * ```ts
+ * ErrorMapping.classify(error)?.retryable
+ * ```
+ */
 export const classify = (error: unknown, provider = "unknown"): LlmError | undefined =>
   isLlmError(error) || AiError.isAiError(error) ? convert(provider, error) : undefined

@@ -38,7 +38,14 @@ export const presets = {
 /** Options of a local server: the model, and anything of {@link OpenAi.Options} to override (e.g. `baseUrl`). */
 export type Options = Partial<OpenAi.Options> & { readonly model: string }
 
-/** The OpenAI adapter options for `preset`. */
+/**
+ * The OpenAI adapter options for `preset`.
+ *
+ * @example
+ * ```ts
+ * OpenAi.layerEmbeddings(Local.options(Local.presets.ollama, { model: "llama3.2", embeddingModel: "nomic-embed-text" }))
+ * ```
+ */
 export const options = (preset: Preset, o: Options): OpenAi.Options => ({
   provider: preset.provider,
   baseUrl: preset.baseUrl,
@@ -47,18 +54,60 @@ export const options = (preset: Preset, o: Options): OpenAi.Options => ({
   ...o
 })
 
-/** `LanguageModel` layer of a local server. */
+/**
+ * `LanguageModel` layer of a local server.
+ *
+ * @example
+ * ```ts
+ * Local.layer({ provider: "my-server", baseUrl: "http://10.0.0.5:8000/v1" }, { model: "qwen2.5" })
+ * ```
+ */
 export const layer = (preset: Preset, o: Options): Layer.Layer<LanguageModel.LanguageModel> => OpenAi.layer(options(preset, o))
 
-/** A local server as a named provider of the src/llm `Llm` service. */
+/**
+ * A local server as a named provider of the src/llm `Llm` service.
+ *
+ * @example
+ * ```ts
+ * Local.layerLlm("local", Local.presets.lmStudio, { model: "qwen2.5-7b-instruct" })
+ * ```
+ */
 export const layerLlm = <const N extends string>(name: N, preset: Preset, o: Options): Layer.Layer<LlmProvider<N>> =>
   OpenAi.layerLlm(name, options(preset, o))
 
-/** Ollama (`ollama serve`). */
+/**
+ * Ollama (`ollama serve`).
+ *
+ * @example
+ * ```ts
+ * Local.ollama({ model: "llama3.2" })
+ * ```
+ */
 export const ollama = (o: Options) => layer(presets.ollama, o)
-/** vLLM (`vllm serve <model>`). */
+/**
+ * vLLM (`vllm serve <model>`).
+ *
+ * @example
+ * ```ts
+ * Local.vllm({ model: "Qwen/Qwen2.5-7B-Instruct" })
+ * ```
+ */
 export const vllm = (o: Options) => layer(presets.vllm, o)
-/** llama.cpp server (`llama-server`). */
+/**
+ * llama.cpp server (`llama-server`).
+ *
+ * @example
+ * ```ts
+ * Local.llamaCpp({ model: "default" })
+ * ```
+ */
 export const llamaCpp = (o: Options) => layer(presets.llamaCpp, o)
-/** LM Studio local server. */
+/**
+ * LM Studio local server.
+ *
+ * @example
+ * ```ts
+ * Local.lmStudio({ model: "qwen2.5-7b-instruct" })
+ * ```
+ */
 export const lmStudio = (o: Options) => layer(presets.lmStudio, o)

@@ -54,7 +54,14 @@ export interface Options {
   readonly strictJsonSchema?: boolean | undefined
 }
 
-/** Builds the SDK client. `maxRetries: 0` (our policies retry), logging off, env vars ignored (config is explicit). */
+/**
+ * Builds the SDK client. `maxRetries: 0` (our policies retry), logging off, env vars ignored (config is explicit).
+ *
+ * @example
+ * ```ts
+ * const client = OpenAi.makeClient({ model: "gpt-4o", apiKey })
+ * ```
+ */
 export const makeClient = (options: Options): OpenAI =>
   new OpenAI({
     apiKey: options.apiKey === undefined ? "unused" : Redacted.value(options.apiKey),
@@ -73,7 +80,14 @@ type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam
 const textOf = (parts: ReadonlyArray<{ readonly type: string }>): string =>
   parts.flatMap((p) => (p.type === "text" ? [(p as Prompt.TextPart).text] : [])).join("")
 
-/** effect/ai prompt -> chat messages. */
+/**
+ * effect/ai prompt -> chat messages.
+ *
+ * @example
+ * ```ts
+ * OpenAi.toMessages(Prompt.make("hi")) // [{ role: "user", content: "hi" }]
+ * ```
+ */
 export const toMessages = (prompt: Prompt.Prompt): Array<ChatMessage> => {
   const out: Array<ChatMessage> = []
   for (const message of prompt.content) {
@@ -159,7 +173,14 @@ const parseArguments = (provider: string, raw: string): unknown => {
   }
 }
 
-/** The effect/ai `LanguageModel` of an OpenAI(-compatible) chat model. */
+/**
+ * The effect/ai `LanguageModel` of an OpenAI(-compatible) chat model.
+ *
+ * @example
+ * ```ts
+ * const model = yield* OpenAi.make({ model: "gpt-4o-mini", apiKey, baseUrl })
+ * ```
+ */
 export const make = Effect.fnUntraced(function*(options: Options, client: OpenAI = makeClient(options)) {
   const provider = options.provider ?? "openai"
   const prices = Pricing.table(options.prices)
@@ -299,7 +320,14 @@ export const make = Effect.fnUntraced(function*(options: Options, client: OpenAI
   })
 })
 
-/** The effect/ai `EmbeddingModel` of an OpenAI(-compatible) embedding model; batches up to `maxBatchSize` per request. */
+/**
+ * The effect/ai `EmbeddingModel` of an OpenAI(-compatible) embedding model; batches up to `maxBatchSize` per request.
+ *
+ * @example
+ * ```ts
+ * const embeddings = yield* OpenAi.makeEmbeddings({ model: "unused", embeddingModel: "text-embedding-3-small", apiKey })
+ * ```
+ */
 export const makeEmbeddings = Effect.fnUntraced(function*(options: Options, client: OpenAI = makeClient(options)) {
   const provider = options.provider ?? "openai"
   const model = options.embeddingModel ?? "text-embedding-3-small"
@@ -327,11 +355,25 @@ export const makeEmbeddings = Effect.fnUntraced(function*(options: Options, clie
   })
 })
 
-/** Layer of the OpenAI `LanguageModel`. */
+/**
+ * Layer of the OpenAI `LanguageModel`.
+ *
+ * @example
+ * ```ts
+ * LanguageModel.generateText({ prompt: "hi" }).pipe(Effect.provide(OpenAi.layer({ model: "gpt-4o", apiKey })))
+ * ```
+ */
 export const layer = (options: Options): Layer.Layer<LanguageModel.LanguageModel> =>
   Layer.effect(LanguageModel.LanguageModel, make(options))
 
-/** Layer of the OpenAI `EmbeddingModel`. */
+/**
+ * Layer of the OpenAI `EmbeddingModel`.
+ *
+ * @example
+ * ```ts
+ * EmbeddingModel.EmbeddingModel.use((m) => m.embed("hi")).pipe(Effect.provide(OpenAi.layerEmbeddings({ model: "gpt-4o", apiKey })))
+ * ```
+ */
 export const layerEmbeddings = (options: Options): Layer.Layer<EmbeddingModel.EmbeddingModel> =>
   Layer.effect(EmbeddingModel.EmbeddingModel, makeEmbeddings(options))
 
@@ -339,6 +381,11 @@ export const layerEmbeddings = (options: Options): Layer.Layer<EmbeddingModel.Em
  * Adapter options from configuration: `OPENAI_API_KEY` (Redacted, optional), `OPENAI_BASE_URL`, `OPENAI_ORG_ID`,
  * `OPENAI_PROJECT_ID`, `OPENAI_MODEL` (default `gpt-4o-mini`), `OPENAI_EMBEDDING_MODEL`, `OPENAI_TIMEOUT` (Duration).
  * `overrides` win over configuration.
+ *
+ * @example
+ * ```ts
+ * const options = yield* OpenAi.config({ timeout: "30 seconds" })
+ * ```
  */
 export const config = (overrides: Partial<Options> = {}): Config.Config<Options> =>
   Config.all({
@@ -360,7 +407,14 @@ export const config = (overrides: Partial<Options> = {}): Config.Config<Options>
     ...overrides
   })))
 
-/** `LanguageModel` + `EmbeddingModel` layers built from {@link config}. */
+/**
+ * `LanguageModel` + `EmbeddingModel` layers built from {@link config}.
+ *
+ * @example
+ * ```ts
+ * program.pipe(Effect.provide(OpenAi.layerConfig()))   // reads OPENAI_API_KEY, OPENAI_MODEL, ...
+ * ```
+ */
 export const layerConfig = (
   overrides: Partial<Options> = {}
 ): Layer.Layer<LanguageModel.LanguageModel | EmbeddingModel.EmbeddingModel, Config.ConfigError> =>

@@ -21,7 +21,14 @@ export interface Price {
 /** Model id (or id prefix) -> price. */
 export type PriceTable = Readonly<Record<string, Price>>
 
-/** List prices (USD / 1M tokens) at the time of writing; override them with {@link table}. */
+/**
+ * List prices (USD / 1M tokens) at the time of writing; override them with {@link table}.
+ *
+ * @example
+ * ```ts
+ * Pricing.defaults["claude-sonnet-4"] // { input: 3, output: 15 }
+ * ```
+ */
 export const defaults: PriceTable = {
   // OpenAI
   "gpt-5": { input: 1.25, output: 10 },
@@ -44,10 +51,24 @@ export const defaults: PriceTable = {
   "claude-3-5-haiku": { input: 0.8, output: 4 }
 }
 
-/** The default table merged with `overrides` (overrides win). */
+/**
+ * The default table merged with `overrides` (overrides win).
+ *
+ * @example
+ * ```ts
+ * const prices = Pricing.table({ "my-finetune": { input: 3, output: 12 } })
+ * ```
+ */
 export const table = (overrides: PriceTable = {}): PriceTable => ({ ...defaults, ...overrides })
 
-/** The price of `model`: exact id, else the longest prefix in the table. */
+/**
+ * The price of `model`: exact id, else the longest prefix in the table.
+ *
+ * @example
+ * ```ts
+ * Pricing.lookup(Pricing.defaults, "gpt-4o-2024-08-06") // the gpt-4o price
+ * ```
+ */
 export const lookup = (prices: PriceTable, model: string): Price | undefined => {
   const exact = prices[model]
   if (exact !== undefined) return exact
@@ -64,7 +85,14 @@ export interface Cost {
   readonly priced: boolean
 }
 
-/** Estimated cost of `usage` on `model`. */
+/**
+ * Estimated cost of `usage` on `model`.
+ *
+ * @example
+ * ```ts
+ * Pricing.estimate(Pricing.defaults, "gpt-4o-mini", { inputTokens: 1000, outputTokens: 200 }).usd
+ * ```
+ */
 export const estimate = (prices: PriceTable, model: string, usage: Usage): Cost => {
   const price = lookup(prices, model)
   if (price === undefined) return { usd: 0, priced: false }
@@ -78,7 +106,14 @@ export interface UsageEntryLike {
   readonly usage: Usage
 }
 
-/** Estimated cost of a set of calls (a step's or a run's `trackUsage` entries); `unpriced` lists unknown models. */
+/**
+ * Estimated cost of a set of calls (a step's or a run's `trackUsage` entries); `unpriced` lists unknown models.
+ *
+ * @example
+ * ```ts
+ * const { usd } = Pricing.costOf(Pricing.table(), totals.entries)   // totals from trackUsage
+ * ```
+ */
 export const costOf = (
   prices: PriceTable,
   entries: ReadonlyArray<UsageEntryLike>

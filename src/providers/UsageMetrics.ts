@@ -19,7 +19,14 @@ export const tokensTotal = Metric.counter("llm_tokens_total", { description: "To
 /** Estimated cost in USD, by provider and model. */
 export const costTotal = Metric.counter("llm_cost_usd_total", { description: "Estimated LLM cost (USD)", incremental: true })
 
-/** Records one call's usage in the metrics (adapters call this after every call). */
+/**
+ * Records one call's usage in the metrics (adapters call this after every call).
+ *
+ * @example
+ * ```ts
+ * yield* UsageMetrics.record(Pricing.defaults, "openai", "gpt-4o", 120, 30)
+ * ```
+ */
 export const record = (
   prices: Pricing.PriceTable,
   provider: string,

@@ -14,17 +14,38 @@ import { toAiError } from "../providers/ErrorMapping.ts"
 
 const rejected = new WeakSet<object>()
 
-/** A `ProviderUnavailable` saying the circuit of `provider` is open for `retryAfterMillis` more. */
+/**
+ * A `ProviderUnavailable` saying the circuit of `provider` is open for `retryAfterMillis` more.
+ *
+ * @example
+ * ```ts
+ * Effect.fail(CircuitOpen.make("openai", 30_000))
+ * ```
+ */
 export const make = (provider: string, retryAfterMillis: number): ProviderUnavailable => {
   const e = new ProviderUnavailable({ provider, message: `circuit open for ${provider}; next probe in ${Math.round(retryAfterMillis)} ms` })
   rejected.add(e)
   return e
 }
 
-/** True for errors made by {@link make}. */
+/**
+ * True for errors made by {@link make}.
+ *
+ * @example
+ * ```ts
+ * Effect.catchTag("ProviderUnavailable", (e) => CircuitOpen.isCircuitOpen(e) ? fallback : Effect.fail(e))
+ * ```
+ */
 export const isCircuitOpen = (u: unknown): boolean => typeof u === "object" && u !== null && rejected.has(u)
 
-/** The same rejection as an effect/ai `AiError` (for wrapped `LanguageModel`s); {@link isCircuitOpen} is true for it. */
+/**
+ * The same rejection as an effect/ai `AiError` (for wrapped `LanguageModel`s); {@link isCircuitOpen} is true for it.
+ *
+ * @example
+ * ```ts
+ * Effect.fail(CircuitOpen.makeAiError("openai", 30_000))
+ * ```
+ */
 export const makeAiError = (provider: string, retryAfterMillis: number): AiError.AiError => {
   const e = toAiError("circuit", make(provider, retryAfterMillis))
   rejected.add(e)

@@ -51,10 +51,24 @@ export interface Served<A> {
   readonly attempts: number
 }
 
-/** True when moving to another provider may help (provider failures, not bad requests). */
+/**
+ * True when moving to another provider may help (provider failures, not bad requests).
+ *
+ * @example
+ * ```ts
+ * Failover.shouldFailover(new InvalidRequest({ provider: "openai", message: "bad" })) // false
+ * ```
+ */
 export const shouldFailover = (error: unknown): boolean => isCircuitOpen(error) || shouldRetry(error)
 
-/** Runs `self` over `steps` in order; see the module doc. */
+/**
+ * Runs `self` over `steps` in order; see the module doc.
+ *
+ * @example
+ * ```ts
+ * const { value, servedBy, failovers } = yield* Failover.run([primaryStep, backupStep], LanguageModel.generateText({ prompt }))
+ * ```
+ */
 export const run = <S, A, E, R>(
   steps: readonly [Step<S>, ...Array<Step<S>>],
   self: Effect.Effect<A, E, R>
@@ -93,7 +107,14 @@ export const run = <S, A, E, R>(
     ) as Effect.Effect<Served<A>, E, Exclude<R, S>>
   })
 
-/** Like {@link run} but returns only the value. */
+/**
+ * Like {@link run} but returns only the value.
+ *
+ * @example
+ * ```ts
+ * LanguageModel.generateText({ prompt }).pipe(Failover.withFailover([primaryStep, backupStep]))
+ * ```
+ */
 export const withFailover = <S>(steps: readonly [Step<S>, ...Array<Step<S>>]) =>
 <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, S>> =>
   Effect.map(run(steps, self), (s) => s.value)

@@ -67,6 +67,11 @@ export interface Policy {
 /**
  * The default policy: 8 retries (200 ms doubling, jittered, cap 20 s, Retry-After honoured), breaker opening after 10
  * consecutive provider failures for 30 s, no rate limit, unbounded concurrency, no extra timeout.
+ *
+ * @example
+ * ```ts
+ * const openai = Reliability.layerLlm(Reliability.defaultPolicy, "openai", OpenAi.layer(options))
+ * ```
  */
 export const defaultPolicy: Policy = {
   retry: {},
@@ -76,7 +81,14 @@ export const defaultPolicy: Policy = {
   timeout: undefined
 }
 
-/** A policy: {@link defaultPolicy} with `overrides`. */
+/**
+ * A policy: {@link defaultPolicy} with `overrides`.
+ *
+ * @example
+ * ```ts
+ * Reliability.policy({ retry: { times: 2 }, rateLimit: { requestsPerMinute: 60 }, circuitBreaker: false })
+ * ```
+ */
 export const policy = (overrides: Partial<Policy> = {}): Policy => ({ ...defaultPolicy, ...overrides })
 
 /** A policy applied to calls; create with {@link make}. */
@@ -95,7 +107,14 @@ export interface Guard {
   readonly circuitState: (provider: string) => Effect.Effect<ReliabilityEvent.CircuitState>
 }
 
-/** Rough token estimate of a prompt (4 characters per token) for `tokensPerMinute`. */
+/**
+ * Rough token estimate of a prompt (4 characters per token) for `tokensPerMinute`.
+ *
+ * @example
+ * ```ts
+ * Reliability.estimateTokens("x".repeat(400)) // 100
+ * ```
+ */
 export const estimateTokens = (prompt: unknown): number => {
   const text = typeof prompt === "string" ? prompt : JSON.stringify(prompt) ?? ""
   return Math.max(1, Math.ceil(text.length / 4))
@@ -103,7 +122,15 @@ export const estimateTokens = (prompt: unknown): number => {
 
 const gaugeValue = { Closed: 0, HalfOpen: 1, Open: 2 } as const
 
-/** Builds a {@link Guard} for `policy`; breaker and limiter state live as long as the scope. */
+/**
+ * Builds a {@link Guard} for `policy`; breaker and limiter state live as long as the scope.
+ *
+ * @example
+ * ```ts
+ * const guard = yield* Reliability.make(Reliability.defaultPolicy)
+ * const text = yield* guard.apply("openai")(Llm.generate({ provider: "openai", model: "gpt-4o", prompt }))
+ * ```
+ */
 export const make = Effect.fnUntraced(function*(policy: Policy) {
   const scope = yield* Effect.scope
   const events = yield* ReliabilityEvent.ReliabilityEvents

@@ -38,11 +38,25 @@ export const ReliabilityEvents = Context.Reference<Sink>("llm-orchestrator/relia
   defaultValue: () => ({ publish: () => Effect.void })
 })
 
-/** Publishes `event` to the current sink. */
+/**
+ * Publishes `event` to the current sink.
+ *
+ * @example
+ * ```ts
+ * yield* ReliabilityEvent.emit({ _tag: "CacheHit", cache: "answers", key })
+ * ```
+ */
 export const emit = (event: ReliabilityEvent): Effect.Effect<void> =>
   Effect.flatMap(ReliabilityEvents, (sink) => sink.publish(event))
 
-/** Runs `self` with `onEvent` as the sink (events also reach the enclosing sink). */
+/**
+ * Runs `self` with `onEvent` as the sink (events also reach the enclosing sink).
+ *
+ * @example
+ * ```ts
+ * program.pipe(ReliabilityEvent.withSink((e) => Effect.log(e._tag)))
+ * ```
+ */
 export const withSink = (onEvent: (event: ReliabilityEvent) => Effect.Effect<void>) =>
 <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.flatMap(ReliabilityEvents, (outer) =>
@@ -50,10 +64,25 @@ export const withSink = (onEvent: (event: ReliabilityEvent) => Effect.Effect<voi
       publish: (e) => Effect.andThen(onEvent(e), outer.publish(e))
     }))
 
-/** A layer sending every event to `onEvent`. */
+/**
+ * A layer sending every event to `onEvent`.
+ *
+ * @example
+ * ```ts
+ * Reliability.layer(policy, "openai").pipe(Layer.provide(ReliabilityEvent.layer((e) => Effect.log(e._tag))))
+ * ```
+ */
 export const layer = (onEvent: (event: ReliabilityEvent) => Effect.Effect<void>): Layer.Layer<never> =>
   Layer.succeed(ReliabilityEvents, { publish: onEvent })
 
-/** A layer publishing every event to `pubsub` (subscribe to it to forward events, e.g. into the engine's stream). */
+/**
+ * A layer publishing every event to `pubsub` (subscribe to it to forward events, e.g. into the engine's stream).
+ *
+ * @example
+ * ```ts
+ * const pubsub = yield* PubSub.unbounded<ReliabilityEvent.ReliabilityEvent>()
+ * const events = ReliabilityEvent.layerPubSub(pubsub)
+ * ```
+ */
 export const layerPubSub = (pubsub: PubSub.PubSub<ReliabilityEvent>): Layer.Layer<never> =>
   layer((e) => Effect.asVoid(PubSub.publish(pubsub, e)))

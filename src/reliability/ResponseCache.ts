@@ -63,11 +63,25 @@ const stable = (u: unknown): unknown => {
   return u
 }
 
-/** The cache key of `parts` (hex SHA-256 of their canonical JSON). */
+/**
+ * The cache key of `parts` (hex SHA-256 of their canonical JSON).
+ *
+ * @example
+ * ```ts
+ * ResponseCache.key({ provider: "openai", model: "gpt-4o", prompt: "hi", params: { temperature: 0 } }) // hex sha-256
+ * ```
+ */
 export const key = (parts: KeyParts): string =>
   createHash("sha256").update(JSON.stringify(stable([parts.provider, parts.model, parts.prompt, parts.params ?? null]))).digest("hex")
 
-/** A new cache (default capacity 1000 entries, TTL 1 hour). */
+/**
+ * A new cache (default capacity 1000 entries, TTL 1 hour).
+ *
+ * @example
+ * ```ts
+ * const cache = yield* ResponseCache.make({ name: "answers", capacity: 500, ttl: "10 minutes" })
+ * ```
+ */
 export const make = (options: { readonly name?: string; readonly capacity?: number; readonly ttl?: Duration.Input } = {}) =>
   Effect.sync((): ResponseCache => {
     const name = options.name ?? "responses"

@@ -44,10 +44,24 @@ export const defaults = {
   honourRetryAfter: true
 } as const
 
-/** True when retrying `error` may help (a retryable LlmError/AiError that is not a circuit-open rejection). */
+/**
+ * True when retrying `error` may help (a retryable LlmError/AiError that is not a circuit-open rejection).
+ *
+ * @example
+ * ```ts
+ * Retry.shouldRetry(new RateLimited({ provider: "openai", message: "429" })) // true
+ * ```
+ */
 export const shouldRetry = (error: unknown): boolean => !isCircuitOpen(error) && isRetryable(classify(error))
 
-/** The retry schedule for calls to `provider`; it emits `Retrying` events and counts `llm_retries_total`. */
+/**
+ * The retry schedule for calls to `provider`; it emits `Retrying` events and counts `llm_retries_total`.
+ *
+ * @example
+ * ```ts
+ * effect.pipe(Effect.retry(Retry.schedule("openai", { times: 2, jitter: false })))
+ * ```
+ */
 export const schedule = (provider: string, options: RetryOptions = {}): Schedule.Schedule<Duration.Duration, unknown> => {
   const o = {
     times: options.times ?? defaults.times,
