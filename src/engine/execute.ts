@@ -39,6 +39,8 @@ export interface RunState {
   readonly semaphore: Semaphore.Semaphore | undefined
   readonly spans: boolean
   readonly records: Record<string, StepRecord>
+  /** The usage sink around the run. */
+  readonly usageSink: UsageSink
 }
 
 /** What the engine precomputes once per node and caches with the graph. */
@@ -177,10 +179,11 @@ const runNode = (
   const collected = node.kind === "branch" || node.kind === "call"
     ? guarded
     : Effect.provideService(guarded, StepUsage, {
-      record: (provider, model, u) =>
-        Effect.sync(() => {
-          ;(usage ??= []).push({ provider, model, usage: u })
-        })
+      record: (provider, model, u) => {
+        ;(usage ??= []).push({ provider, model, usage: u })
+        // Forward to the sink around the run, so `trackUsage(Workflow.run(...))` sees the calls too.
+        return state.usageSink.record(provider, model, u)
+      }
     } satisfies UsageSink)
   const wrapped = plan.wrap[i]!(collected, path, emit === undefined ? undefined : (error) => { lastError = error })
   if (emit !== undefined) {

@@ -8,7 +8,7 @@ import type { Join } from "../../dsl/types.ts"
 import { type StepFailedWith, WorkflowInputError } from "./errors.ts"
 import type { WorkflowEvent } from "./events.ts"
 import { type ExecuteOptions, runGraph, type RunState } from "./execute.ts"
-import { sumUsage } from "../llm/Usage.ts"
+import { StepUsage, sumUsage } from "../llm/Usage.ts"
 import type { RunResult, StepRecord } from "./RunResult.ts"
 
 export type { ExecuteOptions } from "./execute.ts"
@@ -56,7 +56,8 @@ const executeInternal = (wf: Any, input: unknown, options: ExecuteOptions | unde
       emit,
       semaphore: options?.concurrency === undefined ? undefined : yield* Semaphore.make(options.concurrency),
       spans,
-      records
+      records,
+      usageSink: yield* StepUsage
     }
     const body = Effect.gen(function*() {
       const decoded = yield* decodeInput(wf, input)

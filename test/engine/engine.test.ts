@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Ref, Schedule, Schema, Stream, Tracer } from "effect"
 import { TestClock } from "effect/testing"
 import { Workflow, type WorkflowEvent } from "../../src/index.ts"
-import { reportUsage } from "../../src/llm/Usage.ts"
+import { reportUsage, trackUsage } from "../../src/llm/Usage.ts"
 
 class Flaky extends Schema.TaggedError<Flaky>()("Flaky", { attempt: Schema.Number }) {}
 class Fatal extends Schema.TaggedError<Fatal>()("Fatal", {}) {}
@@ -409,5 +409,15 @@ describe("tracing", () => {
       spans.length = 0
       yield* Workflow.run(wf, { text: "x" })
       assert.deepStrictEqual(spans, [])
+    }))
+})
+
+describe("usage forwarding", () => {
+  it.effect("calls made in steps also reach the sink around the run", () =>
+    Effect.gen(function*() {
+      const wf = Workflow.make("fwd", { input: Input })
+        .step("a", () => Effect.as(reportUsage("openai", "gpt-4", { inputTokens: 3, outputTokens: 4 }), 1))
+      const [, totals] = yield* trackUsage(Workflow.run(wf, { text: "x" }))
+      assert.deepStrictEqual([totals.inputTokens, totals.outputTokens, totals.calls], [3, 4, 1])
     }))
 })

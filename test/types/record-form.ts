@@ -41,3 +41,7 @@ const b = Workflow.make("b", { input })
 export const okOutput = b.step("n", { output: Schema.Number }, (ctx) => Effect.succeed(ctx.input.text.length))
 // @ts-expect-error the step returns a string but declares a number output
 export const badBuilderOutput = b.step("n", { output: Schema.Number }, (ctx) => Effect.succeed(ctx.input.text))
+// passes: a literal-union output Schema
+export const okLiteral = b.step("label", { output: Schema.Literals(["pos", "neg"]) }, (ctx) =>
+  Effect.succeed(ctx.input.text.length > 3 ? "pos" as const : "neg" as const))
+export const literalOut: "pos" | "neg" = null! as Workflow.OutputsOf<typeof okLiteral>["label"]
