@@ -24,6 +24,7 @@ import { Llm } from "../llm/Llm.ts"
 import { ContentFiltered, ContextLengthExceeded, InvalidOutput, type LlmError, ProviderUnavailable } from "../llm/LlmError.ts"
 import type { LlmProvider } from "../llm/LlmProvider.ts"
 import { fromSdkError, toAiError } from "./ErrorMapping.ts"
+import * as FileData from "./FileData.ts"
 import * as Pricing from "./Pricing.ts"
 import * as UsageMetrics from "./UsageMetrics.ts"
 
@@ -82,9 +83,18 @@ export const toMessages = (prompt: Prompt.Prompt): { system: string | undefined;
         system.push(message.content)
         break
       case "user": {
-        const content: Array<ContentBlockParam> = message.content.flatMap((p) =>
-          p.type === "text" ? [{ type: "text" as const, text: p.text }] : []
-        )
+        // images go as image blocks in prompt order; other files are not sent
+        const content: Array<ContentBlockParam> = message.content.flatMap((p): Array<ContentBlockParam> => {
+          if (p.type === "text") return [{ type: "text", text: p.text }]
+          if (p.type !== "file" || !FileData.isImage(p)) return []
+          const url = FileData.remoteUrl(p)
+          return [{
+            type: "image",
+            source: url !== undefined
+              ? { type: "url", url }
+              : { type: "base64", media_type: p.mediaType as "image/png", data: FileData.toBase64(p) }
+          }]
+        })
         messages.push({ role: "user", content })
         break
       }

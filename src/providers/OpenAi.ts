@@ -24,6 +24,7 @@ import { EmbeddingModel, LanguageModel, OpenAiStructuredOutput, type Prompt, typ
 import OpenAI from "openai"
 import { ContentFiltered, InvalidOutput, type LlmError } from "../llm/LlmError.ts"
 import { fromSdkError, toAiError } from "./ErrorMapping.ts"
+import * as FileData from "./FileData.ts"
 import { GenerationOptions } from "../llm/GenerationOptions.ts"
 import { Llm } from "../llm/Llm.ts"
 import type { LlmProvider } from "../llm/LlmProvider.ts"
@@ -95,9 +96,25 @@ export const toMessages = (prompt: Prompt.Prompt): Array<ChatMessage> => {
       case "system":
         out.push({ role: "system", content: message.content })
         break
-      case "user":
-        out.push({ role: "user", content: textOf(message.content) })
+      case "user": {
+        const images = message.content.filter((p) => p.type === "file" && FileData.isImage(p))
+        if (images.length === 0) {
+          out.push({ role: "user", content: textOf(message.content) })
+          break
+        }
+        // images go as content parts next to the text, in prompt order; other files are not sent
+        out.push({
+          role: "user",
+          content: message.content.flatMap((p): Array<OpenAI.Chat.Completions.ChatCompletionContentPart> =>
+            p.type === "text"
+              ? [{ type: "text", text: p.text }]
+              : p.type === "file" && FileData.isImage(p)
+              ? [{ type: "image_url", image_url: { url: FileData.toDataUrl(p) } }]
+              : []
+          )
+        })
         break
+      }
       case "assistant": {
         const calls = message.content.flatMap((p) =>
           p.type === "tool-call" && !p.providerExecuted

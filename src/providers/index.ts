@@ -12,6 +12,7 @@
  */
 export * as Anthropic from "./Anthropic.ts"
 export * as ErrorMapping from "./ErrorMapping.ts"
+export * as FileData from "./FileData.ts"
 export * as Local from "./Local.ts"
 export * as OpenAi from "./OpenAi.ts"
 export * as Pricing from "./Pricing.ts"
