@@ -748,8 +748,10 @@ class Analyzer {
       return undefined
     }
     node.condition = c
-    const l = this.resolve(c.left, scope, node, where, true)
-    const r = c.right?.kind === "ref" ? this.resolve(c.right.ref, scope, node, where, true) : undefined
+    // A loop's `until` reads its own body: those are not dependencies of the loop.
+    const from = scope === node.body ? undefined : node
+    const l = this.resolve(c.left, scope, from, where, true)
+    const r = c.right?.kind === "ref" ? this.resolve(c.right.ref, scope, from, where, true) : undefined
     if (l !== undefined && c.op !== undefined && ["<", "<=", ">", ">="].includes(c.op)) {
       if (!isNumeric(l.type)) this.error(where, `cannot compare ${showType(l.type)} with ${c.op}: ${c.left.text} is not a number`, { text: c.left.text })
       if (c.right?.kind === "literal" && typeof c.right.value !== "number") {

@@ -9,7 +9,7 @@
  * ```
  */
 import { NodeServices } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
+import { Cause, Effect, Layer } from "effect"
 import { Command } from "effect/cli"
 import { codegenCommand } from "./codegenCommand.ts"
 import { graphCommand } from "./graphCommand.ts"
@@ -33,7 +33,13 @@ export const runWith = (args: ReadonlyArray<string>, output: Layer.Layer<Output>
     const o = yield* Output
     const exit = yield* Effect.exit(Command.runWith(cli, { version })(args))
     // Bad usage (unknown flag, missing argument): effect/cli printed help and the error; that is exit code 2.
-    if (exit._tag === "Failure") o.exit(2)
+    if (exit._tag === "Failure") {
+      const failure = Cause.squash(exit.cause)
+      const isUsage = failure !== null && typeof failure === "object" && "_tag" in failure &&
+        ["ShowHelp", "InvalidValue", "MissingOption", "MissingArgument", "UnrecognizedOption", "DuplicateOption", "UnknownSubcommand"].includes(String(failure._tag))
+      if (!isUsage) o.err(`internal error: ${Cause.pretty(exit.cause)}`)
+      o.exit(isUsage ? 2 : 70)
+    }
     return o.exitCode()
   }).pipe(Effect.provide(Layer.merge(output, NodeServices.layer)))
 

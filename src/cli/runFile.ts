@@ -50,6 +50,8 @@ export interface RunRequest {
   readonly env?: Readonly<Record<string, string | undefined>> | undefined
   readonly onEvent?: ((event: WorkflowEvent) => void) | undefined
   readonly onLog?: ((line: string) => void) | undefined
+  /** "fail": unmocked steps fail when they run instead of needing services (test cases). */
+  readonly unmocked?: "call" | "fail" | undefined
 }
 
 const messageOf = (e: unknown): string => {
@@ -81,7 +83,12 @@ export const runFile = (req: RunRequest): Effect.Effect<RunOutcome> =>
         })
       } as const
     }
-    const interpreted = interpret(analysis, { mocks: req.mocks, actions: req.actions, onLog: req.onLog })
+    let interpreted
+    try {
+      interpreted = interpret(analysis, { mocks: req.mocks, actions: req.actions, onLog: req.onLog, unmocked: req.unmocked })
+    } catch (e) {
+      return { _tag: "Invalid", messages: [e instanceof Error ? e.message : String(e)] } as const
+    }
     if (interpreted.problems.length > 0) return { _tag: "Invalid", messages: [...interpreted.problems] } as const
     const live = liveLayer(interpreted.requirements, req.env ?? {})
     if (live._tag === "Missing") return { _tag: "Invalid", messages: [...live.problems] } as const

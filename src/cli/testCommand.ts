@@ -96,7 +96,7 @@ export const testCommand = Command.make("test", {
         }
         mocks = { ...r, ...mocks }
       }
-      const outcome = yield* runFile({ file: workflowFile, input: c.input ?? {}, mocks, env: {} })
+      const outcome = yield* runFile({ file: workflowFile, input: c.input ?? {}, mocks, env: {}, unmocked: "fail" })
       const problems: Array<string> = []
       if (outcome._tag === "Invalid") problems.push(...outcome.messages)
       else if (c.expect.error !== undefined) {

@@ -35,6 +35,11 @@ export interface InterpretOptions {
   readonly mocks?: Readonly<Record<string, unknown>> | undefined
   /** Custom actions by name. `log` is built in (prints its parameters with `onLog`). */
   readonly actions?: Readonly<Record<string, ActionHandler>> | undefined
+  /**
+   * What an unmocked provider-calling step does: call its provider or action ("call", default), or fail with a clear
+   * error ("fail": test cases mock only the path they exercise, and need no services).
+   */
+  readonly unmocked?: "call" | "fail" | undefined
   /** Where the built-in `log` action writes (default: nowhere). */
   readonly onLog?: ((line: string) => void) | undefined
 }
@@ -118,7 +123,7 @@ class Interpreter {
   }
 
   requirement(n: Node) {
-    if (n.id in this.mocks) return
+    if (n.id in this.mocks || (this.options.unmocked === "fail" && n.step.type !== "workflow")) return
     const s = n.step
     if (s.type === "llm") {
       push(this.req.providers, n.provider!, n.id)
@@ -260,6 +265,10 @@ class Interpreter {
     const mock = this.mocked(n)
     if (mock !== undefined) return mock
     const s = n.step
+    const builtin = s.type === "action" && builtinActions.includes(s.action) && this.options.actions?.[s.action] === undefined
+    if (this.options.unmocked === "fail" && !builtin && ["llm", "embed", "vector_search", "action"].includes(s.type)) {
+      return Effect.fail(new Y.YamlValueError({ message: `step "${n.id}" ran but has no mock` }))
+    }
     const tpl = (f: string) => n.templates.get(f)
     switch (s.type) {
       case "llm": {
