@@ -439,6 +439,26 @@ class Generator {
     return out
   }
 
+  /** Body steps are not engine nodes: their retry and timeout wrap the effect itself. */
+  inlinePolicies(node: Node, effect: string): string {
+    const step = node.step
+    const d = this.a.workflow!.defaults
+    const leaf = ["llm", "embed", "vector_search", "action", "workflow"].includes(step.type)
+    const retry = step.retry ?? (leaf ? d?.retry : undefined)
+    const timeout = step.timeout ?? (leaf ? d?.timeout : undefined)
+    const pipes: Array<string> = []
+    if (timeout !== undefined) pipes.push(`Effect.timeout(${JSON.stringify(toDurationInput(timeout))})`)
+    if (retry !== undefined) {
+      if (typeof retry === "number") pipes.push(`Effect.retry({ times: ${retry} })`)
+      else {
+        this.uses.schedule = true
+        const delay = JSON.stringify(toDurationInput(retry.delay ?? "100 millis"))
+        pipes.push(`Effect.retry({ times: ${retry.times}, schedule: ${retry.backoff === "fixed" ? `Schedule.spaced(${delay})` : `Schedule.exponential(${delay})`} })`)
+      }
+    }
+    return pipes.length === 0 ? effect : `${effect}.pipe(${pipes.join(", ")})`
+  }
+
   needsOf(node: Node): Array<string> {
     return [...new Set([...node.needs, ...node.ext])].sort()
   }
@@ -527,7 +547,7 @@ class Generator {
       const effect = n.step.type === "workflow"
         ? `Workflow.run(${this.subWorkflow(n)}, ${this.subInput(n, env)}).pipe(Effect.map((outputs) => ({ _outputs: outputs._outputs })))`
         : this.effect(n, env)
-      impl.line(`      const ${local} = yield* ${effect}`)
+      impl.line(`      const ${local} = yield* ${this.inlinePolicies(n, effect)}`)
     }
     const result = scope.result === undefined ? "undefined" : env.locals.get(scope.result.id)!
     if (kind === "map") impl.line(`      return ${result}`)

@@ -11,6 +11,7 @@ import { Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { formatDiagnostic } from "../../codegen/Diagnostic.ts"
 import { writeModules } from "../../codegen/writeModules.ts"
+import { workflowFilesOf } from "./workflowFiles.ts"
 import { Output } from "./Output.ts"
 
 export const codegenCommand = Command.make("codegen", {
@@ -20,9 +21,11 @@ export const codegenCommand = Command.make("codegen", {
     Flag.withDescription("Module the generated code imports Workflow, Llm, ... from"),
     Flag.withDefault("llm-orchestrator")
   )
-}, ({ files, out, importFrom }) =>
+}, ({ files: given, out, importFrom }) =>
   Output.use((o) =>
     Effect.sync(() => {
+      const { files, skipped } = workflowFilesOf(given)
+      if (skipped.length > 0) o.err(`skipped ${skipped.length} test/mock file(s): ${skipped.join(", ")}`)
       const r = writeModules(files, out, { importFrom, runtimeFrom: `${importFrom}/yaml` })
       for (const d of r.diagnostics) o.out(formatDiagnostic(d))
       for (const w of r.written) o.err(`wrote ${w}`)

@@ -11,14 +11,17 @@ import { Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { analyzeFile } from "../../codegen/analyze.ts"
 import { formatDiagnostic, sortDiagnostics } from "../../codegen/Diagnostic.ts"
+import { workflowFilesOf } from "./workflowFiles.ts"
 import { Output, style } from "./Output.ts"
 
 export const validateCommand = Command.make("validate", {
   files: Argument.String("file").pipe(Argument.withDescription("YAML workflow files"), Argument.atLeast(1)),
   json: Flag.Boolean("json").pipe(Flag.withDescription("Print the diagnostics as JSON"), Flag.withDefault(false))
-}, ({ files, json }) =>
+}, ({ files: given, json }) =>
   Output.use((o) =>
     Effect.sync(() => {
+      const { files, skipped } = workflowFilesOf(given)
+      if (skipped.length > 0 && !json) o.err(`skipped ${skipped.length} test/mock file(s): ${skipped.join(", ")}`)
       const s = style(o.color && !json)
       const all = []
       let bad = 0

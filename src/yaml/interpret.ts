@@ -379,11 +379,23 @@ class Interpreter {
     return out
   }
 
+  /** Body steps are not engine nodes: their retry and timeout wrap the effect itself. */
+  inlinePolicies(n: Node, effect: Effect.Effect<unknown, unknown, unknown>): Effect.Effect<unknown, unknown, unknown> {
+    const p = this.policies(n) as { retry?: { times: number; schedule?: Schedule.Schedule<unknown, unknown> }; timeout?: ReturnType<typeof toDurationInput> }
+    let e = effect
+    if (p.timeout !== undefined) e = Effect.timeout(e, p.timeout)
+    if (p.retry !== undefined) {
+      const r = p.retry
+      e = Effect.retry(e, r.schedule !== undefined ? { times: r.times, schedule: r.schedule } : { times: r.times })
+    }
+    return e
+  }
+
   body(n: Node, env: Env): Effect.Effect<unknown, unknown, unknown> {
     const scope = n.body!
     const self = this
     return Effect.gen(function*() {
-      for (const m of topoOrder(scope.nodes)) env.locals.set(m.id, yield* self.effect(m, env))
+      for (const m of topoOrder(scope.nodes)) env.locals.set(m.id, yield* self.inlinePolicies(m, self.effect(m, env)))
       return scope.result === undefined ? undefined : env.locals.get(scope.result.id)
     })
   }

@@ -1,0 +1,14 @@
+/**
+ * Separates workflow files from their sidecars, so `validate examples/*.yaml` checks workflows only.
+ *
+ * @example
+ * ```ts
+ * workflowFilesOf(["a.yaml", "a.test.yaml", "a.mock.yaml"]) // { files: ["a.yaml"], skipped: ["a.test.yaml", "a.mock.yaml"] }
+ * ```
+ */
+const sidecar = /\.(test|mock)\.(ya?ml|json)$/
+
+export const workflowFilesOf = (given: ReadonlyArray<string>) => ({
+  files: given.filter((f) => !sidecar.test(f)),
+  skipped: given.filter((f) => sidecar.test(f))
+})
