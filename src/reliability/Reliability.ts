@@ -193,6 +193,22 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
           : Effect.void)
     )
 
+  // after a call, charge the tokens it really used beyond the estimate taken before it (later calls wait for them)
+  const settleTokens = (provider: string, estimate: number, usage: { readonly inputTokens: { readonly total?: number | undefined }; readonly outputTokens: { readonly total?: number | undefined } }) => {
+    const rl = policy.rateLimit
+    if (rl === false || rl.tokensPerMinute === undefined || limiter === undefined) return Effect.void
+    const extra = (usage.inputTokens.total ?? 0) + (usage.outputTokens.total ?? 0) - estimate
+    if (extra <= 0) return Effect.void
+    return limiter.consume({
+      key: `${provider}:tokens`,
+      algorithm: "token-bucket",
+      onExceeded: "delay",
+      window: "1 minute",
+      limit: rl.tokensPerMinute,
+      tokens: Math.min(extra, rl.tokensPerMinute)
+    }).pipe(Effect.asVoid, Effect.ignore)
+  }
+
   const rateLimit = (provider: string, tokens: number) => {
     const rl = policy.rateLimit
     if (rl === false) return Effect.void
@@ -294,12 +310,15 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
       if (sem !== undefined) yield* sem.takeScoped(1)
     })
 
+  const guardedCall = (provider: string, options: { readonly prompt: unknown }, call: Effect.Effect<LanguageModel.GenerateTextResponse<any>, AiError.AiError, any>) => {
+    const estimate = estimateTokens(options.prompt)
+    return applyAi(provider, estimate)(Effect.tap(call, (res) => settleTokens(provider, estimate, res.usage)))
+  }
+
   const wrapLanguageModel: Guard["wrapLanguageModel"] = (provider, model) => ({
     ...model,
-    generateText: ((options: { readonly prompt: unknown }) =>
-      applyAi(provider, estimateTokens(options.prompt))((model.generateText as any)(options))) as any,
-    generateObject: ((options: { readonly prompt: unknown }) =>
-      applyAi(provider, estimateTokens(options.prompt))((model.generateObject as any)(options))) as any,
+    generateText: ((options: { readonly prompt: unknown }) => guardedCall(provider, options, (model.generateText as any)(options))) as any,
+    generateObject: ((options: { readonly prompt: unknown }) => guardedCall(provider, options, (model.generateObject as any)(options))) as any,
     streamText: ((options: { readonly prompt: unknown }) =>
       Stream.unwrap(Effect.as(
         admitStream(provider, estimateTokens(options.prompt)),
@@ -307,10 +326,24 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
       ))) as any
   })
 
+  const llmUsage = (u: { readonly inputTokens: number; readonly outputTokens: number }) => ({
+    inputTokens: { total: u.inputTokens },
+    outputTokens: { total: u.outputTokens }
+  })
   const wrapLlmProvider: Guard["wrapLlmProvider"] = (shape) => ({
     ...shape,
-    generateText: (request) => apply(shape.name, { tokens: estimateTokens(request.prompt) })(shape.generateText(request)),
-    generateObject: (request) => apply(shape.name, { tokens: estimateTokens(request.prompt) })(shape.generateObject(request)),
+    generateText: (request) => {
+      const estimate = estimateTokens(request.prompt)
+      return apply(shape.name, { tokens: estimate })(
+        Effect.tap(shape.generateText(request), (res) => settleTokens(shape.name, estimate, llmUsage(res.usage)))
+      )
+    },
+    generateObject: (request) => {
+      const estimate = estimateTokens(request.prompt)
+      return apply(shape.name, { tokens: estimate })(
+        Effect.tap(shape.generateObject(request), (res) => settleTokens(shape.name, estimate, llmUsage(res.usage)))
+      )
+    },
     streamText: (request) =>
       Stream.unwrap(Effect.as(
         Effect.mapError(admitStream(shape.name, estimateTokens(request.prompt)), (e) => classify(e, shape.name)!),

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Metric, Stream } from "effect"
+import { LanguageModel } from "effect/ai"
 import { TestClock } from "effect/testing"
 import { ContentFiltered, InvalidRequest, ProviderUnavailable, RateLimited } from "../../src/llm/LlmError.ts"
 import { ErrorMapping } from "../../src/providers/index.ts"
@@ -140,6 +141,30 @@ describe("Rate limit and concurrency", () => {
       assert.strictEqual(llm._tag, "RateLimited")
       assert.isAbove(llm._tag === "RateLimited" ? llm.retryAfterMillis ?? 0 : 0, 0)
       assert.strictEqual(m.calls.length, 1)
+    }))
+
+  it.effect("tokens per minute: tokens used beyond the estimate are charged after the call, so the next call waits", () =>
+    Effect.gen(function*() {
+      const events: Array<ReliabilityEvent.ReliabilityEvent> = []
+      const big = yield* LanguageModel.make({
+        generateText: () =>
+          Effect.succeed([{ type: "text" as const, text: "long answer" }, {
+            type: "finish" as const,
+            reason: "stop" as const,
+            usage: { inputTokens: { total: 600 }, outputTokens: { total: 400 } }
+          }]),
+        streamText: () => Stream.empty
+      })
+      const guard = yield* Reliability.make(Reliability.policy({ rateLimit: { tokensPerMinute: 1000 } }))
+      const model = guard.wrapLanguageModel("p", big)
+      yield* model.generateText({ prompt: "hi" }).pipe(ReliabilityEvent.withSink(collect(events)))
+      assert.strictEqual(events.length, 0, "the first call did not wait")
+      const fiber = yield* model.generateText({ prompt: "hi" }).pipe(ReliabilityEvent.withSink(collect(events)), Effect.forkChild)
+      yield* TestClock.adjust("1 minute")
+      yield* Fiber.join(fiber)
+      const waited = events.find((e) => e._tag === "RateLimitWaited")
+      assert.strictEqual(waited?._tag === "RateLimitWaited" && waited.limit, "tokens")
+      assert.isAbove(waited?._tag === "RateLimitWaited" ? waited.waitedMillis : 0, 0)
     }))
 
   it.effect("concurrency limit per provider", () =>
