@@ -28,7 +28,7 @@
  */
 import { Duration, Effect, Exit, Layer, Metric, type Scope, Semaphore, Stream } from "effect"
 import type { AiError } from "effect/ai"
-import { LanguageModel } from "effect/ai"
+import { EmbeddingModel, LanguageModel } from "effect/ai"
 import { CircuitBreaker, RateLimiter } from "effect/persistence"
 import { Llm } from "../llm/Llm.ts"
 import { type LlmError, ProviderTimeout, ProviderUnavailable, RateLimited } from "../llm/LlmError.ts"
@@ -103,6 +103,8 @@ export interface Guard {
   readonly wrapLanguageModel: (provider: string, model: LanguageModel.LanguageModel) => LanguageModel.LanguageModel
   /** A src/llm provider whose calls go through the policy. */
   readonly wrapLlmProvider: (shape: LlmProviderShape) => LlmProviderShape
+  /** An effect/ai `EmbeddingModel` whose `embed` / `embedMany` go through the policy (batching is kept). */
+  readonly wrapEmbeddingModel: (provider: string, model: EmbeddingModel.EmbeddingModel) => EmbeddingModel.EmbeddingModel
   /** Current circuit state of `provider` ("Closed" when the breaker is off). */
   readonly circuitState: (provider: string) => Effect.Effect<ReliabilityEvent.CircuitState>
 }
@@ -351,12 +353,18 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
       ))
   })
 
+  const wrapEmbeddingModel: Guard["wrapEmbeddingModel"] = (provider, model) => ({
+    ...model,
+    embed: (input) => applyAi(provider, estimateTokens(input))(model.embed(input)),
+    embedMany: (inputs) => applyAi(provider, estimateTokens(inputs))(model.embedMany(inputs))
+  })
+
   const circuitState: Guard["circuitState"] = (provider) =>
     breaker === undefined
       ? Effect.succeed("Closed")
       : breaker.state(provider).pipe(Effect.map((s) => s._tag), Effect.orElseSucceed(() => "Closed" as const))
 
-  const guard: Guard = { policy, apply, wrapLanguageModel, wrapLlmProvider, circuitState }
+  const guard: Guard = { policy, apply, wrapLanguageModel, wrapLlmProvider, wrapEmbeddingModel, circuitState }
   return guard
 })
 
@@ -396,3 +404,24 @@ export const layerLlm = <const N extends string, E, R>(
   model: Layer.Layer<LanguageModel.LanguageModel, E, R>
 ): Layer.Layer<LlmProvider<N>, E, R> => Llm.layer(name, layer(policy, name).pipe(Layer.provide(model)))
 
+
+/**
+ * Wraps the `EmbeddingModel` in context with `policy` for provider `provider`.
+ *
+ * @example
+ * ```ts
+ * const embeddings = Reliability.layerEmbeddings(Reliability.defaultPolicy, "openai").pipe(Layer.provide(OpenAi.layerEmbeddings(options)))
+ * ```
+ */
+export const layerEmbeddings = (
+  policy: Policy,
+  provider: string
+): Layer.Layer<EmbeddingModel.EmbeddingModel, never, EmbeddingModel.EmbeddingModel> =>
+  Layer.effect(
+    EmbeddingModel.EmbeddingModel,
+    Effect.gen(function*() {
+      const model = yield* EmbeddingModel.EmbeddingModel
+      const guard = yield* make(policy)
+      return guard.wrapEmbeddingModel(provider, model)
+    })
+  )

@@ -120,3 +120,17 @@ describe("Policies over the wire", () => {
       assert.strictEqual(ErrorMapping.toLlmError("openai", error)._tag, "InvalidRequest")
     }))
 })
+
+describe("Embeddings under a policy (wire)", () => {
+  it.live("a 503 on the batch request is retried; concurrent embeds still share one request per attempt", () =>
+    Effect.gen(function*() {
+      const server = yield* WireServer.start((req, i) => (i === 0 ? Wire.error(503, "busy") : Wire.echo(req)))
+      const raw = yield* OpenAi.makeEmbeddings({ model: "m", apiKey: key, baseUrl: `${server.url}/v1` })
+      const guard = yield* Reliability.make(Reliability.policy({ retry: fast }))
+      const model = guard.wrapEmbeddingModel("openai", raw)
+      const res = yield* model.embedMany(["a", "bb", "ccc"])
+      assert.deepStrictEqual(res.embeddings.map((e) => e.vector[0]), [1, 2, 3])
+      assert.strictEqual(server.requests.length, 2)
+      assert.strictEqual(server.requests[1]!.body.input.length, 3)
+    }))
+})
