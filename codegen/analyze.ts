@@ -11,7 +11,7 @@
  */
 import { dirname, resolve } from "node:path"
 import { Schema, SchemaIssue } from "effect"
-import type { Diagnostic } from "./Diagnostic.ts"
+import { type Diagnostic, sortDiagnostics } from "./Diagnostic.ts"
 import { closest, didYouMean } from "./didYouMean.ts"
 import { parseSource, type Path, type SourceFile } from "./SourceFile.ts"
 import { filterNames, parseCondition, parseTemplate, type Condition, type Ref, type Template } from "./Template.ts"
@@ -231,6 +231,8 @@ export const analyzeSource = (file: string, text: string, options: AnalyzeOption
     // A defect in the analyzer must still surface as a diagnostic, never as a crash of `validate`.
     diagnostics.push({ file, line: 1, column: 1, severity: "error", message: `internal error: ${e instanceof Error ? e.message : String(e)}` })
   }
+  const sorted = sortDiagnostics(diagnostics)
+  diagnostics.splice(0, diagnostics.length, ...sorted)
   return full
 }
 

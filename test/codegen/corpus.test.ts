@@ -30,15 +30,15 @@ const expected: Record<string, ReadonlyArray<string>> =
     "3:78: field \"timeout\": must be a duration like \"500 millis\", \"30 seconds\" or \"2m\""
   ],
   "boolean-branch-bad-case.yaml": [
-    "15:7: branch case \"yes\" is not a possible value of {{ score }} (\"true\" | \"false\")",
-    "13:5: branch \"route\" is not exhaustive: no case for \"false\" (add the case(s) or a default)"
+    "13:5: branch \"route\" is not exhaustive: no case for \"false\" (add the case(s) or a default)",
+    "15:7: branch case \"yes\" is not a possible value of {{ score }} (\"true\" | \"false\")"
   ],
   "branch-bad-condition.yaml": [
     "5:17: expected a condition like \"{{ name }}\" or \"{{ name }} >= 8\", got \"label\""
   ],
   "branch-case-not-in-enum.yaml": [
-    "15:7: branch case \"reveiw\" is not a possible value of {{ label }} (\"safe\" | \"review\" | \"block\") (did you mean \"review\"?)",
-    "13:5: branch \"route\" is not exhaustive: no case for \"review\" (add the case(s) or a default)"
+    "13:5: branch \"route\" is not exhaustive: no case for \"review\" (add the case(s) or a default)",
+    "15:7: branch case \"reveiw\" is not a possible value of {{ label }} (\"safe\" | \"review\" | \"block\") (did you mean \"review\"?)"
   ],
   "branch-inner-output-outside.yaml": [
     "9:70: \"inner\" is defined inside case \"a\" of branch \"route\" and is not visible here"

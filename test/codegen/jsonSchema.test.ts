@@ -1,0 +1,31 @@
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { Schema } from "effect"
+import { workflowJsonSchema, workflowJsonSchemaText, WorkflowFile } from "../../codegen/index.ts"
+
+const committed = join(import.meta.dirname, "..", "..", "codegen", "schema", "workflow.schema.json")
+
+describe("workflow JSON Schema", () => {
+  it("the committed file is what the Effect Schema generates (run `npx tsx codegen/jsonSchema.ts` to refresh)", () => {
+    assert.strictEqual(readFileSync(committed, "utf8"), workflowJsonSchemaText())
+  })
+
+  it("is draft 2020-12, rooted at WorkflowFile, strict about unknown keys, and knows every step type", () => {
+    const doc = workflowJsonSchema() as { $schema: string; $ref: string; $defs: Record<string, any> }
+    assert.strictEqual(doc.$schema, "https://json-schema.org/draft/2020-12/schema")
+    assert.strictEqual(doc.$ref, "#/$defs/WorkflowFile")
+    assert.strictEqual(doc.$defs["WorkflowFile"].additionalProperties, false)
+    assert.deepStrictEqual(doc.$defs["WorkflowFile"].required.sort(), ["name", "steps"])
+    const stepTypes = ["LlmStep", "EmbedStep", "VectorSearchStep", "TransformStep", "ActionStep", "ParallelStep", "BranchStep", "MapStep", "LoopStep", "WorkflowStep"]
+    for (const t of stepTypes) assert.property(doc.$defs, t)
+    assert.deepStrictEqual(doc.$defs["LlmStep"].properties.type, { type: "string", enum: ["llm"] })
+  })
+
+  it("the parser's Schema accepts a seed file and rejects a step without id", () => {
+    const ok = Schema.decodeUnknownResult(WorkflowFile)({ name: "x", steps: [{ id: "a", type: "llm", prompt: "hi" }] })
+    assert.strictEqual(ok._tag, "Success")
+    const bad = Schema.decodeUnknownResult(WorkflowFile)({ name: "x", steps: [{ type: "llm", prompt: "hi" }] })
+    assert.strictEqual(bad._tag, "Failure")
+  })
+})
