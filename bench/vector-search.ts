@@ -7,7 +7,7 @@
  * Run: `npm run bench:vector` (options: `--points 100000 --dimension 384 --queries 50`).
  */
 import { mkdirSync, writeFileSync } from "node:fs"
-import { cpus } from "node:os"
+import { cpus, loadavg } from "node:os"
 import { parseArgs } from "node:util"
 import { Effect } from "effect"
 import { Filter, type Distance, type Point, VectorStore } from "../src/vector/index.ts"
@@ -94,6 +94,8 @@ const fullSortBaseline = (seed: number) => {
   return stats(samples)
 }
 
+const loadBefore = loadavg()[0]!
+
 const program = Effect.gen(function*() {
   console.log(`vector-search: ${N} points x ${D} dims, top-${K}, ${Q} timed queries each (node ${process.version}, ${cpus()[0]?.model ?? "?"})`)
   const buildCosine = yield* build("cosine", "cosine", 1)
@@ -130,12 +132,16 @@ const program = Effect.gen(function*() {
     console.log(`${label.padEnd(56)} mean ${s.mean.toFixed(2)} ms  median ${s.median.toFixed(2)} ms  p95 ${s.p95.toFixed(2)} ms`)
   }
   console.log(`build dot: ${buildDot.toFixed(0)} ms, build euclid: ${buildEuclid.toFixed(0)} ms`)
+  console.log(`load average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadavg()[0]!.toFixed(2)} on ${cpus().length} cores`)
 
   const result = {
     benchmark: "vector-search",
     date: new Date().toISOString(),
     node: process.version,
     cpu: cpus()[0]?.model ?? "unknown",
+    cores: cpus().length,
+    // Other processes share the machine; a high load average makes the figures pessimistic.
+    loadAverage1m: { before: +loadBefore.toFixed(2), after: +loadavg()[0]!.toFixed(2) },
     points: N,
     dimension: D,
     topK: K,
