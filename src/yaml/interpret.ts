@@ -234,6 +234,9 @@ class Interpreter {
 
   // ---- steps ----
   outputSchema(n: Node): Schema.Codec<unknown, unknown> {
+    if (n.step.type === "workflow") {
+      return Schema.Struct({ _outputs: typeSchema(n.type ?? T.unknown) }) as unknown as Schema.Codec<unknown, unknown>
+    }
     if (n.step.type === "loop") {
       return Schema.Struct({ done: Schema.Boolean, value: Schema.NullOr(typeSchema(n.type ?? T.unknown)) }) as unknown as Schema.Codec<unknown, unknown>
     }
@@ -252,7 +255,11 @@ class Interpreter {
         return Effect.fail(new Y.YamlValueError({ message: `mock for "${n.id}" has ${m.length} value(s) but the step ran ${i + 1} times` }))
       }
       return Effect.succeed(m[i])
-    }).pipe(Effect.flatMap((v) => Y.as(this.outputSchema(n), v)))
+    }).pipe(
+      // A sub-workflow's mock is its outputs record; the step's value wraps it like a real call does.
+      Effect.map((v) => (n.step.type === "workflow" ? { _outputs: v } : v)),
+      Effect.flatMap((v) => Y.as(this.outputSchema(n), v))
+    )
   }
 
   cached(n: Node, params: unknown, effect: Effect.Effect<unknown, unknown, unknown>) {
