@@ -147,6 +147,8 @@ export const progressLine = (start: number, e: WorkflowEvent): string | undefine
       return `${t}  ✗ ${e.stepId}: ${e.error}`
     case "StepSkipped":
       return `${t}  - ${e.stepId} skipped`
+    case "ProviderEvent":
+      return `${t}  · ${e.stepId}: ${e.event._tag}`
     case "RunFinished":
       return `${t}  run ${e.status} in ${e.durationMillis} ms`
   }

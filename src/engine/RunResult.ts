@@ -21,6 +21,15 @@ export interface StepRecord {
   readonly durationMillis: number
   /** Tokens used by the LLM and embedding calls this step made (absent when it made none). */
   readonly usage?: UsageTotals | undefined
+  /** Provider failovers that happened in this step, in order (absent when none). */
+  readonly failovers?: ReadonlyArray<Failover> | undefined
+}
+
+/** One provider failover: the provider that failed, the one that took over, and why. */
+export interface Failover {
+  readonly from: string
+  readonly to: string
+  readonly error: string | undefined
 }
 
 /** Outputs of a run with per-step records and the run's duration. */

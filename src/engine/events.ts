@@ -9,6 +9,7 @@
  * const tags = Workflow.events(wf, input).pipe(Stream.map((e) => `${e._tag} ${"stepId" in e ? e.stepId : ""}`))
  * ```
  */
+import type { ReliabilityEvent } from "../reliability/ReliabilityEvent.ts"
 
 interface Base {
   readonly runId: string
@@ -57,6 +58,15 @@ export interface StepSkipped extends Base {
   readonly stepId: string
   readonly reason: string
 }
+/**
+ * Something the reliability layer did inside a step: a provider call retried, a circuit breaker rejecting a call, a
+ * rate-limit wait, a failover to another provider, a response-cache hit or miss.
+ */
+export interface ProviderEvent extends Base {
+  readonly _tag: "ProviderEvent"
+  readonly stepId: string
+  readonly event: ReliabilityEvent
+}
 /** The run ended, successfully or not. */
 export interface RunFinished extends Base {
   readonly _tag: "RunFinished"
@@ -73,4 +83,5 @@ export type WorkflowEvent =
   | StepSucceeded
   | StepFailedEvent
   | StepSkipped
+  | ProviderEvent
   | RunFinished

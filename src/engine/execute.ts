@@ -16,7 +16,10 @@ import type { AnyCtx, BranchNode, CallNode, Graph, LoopNode, MapNode, Node, Retr
 import { StepFailed } from "./errors.ts"
 import type { WorkflowEvent } from "./events.ts"
 import { StepUsage, sumUsage, type Usage, type UsageEntry, type UsageSink } from "../llm/Usage.ts"
-import type { StepRecord } from "./RunResult.ts"
+import { type ReliabilityEvent, ReliabilityEvents, type Sink as ReliabilitySink } from "../reliability/ReliabilityEvent.ts"
+import type { Failover, StepRecord } from "./RunResult.ts"
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
 /** Options of one run. */
 export interface ExecuteOptions {
@@ -42,6 +45,8 @@ export interface RunState {
   readonly records: Record<string, StepRecord> | undefined
   /** The usage sink around the run. */
   readonly usageSink: UsageSink
+  /** The reliability-event sink around the run. */
+  readonly reliabilitySink: ReliabilitySink
 }
 
 /** What the engine precomputes once per node and caches with the graph. */
@@ -164,11 +169,13 @@ const ctxOf = (node: Node, input: unknown, values: Record<string, unknown>): Any
 
 /**
  * One execution of a node: its attempt count, usage and timing. The methods live on the prototype, so a node costs
- * this object and two small callbacks instead of a set of closures; it is also the node's `StepUsage` sink.
+ * this object and two small callbacks instead of a set of closures; it is also the node's `StepUsage` sink and its
+ * reliability-event sink (retries, failovers, cache hits of the provider calls it makes).
  */
-class NodeRun implements UsageSink {
+class NodeRun implements UsageSink, ReliabilitySink {
   attempt = 0
   usage: Array<UsageEntry> | undefined = undefined
+  failovers: Array<Failover> | undefined = undefined
   lastError: unknown = undefined
   constructor(
     readonly state: RunState,
@@ -182,6 +189,15 @@ class NodeRun implements UsageSink {
     ;(this.usage ??= []).push({ provider, model, usage })
     // Forward to the sink around the run, so `trackUsage(Workflow.run(...))` sees the calls too.
     return this.state.usageSink.record(provider, model, usage)
+  }
+
+  publish(event: ReliabilityEvent): Effect.Effect<void> {
+    const { state } = this
+    if (event._tag === "Failover") {
+      ;(this.failovers ??= []).push({ from: event.from, to: event.to, error: event.error === undefined ? undefined : messageOf(event.error) })
+    }
+    state.emit?.({ _tag: "ProviderEvent", runId: state.runId, workflow: state.workflow, at: state.clock.currentTimeMillisUnsafe(), stepId: this.path, event })
+    return state.reliabilitySink.publish(event)
   }
 
   /** Counts an attempt and reports a retry. */
@@ -207,16 +223,17 @@ class NodeRun implements UsageSink {
 
   /** Writes the record and reports the end (run by `onExit`, so also on interruption). */
   finish(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
-    const { state, node, path, startedAt, attempt, usage } = this
+    const { state, node, path, startedAt, attempt, usage, failovers } = this
     const { emit, records } = state
     if (records === undefined && emit === undefined) return Effect.void
     const now = state.clock.currentTimeMillisUnsafe()
     const interrupted = Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
     const status = Exit.isSuccess(exit) ? "succeeded" : interrupted ? "interrupted" : "failed"
     if (records !== undefined) {
-      records[path] = usage === undefined
-        ? { stepId: path, kind: node.kind, status, attempts: attempt, startedAt, durationMillis: now - startedAt }
-        : { stepId: path, kind: node.kind, status, attempts: attempt, startedAt, durationMillis: now - startedAt, usage: sumUsage(usage) }
+      const record: Mutable<StepRecord> = { stepId: path, kind: node.kind, status, attempts: attempt, startedAt, durationMillis: now - startedAt }
+      if (usage !== undefined) record.usage = sumUsage(usage)
+      if (failovers !== undefined) record.failovers = failovers
+      records[path] = record
     }
     if (emit === undefined) return Effect.void
     if (Exit.isSuccess(exit)) {
@@ -268,8 +285,9 @@ const runNode = (
   }
   const leaf = node.kind !== "branch" && node.kind !== "call"
   if (leaf && state.semaphore !== undefined) once = state.semaphore.withPermits(1)(once)
-  // Leaf nodes collect the token usage of the calls they make; branch and call nodes leave it to their children.
-  if (leaf) once = Effect.provideService(once, StepUsage, r)
+  // Leaf nodes collect the token usage and reliability events of the calls they make (forwarding both to the sinks
+  // around the run); branch and call nodes leave that to their children.
+  if (leaf) once = Effect.provideService(Effect.provideService(once, StepUsage, r), ReliabilityEvents, r)
   const wrapped = plan.wrap[i]!(once, path, state.emit === undefined ? undefined : r)
   if (state.emit !== undefined) {
     state.emit({ _tag: "StepStarted", runId: state.runId, workflow: state.workflow, at: r.startedAt, stepId: path, kind: node.kind })

@@ -9,6 +9,7 @@ import { type StepFailedWith, WorkflowInputError } from "./errors.ts"
 import type { WorkflowEvent } from "./events.ts"
 import { type ExecuteOptions, runGraph, type RunState } from "./execute.ts"
 import { StepUsage, sumUsage } from "../llm/Usage.ts"
+import { ReliabilityEvents } from "../reliability/ReliabilityEvent.ts"
 import type { RunResult } from "./RunResult.ts"
 
 export type { ExecuteOptions } from "./execute.ts"
@@ -81,7 +82,8 @@ const executeInternal = (
       semaphore: options?.concurrency === undefined ? undefined : Semaphore.makeUnsafe(options.concurrency),
       spans,
       records: full ? {} : undefined,
-      usageSink: fiber.getRef(StepUsage)
+      usageSink: fiber.getRef(StepUsage),
+      reliabilitySink: fiber.getRef(ReliabilityEvents)
     }
     const body = runBody(state, wf, input, full)
     return spans

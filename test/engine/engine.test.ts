@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Ref, Schedule, Schema, Stream, Tracer } from "effect"
+import { Context, Effect, Fiber, Ref, Schedule, Schema, Stream, Tracer } from "effect"
 import { TestClock } from "effect/testing"
-import { Workflow, type WorkflowEvent } from "../../src/index.ts"
+import { ProviderUnavailable, Workflow, type WorkflowEvent } from "../../src/index.ts"
+import { Failover } from "../../src/reliability/index.ts"
 import { reportUsage, trackUsage } from "../../src/llm/Usage.ts"
 
 class Flaky extends Schema.TaggedError<Flaky>()("Flaky", { attempt: Schema.Number }) {}
@@ -419,5 +420,26 @@ describe("usage forwarding", () => {
         .step("a", () => Effect.as(reportUsage("openai", "gpt-4", { inputTokens: 3, outputTokens: 4 }), 1))
       const [, totals] = yield* trackUsage(Workflow.run(wf, { text: "x" }))
       assert.deepStrictEqual([totals.inputTokens, totals.outputTokens, totals.calls], [3, 4, 1])
+    }))
+})
+
+describe("reliability events", () => {
+  it.effect("failovers inside a step show up as ProviderEvents and in the step's record", () =>
+    Effect.gen(function*() {
+      class Model extends Context.Service<Model, { readonly complete: (p: string) => Effect.Effect<string, ProviderUnavailable> }>()("test/Model") {}
+      const down = Context.make(Model, { complete: () => Effect.fail(new ProviderUnavailable({ provider: "primary", message: "503", status: 503 })) })
+      const up = Context.make(Model, { complete: (p) => Effect.succeed(`backup: ${p}`) })
+      const wf = Workflow.make("failover", { input: Input })
+        .step("answer", (ctx) =>
+          Effect.map(
+            Failover.run([{ name: "primary", provide: down }, { name: "backup", provide: up }], Model.use((m) => m.complete(ctx.input.text))),
+            (served) => served.value
+          ))
+      const rec = recorder()
+      const result = yield* Workflow.execute(wf, { text: "hi" }, { onEvent: rec.onEvent })
+      assert.strictEqual(result.outputs.answer, "backup: hi")
+      assert.deepStrictEqual(result.steps["answer"]!.failovers, [{ from: "primary", to: "backup", error: "ProviderUnavailable: 503" }])
+      const provider = rec.events.filter((e) => e._tag === "ProviderEvent")
+      assert.deepStrictEqual(provider.map((e) => e._tag === "ProviderEvent" ? [e.stepId, e.event._tag] : []), [["answer", "Failover"]])
     }))
 })
