@@ -8,6 +8,8 @@
  * - The collection's dimension is fetched once per collection (GET /collections/{name}) and cached, so wrong-dimension
  *   vectors fail with the same `DimensionMismatch` (naming `points[i].vector`) as the memory store, before any write.
  * - The api key is `Redacted`; it is only put in the `api-key` header and scrubbed from every error message.
+ * - Each request carries an AbortSignal: interrupting the effect (a step timeout, a failed sibling) cancels the HTTP
+ *   request. The per-request timeout is an Effect timeout, so it follows the Effect clock.
  *
  * @example
  * ```ts
@@ -128,7 +130,8 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
           // Sent as a plain header rather than `apiKey`, so the client does not console.warn on loopback http; we warn
           // through the Effect logger instead, only for a remote plain-http server (see below).
           ...(secret === undefined ? {} : { headers: { "api-key": secret } }),
-          timeout: options.timeoutMillis ?? 30_000,
+          // No client-side timeout: its middleware would replace our AbortSignal. `call` times requests out instead.
+          timeout: Number.POSITIVE_INFINITY,
           checkCompatibility: options.checkCompatibility ?? false
         }),
       catch: (e) =>
@@ -186,9 +189,6 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
         })
       }
       if (e instanceof Error) {
-        if (e.name === "QdrantClientTimeoutError") {
-          return fail(operation, collection, `timed out after ${options.timeoutMillis ?? 30_000} ms`, { retryable: true })
-        }
         if (e.name === "QdrantClientResourceExhaustedError") {
           return fail(operation, collection, `rate limited: ${e.message}`, { status: 429, retryable: true })
         }
@@ -199,11 +199,29 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
       return fail(operation, collection, String(e))
     }
 
-    const call = <A>(operation: string, collection: string | undefined, f: () => Promise<A>): Effect.Effect<A, QdrantFailure> =>
-      Effect.tryPromise({ try: f, catch: mapError(operation, collection) })
+    const api = client.api()
+    const timeoutMillis = options.timeoutMillis ?? 30_000
+
+    // One REST call: aborted on interruption, failed with a retryable VectorStoreError after timeoutMillis.
+    const call = <A>(
+      operation: string,
+      collection: string | undefined,
+      f: (init: { readonly signal: AbortSignal }) => Promise<{ readonly data: { readonly result?: A | null | undefined } }>
+    ): Effect.Effect<A, QdrantFailure> =>
+      Effect.tryPromise({ try: (signal) => f({ signal }), catch: mapError(operation, collection) }).pipe(
+        Effect.flatMap((response) =>
+          response.data.result === undefined || response.data.result === null
+            ? Effect.fail(fail(operation, collection, "the server answered without a result"))
+            : Effect.succeed(response.data.result)
+        ),
+        Effect.timeoutOrElse({
+          duration: timeoutMillis,
+          orElse: () => Effect.fail(fail(operation, collection, `timed out after ${timeoutMillis} ms`, { retryable: true }))
+        })
+      )
 
     const fetchInfo = (operation: string, collection: string): Effect.Effect<CollectionInfo, QdrantFailure> =>
-      call(operation, collection, () => client.getCollection(collection)).pipe(
+      call(operation, collection, (init) => api.getCollection({ collection_name: collection }, init)).pipe(
         Effect.flatMap((info) => {
           const params: unknown = info.config?.params?.vectors
           const size = Predicate.hasProperty(params, "size") ? params.size : undefined
@@ -238,8 +256,11 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
       const bad = V.checkCreate(store, o)
       if (bad !== undefined) return yield* bad
       yield* Effect.annotateCurrentSpan(attributes(o.collection))
-      const created = yield* call("createCollection", o.collection, () =>
-        client.createCollection(o.collection, { vectors: { size: o.dimension, distance: toQdrantDistance[o.distance] } })
+      const created = yield* call("createCollection", o.collection, (init) =>
+        api.createCollection(
+          { collection_name: o.collection, vectors: { size: o.dimension, distance: toQdrantDistance[o.distance] } },
+          init
+        )
       ).pipe(
         Effect.as(true),
         // Qdrant >= 1.8 answers 409 for an existing collection, older servers 400 with the same "already exists" text.
@@ -284,7 +305,7 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
       const bad = V.checkCollection(store, "deleteCollection", o.collection)
       if (bad !== undefined) return yield* bad
       configs.delete(o.collection)
-      yield* call("deleteCollection", o.collection, () => client.deleteCollection(o.collection)).pipe(
+      yield* call("deleteCollection", o.collection, (init) => api.deleteCollection({ collection_name: o.collection }, init)).pipe(
         Effect.catchTag("CollectionNotFound", () => Effect.void),
         Effect.catchTag("DimensionMismatch", (e) => Effect.fail(fail("deleteCollection", o.collection, e.message)))
       )
@@ -302,7 +323,7 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
       })
       for (let i = 0; i < points.length; i += batchSize) {
         const batch = points.slice(i, i + batchSize)
-        yield* call("upsert", o.collection, () => client.upsert(o.collection, { wait: true, points: batch }))
+        yield* call("upsert", o.collection, (init) => api.upsertPoints({ collection_name: o.collection, wait: true, points: batch }, init))
       }
     })
 
@@ -319,13 +340,14 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
           return yield* V.invalidFilter(store, o.collection, "search", e instanceof Error ? e.message : String(e))
         }
       }
-      const result = yield* call("search", o.collection, () =>
-        client.query(o.collection, {
+      const result = yield* call("search", o.collection, (init) =>
+        api.queryPoints({
+          collection_name: o.collection,
           query: [...o.vector],
           limit: o.topK,
           with_payload: true,
           ...(filter === undefined ? {} : { filter: filter as Schemas["Filter"] })
-        })
+        }, init)
       )
       return result.points.map((p): SearchHit => {
         const { [ORIGINAL_ID_FIELD]: original, ...payload } = (p.payload ?? {}) as Record<string, unknown>
@@ -340,7 +362,9 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
       const bad = V.checkIds(store, o.collection, o.ids)
       if (bad !== undefined) return yield* bad
       if (o.ids.length === 0) return
-      yield* call("delete", o.collection, () => client.delete(o.collection, { wait: true, points: o.ids.map(toQdrantId) })).pipe(
+      yield* call("delete", o.collection, (init) =>
+        api.deletePoints({ collection_name: o.collection, wait: true, points: o.ids.map(toQdrantId) }, init)
+      ).pipe(
         Effect.catchTag("DimensionMismatch", (e) => Effect.fail(fail("delete", o.collection, e.message)))
       )
     })

@@ -33,6 +33,8 @@ export interface FakeQdrant {
   readonly failNext: (status: number, error: string) => void
   /** The next request is answered only after this many milliseconds. */
   readonly delayNext: (millis: number) => void
+  /** Paths of requests whose connection the client closed before the answer was sent. */
+  readonly aborted: Array<string>
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -83,8 +85,12 @@ export const startFakeQdrant = (options: { readonly apiKey?: string } = {}): Eff
       const collections = new Map<string, FakeCollection>()
       const failures: Array<{ status: number; error: string }> = []
       const delays: Array<number> = []
+      const aborted: Array<string> = []
       let operationId = 0
       const server = createServer((req, res) => {
+        res.on("close", () => {
+          if (!res.writableFinished) aborted.push(new URL(req.url ?? "/", "http://localhost").pathname)
+        })
         const chunks: Array<Buffer> = []
         req.on("data", (c: Buffer) => chunks.push(c))
         req.on("end", () => {
@@ -208,7 +214,8 @@ export const startFakeQdrant = (options: { readonly apiKey?: string } = {}): Eff
             requests,
             collections,
             failNext: (status, error) => failures.push({ status, error }),
-            delayNext: (millis) => delays.push(millis)
+            delayNext: (millis) => delays.push(millis),
+            aborted
           }
         }))
       })

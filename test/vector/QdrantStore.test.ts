@@ -246,6 +246,20 @@ describe("VectorStore.layerQdrant (error mapping)", () => {
       }).pipe(Effect.provide(VectorStore.layerQdrant(store, { url: fake.url, timeoutMillis: 100 })))
     })))
 
+  it.live("interrupting a call (e.g. a step timeout) aborts its HTTP request", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const fake = yield* startFakeQdrant()
+      yield* Effect.gen(function*() {
+        yield* VectorStore.createCollection({ store, collection, dimension: 2, distance: "dot" })
+        fake.delayNext(2000)
+        const result = yield* VectorStore.search({ store, collection, vector: [1, 0], topK: 1 }).pipe(Effect.timeoutOption("50 millis"))
+        assert.strictEqual(result._tag, "None")
+      }).pipe(Effect.provide(VectorStore.layerQdrant(store, { url: fake.url })))
+      // The server sees the connection closed without having answered.
+      for (let i = 0; i < 100 && fake.aborted.length === 0; i++) yield* Effect.sleep("10 millis")
+      assert.deepStrictEqual(fake.aborted, ["/collections/documentation/points/query"])
+    })))
+
   it.live("an unreachable server: VectorStoreError naming the store, the URL and the operation", () =>
     Effect.gen(function*() {
       const url = yield* Effect.scoped(Effect.map(startFakeQdrant(), (f) => f.url)) // closed again: nothing listens there
