@@ -111,8 +111,10 @@ class Interpreter {
 
   build(): Interpreted {
     for (const id of Object.keys(this.mocks)) {
-      const n = this.a.nodes.get(id)
-      if (n === undefined) this.problems.push(`mock for unknown step "${id}"`)
+      const slash = id.indexOf("/")
+      const n = this.a.nodes.get(slash < 0 ? id : id.slice(0, slash))
+      if (n === undefined || (slash >= 0 && n.step.type !== "workflow")) this.problems.push(`mock for unknown step "${id}"`)
+      else if (slash >= 0) continue // checked by the sub-workflow's own interpreter
       else if (["branch", "map", "loop", "parallel"].includes(n.step.type)) {
         this.problems.push(`step "${id}" is a ${n.step.type}: mock the steps inside it instead`)
       }
