@@ -27,6 +27,7 @@ import type {
   CollectionOptions,
   CreateCollectionOptions,
   DeleteOptions,
+  Point,
   SearchHit,
   SearchOptions,
   UpsertOptions,
@@ -129,7 +130,19 @@ export const makeQdrant = (name: string, options: QdrantOptions): Effect.Effect<
   makeQdrantStore(name, options)
 
 /**
- * Options of {@link layerMemory}: collections to create when the layer is built.
+ * A collection {@link layerMemory} creates, optionally with initial points.
+ *
+ * @example
+ * ```ts
+ * const seed: MemoryCollectionSeed = { collection: "faq", dimension: 2, distance: "dot", points: [{ id: 1, vector: [1, 0] }] }
+ * ```
+ */
+export interface MemoryCollectionSeed extends CreateCollectionOptions {
+  readonly points?: ReadonlyArray<Point> | undefined
+}
+
+/**
+ * Options of {@link layerMemory}: collections (and points) to create when the layer is built.
  *
  * @example
  * ```ts
@@ -137,12 +150,12 @@ export const makeQdrant = (name: string, options: QdrantOptions): Effect.Effect<
  * ```
  */
 export interface MemoryOptions {
-  readonly collections?: ReadonlyArray<CreateCollectionOptions> | undefined
+  readonly collections?: ReadonlyArray<MemoryCollectionSeed> | undefined
 }
 
 /**
- * The embedded in-memory store named `name` (exact search). Each build of the layer starts empty. Invalid `collections`
- * options are a defect (they are fixed in code).
+ * The embedded in-memory store named `name` (exact search). Each build of the layer starts with just the `collections`
+ * seeds. Invalid seeds are a defect (they are fixed in code).
  *
  * @example
  * ```ts
@@ -156,7 +169,10 @@ export const layerMemory = <const Name extends string>(name: Name, options?: Mem
     service(name),
     Effect.gen(function*() {
       const store = yield* makeMemoryStore(name)
-      for (const c of options?.collections ?? []) yield* Effect.orDie(store.createCollection(c))
+      for (const { points, ...collection } of options?.collections ?? []) {
+        yield* Effect.orDie(store.createCollection(collection))
+        if (points !== undefined) yield* Effect.orDie(store.upsert({ collection: collection.collection, points }))
+      }
       return store
     })
   )

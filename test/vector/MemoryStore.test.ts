@@ -8,13 +8,31 @@ import { gaussianVector, prng } from "./random.ts"
 vectorStoreContract("in-memory", (name) => VectorStore.layerMemory(name))
 
 describe("VectorStore.layerMemory", () => {
-  it.effect("pre-creates the configured collections", () =>
+  it.effect("pre-creates the configured collections, with their seed points", () =>
     Effect.gen(function*() {
       const info = yield* VectorStore.getCollection({ store: "docs", collection: "documentation" })
       assert.deepStrictEqual(info, { collection: "documentation", dimension: 384, distance: "cosine", pointsCount: 0 })
+      const hits = yield* VectorStore.search({ store: "docs", collection: "faq", vector: [0, 1], topK: 1 })
+      assert.deepStrictEqual(hits, [{ id: "b", score: 2, payload: { q: "why" } }])
     }).pipe(Effect.provide(VectorStore.layerMemory("docs", {
-      collections: [{ collection: "documentation", dimension: 384, distance: "cosine" }]
+      collections: [
+        { collection: "documentation", dimension: 384, distance: "cosine" },
+        { collection: "faq", dimension: 2, distance: "dot", points: [{ id: "a", vector: [1, 0] }, { id: "b", vector: [0, 2], payload: { q: "why" } }] }
+      ]
     }))))
+
+  it.effect("an invalid seed is a defect naming the problem", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(
+        VectorStore.getCollection({ store: "docs", collection: "faq" }).pipe(
+          Effect.provide(VectorStore.layerMemory("docs", {
+            collections: [{ collection: "faq", dimension: 2, distance: "dot", points: [{ id: "a", vector: [1, 0, 0] }] }]
+          }))
+        )
+      )
+      assert.strictEqual(exit._tag, "Failure")
+      assert.include(String(exit), 'points[0].vector has dimension 3, expected 2')
+    }))
 })
 
 describe("in-memory store internals", () => {
