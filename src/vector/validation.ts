@@ -3,6 +3,7 @@
 import { DimensionMismatch, VectorStoreError } from "./VectorStoreError.ts"
 import type { CreateCollectionOptions, Distance, Point, PointId } from "./VectorStoreShape.ts"
 
+/** The distances every built-in store supports. */
 export const distances: ReadonlyArray<Distance> = ["cosine", "dot", "euclid"]
 
 const invalid = (store: string, operation: string, collection: string | undefined, what: string): VectorStoreError =>
@@ -24,11 +25,13 @@ const show = (u: unknown): string => {
   }
 }
 
+/** A collection name must be a non-empty string. */
 export const checkCollection = (store: string, operation: string, collection: unknown): VectorStoreError | undefined =>
   typeof collection === "string" && collection.length > 0
     ? undefined
     : invalid(store, operation, undefined, `collection must be a non-empty string, got ${show(collection)}`)
 
+/** createCollection arguments: name, positive integer dimension, known distance. */
 export const checkCreate = (store: string, options: CreateCollectionOptions): VectorStoreError | undefined => {
   const { collection, dimension, distance } = options
   return checkCollection(store, "createCollection", collection) ??
@@ -40,6 +43,7 @@ export const checkCreate = (store: string, options: CreateCollectionOptions): Ve
       : invalid(store, "createCollection", collection, `distance must be one of cosine, dot, euclid, got ${show(distance)}`))
 }
 
+/** A non-negative safe integer or a non-empty string. */
 export const isPointId = (id: unknown): id is PointId =>
   (typeof id === "number" && Number.isSafeInteger(id) && id >= 0) || (typeof id === "string" && id.length > 0)
 
@@ -64,6 +68,7 @@ const checkVector = (
   return undefined
 }
 
+/** Every point: valid id, vector of the collection's dimension with finite numbers, object payload. */
 export const checkPoints = (
   store: string,
   collection: string,
@@ -86,6 +91,7 @@ export const checkPoints = (
   return undefined
 }
 
+/** Search arguments: positive integer topK, vector of the collection's dimension. */
 export const checkSearch = (
   store: string,
   collection: string,
@@ -98,6 +104,7 @@ export const checkSearch = (
     : invalid(store, "search", collection, `topK must be a positive integer, got ${show(topK)}`)) ??
     checkVector(store, "search", collection, "vector", vector, dimension)
 
+/** Delete arguments: every id valid. */
 export const checkIds = (store: string, collection: string, ids: ReadonlyArray<PointId>): VectorStoreError | undefined => {
   if (!Array.isArray(ids)) return invalid(store, "delete", collection, "ids must be an array")
   const i = ids.findIndex((id) => !isPointId(id))
@@ -106,8 +113,10 @@ export const checkIds = (store: string, collection: string, ids: ReadonlyArray<P
     : invalid(store, "delete", collection, `ids[${i}] must be a non-negative integer or a non-empty string, got ${show(ids[i])}`)
 }
 
+/** The error for a filter rejected by Filter.compile / Filter.toQdrant. */
 export const invalidFilter = (store: string, collection: string, operation: string, message: string): VectorStoreError =>
   invalid(store, operation, collection, `invalid ${message}`)
 
+/** The error for createCollection on an existing collection with another configuration. */
 export const configConflict = (store: string, collection: string, what: string): VectorStoreError =>
   invalid(store, "createCollection", collection, what)
