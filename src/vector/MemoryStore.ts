@@ -1,5 +1,6 @@
 /**
- * The embedded in-memory vector store: exact search over contiguous Float32Array rows. Cosine vectors are normalised on
+ * The embedded in-memory vector store: exact (exhaustive) search over contiguous Float32Array rows; vectors are kept
+ * as float32 like Qdrant does, scores are accumulated in float64. Cosine vectors are normalised on
  * upsert so a search is one dot product per row; a k-sized heap keeps the best rows; the payload filter is evaluated
  * before the row's score, so selective filters make searches faster. Upsert of a known id overwrites its row; delete
  * moves the last row into the hole, so storage stays dense. A search runs synchronously (about 27 ms for 100k x 384 on
