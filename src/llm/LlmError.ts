@@ -99,8 +99,13 @@ const tags = new Set(["RateLimited", "ProviderTimeout", "ProviderUnavailable", "
 export const isLlmError = (u: unknown): u is LlmError =>
   typeof u === "object" && u !== null && "_tag" in u && tags.has((u as { _tag: string })._tag)
 
-/** True when retrying the same call may succeed (rate limits, timeouts, outages, invalid structured output). */
-export const isRetryable = (u: unknown): boolean => isLlmError(u) && u.retryable
+/**
+ * True when retrying the same call may succeed: LLM rate limits, timeouts, outages and invalid structured output, and
+ * any other error that says so with `retryable: true` (vector-store errors do). Use it as a step's retry predicate:
+ * `retry: { schedule, while: isRetryable }`.
+ */
+export const isRetryable = (u: unknown): boolean =>
+  isLlmError(u) ? u.retryable : typeof u === "object" && u !== null && (u as { retryable?: unknown }).retryable === true
 
 /** Token counts reported by one call (or summed over several). */
 export interface Usage {
