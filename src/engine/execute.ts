@@ -4,7 +4,7 @@
  * else is in flight, which keeps sequential chains cheap) and reacts to their completions. A failure interrupts the
  * nodes still running, waits for their finalizers, and fails the run with `StepFailed`.
  */
-import { Cause, Duration, Effect, Exit, Fiber, Schema } from "effect"
+import { Cause, Context, Duration, Effect, Exit, Fiber, Schema } from "effect"
 import type { Clock, Schedule, Semaphore } from "effect"
 import {
   LoopMaxIterations,
@@ -286,8 +286,13 @@ const runNode = (
   const leaf = node.kind !== "branch" && node.kind !== "call"
   if (leaf && state.semaphore !== undefined) once = state.semaphore.withPermits(1)(once)
   // Leaf nodes collect the token usage and reliability events of the calls they make (forwarding both to the sinks
-  // around the run); branch and call nodes leave that to their children.
-  if (leaf) once = Effect.provideService(Effect.provideService(once, StepUsage, r), ReliabilityEvents, r)
+  // around the run); branch and call nodes leave that to their children. Only when someone can see them (records,
+  // events): otherwise the node's sinks would only forward, and calls may as well report to the run's sinks directly
+  // (a context change per step costs ~0.35 µs and ~0.5 KB while in flight). Both sinks in one context change.
+  if (leaf && (state.records !== undefined || state.emit !== undefined)) {
+    once = Effect.updateContext(once, (context: Context.Context<never>) =>
+      Context.add(Context.add(context, StepUsage, r), ReliabilityEvents, r) as Context.Context<unknown>)
+  }
   const wrapped = plan.wrap[i]!(once, path, state.emit === undefined ? undefined : r)
   if (state.emit !== undefined) {
     state.emit({ _tag: "StepStarted", runId: state.runId, workflow: state.workflow, at: r.startedAt, stepId: path, kind: node.kind })
