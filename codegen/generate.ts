@@ -144,7 +144,14 @@ class Generator {
         const local = env.locals.get(n.id)
         const base = local ?? `ctx${prop(n.id)}`
         if (n.step.type === "loop") return { code: `${base}.value`, type: n.type ?? T.unknown, path: ref.path }
-        if (n.step.type === "workflow") return { code: `${base}._outputs`, type: n.type ?? T.unknown, path: ref.path }
+        if (n.step.type === "workflow") {
+          const sub = n.sub!
+          if (sub.workflow?.outputs !== undefined) return { code: `${base}._outputs`, type: n.type ?? T.unknown, path: ref.path }
+          // No declared outputs: the callee's outputs are its steps, keyed by id; YAML names them by output name.
+          const name = ref.path[0]
+          const producer = typeof name === "string" ? sub.root.byName.get(name) : undefined
+          return { code: base, type: T.unknown, path: producer === undefined ? ref.path : [producer.id, ...ref.path.slice(1)] }
+        }
         if (n.step.type === "branch" && ref.path[0] === "value" && typeof ref.path[1] === "string") {
           // Case outputs are keyed by step id in the DSL, by output name in YAML.
           const inner = [...(n.cases?.values() ?? []), ...(n.defaultCase ? [n.defaultCase] : [])]
@@ -366,7 +373,7 @@ class Generator {
       case "workflow": {
         const sub = this.subWorkflow(node)
         const input = this.subInput(node, env)
-        return `Workflow.run(${sub}, ${input}).pipe(Effect.map((outputs) => ({ _outputs: outputs._outputs })))`
+        return `Workflow.run(${sub}, ${input})`
       }
       default:
         throw new Error(`${step.type} is not a leaf step`)
@@ -545,7 +552,7 @@ class Generator {
       const local = env.locals.has(n.id) ? v : v
       env.locals.set(n.id, local)
       const effect = n.step.type === "workflow"
-        ? `Workflow.run(${this.subWorkflow(n)}, ${this.subInput(n, env)}).pipe(Effect.map((outputs) => ({ _outputs: outputs._outputs })))`
+        ? `Workflow.run(${this.subWorkflow(n)}, ${this.subInput(n, env)})`
         : this.effect(n, env)
       impl.line(`      const ${local} = yield* ${this.inlinePolicies(n, effect)}`)
     }
@@ -582,7 +589,13 @@ class Generator {
     const wf = this.a.workflow!
     const w = { spec: new Writer(2), impl: new Writer(1) }
     this.record(this.a.root, w)
-    // Final step: the workflow's declared (or default) outputs by name, so callers and the CLI see names, not step ids.
+    // Final step, when the file declares `outputs:`: the outputs by name, so callers see names, not step ids. Without
+    // it, callers read the steps themselves (keeps type-checking of big files cheaper: no step needing every other).
+    if (wf.outputs !== undefined) this.outputsStep(w)
+    return this.render(w)
+  }
+
+  outputsStep(w: { spec: Writer; impl: Writer }) {
     const outEnv: Env = { locals: new Map() }
     const outFields: Array<string> = []
     const outNeeds = new Set<string>()
@@ -602,7 +615,10 @@ class Generator {
     w.spec.line(`_outputs: { ${[...(needs.length > 0 ? [`needs: [${needs.map((n) => JSON.stringify(n)).join(", ")}]`] : []), `output: ${outSchema}`].join(", ")} },`)
     w.impl.line(`_outputs: (ctx) => ${outFields.length === 0 ? "Effect.succeed({})" : `Y.as(${outSchema}, { ${outFields.join(", ")} })`},`)
     if (outFields.length > 0) this.uses.runtime = true
+  }
 
+  render(w: { spec: Writer; impl: Writer }): string {
+    const wf = this.a.workflow!
     const inputFields = [...this.a.inputs].map(([k, f]) => {
       const spec = wf.inputs?.[k]
       const dflt = typeof spec === "object" ? spec.default : undefined
