@@ -25,7 +25,7 @@ export const codegenCommand = Command.make("codegen", {
   Output.use((o) =>
     Effect.sync(() => {
       const { files, skipped } = workflowFilesOf(given)
-      if (skipped.length > 0) o.err(`skipped ${skipped.length} test/mock file(s): ${skipped.join(", ")}`)
+      if (skipped.length > 0) o.err(`skipped ${skipped.length} test/mock/input file(s): ${skipped.join(", ")}`)
       const r = writeModules(files, out, { importFrom, runtimeFrom: `${importFrom}/yaml` })
       for (const d of r.diagnostics) o.out(formatDiagnostic(d))
       for (const w of r.written) o.err(`wrote ${w}`)

@@ -21,7 +21,7 @@ export const validateCommand = Command.make("validate", {
   Output.use((o) =>
     Effect.sync(() => {
       const { files, skipped } = workflowFilesOf(given)
-      if (skipped.length > 0 && !json) o.err(`skipped ${skipped.length} test/mock file(s): ${skipped.join(", ")}`)
+      if (skipped.length > 0 && !json) o.err(`skipped ${skipped.length} test/mock/input file(s): ${skipped.join(", ")}`)
       const s = style(o.color && !json)
       const all = []
       let bad = 0

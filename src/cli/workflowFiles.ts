@@ -6,7 +6,7 @@
  * workflowFilesOf(["a.yaml", "a.test.yaml", "a.mock.yaml"]) // { files: ["a.yaml"], skipped: ["a.test.yaml", "a.mock.yaml"] }
  * ```
  */
-const sidecar = /\.(test|mock)\.(ya?ml|json)$/
+const sidecar = /\.(test|mock|input)\.(ya?ml|json)$/
 
 export const workflowFilesOf = (given: ReadonlyArray<string>) => ({
   files: given.filter((f) => !sidecar.test(f)),

@@ -18,7 +18,7 @@ import { interpret } from "../../src/yaml/interpret.ts"
 import { clearCache } from "../../src/yaml/runtime.ts"
 
 const root = join(import.meta.dirname, "..", "..")
-const examples = readdirSync(join(root, "examples")).filter((f) => f.endsWith(".yaml") && !/\.(test|mock)\.yaml$/.test(f)).sort()
+const examples = readdirSync(join(root, "examples")).filter((f) => f.endsWith(".yaml") && !/\.(test|mock|input)\.yaml$/.test(f)).sort()
 
 const cli = (args: ReadonlyArray<string>) =>
   Effect.gen(function*() {

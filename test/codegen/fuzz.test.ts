@@ -10,7 +10,7 @@ import { analyzeSource } from "../../codegen/index.ts"
 
 const examplesDir = join(import.meta.dirname, "..", "..", "examples")
 const sources = readdirSync(examplesDir)
-  .filter((f) => f.endsWith(".yaml") && !f.endsWith(".test.yaml") && !f.endsWith(".mock.yaml"))
+  .filter((f) => f.endsWith(".yaml") && !/\.(test|mock|input)\.yaml$/.test(f))
   .map((f) => ({ file: f, text: readFileSync(join(examplesDir, f), "utf8") }))
 
 // mulberry32: small deterministic PRNG.

@@ -12,7 +12,7 @@ import { analyzeFile, generateModule, writeModules } from "../../codegen/index.t
 const root = join(import.meta.dirname, "..", "..")
 const outDir = join(root, ".generated", "typecheck")
 const examples = readdirSync(join(root, "examples"))
-  .filter((f) => f.endsWith(".yaml") && !/\.(test|mock)\.yaml$/.test(f))
+  .filter((f) => f.endsWith(".yaml") && !/\.(test|mock|input)\.yaml$/.test(f))
   .map((f) => join(root, "examples", f))
 const fixtures = readdirSync(join(import.meta.dirname, "fixtures")).map((f) => join(import.meta.dirname, "fixtures", f))
 
