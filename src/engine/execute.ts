@@ -297,7 +297,9 @@ const runNode = (
   if (state.emit !== undefined) {
     state.emit({ _tag: "StepStarted", runId: state.runId, workflow: state.workflow, at: r.startedAt, stepId: path, kind: node.kind })
   }
-  let effect = Effect.onExit(Effect.mapError(wrapped, (error) => r.toStepFailed(error)), (exit) => r.finish(exit))
+  let effect = Effect.mapError(wrapped, (error) => r.toStepFailed(error))
+  // The record and the end event; nothing to write when nobody can see them (`Workflow.run` without `onEvent`).
+  if (state.records !== undefined || state.emit !== undefined) effect = Effect.onExit(effect, (exit) => r.finish(exit))
   if (state.spans) {
     effect = Effect.withSpan(effect, `workflow.step ${path}`, { attributes: { "workflow.name": state.workflow, "workflow.step": path, "workflow.kind": node.kind } })
   }
