@@ -496,7 +496,20 @@ class Generator {
         w.spec.lines.push(...inner.lines)
         w.spec.line(`},`)
         const cases = `[${caseNames.map((c) => JSON.stringify(c)).join(", ")}]`
-        const on = node.condition?.op === undefined ? this.refValue(node.condition!.left, env).code : this.condition(node, env)
+        const c = node.condition!
+        if (c.op === undefined) {
+          const v = this.refValue(c.left, env)
+          const values = v.type.kind === "literal" ? v.type.values : undefined
+          if (
+            values !== undefined && node.defaultCase === undefined && values.every((x) => typeof x === "string") &&
+            values.length === caseNames.length && caseNames.every((n) => values.includes(n))
+          ) {
+            // An enum output routed case by case: no conversion, so the compiler checks the cases are exhaustive.
+            w.impl.line(`${key(node.id)}: { on: (${ctxParam}) => ${v.code} },`)
+            return
+          }
+        }
+        const on = c.op === undefined ? this.refValue(c.left, env).code : this.condition(node, env)
         w.impl.line(`${key(node.id)}: { on: (${ctxParam}) => Y.pick(${on}, ${cases}) },`)
         this.uses.runtime = true
         return
