@@ -1,0 +1,90 @@
+/**
+ * The interpreter runs YAML through the engine: retries and timeouts are the engine's, independent steps run in
+ * parallel, map concurrency is bounded, and the built-in log action prints.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, Layer } from "effect"
+import { analyzeSource } from "../../codegen/index.ts"
+import type { WorkflowEvent } from "../../src/engine/events.ts"
+import { execute } from "../../src/engine/run.ts"
+import { RateLimited } from "../../src/llm/LlmError.ts"
+import { MockLlm, MockRecorder } from "../../src/testing/index.ts"
+import { type ActionHandler, interpret } from "../../src/yaml/interpret.ts"
+
+const build = (yaml: string, options: { mocks?: Record<string, unknown>; actions?: Record<string, ActionHandler>; onLog?: (l: string) => void } = {}) => {
+  const a = analyzeSource("t.yaml", yaml)
+  assert.deepStrictEqual(a.diagnostics.filter((d) => d.severity === "error"), [])
+  const i = interpret(a, options)
+  assert.deepStrictEqual(i.problems, [])
+  return i.workflow
+}
+
+/** An action that tracks how many of its calls overlap. */
+const tracker = () => {
+  let inFlight = 0
+  let max = 0
+  const handler: ActionHandler = () =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => (max = Math.max(max, ++inFlight))),
+      () => Effect.sleep("20 millis"),
+      () => Effect.sync(() => inFlight--)
+    )
+  return { handler, max: () => max }
+}
+
+describe("interpreter + engine", () => {
+  it.live("retry: a rate-limited call is retried by the engine (StepRetrying events, attempts counted)", () =>
+    Effect.gen(function*() {
+      const wf = build(`name: r\nsteps:\n  - { id: ask, type: llm, provider: openai, model: m, prompt: hi, retry: { times: 2, backoff: fixed, delay: 5ms }, output: a }\n`)
+      const limited = new RateLimited({ provider: "openai", message: "slow down" })
+      const layer = MockLlm.layer("openai", { responses: [limited, limited, "ok"] }).pipe(Layer.provideMerge(MockRecorder.layer))
+      const events: Array<WorkflowEvent> = []
+      const result = yield* (execute(wf, {}, { onEvent: (e) => void events.push(e) }) as Effect.Effect<any, unknown, any>).pipe(
+        Effect.provide(layer)
+      ) as Effect.Effect<any>
+      assert.strictEqual(result.outputs["_outputs"].a, "ok")
+      assert.strictEqual(result.steps["ask"].attempts, 3)
+      assert.deepStrictEqual(events.filter((e) => e._tag === "StepRetrying").map((e) => (e as { attempt: number }).attempt), [2, 3])
+    }))
+
+  it.live("timeout: a slow call fails the step with StepTimeout", () =>
+    Effect.gen(function*() {
+      const wf = build(`name: t\nsteps:\n  - { id: slow, type: llm, provider: openai, model: m, prompt: hi, timeout: 20ms }\n`)
+      const layer = MockLlm.layer("openai", { responses: ["late"], latency: "5 seconds" }).pipe(Layer.provideMerge(MockRecorder.layer))
+      const exit = yield* Effect.exit((execute(wf, {}) as Effect.Effect<any, any, any>).pipe(Effect.provide(layer)) as Effect.Effect<any, any>)
+      assert.isTrue(Exit.isFailure(exit))
+      assert.include(JSON.stringify(exit), "StepTimeout")
+    }))
+
+  it.live("independent steps run in parallel; dependent ones wait", () =>
+    Effect.gen(function*() {
+      const t = tracker()
+      const wf = build(
+        `name: p\nsteps:\n  - { id: a, type: action, action: work, output: ao }\n  - { id: b, type: action, action: work, output: bo }\n  - { id: c, type: action, action: work, x: "{{ ao }} {{ bo }}" }\n`,
+        { actions: { work: t.handler } }
+      )
+      const r = yield* (execute(wf, {}) as Effect.Effect<any, unknown>)
+      assert.strictEqual(t.max(), 2)
+      assert.isAtLeast(r.steps["c"].startedAt, r.steps["a"].startedAt + r.steps["a"].durationMillis)
+    }))
+
+  it.live("map concurrency bounds the items in flight and keeps input order", () =>
+    Effect.gen(function*() {
+      const t = tracker()
+      const wf = build(
+        `name: m\ninputs:\n  xs: { type: array, items: string }\nsteps:\n  - id: each\n    type: map\n    over: "{{ xs }}"\n    concurrency: 2\n    steps:\n      - { id: w, type: action, action: work }\n      - { id: echo, type: transform, function: template, template: "{{ index }}={{ item }}", output: line }\n    output: lines\n`,
+        { actions: { work: t.handler } }
+      )
+      const r = yield* (execute(wf, { xs: ["a", "b", "c", "d", "e"] }) as Effect.Effect<any, unknown>)
+      assert.strictEqual(t.max(), 2)
+      assert.deepStrictEqual(r.outputs["each"], ["0=a", "1=b", "2=c", "3=d", "4=e"])
+    }))
+
+  it.live("the built-in log action prints its rendered parameters", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const wf = build(`name: l\ninputs:\n  who: string\nsteps:\n  - { id: say, type: action, action: log, message: "hello {{ who | upper }}" }\n`, { onLog: (l) => void lines.push(l) })
+      yield* (execute(wf, { who: "ada" }) as Effect.Effect<any, unknown>)
+      assert.deepStrictEqual(lines, ["hello ADA"])
+    }))
+})
