@@ -6,7 +6,8 @@ import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { parse, stringify } from "yaml"
-import { analyzeSource } from "../../codegen/index.ts"
+import { analyzeSource, generateModule } from "../../codegen/index.ts"
+import { interpret } from "../../src/yaml/interpret.ts"
 
 const examplesDir = join(import.meta.dirname, "..", "..", "examples")
 const sources = readdirSync(examplesDir)
@@ -98,6 +99,7 @@ describe("validator fuzz", () => {
     const seed = 20261124
     const r = rng(seed)
     let invalid = 0
+    let valid = 0
     for (let i = 0; i < 1200; i++) {
       const src = sources[i % sources.length]!
       let text = src.text
@@ -116,8 +118,19 @@ describe("validator fuzz", () => {
         assert.isAtLeast(d.column, 1)
       }
       if (result.diagnostics.some((d) => d.severity === "error")) invalid++
+      else {
+        // A file that validates must also generate code and build an interpreted workflow without throwing.
+        try {
+          generateModule(result, { source: src.file })
+          interpret(result, {})
+          valid++
+        } catch (e) {
+          assert.fail(`mutation ${i} of ${src.file} validated but codegen/interpret threw ${String(e)}\n---\n${text}`)
+        }
+      }
     }
     // The mutations must actually exercise the error paths.
     assert.isAbove(invalid, 300)
+    assert.isAbove(valid, 50)
   })
 })
