@@ -195,7 +195,16 @@ const schemaDiagnostics = (src: SourceFile): Array<Diagnostic> => {
   return out
 }
 
-/** Parse, decode and analyse one workflow file. Never throws on bad input. */
+/**
+ * Parse, decode and analyse one workflow file. Never throws on bad input: every problem is a diagnostic, sorted by
+ * position.
+ *
+ * @example
+ * ```ts
+ * const a = analyzeSource("wf.yaml", "name: x\nsteps:\n  - { id: a, type: lm }\n")
+ * a.diagnostics[0]?.message // 'unknown step type "lm" (did you mean "llm"?); ...'
+ * ```
+ */
 export const analyzeSource = (file: string, text: string, options: AnalyzeOptions = {}): Analysis => {
   const src = parseSource(file, text)
   const diagnostics: Array<Diagnostic> = [...src.syntaxErrors]
@@ -236,7 +245,14 @@ export const analyzeSource = (file: string, text: string, options: AnalyzeOption
   return full
 }
 
-/** Read and analyse a file from disk. */
+/**
+ * Read and analyse a file from disk (sub-workflow files are read relative to it).
+ *
+ * @example
+ * ```ts
+ * analyzeFile("examples/map-reduce.yaml").nodes.get("summarize_each")?.step.type // "map"
+ * ```
+ */
 export const analyzeFile = (path: string, options: AnalyzeOptions = {}): Analysis => {
   const read = options.readFile ?? readFileDefault
   const text = read(path)

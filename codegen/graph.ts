@@ -12,7 +12,14 @@ import type { Analysis, Node, Scope } from "./analyze.ts"
 const label = (n: Node) => `${n.id} (${n.step.type})`
 const esc = (s: string) => s.replace(/"/g, "'")
 
-/** Mermaid flowchart. */
+/**
+ * Mermaid flowchart.
+ *
+ * @example
+ * ```ts
+ * toMermaid(analyzeFile("examples/content-moderation.yaml")).startsWith("flowchart TD") // true
+ * ```
+ */
 export const toMermaid = (a: Analysis): string => {
   const lines = ["flowchart TD"]
   const edges: Array<string> = []
@@ -39,7 +46,14 @@ export const toMermaid = (a: Analysis): string => {
   return [...lines, ...edges].join("\n") + "\n"
 }
 
-/** Graphviz dot. */
+/**
+ * Graphviz dot.
+ *
+ * @example
+ * ```ts
+ * toDot(analyzeFile("examples/parallel-rag.yaml")) // 'digraph "parallel-rag-search" {...'
+ * ```
+ */
 export const toDot = (a: Analysis): string => {
   const lines = [`digraph "${esc(a.workflow?.name ?? "workflow")}" {`, "  rankdir=TB;", "  node [shape=box];"]
   const edges: Array<string> = []

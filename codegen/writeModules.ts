@@ -20,7 +20,14 @@ export interface WriteResult {
   readonly diagnostics: ReadonlyArray<Diagnostic>
 }
 
-/** Analyse `files` plus the sub-workflows they call; returns every analysis by absolute path. */
+/**
+ * Analyse `files` plus the sub-workflows they call; returns every analysis by absolute path.
+ *
+ * @example
+ * ```ts
+ * [...analyzeAll(["test/codegen/fixtures/calls.yaml"]).keys()] // calls.yaml and summarize-one.yaml
+ * ```
+ */
 export const analyzeAll = (files: ReadonlyArray<string>): Map<string, Analysis> => {
   const all = new Map<string, Analysis>()
   const queue = files.map((f) => resolve(f))
@@ -35,7 +42,14 @@ export const analyzeAll = (files: ReadonlyArray<string>): Map<string, Analysis> 
   return all
 }
 
-/** Write one module per valid file into `outDir`. */
+/**
+ * Write one module per valid file into `outDir`.
+ *
+ * @example
+ * ```ts
+ * writeModules(["examples/parallel-rag.yaml"], "src/generated").written // ["src/generated/parallel-rag.ts"]
+ * ```
+ */
 export const writeModules = (
   files: ReadonlyArray<string>,
   outDir: string,

@@ -70,7 +70,18 @@ interface Env {
 
 const builtinActions = ["log"]
 
-/** Build the workflow value of an analysed (valid) YAML file. */
+/**
+ * Build the workflow value of an analysed (valid) YAML file; `problems` lists what must be fixed before running
+ * (unknown mock ids, unsupplied actions) and `requirements` the services the unmocked steps need.
+ *
+ * @example
+ * ```ts
+ * const { workflow, problems } = interpret(analyzeFile("examples/sentiment-analysis.yaml"), {
+ *   mocks: { extract_sentiment: "positive", generate_response: "Thanks!" }
+ * })
+ * const result = yield* Workflow.execute(workflow, { text: "I love it" })
+ * ```
+ */
 export const interpret = (analysis: Analysis, options: InterpretOptions = {}): Interpreted => {
   if (analysis.workflow === undefined || analysis.diagnostics.some((d) => d.severity === "error")) {
     throw new Error(`${analysis.file} is not valid; run validate first`)
