@@ -4,7 +4,7 @@
  * Prints a table and writes bench/results/latest.json. Performance is measured here, never by timed tests.
  *
  * Options (env): BENCH_QUICK=1 shortens every measurement (for trying things out; figures are noisier);
- * BENCH_ONLY=latency,throughput,heap,typecheck runs a subset.
+ * BENCH_ONLY=latency,options,throughput,heap,typecheck runs a subset.
  */
 import { Effect } from "effect"
 import { mkdirSync, writeFileSync } from "node:fs"
@@ -13,6 +13,7 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
+import { Workflow } from "../src/index.ts"
 import { typecheckBench, type TypecheckResult } from "./typecheck/typecheck.ts"
 import { delayed, Gate, immediate, type MakeWorkload, resetCalls, w1, w2, w3, w4, type Workload } from "./workloads/index.ts"
 
@@ -159,6 +160,42 @@ const latency = async () => {
   return out
 }
 
+/** What the engine's options cost: µs per step of `Workflow.run` / `Workflow.execute` variants on W2 and W3. */
+const optionVariants: Record<string, (w: Workload) => () => Effect.Effect<unknown, unknown>> = {
+  "run": (w) => () => Workflow.run(w.workflow, w.input),
+  "execute (records)": (w) => () => Workflow.execute(w.workflow, w.input),
+  "execute + onEvent": (w) => () => Workflow.execute(w.workflow, w.input, { onEvent: () => {} }),
+  "run, spans: true": (w) => () => Workflow.run(w.workflow, w.input, { spans: true }),
+  "run, concurrency: 100": (w) => () => Workflow.run(w.workflow, w.input, { concurrency: 100 })
+}
+
+const options = async () => {
+  const out: Record<string, Record<string, number>> = {}
+  for (const make of [w2, w3]) {
+    const w = make(immediate)
+    const runners = Object.entries(optionVariants).map(([name, variant]) => {
+      const f = variant(w)
+      return [name, (n: number) =>
+        Effect.runPromise(Effect.gen(function*() {
+          for (let i = 0; i < n; i++) yield* f()
+        }) as Effect.Effect<void>)] as const
+    })
+    const sizes = new Map<string, number>()
+    for (const [name, run] of runners) sizes.set(name, await calibrate(run, ROUND_MS))
+    const scores = new Map<string, Array<number>>()
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const [name, run] of runners) {
+        const n = sizes.get(name)!
+        const ms = await timeMs(() => run(n))
+        scores.set(name, [...(scores.get(name) ?? []), (ms * 1000) / (n * w.steps)])
+      }
+    }
+    out[w.name] = Object.fromEntries([...scores].map(([name, xs]) => [name, median(xs)]))
+    log(`  ${w.name}: ${[...scores].map(([name, xs]) => `${name} ${median(xs).toFixed(2)}`).join(", ")}`)
+  }
+  return out
+}
+
 const throughput = async () => {
   const out: Record<string, Triple> = {}
   for (const make of workloads) {
@@ -266,6 +303,7 @@ const main = async () => {
   const results: {
     meta: Record<string, unknown>
     latency?: Awaited<ReturnType<typeof latency>>
+    options?: Awaited<ReturnType<typeof options>>
     throughput?: Awaited<ReturnType<typeof throughput>>
     heap?: Awaited<ReturnType<typeof heap>>
     typecheck?: TypecheckResult
@@ -288,6 +326,10 @@ const main = async () => {
     log("\nµs per step, runs one after another (median of rounds):")
     results.latency = await latency()
   }
+  if (enabled("options")) {
+    log("\nµs per step of the engine's options (runs one after another):")
+    results.options = await options()
+  }
   if (enabled("throughput")) {
     log(`\nworkflows per second, ${IN_FLIGHT} in flight:`)
     results.throughput = await throughput()
@@ -304,6 +346,13 @@ const main = async () => {
   log("\n================================================================================================")
   if (results.latency !== undefined) {
     log(table("µs per step (sequential runs)", "µs", Object.entries(results.latency), 2))
+  }
+  if (results.options !== undefined) {
+    const names = Object.keys(optionVariants)
+    log(`\nµs per step by engine option\n${pad("", 16)}${names.map((n) => padL(n, 24)).join("")}`)
+    for (const [w, row] of Object.entries(results.options)) {
+      log(`${pad(w, 16)}${names.map((n) => padL((row[n] ?? Number.NaN).toFixed(2), 24)).join("")}`)
+    }
   }
   if (results.throughput !== undefined) {
     log(`\n${table(`workflows/s (${IN_FLIGHT} in flight)`, "wf/s", Object.entries(results.throughput), 0)}`)

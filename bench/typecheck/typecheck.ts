@@ -82,12 +82,14 @@ export const typecheckBench = (repetitions: number, log: (line: string) => void)
     }
     const caseDir = (name: string) => join(tmp, name)
     const cases: ReadonlyArray<Case> = [
+      { name: "1 step (checking the library itself)", steps: 1, files: [{ file: "main.ts", source: builderSource(importPath(caseDir("b1")), "wf", 1) }] },
       { name: "100 steps, one builder", steps: 100, files: [{ file: "main.ts", source: builderSource(importPath(caseDir("b100")), "wf", 100) }] },
       { name: "300 steps, 3 sub-workflows of 100 (.call)", steps: 300, files: composedSources(importPath(caseDir("c300")), 3, 100) },
       { name: "300 steps, 6 sub-workflows of 50 (.call)", steps: 300, files: composedSources(importPath(caseDir("c300x6")), 6, 50) },
+      { name: "300 steps, 10 sub-workflows of 30 (.call)", steps: 300, files: composedSources(importPath(caseDir("c300x10")), 10, 30) },
       { name: "300 steps, one builder (not recommended)", steps: 300, files: [{ file: "main.ts", source: builderSource(importPath(caseDir("b300")), "wf", 300) }] }
     ]
-    const dirs = ["b100", "c300", "c300x6", "b300"]
+    const dirs = ["b1", "b100", "c300", "c300x6", "c300x10", "b300"]
     const version = spawnSync(tsc, ["--version"], { encoding: "utf8" }).stdout.trim()
     const base: Array<TscTiming> = []
     for (let r = 0; r < repetitions; r++) base.push(runTsc(caseDir("baseline"), [{ file: "main.ts", source: baselineSource }]))

@@ -4,6 +4,7 @@
  */
 import type { Effect } from "effect"
 import { Schema } from "effect"
+import type { Workflow } from "../../src/index.ts"
 import type { Mock } from "./mock.ts"
 
 export interface Workload {
@@ -11,6 +12,9 @@ export interface Workload {
   readonly description: string
   /** Steps (mocked LLM calls, map items included) per run. */
   readonly steps: number
+  /** The workflow and input that `ours` runs (for profiling other engines or options on the same graph). */
+  readonly workflow: Workflow.Workflow<any, any, any, any, never>
+  readonly input: { readonly query: string }
   readonly ours: () => Effect.Effect<unknown, unknown>
   readonly effect: () => Effect.Effect<unknown>
   readonly async: () => Promise<unknown>

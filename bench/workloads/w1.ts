@@ -30,6 +30,8 @@ export const w1: MakeWorkload = (mock: Mock) => {
     name: "W1",
     description: "3 sequential steps",
     steps: 3,
+    workflow: wf,
+    input,
     ours: () => Workflow.run(wf, input),
     effect: () => handWritten,
     async: handWrittenAsync

@@ -34,6 +34,8 @@ export const w2: MakeWorkload = (mock: Mock) => {
     name: "W2",
     description: "embed -> 2 parallel searches -> merge -> generate",
     steps: 5,
+    workflow: wf,
+    input,
     ours: () => Workflow.run(wf, input),
     effect: () => handWritten,
     async: handWrittenAsync

@@ -54,6 +54,8 @@ export const w3: MakeWorkload = (mock: Mock) => {
     name: "W3",
     description: "50 steps, 10 layers of 5, each needing the whole previous layer",
     steps: LAYERS * WIDTH,
+    workflow: wf,
+    input,
     ours: () => Workflow.run(wf, input),
     effect: () => handWritten,
     async: handWrittenAsync

@@ -44,6 +44,8 @@ export const w4: MakeWorkload = (mock: Mock) => {
     name: "W4",
     description: "map over 100 items (concurrency 10), then reduce",
     steps: ITEMS.length + 1,
+    workflow: wf,
+    input,
     ours: () => Workflow.run(wf, input),
     effect: () => handWritten,
     async: handWrittenAsync
