@@ -55,14 +55,16 @@ const nodeAt = (doc: Document, path: Path, key: boolean): Node | undefined => {
 /** Parse YAML keeping a line counter so any path or offset maps to line:col. */
 export const parseSource = (file: string, source: string): SourceFile => {
   const lineCounter = new LineCounter()
-  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false, logLevel: "silent" })
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false, logLevel: "error" })
   const pos = (offset: number): Position => {
     const lp = lineCounter.linePos(Math.max(0, Math.min(offset, source.length)))
     return { line: Math.max(1, lp.line), column: Math.max(1, lp.col) }
   }
   const syntaxErrors: Array<Diagnostic> = doc.errors.map((e) => {
     const p = pos(e.pos[0])
-    const message = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")
+    const message = e.code === "MULTIPLE_DOCS"
+      ? "a workflow file holds one YAML document; remove the \"---\" separator"
+      : e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")
     return { file, ...p, severity: "error" as const, message: `YAML syntax: ${message}` }
   })
   const syntaxWarnings: Array<Diagnostic> = doc.warnings.map((w) => ({

@@ -13,7 +13,7 @@ export type Loaded = { readonly _tag: "Ok"; readonly value: unknown } | { readon
 
 export const parseData = (text: string, what: string): Loaded => {
   try {
-    return { _tag: "Ok", value: parse(text, { logLevel: "silent" }) as unknown }
+    return { _tag: "Ok", value: parse(text, { logLevel: "error" }) as unknown }
   } catch (e) {
     return { _tag: "Error", message: `${what}: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}` }
   }

@@ -11,6 +11,21 @@ const dir = join(import.meta.dirname, "corpus")
 
 const expected: Record<string, ReadonlyArray<string>> = 
 {
+  "nested-map-in-map.yaml": [
+    "10:15: a map inside the body of map \"outer\" is not supported; move it into a sub-workflow (type: workflow)"
+  ],
+  "loop-until-unknown-name.yaml": [
+    "6:13: unknown name \"reviw\" (did you mean \"review\"?); not an output or input"
+  ],
+  "action-param-unknown-ref.yaml": [
+    "10:15: unknown name \"tgs\"; not an output or input"
+  ],
+  "embed-missing-model.yaml": [
+    "3:5: embed step \"e\" needs a model (or defaults.embedding_model)"
+  ],
+  "multiple-documents.yaml": [
+    "4:1: YAML syntax: a workflow file holds one YAML document; remove the \"---\" separator"
+  ],
   "ambiguous-name.yaml": [
     "6:66: \"summary\" is ambiguous: both a workflow input and the output of step \"a\"; write {{ input.summary }} or rename the output"
   ],

@@ -59,7 +59,7 @@ const structuralMutation = (text: string, r: () => number): string => {
   const pick = <A>(xs: ReadonlyArray<A>): A => xs[Math.floor(r() * xs.length)]!
   let doc: unknown
   try {
-    doc = parse(text, { logLevel: "silent" })
+    doc = parse(text, { logLevel: "error" })
   } catch {
     return textMutation(text, r) // already not YAML: keep mutating the text
   }
