@@ -14,7 +14,7 @@ import * as Moderation from "../types/generated/content-moderation.ts"
 const root = join(import.meta.dirname, "..", "..")
 
 describe("generated snapshots", () => {
-  for (const name of ["content-moderation", "provider-failover"]) {
+  for (const name of ["content-moderation", "parallel-rag", "provider-failover"]) {
     it(`${name}.ts is up to date`, () => {
       const fresh = generateModule(analyzeFile(join(root, "examples", `${name}.yaml`)), { source: `examples/${name}.yaml` })
       assert.strictEqual(readFileSync(join(root, "test", "types", "generated", `${name}.ts`), "utf8"), fresh)

@@ -4,8 +4,11 @@
  */
 import { Effect, Layer } from "effect"
 import { Workflow } from "llm-orchestrator"
+import { Embeddings } from "llm-orchestrator/llm"
+import { VectorStore } from "llm-orchestrator/vector"
 import { MockLlm, MockRecorder } from "llm-orchestrator/testing"
 import * as Moderation from "./generated/content-moderation.ts"
+import * as Rag from "./generated/parallel-rag.ts"
 import * as Failover from "./generated/provider-failover.ts"
 
 const llms = Layer.mergeAll(MockLlm.layer("openai", { responses: ["block"] }), MockLlm.layer("anthropic", { responses: ["Sorry."] }))
@@ -35,3 +38,9 @@ export const badInput = Workflow.runWith(Failover.workflow, { question: 42 }, La
 
 // Structured output: the enum output is a literal union.
 export const label = (outputs: Workflow.OutputsOf<typeof Failover.workflow>): "confident" | "hedged" => outputs.classify
+
+// `database: pinecone` is a typed requirement: the store must be supplied under that name.
+const embeddings = Embeddings.layerCustom("openai", ({ inputs }) => Effect.succeed({ embeddings: inputs.map(() => [1, 0]), usage: { inputTokens: 1, outputTokens: 0 } }))
+export const ragOk = Workflow.runWith(Rag.workflow, { query: "q" }, Layer.mergeAll(llms, embeddings, VectorStore.layerMemory("pinecone")))
+// @ts-expect-error Missing provider(s): VectorStore/pinecone
+export const ragWrongStore = Workflow.runWith(Rag.workflow, { query: "q" }, Layer.mergeAll(llms, embeddings, VectorStore.layerMemory("qdrant")))
