@@ -1,6 +1,8 @@
 /**
  * The generated modules committed under test/types/generated (used by the type tests) are exactly what codegen
  * produces today, and they run: the generated content-moderation workflow, given mock providers and actions.
+ * Refresh after a codegen change: `npm run cli -- codegen examples/content-moderation.yaml examples/parallel-rag.yaml
+ * examples/provider-failover.yaml --out test/types/generated`.
  */
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
