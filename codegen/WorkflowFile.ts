@@ -19,12 +19,12 @@ export type StepType = (typeof stepTypes)[number]
 export const typeNames = ["string", "number", "integer", "boolean", "array", "object", "unknown"] as const
 
 const Identifier = Schema.String.check(
-  Schema.isPattern(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be an identifier (letters, digits, _; not starting with a digit)" })
+  Schema.isPattern(/^[A-Za-z_][A-Za-z0-9_]*$/u, { message: "must be an identifier (letters, digits, _; not starting with a digit)" })
 )
 
 /** "500 millis", "30 seconds", "2 minutes", "500ms", "30s", "2m", "1h". */
 export const Duration = Schema.String.check(
-  Schema.isPattern(/^\s*\d+(\.\d+)?\s*(ms|millis|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hours?)\s*$/, {
+  Schema.isPattern(/^\s*\d+(\.\d+)?\s*(ms|millis|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hours?)\s*$/u, {
     message: "must be a duration like \"500 millis\", \"30 seconds\" or \"2m\""
   })
 ).annotate({ description: "A duration: \"500 millis\", \"30 seconds\", \"2m\"" })
