@@ -87,7 +87,10 @@ const executeInternal = (
     }
     const body = runBody(state, wf, input, full)
     return spans
-      ? Effect.withSpan(body, `workflow.run ${wf.name}`, { attributes: { "workflow.name": wf.name, "workflow.run_id": runId } })
+      ? Effect.withSpan(body, `workflow.run ${wf.name}`, {
+        attributes: { "workflow.name": wf.name, "workflow.run_id": runId },
+        captureStackTrace: false
+      })
       : body
   })
 
