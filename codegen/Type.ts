@@ -88,3 +88,41 @@ export const isNumeric = (t: Type) =>
   t.kind === "number" || t.kind === "integer" || t.kind === "unknown" || (t.kind === "literal" && t.values.every((v) => typeof v === "number"))
 export const isText = (t: Type) =>
   t.kind === "string" || t.kind === "unknown" || (t.kind === "literal" && t.values.every((v) => typeof v === "string"))
+
+/**
+ * Whether a value of type `p` can be used where `e` is expected (lenient where the runtime decides: unknown on either
+ * side is fine, and a number may fill an integer slot).
+ *
+ * @example
+ * ```ts
+ * assignable(T.string, T.integer) // false
+ * assignable(T.literal(["a"]), T.string) // true
+ * ```
+ */
+export const assignable = (p: Type, e: Type): boolean => {
+  if (p.kind === "unknown" || e.kind === "unknown") return true
+  switch (e.kind) {
+    case "string":
+      return p.kind === "string" || (p.kind === "literal" && p.values.every((v) => typeof v === "string"))
+    case "number":
+    case "integer":
+      return p.kind === "number" || p.kind === "integer" || (p.kind === "literal" && p.values.every((v) => typeof v === "number"))
+    case "boolean":
+      return p.kind === "boolean" || (p.kind === "literal" && p.values.every((v) => typeof v === "boolean"))
+    case "null":
+      return p.kind === "null"
+    case "literal":
+      return p.kind === "literal" && p.values.every((v) => e.values.includes(v))
+    case "array":
+      return p.kind === "array" && assignable(p.items, e.items)
+    case "object":
+      if (p.kind !== "object") return false
+      for (const [k, f] of Object.entries(e.fields)) {
+        const pf = p.fields[k]
+        if (pf === undefined) {
+          if (!f.optional && !p.open) return false
+        } else if (!assignable(pf.type, f.type)) return false
+      }
+      return true
+  }
+}

@@ -15,7 +15,7 @@ import { type Diagnostic, sortDiagnostics } from "./Diagnostic.ts"
 import { closest, didYouMean } from "./didYouMean.ts"
 import { parseSource, type Path, type SourceFile } from "./SourceFile.ts"
 import { filterNames, parseCondition, parseTemplate, type Condition, type Ref, type Template } from "./Template.ts"
-import { fromTypeSpec, hitType, isArrayLike, isNumeric, showType, T, type Field, type Type } from "./Type.ts"
+import { assignable, fromTypeSpec, hitType, isArrayLike, isNumeric, showType, T, type Field, type Type } from "./Type.ts"
 import * as F from "./WorkflowFile.ts"
 
 /** LLM providers the runtime ships adapters for. */
@@ -808,7 +808,8 @@ class Analyzer {
         text(["system"], step.system)
         break
       case "embed":
-        text(["input"], step.input)
+        text(["input"], step.input, (t) =>
+          t.kind === "array" || t.kind === "object" ? `embed input must be text, but ${showType(t)} was given` : undefined)
         break
       case "vector_search":
         text(["query"], step.query, (t) =>
@@ -864,7 +865,16 @@ class Analyzer {
         text(["initial"], step.initial)
         break
       case "workflow":
-        for (const [k, v] of Object.entries(step.input ?? {})) text(["input", k], v)
+        for (const [k, v] of Object.entries(step.input ?? {})) {
+          const expected = node.sub?.inputs.get(k)?.type
+          text(["input", k], v, (t) =>
+            expected === undefined || assignable(t, expected)
+              ? undefined
+              : `input "${k}" of workflow "${step.file}" expects ${showType(expected)}, but ${showType(t)} was given`)
+          if (expected !== undefined && parseTemplate(v).template.whole === undefined && !assignable(T.string, expected)) {
+            this.error([...node.path, "input", k], `input "${k}" of workflow "${step.file}" expects ${showType(expected)}, but text was given`)
+          }
+        }
         break
       case "parallel":
         break

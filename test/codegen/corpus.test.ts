@@ -11,6 +11,9 @@ const dir = join(import.meta.dirname, "corpus")
 
 const expected: Record<string, ReadonlyArray<string>> = 
 {
+  "workflow-input-type.yaml": [
+    "6:79: input \"n\" of workflow \"../fixtures/typed-sub.yaml\" expects integer, but string was given"
+  ],
   "nested-map-in-map.yaml": [
     "10:15: a map inside the body of map \"outer\" is not supported; move it into a sub-workflow (type: workflow)"
   ],
