@@ -136,16 +136,18 @@ const valueAt = (root: unknown, path: Path): unknown => {
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 
 /** Schema errors of the format, mapped to positions with clear messages. */
-const schemaDiagnostics = (src: SourceFile): Array<Diagnostic> => {
+const schemaDiagnostics = (src: SourceFile): { readonly diagnostics: Array<Diagnostic>; readonly paths: Array<Path> } => {
   const out: Array<Diagnostic> = []
+  const paths: Array<Path> = []
   const res = Schema.decodeUnknownResult(F.WorkflowFile)(src.value, { errors: "all", onExcessProperty: "error" })
-  if (res._tag === "Success") return out
+  if (res._tag === "Success") return { diagnostics: out, paths }
   const issues = formatter(res.failure.issue).issues
   const seen = new Set<string>()
   for (const issue of issues) {
     const path = (issue.path ?? []).map((p) => (typeof p === "object" && p !== null && "key" in p ? p.key : p)) as Array<
       string | number
     >
+    paths.push(path)
     const last = path[path.length - 1]
     const parentPath = path.slice(0, -1)
     const parent = valueAt(src.value, parentPath)
@@ -192,7 +194,45 @@ const schemaDiagnostics = (src: SourceFile): Array<Diagnostic> => {
     seen.add(key)
     out.push({ file: src.file, ...pos, severity: "error", message })
   }
-  return out
+  return { diagnostics: out, paths }
+}
+
+/** Marks a step that replaced an invalid one, so the rest of the file can still be checked. */
+const placeholderAction = "__invalid_step__"
+
+/** The path of the innermost step containing `path` (steps live in steps/tasks/default lists and branch cases). */
+const enclosingStep = (path: Path): Path | undefined => {
+  for (let i = path.length - 1; i >= 1; i--) {
+    if (typeof path[i] !== "number") continue
+    const list = path[i - 1]
+    if (list === "steps" || list === "tasks" || list === "default" || (i >= 2 && path[i - 2] === "branches")) return path.slice(0, i + 1)
+  }
+  return undefined
+}
+
+/**
+ * Replace each step with a schema error by a neutral placeholder keeping its id and output name, so references to it
+ * still resolve and the other steps get their semantic checks. Undefined when an error is outside any step.
+ */
+const repair = (value: unknown, paths: ReadonlyArray<Path>): unknown => {
+  const copy = structuredClone(value)
+  const steps = new Map<string, Path>()
+  for (const p of paths) {
+    const step = enclosingStep(p)
+    if (step === undefined) return undefined
+    steps.set(JSON.stringify(step), step)
+  }
+  let n = 0
+  for (const step of steps.values()) {
+    const parent = valueAt(copy, step.slice(0, -1))
+    const index = step[step.length - 1] as number
+    if (!Array.isArray(parent)) return undefined
+    const old = parent[index] as { id?: unknown; output?: unknown } | null | undefined
+    const id = typeof old?.id === "string" && /^[A-Za-z_][A-Za-z0-9_]*$/.test(old.id) ? old.id : `__invalid_${n++}`
+    const output = typeof old?.output === "string" && /^[A-Za-z_][A-Za-z0-9_]*$/.test(old.output) ? { output: old.output } : {}
+    parent[index] = { id, type: "action", action: placeholderAction, ...output }
+  }
+  return copy
 }
 
 /**
@@ -227,9 +267,22 @@ export const analyzeSource = (file: string, text: string, options: AnalyzeOption
     diagnostics.push({ file, line: 1, column: 1, severity: "error", message: "a workflow file must be a mapping with name and steps" })
     return analysis
   }
-  const schemaErrors = schemaDiagnostics(src)
-  if (schemaErrors.length > 0) {
-    diagnostics.push(...schemaErrors)
+  const schema = schemaDiagnostics(src)
+  if (schema.diagnostics.length > 0) {
+    diagnostics.push(...schema.diagnostics)
+    // Check the rest of the file too, with the broken steps replaced: several problems are reported in one pass.
+    const repaired = repair(src.value, schema.paths)
+    const decoded = repaired === undefined ? undefined : Schema.decodeUnknownResult(F.WorkflowFile)(repaired)
+    if (decoded?._tag === "Success") {
+      const partial: Analysis = { ...analysis, diagnostics: [], workflow: decoded.success, inputsDeclared: decoded.success.inputs !== undefined }
+      try {
+        new Analyzer(partial, options).run()
+        diagnostics.push(...partial.diagnostics.filter((d) => d.severity === "error"))
+      } catch {
+        // The schema errors are what matter here.
+      }
+    }
+    diagnostics.splice(0, diagnostics.length, ...sortDiagnostics(diagnostics))
     return analysis
   }
   const wf = Schema.decodeUnknownSync(F.WorkflowFile)(src.value)
@@ -459,7 +512,7 @@ class Analyzer {
     } else if (step.type === "vector_search") {
       this.a.resources.stores.add(step.database)
     } else if (step.type === "action") {
-      this.a.resources.actions.add(step.action)
+      if (step.action !== placeholderAction) this.a.resources.actions.add(step.action)
     } else if (step.type === "transform") {
       if (!(F.transformFunctions as ReadonlyArray<string>).includes(step.function)) {
         this.error([...p, "function"], `unknown transform function "${step.function}"${didYouMean(step.function, F.transformFunctions)}; known: ${F.transformFunctions.join(", ")}`)

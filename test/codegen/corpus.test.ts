@@ -11,6 +11,12 @@ const dir = join(import.meta.dirname, "corpus")
 
 const expected: Record<string, ReadonlyArray<string>> = 
 {
+  "schema-and-semantic-errors.yaml": [
+    "5:20: unknown step type \"lm\" (did you mean \"llm\"?); expected one of llm, embed, vector_search, parallel, transform, branch, action, map, loop, workflow",
+    "6:78: unknown name \"secnd\" (did you mean \"second\"?); not an output or input",
+    "12:63: unknown field \"temprature\" in llm step (did you mean \"temperature\"?)",
+    "13:41: unknown provider \"opnai\" (did you mean \"openai\"?); known: openai, anthropic"
+  ],
   "workflow-input-type.yaml": [
     "6:79: input \"n\" of workflow \"../fixtures/typed-sub.yaml\" expects integer, but string was given"
   ],
