@@ -219,8 +219,17 @@ const repair = (value: unknown, paths: ReadonlyArray<Path>): unknown => {
   const steps = new Map<string, Path>()
   for (const p of paths) {
     const step = enclosingStep(p)
-    if (step === undefined) return undefined
-    steps.set(JSON.stringify(step), step)
+    if (step !== undefined) {
+      steps.set(JSON.stringify(step), step)
+      continue
+    }
+    // Outside the steps: drop what can be dropped without changing how the steps are checked.
+    const top = p[0]
+    if (copy === null || typeof copy !== "object" || typeof top !== "string") return undefined
+    const record = copy as Record<string, unknown>
+    if (top === "name") record["name"] = "invalid"
+    else if (!(top in F.WorkflowFile.fields) || ["$schema", "version", "description", "outputs", "inputs"].includes(top)) delete record[top]
+    else return undefined
   }
   let n = 0
   for (const step of steps.values()) {
