@@ -55,7 +55,12 @@ const camel = (s: string) => {
  * schemaCode({ kind: "literal", values: ["a", "b"] }) // 'Schema.Literals(["a", "b"])'
  * ```
  */
-export const schemaCode = (t: Type): string => {
+export const schemaCode = (t: Type, options: { readonly multiline?: boolean; readonly onHit?: () => void } = {}): string => {
+  if (options.onHit !== undefined && JSON.stringify(t) === hitJson) {
+    options.onHit()
+    return "SearchHit"
+  }
+  const inner = { ...(options.onHit !== undefined ? { onHit: options.onHit } : {}) }
   switch (t.kind) {
     case "string":
       return "Schema.String"
@@ -72,14 +77,20 @@ export const schemaCode = (t: Type): string => {
     case "literal":
       return `Schema.Literals([${t.values.map((v) => JSON.stringify(v)).join(", ")}])`
     case "array":
-      return `Schema.Array(${schemaCode(t.items)})`
+      return `Schema.Array(${schemaCode(t.items, inner)})`
     case "object": {
       const entries = Object.entries(t.fields)
       if (entries.length === 0) return "Schema.Record(Schema.String, Schema.Unknown)"
-      return `Schema.Struct({ ${entries.map(([k, f]) => `${key(k)}: ${f.optional ? `Schema.optionalKey(${schemaCode(f.type)})` : schemaCode(f.type)}`).join(", ")} })`
+      const fields = entries.map(([k, f]) =>
+        `${key(k)}: ${f.optional ? `Schema.optionalKey(${schemaCode(f.type, inner)})` : schemaCode(f.type, inner)}`)
+      const oneLine = `Schema.Struct({ ${fields.join(", ")} })`
+      // Long top-level structs get one field per line; nested ones stay on the line of their field.
+      return options.multiline === true && oneLine.length > 100 ? `Schema.Struct({\n${fields.map((f) => `  ${f}`).join(",\n")}\n})` : oneLine
     }
   }
 }
+
+const hitJson = JSON.stringify(hitType)
 
 /**
  * Orders a scope's nodes so each comes after its needs (stable on declaration order).
@@ -273,16 +284,18 @@ class Generator {
     let code: string
     switch (node.step.type) {
       case "loop":
-        code = `Schema.Struct({ done: Schema.Boolean, value: Schema.NullOr(${schemaCode(node.type ?? T.unknown)}) })`
+        code = `Schema.Struct({ done: Schema.Boolean, value: Schema.NullOr(${schemaCode(node.type ?? T.unknown, this.hit)}) })`
         break
       default:
-        code = schemaCode(node.type ?? T.unknown)
+        code = schemaCode(node.type ?? T.unknown, { ...this.hit, multiline: true })
     }
     this.schemaConsts.set(node.id, name)
     this.schemaDecls.push(`const ${name} = ${code}`)
     return name
   }
   readonly schemaDecls: Array<string> = []
+  usesHit = false
+  readonly hit = { onHit: () => void (this.usesHit = true) }
 
   // ---- step effects ----
   actionClass(name: string): string {
@@ -642,12 +655,20 @@ class Generator {
       }
       outTypes[name] = { type: this.outputValueType(o.template, o.type), optional: false }
     }
+    this.schemaDecls.push("")
     this.schemaDecls.push(`/** The workflow's outputs by name (the \`_outputs\` step). */`)
-    this.schemaDecls.push(`export const Outputs = ${schemaCode(T.object(outTypes))}`)
+    this.schemaDecls.push(`export const Outputs = ${schemaCode(T.object(outTypes), { ...this.hit, multiline: true })}`)
     const outSchema = "Outputs"
     const needs = [...outNeeds].sort()
     w.spec.line(`_outputs: { ${[...(needs.length > 0 ? [`needs: [${needs.map((n) => JSON.stringify(n)).join(", ")}]`] : []), `output: ${outSchema}`].join(", ")} },`)
-    w.impl.line(`_outputs: (ctx) => ${outFields.length === 0 ? "Effect.succeed({})" : `Y.as(${outSchema}, { ${outFields.join(", ")} })`},`)
+    const oneLine = `_outputs: (ctx) => ${outFields.length === 0 ? "Effect.succeed({})" : `Y.as(${outSchema}, { ${outFields.join(", ")} })`},`
+    if (oneLine.length <= 110 || outFields.length === 0) w.impl.line(oneLine)
+    else {
+      w.impl.line(`_outputs: (ctx) =>`)
+      w.impl.line(`  Y.as(${outSchema}, {`)
+      outFields.forEach((f, i) => w.impl.line(`    ${f}${i < outFields.length - 1 ? "," : ""}`))
+      w.impl.line(`  }),`)
+    }
     if (outFields.length > 0) this.uses.runtime = true
   }
 
@@ -685,11 +706,10 @@ class Generator {
     out.push(`/** Input of "${wf.name}". */`)
     out.push(`export const Input = Schema.Struct({ ${inputFields.join(", ")} })`)
     out.push("")
-    const hit = schemaCode(hitType)
-    const decls = this.schemaDecls.map((d) => d.split(hit).join("SearchHit"))
-    if (decls.some((d) => d.includes("SearchHit"))) {
+    const decls = this.schemaDecls
+    if (this.usesHit) {
       out.push(`/** One vector search hit. */`)
-      out.push(`const SearchHit = ${hit}`)
+      out.push(`const SearchHit = ${schemaCode(hitType)}`)
       out.push("")
     }
     for (const d of decls) out.push(d)
@@ -714,17 +734,17 @@ class Generator {
     return out.join("\n")
   }
 
+  /** The declared type of a workflow output: what the analysis knows, except where a value may be absent. */
   outputValueType(template: Template, type: Type): Type {
     if (template.whole === undefined) return T.string
     const r = this.a.resolutions.get(template.whole)
     if (r?.kind === "output") {
       const n = this.a.nodes.get(r.producer)!
-      if (n.step.type === "loop" && template.whole.path.length === 0 && template.whole.filters.length === 0) {
-        return { kind: "unknown" }
-      }
-      if (n.step.type === "branch" || n.step.type === "workflow") return T.unknown
+      // A branch's `value` holds only the taken case's outputs; its `case` is always there.
+      if (n.step.type === "branch") return template.whole.path.length === 1 && template.whole.path[0] === "case" && template.whole.filters.length === 0 ? type : T.unknown
     }
-    if (template.whole.filters.length > 0 || template.whole.path.length > 0) return T.unknown
+    // `default(x)` may yield x, of another type.
+    if (template.whole.filters.some((f) => f.name === "default")) return T.unknown
     return type
   }
 }

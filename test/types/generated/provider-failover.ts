@@ -14,8 +14,13 @@ const answerQuestionOutput = Schema.String
 const classifyOutput = Schema.Literals(["confident", "hedged"])
 const publishOutput = Schema.Unknown
 const addDisclaimerOutput = Schema.String
+
 /** The workflow's outputs by name (the `_outputs` step). */
-export const Outputs = Schema.Struct({ answer: Schema.String, confidence: Schema.Literals(["confident", "hedged"]), route: Schema.Unknown })
+export const Outputs = Schema.Struct({
+  answer: Schema.String,
+  confidence: Schema.Literals(["confident", "hedged"]),
+  route: Schema.Literals(["confident", "hedged"])
+})
 
 /** Answer with OpenAI, fall back to Anthropic and then a smaller model; route on the answer's confidence */
 export const workflow = Workflow.fromRecord("provider-failover", {
@@ -55,7 +60,12 @@ export const workflow = Workflow.fromRecord("provider-failover", {
   answer_question: (ctx) => Y.cached("provider-failover/answer_question", [ctx.input.question], 600000, Llm.generate({ provider: "openai", model: "gpt-4o", prompt: ctx.input.question }).pipe(Effect.catch(() => Llm.generate({ provider: "anthropic", model: "claude-3-5-sonnet-20241022", prompt: ctx.input.question }))).pipe(Effect.catch(() => Llm.generate({ provider: "openai", model: "gpt-4o-mini", prompt: ctx.input.question })))),
   classify: (ctx) => Llm.generateObject({ provider: "anthropic", model: "claude-3-5-haiku-20241022", prompt: `Is this answer confident or hedged? ${ctx.answer_question}`, schema: classifyOutput }),
   route: { on: (ctx) => ctx.classify },
-  _outputs: (ctx) => Y.as(Outputs, { answer: ctx.answer_question, confidence: ctx.classify, route: ctx.route.case })
+  _outputs: (ctx) =>
+    Y.as(Outputs, {
+      answer: ctx.answer_question,
+      confidence: ctx.classify,
+      route: ctx.route.case
+    })
 })
 
 /** Services "provider-failover" needs (providers, vector stores, actions): supply them with Workflow.provide. */
