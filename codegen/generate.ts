@@ -136,7 +136,7 @@ interface Env {
 }
 
 class Generator {
-  readonly uses = { schedule: false, llm: false, embeddings: false, vectorStore: false, context: false, runtime: false }
+  readonly uses = { schedule: false, llm: false, embeddings: false, vectorStore: false, context: false, runtime: false, isRetryable: false }
   readonly actions = new Map<string, string>()
   readonly subImports = new Map<string, string>()
   readonly schemaConsts = new Map<string, string>()
@@ -332,7 +332,11 @@ class Generator {
         }
         const call = (p: string, m: string) => step.output_schema !== undefined ? `Llm.generateObject(${fields(p, m)})` : `Llm.generate(${fields(p, m)})`
         let e = call(node.provider!, node.model!)
-        for (const fb of step.fallback ?? []) e = `${e}.pipe(Effect.catch(() => ${call(fb.provider, fb.model ?? node.model!)}))`
+        // Fail over only on provider failures (retryable errors); a bad request fails at once.
+        for (const fb of step.fallback ?? []) {
+          this.uses.isRetryable = true
+          e = `${e}.pipe(Effect.catchIf(isRetryable, () => ${call(fb.provider, fb.model ?? node.model!)}))`
+        }
         return this.withPolicies(node, e, `[${this.text(this.tpl(node, "prompt"), env)}]`)
       }
       case "embed": {
@@ -467,12 +471,13 @@ class Generator {
     const timeout = step.timeout ?? (leaf ? d?.timeout : undefined)
     const out: Array<string> = []
     if (retry !== undefined) {
-      if (typeof retry === "number") out.push(`retry: { times: ${retry} }`)
+      this.uses.runtime = true
+      if (typeof retry === "number") out.push(`retry: { times: ${retry}, while: Y.shouldRetry }`)
       else {
         const delay = JSON.stringify(toDurationInput(retry.delay ?? "100 millis"))
         this.uses.schedule = true
         const schedule = retry.backoff === "fixed" ? `Schedule.spaced(${delay})` : `Schedule.exponential(${delay})`
-        out.push(`retry: { times: ${retry.times}, schedule: ${schedule} }`)
+        out.push(`retry: { times: ${retry.times}, schedule: ${schedule}, while: Y.shouldRetry }`)
       }
     }
     if (timeout !== undefined) out.push(`timeout: ${JSON.stringify(toDurationInput(timeout))}`)
@@ -490,11 +495,12 @@ class Generator {
     const pipes: Array<string> = []
     if (timeout !== undefined) pipes.push(`Effect.timeout(${JSON.stringify(toDurationInput(timeout))})`)
     if (retry !== undefined) {
-      if (typeof retry === "number") pipes.push(`Effect.retry({ times: ${retry} })`)
+      this.uses.runtime = true
+      if (typeof retry === "number") pipes.push(`Effect.retry({ times: ${retry}, while: Y.shouldRetry })`)
       else {
         this.uses.schedule = true
         const delay = JSON.stringify(toDurationInput(retry.delay ?? "100 millis"))
-        pipes.push(`Effect.retry({ times: ${retry.times}, schedule: ${retry.backoff === "fixed" ? `Schedule.spaced(${delay})` : `Schedule.exponential(${delay})`} })`)
+        pipes.push(`Effect.retry({ times: ${retry.times}, schedule: ${retry.backoff === "fixed" ? `Schedule.spaced(${delay})` : `Schedule.exponential(${delay})`}, while: Y.shouldRetry })`)
       }
     }
     return pipes.length === 0 ? effect : `${effect}.pipe(${pipes.join(", ")})`
@@ -689,7 +695,7 @@ class Generator {
     out.push(`import { ${effectImports.join(", ")} } from "effect"`)
     const pkg = this.options.importFrom ?? "llm-orchestrator"
     out.push(`import { Workflow } from ${JSON.stringify(pkg)}`)
-    const llm = [...(this.uses.embeddings ? ["Embeddings"] : []), ...(this.uses.llm ? ["Llm"] : [])]
+    const llm = [...(this.uses.embeddings ? ["Embeddings"] : []), ...(this.uses.isRetryable ? ["isRetryable"] : []), ...(this.uses.llm ? ["Llm"] : [])]
     if (llm.length > 0) out.push(`import { ${llm.join(", ")} } from ${JSON.stringify(`${pkg}/llm`)}`)
     if (this.uses.vectorStore) out.push(`import { VectorStore } from ${JSON.stringify(`${pkg}/vector`)}`)
     out.push(`import * as Y from ${JSON.stringify(this.options.runtimeFrom ?? "llm-orchestrator/yaml")}`)

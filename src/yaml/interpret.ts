@@ -24,6 +24,7 @@ import type { Any } from "../../dsl/Workflow.ts"
 import { run } from "../engine/run.ts"
 import { Embeddings } from "../llm/Embeddings.ts"
 import { Llm } from "../llm/Llm.ts"
+import { isRetryable } from "../llm/LlmError.ts"
 import * as VectorStore from "../vector/VectorStore.ts"
 import * as Y from "./runtime.ts"
 
@@ -307,7 +308,8 @@ class Interpreter {
             : Llm.generate(base)
         }
         let e = call(n.provider!, n.model!)
-        for (const fb of s.fallback ?? []) e = e.pipe(Effect.catch(() => call(fb.provider, fb.model ?? n.model!)))
+        // Fail over only on provider failures (retryable errors); a bad request fails at once.
+        for (const fb of s.fallback ?? []) e = e.pipe(Effect.catchIf(isRetryable, () => call(fb.provider, fb.model ?? n.model!)))
         return this.cached(n, [prompt], e)
       }
       case "embed": {
@@ -388,10 +390,14 @@ class Interpreter {
     const timeout = s.timeout ?? (leaf ? d?.timeout : undefined)
     const out: Record<string, unknown> = {}
     if (retry !== undefined) {
-      if (typeof retry === "number") out["retry"] = { times: retry }
+      if (typeof retry === "number") out["retry"] = { times: retry, while: Y.shouldRetry }
       else {
         const delay = toDurationInput(retry.delay ?? "100 millis")
-        out["retry"] = { times: retry.times, schedule: retry.backoff === "fixed" ? Schedule.spaced(delay) : Schedule.exponential(delay) }
+        out["retry"] = {
+          times: retry.times,
+          schedule: retry.backoff === "fixed" ? Schedule.spaced(delay) : Schedule.exponential(delay),
+          while: Y.shouldRetry
+        }
       }
     }
     if (timeout !== undefined) out["timeout"] = toDurationInput(timeout)
@@ -406,7 +412,7 @@ class Interpreter {
     if (p.timeout !== undefined) e = Effect.timeout(e, p.timeout)
     if (p.retry !== undefined) {
       const r = p.retry
-      e = Effect.retry(e, r.schedule !== undefined ? { times: r.times, schedule: r.schedule } : { times: r.times })
+      e = Effect.retry(e, r.schedule !== undefined ? { times: r.times, schedule: r.schedule, while: Y.shouldRetry } : { times: r.times, while: Y.shouldRetry })
     }
     return e
   }

@@ -22,6 +22,18 @@ export interface ActionShape {
   readonly run: (params: Readonly<Record<string, unknown>>) => Effect.Effect<unknown, unknown>
 }
 
+/**
+ * Which errors a YAML step's `retry` retries: all but those that say they are not retryable (a bad request, filtered
+ * content, too long a prompt), which would fail the same way again.
+ *
+ * @example
+ * ```ts
+ * shouldRetry(new RateLimited({ provider: "openai", message: "429" })) // true
+ * ```
+ */
+export const shouldRetry = (error: unknown): boolean =>
+  !(typeof error === "object" && error !== null && (error as { readonly retryable?: unknown }).retryable === false)
+
 /** Text of a value inside a template: strings as they are, null/undefined as "", anything else as JSON. */
 export const str = (v: unknown): string =>
   typeof v === "string" ? v : v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v)

@@ -9,7 +9,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { analyzeFile } from "../../codegen/index.ts"
 import { execute } from "../../src/engine/run.ts"
-import { ProviderUnavailable } from "../../src/llm/LlmError.ts"
+import { InvalidRequest, ProviderUnavailable } from "../../src/llm/LlmError.ts"
 import { runWith } from "../../src/cli/main.ts"
 import { Output } from "../../src/cli/Output.ts"
 import { MockLlm } from "../../src/testing/MockLlm.ts"
@@ -96,5 +96,26 @@ describe("interpreter", () => {
         MockLlm.layer("anthropic", { responses: [] })
       ).pipe(Layer.provideMerge(MockRecorder.layer)))) as Effect.Effect<any>
       assert.strictEqual(second.outputs["_outputs"].answer, "Paris.")
+    }))
+
+  it.live("provider failover: a bad request is neither retried nor failed over (it would fail the same way)", () =>
+    Effect.gen(function*() {
+      clearCache()
+      const a = analyzeFile(join(root, "examples", "provider-failover.yaml"))
+      const { workflow } = interpret(a, { mocks: { classify: "confident" } })
+      const bad = new InvalidRequest({ provider: "openai", message: "unknown model", status: 400 })
+      const layer = Layer.mergeAll(
+        MockLlm.layer("openai", { responses: () => bad }),
+        MockLlm.layer("anthropic", { responses: ["should not be asked"] })
+      ).pipe(Layer.provideMerge(MockRecorder.layer))
+      const [exit, openaiCalls, anthropicCalls] = yield* Effect.gen(function*() {
+        const exit = yield* Effect.exit(execute(workflow, { question: "?" }) as Effect.Effect<any, unknown, any>)
+        const recorder = yield* MockRecorder
+        return [exit, recorder.count("openai"), recorder.count("anthropic")] as const
+      }).pipe(Effect.provide(layer)) as Effect.Effect<readonly [any, number, number]>
+      assert.isTrue(exit._tag === "Failure")
+      assert.include(JSON.stringify(exit), "InvalidRequest")
+      assert.strictEqual(openaiCalls, 1) // not retried either: `retry` skips errors marked not retryable
+      assert.strictEqual(anthropicCalls, 0)
     }))
 })
