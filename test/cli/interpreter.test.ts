@@ -80,6 +80,15 @@ describe("interpreter + engine", () => {
       assert.deepStrictEqual(r.outputs["each"], ["0=a", "1=b", "2=c", "3=d", "4=e"])
     }))
 
+  it.live("input defaults apply when the input is absent; given inputs win", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const wf = build(`name: d\ninputs:\n  who: { type: string, default: "world" }\n  n: { type: integer, default: 3 }\nsteps:\n  - { id: say, type: action, action: log, message: "hello {{ who }} x{{ n }}" }\n`, { onLog: (l) => void lines.push(l) })
+      yield* (execute(wf, {}) as Effect.Effect<any, unknown>)
+      yield* (execute(wf, { who: "ada" }) as Effect.Effect<any, unknown>)
+      assert.deepStrictEqual(lines, ["hello world x3", "hello ada x3"])
+    }))
+
   it.live("the built-in log action prints its rendered parameters", () =>
     Effect.gen(function*() {
       const lines: Array<string> = []
