@@ -12,14 +12,11 @@
 import { JsonSchema, Schema } from "effect"
 import { WorkflowFile } from "./WorkflowFile.ts"
 
-export const workflowSchemaId = "https://llm-orchestrator.dev/schema/workflow.schema.json"
-
-/** The JSON Schema document of the format, with `$schema`, `$id` and `$defs`. */
+/** The JSON Schema document of the format, with `$schema`, a title and `$defs` (no `$id`: it is used from the package). */
 export const workflowJsonSchema = (): Record<string, unknown> => {
   const doc = Schema.toJsonSchemaDocument(WorkflowFile, { onExcessProperty: "error" })
   return {
     $schema: JsonSchema.META_SCHEMA_URI_DRAFT_2020_12,
-    $id: workflowSchemaId,
     ...doc.schema,
     $defs: doc.definitions
   }
