@@ -861,7 +861,14 @@ class Analyzer {
         let visible = false
         for (let s: Scope | undefined = node.scope; s !== undefined; s = s.parent) if (s === target.scope) visible = true
         if (!visible) this.error(where, `depends_on: step "${dep}" is inside another branch, map or loop and is not visible here`)
-        else this.addNeed(node, target, where, undefined)
+        else {
+          this.addNeed(node, target, where, undefined)
+          // A parallel group's tasks are nodes of their own: they wait too.
+          for (const m of node.members ?? []) {
+            const member = this.a.nodes.get(m)
+            if (member !== undefined && member !== target) this.addNeed(member, target, where, undefined)
+          }
+        }
       }
     }
     switch (step.type) {

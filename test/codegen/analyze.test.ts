@@ -77,6 +77,13 @@ describe("analysis", () => {
     assert.deepStrictEqual([...a.nodes.get("g")!.needs].sort(), ["a", "b"])
   })
 
+  it("depends_on on a parallel group makes its tasks wait", () => {
+    const a = analyzeSource("t.yaml", `name: x\nsteps:\n${llm("first", "1")}  - id: g\n    type: parallel\n    depends_on: [first]\n    tasks:\n  ${llm("a", "1").trimEnd().replace("  - ", "    - ")}\n  ${llm("b", "2").trimEnd().replace("  - ", "    - ")}\n`)
+    assert.deepStrictEqual(a.diagnostics.filter((d) => d.severity === "error"), [])
+    assert.deepStrictEqual([...a.nodes.get("a")!.needs], ["first"])
+    assert.deepStrictEqual([...a.nodes.get("b")!.needs], ["first"])
+  })
+
   it("several errors in one file are all reported with line:col", () => {
     const es = errors(`name: x\ninputs:\n  x: string\nsteps:\n${llm("a", "{{ nope1 }}")}${llm("b", "{{ input.x | jion }}")}  - { id: c, type: llm, provider: opneai, model: gpt-4, prompt: hi }\n`)
     assert.deepStrictEqual(es, [
