@@ -280,7 +280,7 @@ class Generator {
   outputSchema(node: Node): string {
     const existing = this.schemaConsts.get(node.id)
     if (existing !== undefined) return existing
-    const name = `${camel(node.id)}Output`
+    const name = this.unique(`${camel(node.id)}Output`)
     let code: string
     switch (node.step.type) {
       case "loop":
@@ -294,6 +294,14 @@ class Generator {
     return name
   }
   readonly schemaDecls: Array<string> = []
+  /** Module-level names in use: generated names get a numeric suffix rather than collide ("a_b" and "aB"). */
+  readonly names = new Set(["Input", "Outputs", "workflow", "Requirements", "SearchHit", "Effect", "Schema", "Context", "Schedule", "Workflow", "Llm", "Embeddings", "VectorStore", "Y", "isRetryable"])
+  unique(base: string): string {
+    let name = base
+    for (let i = 2; this.names.has(name); i++) name = `${base}${i}`
+    this.names.add(name)
+    return name
+  }
   usesHit = false
   readonly hit = { onHit: () => void (this.usesHit = true) }
 
@@ -301,7 +309,7 @@ class Generator {
   actionClass(name: string): string {
     let cls = this.actions.get(name)
     if (cls === undefined) {
-      cls = `${pascal(name)}Action`
+      cls = this.unique(`${pascal(name)}Action`)
       this.actions.set(name, cls)
     }
     this.uses.context = true
@@ -431,7 +439,7 @@ class Generator {
     const file = node.sub!.file
     let name = this.subImports.get(file)
     if (name === undefined) {
-      name = `${camel(node.sub!.workflow!.name)}Workflow`
+      name = this.unique(`${camel(node.sub!.workflow!.name)}Workflow`)
       this.subImports.set(file, name)
     }
     return name
@@ -601,8 +609,8 @@ class Generator {
     const env: Env = { locals: new Map(), body: { owner: node.id, kind } }
     impl.line(`    Effect.gen(function*() {`)
     for (const n of topoOrder(scope.nodes)) {
-      const v = `${camel(n.id)}`
-      const local = env.locals.has(n.id) ? v : v
+      // `<id>Result` is unique (ids are) and cannot shadow item, index, state, iteration or ctx.
+      const local = `${n.id}Result`
       env.locals.set(n.id, local)
       const effect = n.step.type === "workflow"
         ? `Workflow.run(${this.subWorkflow(n)}, ${this.subInput(n, env)})`
