@@ -16,6 +16,7 @@ import { closest, didYouMean } from "./didYouMean.ts"
 import { parseSource, type Path, type SourceFile } from "./SourceFile.ts"
 import { filterNames, parseCondition, parseTemplate, type Condition, type Ref, type Template } from "./Template.ts"
 import { assignable, fromTypeSpec, hitType, isArrayLike, isNumeric, showType, T, type Field, type Type } from "./Type.ts"
+import { typeSchema } from "./typeSchema.ts"
 import * as F from "./WorkflowFile.ts"
 
 /** LLM providers the runtime ships adapters for. */
@@ -368,7 +369,11 @@ class Analyzer {
   run() {
     for (const [name, spec] of Object.entries(this.wf.inputs ?? {})) {
       const def = typeof spec === "object" && spec.default !== undefined
-      this.a.inputs.set(name, { type: fromTypeSpec(spec), optional: def })
+      const type = fromTypeSpec(spec)
+      this.a.inputs.set(name, { type, optional: def })
+      if (def && Schema.decodeUnknownResult(typeSchema(type))(spec.default)._tag === "Failure") {
+        this.error(["inputs", name, "default"], `the default of input "${name}" must be ${showType(type)}, got ${JSON.stringify(spec.default)}`)
+      }
     }
     const d = this.wf.defaults
     if (d?.provider !== undefined && !(knownProviders as ReadonlyArray<string>).includes(d.provider)) {

@@ -11,6 +11,9 @@ const dir = join(import.meta.dirname, "corpus")
 
 const expected: Record<string, ReadonlyArray<string>> = 
 {
+  "input-default-type.yaml": [
+    "3:35: the default of input \"topic\" must be string, got 3"
+  ],
   "schema-and-semantic-errors.yaml": [
     "5:20: unknown step type \"lm\" (did you mean \"llm\"?); expected one of llm, embed, vector_search, parallel, transform, branch, action, map, loop, workflow",
     "6:78: unknown name \"secnd\" (did you mean \"second\"?); not an output or input",

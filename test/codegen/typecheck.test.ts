@@ -7,7 +7,8 @@ import { spawnSync } from "node:child_process"
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join, relative } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { analyzeFile, generateModule, writeModules } from "../../codegen/index.ts"
+import { parse, stringify } from "yaml"
+import { analyzeFile, analyzeSource, generateModule, writeModules } from "../../codegen/index.ts"
 
 const root = join(import.meta.dirname, "..", "..")
 const outDir = join(root, ".generated", "typecheck")
@@ -15,6 +16,36 @@ const examples = readdirSync(join(root, "examples"))
   .filter((f) => f.endsWith(".yaml") && !/\.(test|mock|input)\.yaml$/.test(f))
   .map((f) => join(root, "examples", f))
 const fixtures = readdirSync(join(import.meta.dirname, "fixtures")).map((f) => join(import.meta.dirname, "fixtures", f))
+
+/** Seeded random single-value edits of the examples that still validate. */
+const validVariants = (count: number): Array<string> => {
+  const sources = examples.map((f) => readFileSync(f, "utf8"))
+  const values: ReadonlyArray<unknown> = [
+    "x", "{{ input.text }}", "weird `tick` ${x} */ \\ \"q\"", 3, true, ["a"], { enum: ["a", "b"] }, "class", "default",
+    { type: "object", properties: { a: "number" } }, "integer", "boolean", { type: "array", items: "integer" }, 0
+  ]
+  let seed = 20261124
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648
+  const out: Array<string> = []
+  for (let i = 0; i < 5000 && out.length < count; i++) {
+    const doc = parse(sources[i % sources.length]!) as unknown
+    const slots: Array<[Record<string | number, unknown>, string | number]> = []
+    const walk = (v: unknown) => {
+      if (v !== null && typeof v === "object") {
+        for (const k of Object.keys(v)) {
+          slots.push([v as Record<string, unknown>, Array.isArray(v) ? Number(k) : k])
+          walk((v as Record<string, unknown>)[k])
+        }
+      }
+    }
+    walk(doc)
+    const [o, k] = slots[Math.floor(random() * slots.length)]!
+    o[k] = values[Math.floor(random() * values.length)]
+    const text = stringify(doc)
+    if (!analyzeSource("v.yaml", text).diagnostics.some((d) => d.severity === "error")) out.push(text)
+  }
+  return out
+}
 
 describe("generated code", () => {
   it("is deterministic and names its source", () => {
@@ -27,11 +58,14 @@ describe("generated code", () => {
     assert.include(a, `export const workflow = Workflow.fromRecord("parallel-rag-search", {`)
   })
 
-  it("type-checks for every example and fixture (one tsc run); a type error that validation misses fails there", () => {
+  it("type-checks for every example, fixture and 60 valid variations (one tsc run); a type error that validation misses fails there", () => {
     rmSync(outDir, { recursive: true, force: true })
     const { written, diagnostics } = writeModules([...examples, ...fixtures], outDir)
     assert.deepStrictEqual(diagnostics.filter((d) => d.severity === "error"), [])
     assert.strictEqual(written.length, examples.length + fixtures.length)
+    // Plus the code of valid random variations of the examples: whatever validates must compile.
+    const variants = validVariants(60)
+    variants.forEach((text, i) => writeFileSync(join(outDir, `variant${i}.ts`), generateModule(analyzeSource(`variant${i}.yaml`, text), { source: `variant${i}.yaml` })))
     writeFileSync(join(outDir, "tsconfig.json"), JSON.stringify({ extends: "../../tsconfig.json", include: ["*.ts"] }))
     const tsc = join(root, "node_modules", ".bin", "tsc")
     const r = spawnSync(tsc, ["-p", relative(root, join(outDir, "tsconfig.json"))], { cwd: root, encoding: "utf8" })
