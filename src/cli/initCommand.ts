@@ -59,7 +59,7 @@ const pkg = (name: string) => `${JSON.stringify({
   type: "module",
   scripts: {
     validate: "llm-orchestrator validate workflows/*.yaml",
-    test: "llm-orchestrator test workflows/summarize.yaml",
+    test: "llm-orchestrator test workflows/*.yaml",
     start: "llm-orchestrator run workflows/summarize.yaml --mock workflows/summarize.mock.yaml --input '{\"text\":\"hello\"}'",
     codegen: "llm-orchestrator codegen workflows/*.yaml --out src/generated"
   },

@@ -15,6 +15,7 @@
  *       # error: StepFailed                      # expect a failure with this tag instead
  * ```
  */
+import { existsSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 import { Effect, Schema } from "effect"
 import { Argument, Command } from "effect/cli"
@@ -62,22 +63,20 @@ export const partialMismatch = (expected: unknown, actual: unknown, path = "outp
 /** The sidecar of a workflow file: `x.yaml` -> `x.test.yaml`; a `.test.yaml` given directly is used as is. */
 export const sidecarOf = (file: string) => (/\.test\.ya?ml$/.test(file) ? file : file.replace(/\.ya?ml$/, ".test.yaml"))
 
-export const testCommand = Command.make("test", {
-  file: Argument.String("file").pipe(Argument.withDescription("A YAML workflow (its <name>.test.yaml is read) or a .test.yaml file"))
-}, ({ file }) =>
+/** Runs the cases of one sidecar; prints a line per case; resolves to the counts, or undefined when unreadable. */
+const runTestFile = (file: string, sidecar: string) =>
   Effect.gen(function*() {
     const o = yield* Output
     const s = style(o.color)
-    const sidecar = sidecarOf(file)
     const loaded = loadData(sidecar)
     if (loaded._tag === "Error") {
       o.err(`error: ${loaded.message}`)
-      return o.exit(2)
+      return undefined
     }
     const decoded = Schema.decodeUnknownResult(TestFile)(loaded.value, { errors: "all" })
     if (decoded._tag === "Failure") {
       o.err(`error: ${sidecar}: ${decoded.failure.message}`)
-      return o.exit(2)
+      return undefined
     }
     const tests = decoded.success
     const workflowFile = tests.workflow !== undefined
@@ -126,7 +125,43 @@ export const testCommand = Command.make("test", {
         for (const p of problems) o.out(`    ${p}`)
       }
     }
-    const summary = `${tests.cases.length - failed} passed, ${failed} failed`
+    return { passed: tests.cases.length - failed, failed }
+  })
+
+export const testCommand = Command.make("test", {
+  files: Argument.String("file").pipe(
+    Argument.withDescription("YAML workflows (their <name>.test.yaml is read) or .test.yaml files; mock/input files are ignored"),
+    Argument.atLeast(1)
+  )
+}, ({ files }) =>
+  Effect.gen(function*() {
+    const o = yield* Output
+    const s = style(o.color)
+    const sidecars = new Map<string, string>()
+    for (const f of files) {
+      if (/\.(mock|input)\.(ya?ml|json)$/.test(f)) continue
+      const sidecar = sidecarOf(f)
+      // With several files (a glob), workflows without tests are skipped; a single one must have its test file.
+      if (files.length > 1 && !/\.test\.ya?ml$/.test(f) && !existsSync(sidecar)) continue
+      if (![...sidecars.values()].includes(sidecar)) sidecars.set(f, sidecar)
+    }
+    if (sidecars.size === 0) {
+      o.err("error: no test files among the arguments")
+      return o.exit(2)
+    }
+    let passed = 0
+    let failed = 0
+    for (const [file, sidecar] of sidecars) {
+      if (sidecars.size > 1) o.out(s.bold(sidecar))
+      const r = yield* runTestFile(file, sidecar)
+      if (r === undefined) {
+        o.exit(2)
+        continue
+      }
+      passed += r.passed
+      failed += r.failed
+    }
+    const summary = `${passed} passed, ${failed} failed`
     o.out(failed === 0 ? s.green(summary) : s.red(summary))
     if (failed > 0) o.exit(1)
-  })).pipe(Command.withDescription("Run the test cases of <name>.test.yaml with mocks"))
+  })).pipe(Command.withDescription("Run the test cases of <name>.test.yaml files with mocks"))

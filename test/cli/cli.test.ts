@@ -1,7 +1,7 @@
 /**
  * The CLI in-process: each test runs the command tree with an in-memory Output and checks exit codes and output.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
@@ -118,6 +118,24 @@ describe("run", () => {
       assert.strictEqual(unknownMock.code, 2)
       assert.include(unknownMock.stderr, `mock for unknown step "extract_sentimnt"`)
       rmSync(dir, { recursive: true })
+    }))
+})
+
+describe("test", () => {
+  it.live("several files (a glob): sidecars and mocks are sorted out, one summary for all", () =>
+    Effect.gen(function*() {
+      const files = readdirSync(join(root, "examples")).filter((f) => f.endsWith(".yaml")).map((f) => ex(f))
+      const r = yield* cli(["test", ...files])
+      assert.strictEqual(r.code, 0, r.stdout)
+      assert.include(r.stdout, "examples/map-reduce.test.yaml")
+      assert.match(r.stdout, /\n17 passed, 0 failed$/)
+    }))
+
+  it.live("a workflow without a test file: exit 2 with the reason", () =>
+    Effect.gen(function*() {
+      const r = yield* cli(["test", join(root, "test", "codegen", "fixtures", "calls.yaml")])
+      assert.strictEqual(r.code, 2)
+      assert.include(r.stderr, "cannot read")
     }))
 })
 
