@@ -85,7 +85,10 @@ const executeInternal = (
       usageSink: fiber.getRef(StepUsage),
       reliabilitySink: fiber.getRef(ReliabilityEvents)
     }
-    const body = runBody(state, wf, input, full)
+    // `Workflow.run` without events: no records, no clock reads, no generator; decode, then run the graph.
+    const body = full || emit !== undefined
+      ? runBody(state, wf, input, full)
+      : Effect.flatMap(decodeCached(wf, input), (decoded) => runGraph(state, wf, "", decoded, {}))
     return spans
       ? Effect.withSpan(body, `workflow.run ${wf.name}`, {
         attributes: { "workflow.name": wf.name, "workflow.run_id": runId },

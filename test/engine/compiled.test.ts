@@ -1,0 +1,285 @@
+/**
+ * The compiled path of `Workflow.run` (series-parallel graphs run as a fixed Effect program) against the graph driver
+ * (which any run with `onEvent` uses): same outputs, same start time for every step, same failures and interruptions.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Clock, Effect, Exit, Fiber, Schedule, Schema } from "effect"
+import { TestClock } from "effect/testing"
+import { decompose, show } from "../../src/engine/decompose.ts"
+import { Workflow } from "../../src/index.ts"
+
+class Boom extends Schema.TaggedError<Boom>()("Boom", { id: Schema.String }) {}
+
+const Input = Schema.Struct({ text: Schema.String })
+
+/** The builder without its compile-time checks (ids are computed here). */
+interface Untyped {
+  step(id: string, options: { readonly needs: ReadonlyArray<string> }, run: (ctx: any) => Effect.Effect<unknown, unknown>): Untyped
+}
+const build = (name: string, steps: ReadonlyArray<{ readonly id: string; readonly needs: ReadonlyArray<string>; readonly run: (ctx: any) => Effect.Effect<unknown, unknown> }>) => {
+  let b = Workflow.make(name, { input: Input }) as unknown as Untyped
+  for (const s of steps) b = b.step(s.id, { needs: s.needs }, s.run)
+  return b as unknown as Workflow.Workflow<{ readonly text: string }, { readonly text: string }, Record<string, unknown>, unknown, never>
+}
+
+/** Shape of the compiled program of a graph given as `id: needs`. */
+const shape = (graph: Record<string, ReadonlyArray<string>>) => {
+  const nodes = Object.entries(graph).map(([id, needs]) => ({ id, needs }))
+  return show(decompose(nodes), nodes.map((n) => n.id))
+}
+
+/** Deterministic PRNG (mulberry32). */
+const random = (seed: number) => () => {
+  seed = (seed + 0x6d2b79f5) | 0
+  let t = seed
+  t = Math.imul(t ^ (t >>> 15), t | 1)
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+}
+
+interface Spec {
+  readonly id: string
+  readonly needs: ReadonlyArray<string>
+  readonly seconds: number
+  readonly fails: boolean
+}
+
+/** A random DAG: each node needs earlier ones with a per-graph probability; some sleep, a few may fail. */
+const randomDag = (next: () => number, withFailures: boolean): ReadonlyArray<Spec> => {
+  const n = 1 + Math.floor(next() * 12)
+  const p = 0.15 + next() * 0.7
+  const specs: Array<Spec> = []
+  for (let i = 0; i < n; i++) {
+    const needs = specs.filter(() => next() < p).map((s) => s.id)
+    // Distinct failure instants (odd half-seconds) so that no two failures tie.
+    const fails = withFailures && next() < 0.15
+    const seconds = fails ? (2 * i + 1) / 2 + 0.001 * i : Math.floor(next() * 4)
+    specs.push({ id: `n${i}`, needs, seconds, fails })
+  }
+  return specs
+}
+
+/** Runs a spec, recording when each step started, which were interrupted and which finalizers ran. */
+const runSpec = (specs: ReadonlyArray<Spec>, driver: boolean) =>
+  Effect.gen(function*() {
+    const started: Record<string, number> = {}
+    const interrupted: Array<string> = []
+    const finalized: Array<string> = []
+    // The TestClock keeps going from run to run: start times are relative to this run's start.
+    const t0 = yield* Clock.currentTimeMillis
+    const wf = build("dag", specs.map((s) => ({
+      id: s.id,
+      needs: s.needs,
+      run: (ctx: Record<string, unknown>) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          started[s.id] = now - t0
+          const value = `${s.id}(${s.needs.map((need) => String(ctx[need])).join(",")})`
+          const body = s.seconds === 0 ? Effect.succeed(value) : Effect.as(Effect.sleep(`${Math.round(s.seconds * 1000)} millis`), value)
+          return (s.fails ? Effect.andThen(body, Effect.fail(new Boom({ id: s.id }))) : body).pipe(
+            Effect.onInterrupt(() => Effect.sync(() => interrupted.push(s.id))),
+            Effect.ensuring(Effect.sync(() => finalized.push(s.id)))
+          )
+        })
+    })))
+    const run = driver ? Workflow.run(wf, { text: "x" }, { onEvent: () => {} }) : Workflow.run(wf, { text: "x" })
+    const fiber = yield* Effect.forkChild(Effect.exit(run))
+    yield* TestClock.adjust("1000 seconds")
+    const exit = yield* Fiber.join(fiber)
+    return { exit, started, interrupted: interrupted.sort(), finalized: finalized.sort() }
+  })
+
+const summary = (exit: Exit.Exit<unknown, unknown>) =>
+  Exit.isSuccess(exit)
+    ? { success: exit.value }
+    : { reasons: exit.cause.reasons.map((r) => (r._tag === "Fail" ? { fail: JSON.stringify(r.error) } : { other: r._tag })) }
+
+describe("compiled path: decomposition", () => {
+  it("chains, parallel layers and independent parts compile; other shapes are left to the driver", () => {
+    assert.strictEqual(shape({ a: [], b: ["a"], c: ["b"] }), "a ; b ; c")
+    assert.strictEqual(
+      shape({ embed: [], docs: ["embed"], code: ["embed"], merged: ["docs", "code"], answer: ["merged"] }),
+      "embed ; (docs | code) ; merged ; answer"
+    )
+    assert.strictEqual(shape({ a: [], b: [], c: ["a", "b"], d: ["a", "b"] }), "(a | b) ; (c | d)")
+    assert.strictEqual(shape({ a: [], b: ["a"], x: [], y: ["x"] }), "(a ; b) | (x ; y)")
+    // d needs b, which needs a: a series split after a holds (b and c both need a).
+    assert.strictEqual(shape({ a: [], b: ["a"], c: ["a"], d: ["b"] }), "a ; ((b ; d) | c)")
+    // The "N": c needs only a, so c could start before b ends; no split keeps that.
+    assert.strictEqual(shape({ a: [], b: [], c: ["a"], d: ["a", "b"] }), "rest{a, b, c, d}")
+    // A needs-ordered part before a non-decomposable one still compiles around it.
+    assert.strictEqual(shape({ r: [], a: ["r"], b: ["r"], c: ["a"], d: ["a", "b"] }), "r ; rest{a, b, c, d}")
+    // c needs a directly and b transitively only: c may start when b ends, which is all of a ; b.
+    assert.strictEqual(shape({ a: [], b: ["a"], c: ["a", "b"] }), "a ; b ; c")
+    // Needs on ids outside the graph (a branch case's visible values) do not count.
+    assert.strictEqual(shape({ a: ["outside"], b: ["outside"] }), "a | b")
+  })
+})
+
+describe("compiled path: same schedule as the driver", () => {
+  it.effect("random DAGs: same outputs and the same start time for every step", () =>
+    Effect.gen(function*() {
+      const next = random(20261124)
+      let compiled = 0
+      let partly = 0
+      for (let g = 0; g < 150; g++) {
+        const specs = randomDag(next, false)
+        const program = show(decompose(specs), specs.map((s) => s.id))
+        if (program.includes("rest{")) partly++
+        else compiled++
+        const fast = yield* runSpec(specs, false)
+        const slow = yield* runSpec(specs, true)
+        assert.deepStrictEqual(summary(fast.exit), summary(slow.exit), program)
+        assert.deepStrictEqual(fast.started, slow.started, program)
+        assert.strictEqual(Object.keys(fast.started).length, specs.length)
+      }
+      // Both the fully compiled programs and the driver fallbacks inside them were exercised.
+      assert.isAbove(compiled, 30)
+      assert.isAbove(partly, 10)
+    }))
+
+  it.effect("random DAGs with failing steps: same error, same steps started, interrupted and finalized", () =>
+    Effect.gen(function*() {
+      const next = random(7)
+      let failures = 0
+      for (let g = 0; g < 150; g++) {
+        const specs = randomDag(next, true)
+        const program = show(decompose(specs), specs.map((s) => s.id))
+        const fast = yield* runSpec(specs, false)
+        const slow = yield* runSpec(specs, true)
+        if (Exit.isFailure(fast.exit)) failures++
+        assert.deepStrictEqual(summary(fast.exit), summary(slow.exit), program)
+        assert.deepStrictEqual(fast.started, slow.started, program)
+        assert.deepStrictEqual(fast.interrupted, slow.interrupted, program)
+        assert.deepStrictEqual(fast.finalized, slow.finalized, program)
+      }
+      assert.isAbove(failures, 30)
+    }))
+})
+
+describe("compiled path: failures and interruption", () => {
+  const rag = (fail: "docs" | "none", finalized: Array<string>) =>
+    Workflow.make("rag", { input: Input })
+      .step("embed", (ctx) => Effect.succeed(ctx.input.text.length))
+      .step("docs", { needs: ["embed"] }, () =>
+        fail === "docs"
+          ? Effect.andThen(Effect.sleep("1 second"), Effect.fail(new Boom({ id: "docs" })))
+          : Effect.as(Effect.sleep("1 second"), "d"))
+      .step("code", { needs: ["embed"] }, () =>
+        Effect.as(Effect.sleep("1 hour"), "c").pipe(Effect.ensuring(Effect.sync(() => finalized.push("code")))))
+      .step("merged", { needs: ["docs", "code"] }, (ctx) => Effect.sync(() => {
+        finalized.push("merged ran")
+        return ctx.docs + ctx.code
+      }))
+
+  it.effect("a failing step fails the run with StepFailed (attempt 1) alone, after its siblings' finalizers ran", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(shape({ embed: [], docs: ["embed"], code: ["embed"], merged: ["docs", "code"] }), "embed ; (docs | code) ; merged")
+      const finalized: Array<string> = []
+      const fiber = yield* Effect.forkChild(Effect.exit(Workflow.run(rag("docs", finalized), { text: "x" })))
+      yield* TestClock.adjust("1 second")
+      const exit = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(finalized, ["code"])
+      assert.isTrue(Exit.isFailure(exit))
+      if (Exit.isFailure(exit)) {
+        assert.strictEqual(exit.cause.reasons.length, 1)
+        const error = Cause.findErrorOption(exit.cause)
+        assert.strictEqual(error._tag, "Some")
+        if (error._tag === "Some") {
+          const failed = error.value as { _tag: string; stepId: string; attempt: number; message: string; error: Boom }
+          assert.strictEqual(failed._tag, "StepFailed")
+          assert.strictEqual(failed.stepId, "docs")
+          assert.strictEqual(failed.attempt, 1)
+          assert.strictEqual(failed.message, `Step 'docs' failed on attempt 1: Boom`)
+          assert.strictEqual(failed.error.id, "docs")
+        }
+      }
+    }))
+
+  it.effect("interrupting a compiled run interrupts the parallel steps and runs their finalizers", () =>
+    Effect.gen(function*() {
+      const finalized: Array<string> = []
+      const fiber = yield* Effect.forkChild(Workflow.run(rag("none", finalized), { text: "x" }))
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.interrupt(fiber)
+      assert.deepStrictEqual(finalized, ["code"])
+    }))
+
+  it.effect("a step function that throws is a defect of the run, as with the driver", () =>
+    Effect.gen(function*() {
+      const wf = build("throws", [
+        { id: "a", needs: [], run: () => Effect.succeed(1) },
+        { id: "b", needs: ["a"], run: () => { throw new Error("bug in b") } },
+        { id: "c", needs: ["a"], run: () => Effect.succeed(3) }
+      ])
+      const fast = yield* Effect.exit(Workflow.run(wf, { text: "x" }))
+      const slow = yield* Effect.exit(Workflow.run(wf, { text: "x" }, { onEvent: () => {} }))
+      for (const exit of [fast, slow]) {
+        assert.isTrue(Exit.isFailure(exit))
+        if (Exit.isFailure(exit)) {
+          assert.deepStrictEqual(exit.cause.reasons.map((r) => r._tag), ["Die"])
+          assert.strictEqual(Cause.pretty(exit.cause).includes("bug in b"), true)
+        }
+      }
+    }))
+
+  it.effect("steps with retries, timeouts and output Schemas keep their attempts and errors inside a compiled program", () =>
+    Effect.gen(function*() {
+      let attempts = 0
+      const wf = Workflow.make("mixed", { input: Input })
+        .step("a", () => Effect.succeed(2))
+        .step("flaky", { needs: ["a"], retry: { schedule: Schedule.spaced("1 second"), times: 2 } }, () =>
+          Effect.suspend(() => {
+            attempts++
+            return Effect.fail(new Boom({ id: `try ${attempts}` }))
+          }))
+        .step("other", { needs: ["a"], output: Schema.Number }, () => Effect.succeed(3))
+      const fiber = yield* Effect.forkChild(Effect.flip(Workflow.run(wf, { text: "x" })))
+      yield* TestClock.adjust("2 seconds")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(attempts, 3)
+      assert.strictEqual(error._tag, "StepFailed")
+      if (error._tag === "StepFailed") {
+        assert.strictEqual(error.stepId, "flaky")
+        assert.strictEqual(error.attempt, 3)
+        assert.strictEqual(error.message, "Step 'flaky' failed on attempt 3: Boom")
+      }
+
+      const badOutput = Workflow.make("bad-output", { input: Input })
+        .step("a", () => Effect.succeed(1))
+        .step("b", { needs: ["a"], output: Schema.String }, () => Effect.succeed(42 as unknown as string))
+        .step("c", { needs: ["a"] }, () => Effect.succeed("c"))
+      const outputError = yield* Effect.flip(Workflow.run(badOutput, { text: "x" }))
+      assert.strictEqual(outputError._tag, "StepFailed")
+      if (outputError._tag === "StepFailed") {
+        assert.strictEqual(outputError.stepId, "b")
+        assert.strictEqual(outputError.attempt, 1)
+        assert.strictEqual((outputError.error as { _tag: string })._tag, "StepOutputError")
+      }
+    }))
+
+  it.effect("branch cases and called workflows compile too, with their step paths in errors", () =>
+    Effect.gen(function*() {
+      const sub = Workflow.make("sub", { input: Schema.Struct({ n: Schema.Number }) })
+        .step("x", (ctx) => Effect.succeed(ctx.input.n + 1))
+        .step("y", (ctx) => Effect.succeed(ctx.input.n + 2))
+        .step("boom", { needs: ["x", "y"] }, (ctx) => ctx.x + ctx.y > 100 ? Effect.fail(new Boom({ id: "sub" })) : Effect.succeed(ctx.x + ctx.y))
+      const wf = Workflow.make("outer", { input: Schema.Struct({ n: Schema.Number }) })
+        .step("n", (ctx) => Effect.succeed(ctx.input.n))
+        .call("sub", { needs: ["n"], input: (ctx) => ({ n: ctx.n }) }, sub)
+        .branch("route", { needs: ["n"], on: (ctx) => (ctx.n > 5 ? "big" as const : "small" as const) }, {
+          big: (b) => b.step("p", { needs: ["n"] }, (ctx) => Effect.succeed(`big ${ctx.n}`)).step("q", { needs: ["n"] }, () => Effect.succeed("q")),
+          small: (b) => b.step("p", () => Effect.succeed("small"))
+        })
+      assert.deepStrictEqual(yield* Workflow.run(wf, { n: 7 }), {
+        n: 7,
+        sub: { x: 8, y: 9, boom: 17 },
+        route: { case: "big", value: { p: "big 7", q: "q" } }
+      })
+      const error = yield* Effect.flip(Workflow.run(wf, { n: 60 }))
+      assert.strictEqual(error._tag, "StepFailed")
+      if (error._tag === "StepFailed") {
+        assert.strictEqual(error.stepId, "sub/boom")
+        assert.strictEqual(error.message, "Step 'sub/boom' failed on attempt 1: Boom")
+      }
+    }))
+})
