@@ -47,7 +47,15 @@ export const runWith = (args: ReadonlyArray<string>, output: Layer.Layer<Output>
 export const runCli = (args: ReadonlyArray<string>): Promise<number> => Effect.runPromise(runWith(args, Output.layer))
 
 if (import.meta.main) {
-  runCli(process.argv.slice(2)).then(
+  let finished = false
+  // A run that can make no progress (nothing left on the event loop) would otherwise end silently with code 0.
+  process.on("beforeExit", () => {
+    if (!finished) {
+      process.stderr.write("internal error: the run stalled (no step can make progress)\n")
+      process.exit(70)
+    }
+  })
+  runCli(process.argv.slice(2)).finally(() => (finished = true)).then(
     (code) => process.exit(code),
     (e) => {
       process.stderr.write(`internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)

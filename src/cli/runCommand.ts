@@ -21,6 +21,7 @@ export const runCommand = Command.make("run", {
   inputFile: Flag.String("input-file").pipe(Flag.withDescription("File holding the input (JSON or YAML)"), Flag.optional),
   mock: Flag.String("mock").pipe(Flag.withDescription("YAML/JSON file mapping step ids to mocked outputs"), Flag.optional),
   output: Flag.String("output").pipe(Flag.withDescription("Also write the outputs as JSON to this file"), Flag.optional),
+  concurrency: Flag.Int("concurrency").pipe(Flag.withDescription("At most this many steps (and map items) at once"), Flag.optional),
   json: Flag.Boolean("json").pipe(Flag.withDescription("Print one JSON document and nothing else"), Flag.withDefault(false))
 }, (args) =>
   Effect.gen(function*() {
@@ -32,6 +33,7 @@ export const runCommand = Command.make("run", {
       o.exit(2)
     }
     if (Option.isSome(args.input) && Option.isSome(args.inputFile)) return invalid(["use --input or --input-file, not both"])
+    if (Option.isSome(args.concurrency) && args.concurrency.value < 1) return invalid(["--concurrency must be at least 1"])
     const loaded = Option.isSome(args.input)
       ? parseData(args.input.value, "--input")
       : Option.isSome(args.inputFile)
@@ -53,6 +55,7 @@ export const runCommand = Command.make("run", {
       mocks,
       env: process.env,
       onEvent: progress(o, mode),
+      ...(Option.isSome(args.concurrency) ? { concurrency: args.concurrency.value } : {}),
       onLog: (line) => (args.json ? o.err(line) : o.out(`${s.dim("log")}     ${line}`))
     })
     switch (outcome._tag) {

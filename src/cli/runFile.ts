@@ -50,6 +50,8 @@ export interface RunRequest {
   readonly env?: Readonly<Record<string, string | undefined>> | undefined
   readonly onEvent?: ((event: WorkflowEvent) => void) | undefined
   readonly onLog?: ((line: string) => void) | undefined
+  /** Engine-wide limit on steps (and map items, loop bodies) running at once. */
+  readonly concurrency?: number | undefined
   /** "fail": unmocked steps fail when they run instead of needing services (test cases). */
   readonly unmocked?: "call" | "fail" | undefined
 }
@@ -112,7 +114,7 @@ export const runFile = (req: RunRequest): Effect.Effect<RunOutcome> =>
       req.onEvent?.(e)
     }
     const exit = yield* Effect.exit(
-      (execute(interpreted.workflow, req.input as never, { onEvent }) as Effect.Effect<
+      (execute(interpreted.workflow, req.input as never, { onEvent, ...(req.concurrency !== undefined ? { concurrency: req.concurrency } : {}) }) as Effect.Effect<
         { outputs: Record<string, unknown>; durationMillis: number },
         unknown,
         unknown
