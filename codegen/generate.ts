@@ -129,10 +129,8 @@ class Writer {
 
 /** How values are reached from inside generated code. */
 interface Env {
-  /** Body-local variable of a step id (map/loop bodies). */
+  /** Body-local variable of a step id (map/loop bodies); other steps are read from `ctx`. */
   readonly locals: Map<string, string>
-  /** Names of item/index/state/iteration parameters in a body. */
-  readonly body?: { readonly owner: string; readonly kind: "map" | "loop" }
 }
 
 class Generator {
@@ -523,7 +521,6 @@ class Generator {
     const needs = this.needsOf(node)
     const base = [...(needs.length > 0 ? [`needs: [${needs.map((n) => JSON.stringify(n)).join(", ")}]`] : []), ...this.policies(node)]
     const env: Env = { locals: new Map() }
-    const ctxParam = "ctx"
     switch (step.type) {
       case "branch": {
         const caseNames = [...node.cases!.keys(), ...(node.defaultCase ? ["default"] : [])]
@@ -553,19 +550,17 @@ class Generator {
             values.length === caseNames.length && caseNames.every((n) => values.includes(n))
           ) {
             // An enum output routed case by case: no conversion, so the compiler checks the cases are exhaustive.
-            w.impl.line(`${key(node.id)}: { on: (${ctxParam}) => ${v.code} },`)
+            w.impl.line(`${key(node.id)}: { on: (ctx) => ${v.code} },`)
             return
           }
         }
         const on = c.op === undefined ? this.refValue(c.left, env).code : this.condition(node, env)
-        w.impl.line(`${key(node.id)}: { on: (${ctxParam}) => Y.pick(${on}, ${cases}) },`)
+        w.impl.line(`${key(node.id)}: { on: (ctx) => Y.pick(${on}, ${cases}) },`)
         this.uses.runtime = true
         return
       }
       case "map": {
-        const bodyType = node.type?.kind === "array" ? node.type.items : T.unknown
         const schema = this.outputSchema(node)
-        void bodyType
         const conc = step.concurrency ?? this.a.workflow!.defaults?.concurrency
         w.spec.line(`${key(node.id)}: { ${["kind: \"map\"", ...base, `output: ${schema}`, ...(conc !== undefined ? [`concurrency: ${conc}`] : [])].join(", ")} },`)
         this.uses.runtime = true
@@ -573,7 +568,7 @@ class Generator {
         w.impl.line(`${key(node.id)}: {`)
         w.impl.line(`  over: (ctx) => Y.list(${over}, ${JSON.stringify(`${node.id}.over`)}),`)
         w.impl.line(`  body: (item, ctx, index) =>`)
-        this.body(node, new Writer(w.impl.indent + 2), w.impl, "map")
+        this.body(node, w.impl, "map")
         w.impl.line(`},`)
         return
       }
@@ -586,7 +581,7 @@ class Generator {
         w.impl.line(`  initial: (ctx) => ({ done: false, value: ${initial} }),`)
         w.impl.line(`  until: (state) => state.done,`)
         w.impl.line(`  body: (state, ctx, iteration) =>`)
-        this.body(node, new Writer(w.impl.indent + 2), w.impl, "loop")
+        this.body(node, w.impl, "loop")
         w.impl.line(`},`)
         return
       }
@@ -604,9 +599,10 @@ class Generator {
     }
   }
 
-  body(node: Node, _w: Writer, impl: Writer, kind: "map" | "loop") {
+  /** A map or loop body: its steps run in order inside one Effect.gen (they are not engine nodes). */
+  body(node: Node, impl: Writer, kind: "map" | "loop") {
     const scope = node.body!
-    const env: Env = { locals: new Map(), body: { owner: node.id, kind } }
+    const env: Env = { locals: new Map() }
     impl.line(`    Effect.gen(function*() {`)
     for (const n of topoOrder(scope.nodes)) {
       // `<id>Result` is unique (ids are) and cannot shadow item, index, state, iteration or ctx.
