@@ -322,7 +322,7 @@ class Analyzer {
           if (step.steps.length === 0) this.error([...p, "steps"], `${step.type} "${step.id}" has an empty body`)
           const resultNode = step.result !== undefined
             ? s.byName.get(step.result)
-            : [...s.nodes].reverse().find((n) => n.outputName !== undefined && !s.nodes.some((m) => m.members?.includes(n.id) === true && false))
+            : [...s.nodes].reverse().find((n) => n.outputName !== undefined) // default: the last step with an output
           if (step.result !== undefined && resultNode === undefined) {
             this.error([...p, "result"], `result "${step.result}" is not an output of the ${step.type} body${didYouMean(step.result, s.byName.keys())}`)
           } else if (resultNode === undefined && step.steps.length > 0) {
