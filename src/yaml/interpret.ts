@@ -16,7 +16,7 @@ import type { Analysis, Node, Scope } from "../../codegen/analyze.ts"
 import { toDurationInput, toMillis } from "../../codegen/duration.ts"
 import { topoOrder } from "../../codegen/generate.ts"
 import type { Ref, Template } from "../../codegen/Template.ts"
-import { T, type Type } from "../../codegen/Type.ts"
+import { T } from "../../codegen/Type.ts"
 import { typeSchema } from "../../codegen/typeSchema.ts"
 import type * as F from "../../codegen/WorkflowFile.ts"
 import { fromRecord } from "../../dsl/record.ts"
@@ -503,6 +503,3 @@ class Interpreter {
     }, impls)
   }
 }
-
-/** Names and types the interpreter exposes for tests and the CLI. */
-export type { Type }
