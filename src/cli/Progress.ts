@@ -14,11 +14,17 @@ export type ProgressMode = "live" | "plain" | "none"
 
 const hidden = (id: string) => id === "_outputs"
 
-export const progress = (o: OutputShape, mode: ProgressMode): (e: WorkflowEvent) => void => {
+export interface Progress {
+  readonly onEvent: (e: WorkflowEvent) => void
+  /** Prints a line (a log action's output) without breaking the live block. */
+  readonly log: (line: string) => void
+}
+
+export const progress = (o: OutputShape, mode: ProgressMode): Progress => {
   const s = style(o.color)
-  if (mode === "none") return () => {}
+  if (mode === "none") return { onEvent: () => {}, log: (line) => o.err(line) }
   if (mode === "plain") {
-    return (e) => {
+    const onEvent = (e: WorkflowEvent) => {
       if (!("stepId" in e) || hidden(e.stepId)) return
       switch (e._tag) {
         case "StepSucceeded":
@@ -35,17 +41,19 @@ export const progress = (o: OutputShape, mode: ProgressMode): (e: WorkflowEvent)
           break
       }
     }
+    return { onEvent, log: (line) => o.out(`${s.dim("log")}     ${line}`) }
   }
   const order: Array<string> = []
   const lines = new Map<string, string>()
   let drawn = 0
   const started = new Map<string, number>()
-  const draw = () => {
+  const draw = (above?: string) => {
     const text = order.map((id) => lines.get(id)!).join("\n")
-    o.out(`${drawn > 0 ? `\u001b[${drawn}A\u001b[J` : ""}${text}`)
+    const clear = drawn > 0 ? `\u001b[${drawn}A\u001b[J` : ""
+    o.out(`${clear}${above === undefined ? "" : `${above}\n`}${text}`)
     drawn = order.length
   }
-  return (e) => {
+  const onEvent = (e: WorkflowEvent) => {
     if (!("stepId" in e) || hidden(e.stepId)) return
     if (!lines.has(e.stepId)) order.push(e.stepId)
     switch (e._tag) {
@@ -68,4 +76,6 @@ export const progress = (o: OutputShape, mode: ProgressMode): (e: WorkflowEvent)
     }
     draw()
   }
+  // A log line goes above the block: clear the block, print the line, draw the block again below it.
+  return { onEvent, log: (line) => (order.length === 0 ? o.out(`${s.dim("log")} ${line}`) : draw(`${s.dim("log")} ${line}`)) }
 }

@@ -49,14 +49,15 @@ export const runCommand = Command.make("run", {
       mocks = r
     }
     const mode = args.json ? "none" : o.isTTY ? "live" : "plain"
+    const view = progress(o, mode)
     const outcome = yield* runFile({
       file: args.file,
       input: loaded.value ?? {},
       mocks,
       env: process.env,
-      onEvent: progress(o, mode),
+      onEvent: view.onEvent,
       ...(Option.isSome(args.concurrency) ? { concurrency: args.concurrency.value } : {}),
-      onLog: (line) => (args.json ? o.err(line) : o.out(`${s.dim("log")}     ${line}`))
+      onLog: view.log
     })
     switch (outcome._tag) {
       case "Invalid":

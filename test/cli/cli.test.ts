@@ -85,6 +85,25 @@ describe("run", () => {
       assert.match(r.stdout, /\u001b\[32m✓\u001b\[39m combine \u001b\[2m\d+ms/)
     }))
 
+  it.live("a log line on a TTY goes above the live block, which is drawn again below it", () =>
+    Effect.gen(function*() {
+      const r = yield* cli(["run", ex("sentiment-analysis.yaml"), "--input", `{"text":"hi"}`, "--mock", ex("sentiment-analysis.mock.yaml")], { isTTY: true })
+      assert.strictEqual(r.code, 0, r.stderr)
+      // Replay the output on a pretend terminal: "ESC[nA ESC[J" erases the last n lines.
+      const screen: Array<string> = []
+      for (const line of r.stdout.split("\n")) {
+        const m = /^\u001b\[(\d+)A\u001b\[J/.exec(line)
+        if (m !== null) screen.splice(screen.length - Number(m[1]), Number(m[1]))
+        screen.push(m === null ? line : line.slice(m[0].length))
+      }
+      assert.deepStrictEqual(screen.slice(0, 4).map((l) => l.replace(/\d+ms/, "Nms")), [
+        "log Sentiment: positive, Response: So glad to hear it! Thanks for sharing.",
+        "✓ extract_sentiment Nms",
+        "✓ generate_response Nms",
+        "✓ log_result Nms"
+      ])
+    }))
+
   it.live("a failing step: exit 1 with the step and error", () =>
     Effect.gen(function*() {
       const dir = mkdtempSync(join(tmpdir(), "llmo-"))
