@@ -98,20 +98,37 @@ const decomposeSet = (
   if (queue.length < set.length) return { _tag: "Rest", indices: set }
 
   // A series split is only possible between depths (every node of Q is deeper than every node of P): try each.
-  const maxDepth = Math.max(...set.map((v) => depth.get(v)!))
+  // For a cut after depth k, node v is a sink of P while depth(v) <= k < the smallest depth of its dependents, and
+  // a source of Q while the largest depth of its needs <= k < depth(v); bucket both by k (linear for chains).
+  let maxDepth = 0
+  for (const v of set) maxDepth = Math.max(maxDepth, depth.get(v)!)
+  const sinksAt: Array<Array<number>> = Array.from({ length: maxDepth }, () => [])
+  const sourcesAt: Array<Array<number>> = Array.from({ length: maxDepth }, () => [])
+  for (const v of set) {
+    const d = depth.get(v)!
+    let until = maxDepth
+    for (const w of dependents[v]!) if (inSet.has(w)) until = Math.min(until, depth.get(w)!)
+    for (let k = d; k < until; k++) sinksAt[k]!.push(v)
+    if (d === 0) continue
+    let from = 0
+    for (const w of needs[v]!) if (inSet.has(w)) from = Math.max(from, depth.get(w)!)
+    for (let k = from; k < d; k++) sourcesAt[k]!.push(v)
+  }
   const cuts: Array<number> = []
   for (let k = 0; k < maxDepth; k++) {
-    const sinks = set.filter((v) => depth.get(v)! <= k && !dependents[v]!.some((w) => inSet.has(w) && depth.get(w)! <= k))
-    const sources = set.filter((v) => depth.get(v)! > k && !needs[v]!.some((w) => inSet.has(w) && depth.get(w)! > k))
-    if (sources.every((v) => sinks.every((s) => needs[v]!.includes(s)))) cuts.push(k)
+    const sinks = sinksAt[k]!
+    if (sourcesAt[k]!.every((v) => sinks.every((s) => needs[v]!.includes(s)))) cuts.push(k)
   }
   if (cuts.length === 0) return { _tag: "Rest", indices: set }
   cuts.push(maxDepth)
+  const byDepth: Array<Array<number>> = Array.from({ length: maxDepth + 1 }, () => [])
+  for (const v of set) byDepth[depth.get(v)!]!.push(v)
   const parts: Array<Program> = []
-  let low = -1
+  let low = 0
   for (const cut of cuts) {
-    parts.push(decomposeSet(needs, dependents, set.filter((v) => depth.get(v)! > low && depth.get(v)! <= cut)))
-    low = cut
+    const block = byDepth.slice(low, cut + 1).flat().sort((a, b) => a - b)
+    parts.push(decomposeSet(needs, dependents, block))
+    low = cut + 1
   }
   return { _tag: "Series", parts }
 }

@@ -68,8 +68,11 @@ interface Plan {
   >
   /** For each node: no retry and no timeout, so it makes exactly one attempt that starts when the node starts. */
   readonly once: ReadonlyArray<boolean>
-  /** The graph as a series-parallel program, for the compiled path; undefined when nothing of it decomposes. */
-  readonly program: Program | undefined
+  /**
+   * The graph as a series-parallel program, for the compiled path: null when nothing of it decomposes, undefined
+   * until a run without options first needs it (runs with events or records never do).
+   */
+  program: Program | null | undefined
 }
 
 const plans = new WeakMap<Graph, Plan>()
@@ -96,7 +99,6 @@ const planOf = (graph: Graph): Plan => {
   internalNeeds.forEach((count, i) => {
     if (count === 0) roots.push(i)
   })
-  const program = decompose(nodes)
   const plan: Plan = {
     nodes,
     index,
@@ -105,7 +107,7 @@ const planOf = (graph: Graph): Plan => {
     roots,
     wrap: nodes.map(wrapperOf),
     once: nodes.map((node) => node.options.retry === undefined && node.options.timeout === undefined),
-    program: program._tag === "Rest" ? undefined : program
+    program: undefined
   }
   plans.set(graph, plan)
   return plan
@@ -432,8 +434,12 @@ export const runGraph = (
     return driveGraph(state, graph, prefix, input, external)
   }
   const plan = planOf(graph)
-  const program = plan.program
-  if (program === undefined) return driveGraph(state, graph, prefix, input, external)
+  let program = plan.program
+  if (program === undefined) {
+    const decomposed = decompose(plan.nodes)
+    program = plan.program = decomposed._tag === "Rest" ? null : decomposed
+  }
+  if (program === null) return driveGraph(state, graph, prefix, input, external)
   return Effect.suspend(() => {
     const env = new Env(state, graph, plan, prefix, input, { ...external })
     return Effect.map(exec(env, program), () => env.outputs())
