@@ -80,6 +80,17 @@ describe("interpreter + engine", () => {
       assert.deepStrictEqual(r.outputs["each"], ["0=a", "1=b", "2=c", "3=d", "4=e"])
     }))
 
+  it.live("a loop that never converges fails with LoopMaxIterations after max_iterations rounds", () =>
+    Effect.gen(function*() {
+      const wf = build(
+        `name: l\nsteps:\n  - id: refine\n    type: loop\n    max_iterations: 3\n    until: "{{ verdict }} == done"\n    steps:\n      - { id: judge, type: llm, provider: openai, model: m, prompt: "again {{ iteration }}", output: verdict }\n`,
+        { mocks: { judge: ["no", "no", "no", "done"] } }
+      )
+      const exit = yield* Effect.exit(execute(wf, {}) as Effect.Effect<any, unknown>)
+      assert.isTrue(Exit.isFailure(exit))
+      assert.include(JSON.stringify(exit), "LoopMaxIterations")
+    }))
+
   it.live("input defaults apply when the input is absent; given inputs win", () =>
     Effect.gen(function*() {
       const lines: Array<string> = []
