@@ -293,7 +293,7 @@ class Generator {
   }
   readonly schemaDecls: Array<string> = []
   /** Module-level names in use: generated names get a numeric suffix rather than collide ("a_b" and "aB"). */
-  readonly names = new Set(["Input", "Outputs", "workflow", "Requirements", "SearchHit", "Effect", "Schema", "Context", "Schedule", "Workflow", "Llm", "Embeddings", "VectorStore", "Y", "isRetryable"])
+  readonly names = new Set(["Input", "Outputs", "workflow", "steps", "Requirements", "SearchHit", "Effect", "Schema", "Context", "Schedule", "Workflow", "Llm", "Embeddings", "VectorStore", "Y", "isRetryable"])
   unique(base: string): string {
     let name = base
     for (let i = 2; this.names.has(name); i++) name = `${base}${i}`
@@ -724,15 +724,19 @@ class Generator {
     }
     for (const d of decls) out.push(d)
     if (this.schemaDecls.length > 0) out.push("")
+    // The step specs as their own constant: checking the record against them is then about twice as fast for tsc
+    // (measured on a 1,000-step file) as an inline object literal.
+    out.push(`const steps = {`)
+    out.push(...w.spec.lines.map((l) => l.slice(2)))
+    trimLastComma(out)
+    out.push(`} as const`)
+    out.push("")
     out.push(`/** ${doc(wf.description ?? `The "${wf.name}" workflow.`)} */`)
     out.push(`export const workflow = Workflow.fromRecord(${JSON.stringify(wf.name)}, {`)
     out.push(`  input: Input,`)
     if (wf.description !== undefined) out.push(`  description: ${JSON.stringify(wf.description)},`)
     if (wf.version !== undefined) out.push(`  version: ${JSON.stringify(String(wf.version))},`)
-    out.push(`  steps: {`)
-    out.push(...w.spec.lines.map((l) => l.replace(/,$/, ",")))
-    trimLastComma(out)
-    out.push(`  }`)
+    out.push(`  steps`)
     out.push(`}, {`)
     out.push(...w.impl.lines)
     trimLastComma(out)

@@ -22,50 +22,52 @@ const flagForReviewOutput = Schema.Unknown
 const generateExplanationOutput = Schema.String
 const notifyUserOutput = Schema.Unknown
 
+const steps = {
+  moderate_content: { output: moderateContentOutput },
+  route_based_on_moderation: {
+    kind: "branch",
+    needs: ["moderate_content"],
+    cases: {
+      safe: Workflow.fromRecord("content-moderation-router/route_based_on_moderation/safe", {
+        input: Input,
+        external: { moderate_content: moderateContentOutput },
+        steps: {
+          auto_publish: { output: autoPublishOutput },
+        }
+      }, {
+        auto_publish: (ctx) => PublishAction.use((action) => action.run({ content: ctx.input.content })),
+      }),
+      review: Workflow.fromRecord("content-moderation-router/route_based_on_moderation/review", {
+        input: Input,
+        external: { moderate_content: moderateContentOutput },
+        steps: {
+          flag_for_review: { output: flagForReviewOutput },
+        }
+      }, {
+        flag_for_review: (ctx) => QueueReviewAction.use((action) => action.run({ content: ctx.input.content, priority: "medium" })),
+      }),
+      block: Workflow.fromRecord("content-moderation-router/route_based_on_moderation/block", {
+        input: Input,
+        external: { moderate_content: moderateContentOutput },
+        steps: {
+          generate_explanation: { output: generateExplanationOutput },
+          notify_user: { needs: ["generate_explanation"], output: notifyUserOutput },
+        }
+      }, {
+        generate_explanation: (ctx) => Llm.generate({ provider: "anthropic", model: "claude-3-5-haiku-20241022", prompt: `Generate a polite explanation for why this content was blocked:
+${ctx.input.content}
+` }),
+        notify_user: (ctx) => SendNotificationAction.use((action) => action.run({ message: ctx.generate_explanation })),
+      }),
+    }
+  }
+} as const
+
 /** The "content-moderation-router" workflow. */
 export const workflow = Workflow.fromRecord("content-moderation-router", {
   input: Input,
   version: "1.0",
-  steps: {
-    moderate_content: { output: moderateContentOutput },
-    route_based_on_moderation: {
-      kind: "branch",
-      needs: ["moderate_content"],
-      cases: {
-        safe: Workflow.fromRecord("content-moderation-router/route_based_on_moderation/safe", {
-          input: Input,
-          external: { moderate_content: moderateContentOutput },
-          steps: {
-            auto_publish: { output: autoPublishOutput },
-          }
-        }, {
-          auto_publish: (ctx) => PublishAction.use((action) => action.run({ content: ctx.input.content })),
-        }),
-        review: Workflow.fromRecord("content-moderation-router/route_based_on_moderation/review", {
-          input: Input,
-          external: { moderate_content: moderateContentOutput },
-          steps: {
-            flag_for_review: { output: flagForReviewOutput },
-          }
-        }, {
-          flag_for_review: (ctx) => QueueReviewAction.use((action) => action.run({ content: ctx.input.content, priority: "medium" })),
-        }),
-        block: Workflow.fromRecord("content-moderation-router/route_based_on_moderation/block", {
-          input: Input,
-          external: { moderate_content: moderateContentOutput },
-          steps: {
-            generate_explanation: { output: generateExplanationOutput },
-            notify_user: { needs: ["generate_explanation"], output: notifyUserOutput },
-          }
-        }, {
-          generate_explanation: (ctx) => Llm.generate({ provider: "anthropic", model: "claude-3-5-haiku-20241022", prompt: `Generate a polite explanation for why this content was blocked:
-${ctx.input.content}
-` }),
-          notify_user: (ctx) => SendNotificationAction.use((action) => action.run({ message: ctx.generate_explanation })),
-        }),
-      }
-    }
-  }
+  steps
 }, {
   moderate_content: (ctx) => Llm.generate({ provider: "openai", model: "gpt-4", prompt: `Classify this content as: safe, review, or block
 Content: ${ctx.input.content}

@@ -18,18 +18,20 @@ const parallelSearchOutput = Schema.Struct({ doc_results: Schema.Array(SearchHit
 const mergeContextOutput = Schema.Array(SearchHit)
 const generateAnswerOutput = Schema.String
 
+const steps = {
+  embed_query: { output: embedQueryOutput },
+  search_docs: { needs: ["embed_query"], output: searchDocsOutput },
+  search_code: { needs: ["embed_query"], output: searchCodeOutput },
+  parallel_search: { needs: ["search_code", "search_docs"], output: parallelSearchOutput },
+  merge_context: { needs: ["search_code", "search_docs"], output: mergeContextOutput },
+  generate_answer: { needs: ["merge_context"], output: generateAnswerOutput }
+} as const
+
 /** The "parallel-rag-search" workflow. */
 export const workflow = Workflow.fromRecord("parallel-rag-search", {
   input: Input,
   version: "1.0",
-  steps: {
-    embed_query: { output: embedQueryOutput },
-    search_docs: { needs: ["embed_query"], output: searchDocsOutput },
-    search_code: { needs: ["embed_query"], output: searchCodeOutput },
-    parallel_search: { needs: ["search_code", "search_docs"], output: parallelSearchOutput },
-    merge_context: { needs: ["search_code", "search_docs"], output: mergeContextOutput },
-    generate_answer: { needs: ["merge_context"], output: generateAnswerOutput }
-  }
+  steps
 }, {
   embed_query: (ctx) => Embeddings.embed({ provider: "openai", model: "text-embedding-3-small", input: ctx.input.query }),
   search_docs: (ctx) => VectorStore.search({ store: "pinecone", collection: "documentation", vector: Y.vector(ctx.embed_query), topK: 5 }),

@@ -22,40 +22,42 @@ export const Outputs = Schema.Struct({
   route: Schema.Literals(["confident", "hedged"])
 })
 
+const steps = {
+  answer_question: { retry: { times: 2, schedule: Schedule.exponential("100 millis"), while: Y.shouldRetry }, timeout: "20 seconds", output: answerQuestionOutput },
+  classify: { needs: ["answer_question"], output: classifyOutput },
+  route: {
+    kind: "branch",
+    needs: ["answer_question", "classify"],
+    cases: {
+      confident: Workflow.fromRecord("provider-failover/route/confident", {
+        input: Input,
+        external: { answer_question: answerQuestionOutput, classify: classifyOutput },
+        steps: {
+          publish: { needs: ["answer_question"], output: publishOutput },
+        }
+      }, {
+        publish: (ctx) => LogAction.use((action) => action.run({ message: `Answer: ${ctx.answer_question}` })),
+      }),
+      hedged: Workflow.fromRecord("provider-failover/route/hedged", {
+        input: Input,
+        external: { answer_question: answerQuestionOutput, classify: classifyOutput },
+        steps: {
+          add_disclaimer: { needs: ["answer_question"], output: addDisclaimerOutput },
+        }
+      }, {
+        add_disclaimer: (ctx) => Y.as(addDisclaimerOutput, `${ctx.answer_question} (This answer may be incomplete.)`),
+      }),
+    }
+  },
+  _outputs: { needs: ["answer_question", "classify", "route"], output: Outputs }
+} as const
+
 /** Answer with OpenAI, fall back to Anthropic and then a smaller model; route on the answer's confidence */
 export const workflow = Workflow.fromRecord("provider-failover", {
   input: Input,
   description: "Answer with OpenAI, fall back to Anthropic and then a smaller model; route on the answer's confidence",
   version: "1.0",
-  steps: {
-    answer_question: { retry: { times: 2, schedule: Schedule.exponential("100 millis"), while: Y.shouldRetry }, timeout: "20 seconds", output: answerQuestionOutput },
-    classify: { needs: ["answer_question"], output: classifyOutput },
-    route: {
-      kind: "branch",
-      needs: ["answer_question", "classify"],
-      cases: {
-        confident: Workflow.fromRecord("provider-failover/route/confident", {
-          input: Input,
-          external: { answer_question: answerQuestionOutput, classify: classifyOutput },
-          steps: {
-            publish: { needs: ["answer_question"], output: publishOutput },
-          }
-        }, {
-          publish: (ctx) => LogAction.use((action) => action.run({ message: `Answer: ${ctx.answer_question}` })),
-        }),
-        hedged: Workflow.fromRecord("provider-failover/route/hedged", {
-          input: Input,
-          external: { answer_question: answerQuestionOutput, classify: classifyOutput },
-          steps: {
-            add_disclaimer: { needs: ["answer_question"], output: addDisclaimerOutput },
-          }
-        }, {
-          add_disclaimer: (ctx) => Y.as(addDisclaimerOutput, `${ctx.answer_question} (This answer may be incomplete.)`),
-        }),
-      }
-    },
-    _outputs: { needs: ["answer_question", "classify", "route"], output: Outputs }
-  }
+  steps
 }, {
   answer_question: (ctx) => Y.cached("provider-failover/answer_question", [ctx.input.question], 600000, Llm.generate({ provider: "openai", model: "gpt-4o", prompt: ctx.input.question }).pipe(Effect.catchIf(isRetryable, () => Llm.generate({ provider: "anthropic", model: "claude-3-5-sonnet-20241022", prompt: ctx.input.question }))).pipe(Effect.catchIf(isRetryable, () => Llm.generate({ provider: "openai", model: "gpt-4o-mini", prompt: ctx.input.question })))),
   classify: (ctx) => Llm.generateObject({ provider: "anthropic", model: "claude-3-5-haiku-20241022", prompt: `Is this answer confident or hedged? ${ctx.answer_question}`, schema: classifyOutput }),
