@@ -1,6 +1,6 @@
 /**
- * Run progress from engine events: on a TTY a live block with one line per step (state and time) redrawn in place;
- * otherwise one plain line per finished step; nothing at all with --json.
+ * Run progress from engine events. On a TTY: one line per finished step (state and time), with the running steps in a
+ * live block below them, redrawn in place. Otherwise: one plain line per finished step. With --json: nothing.
  *
  * @example
  * ```ts
@@ -43,39 +43,43 @@ export const progress = (o: OutputShape, mode: ProgressMode): Progress => {
     }
     return { onEvent, log: (line) => o.out(`${s.dim("log")}     ${line}`) }
   }
-  const order: Array<string> = []
+  // Finished steps are printed once, above a live block that holds only the running steps: every step ends up with one
+  // line (state and time), and a redraw costs the number of running steps, not of all steps.
+  const running: Array<string> = []
   const lines = new Map<string, string>()
   let drawn = 0
-  const started = new Map<string, number>()
-  const draw = (above?: string) => {
-    const text = order.map((id) => lines.get(id)!).join("\n")
+  const redraw = (done: ReadonlyArray<string>) => {
     const clear = drawn > 0 ? `\u001b[${drawn}A\u001b[J` : ""
-    o.out(`${clear}${above === undefined ? "" : `${above}\n`}${text}`)
-    drawn = order.length
+    const block = running.map((id) => lines.get(id)!)
+    const text = [...done, ...block].join("\n")
+    if (clear === "" && text === "") return
+    o.out(`${clear}${text}`)
+    drawn = block.length
+  }
+  const finish = (id: string, line: string) => {
+    const i = running.indexOf(id)
+    if (i >= 0) running.splice(i, 1)
+    lines.delete(id)
+    redraw([line])
   }
   const onEvent = (e: WorkflowEvent) => {
     if (!("stepId" in e) || hidden(e.stepId)) return
-    if (!lines.has(e.stepId)) order.push(e.stepId)
     switch (e._tag) {
       case "StepStarted":
-        started.set(e.stepId, e.at)
+        running.push(e.stepId)
         lines.set(e.stepId, `${s.yellow("…")} ${e.stepId} ${s.dim("running")}`)
-        break
+        return redraw([])
       case "StepRetrying":
         lines.set(e.stepId, `${s.yellow("↻")} ${e.stepId} ${s.dim(`retrying (attempt ${e.attempt})`)}`)
-        break
+        return redraw([])
       case "StepSucceeded":
-        lines.set(e.stepId, `${s.green("✓")} ${e.stepId} ${s.dim(`${e.durationMillis}ms`)}`)
-        break
+        return finish(e.stepId, `${s.green("✓")} ${e.stepId} ${s.dim(`${e.durationMillis}ms`)}`)
       case "StepFailed":
-        lines.set(e.stepId, `${s.red("✗")} ${e.stepId} ${s.dim(`${e.durationMillis}ms`)} ${e.error}`)
-        break
+        return finish(e.stepId, `${s.red("✗")} ${e.stepId} ${s.dim(`${e.durationMillis}ms`)} ${e.error}`)
       case "StepSkipped":
-        lines.set(e.stepId, `${s.dim(`- ${e.stepId} skipped`)}`)
-        break
+        return finish(e.stepId, s.dim(`- ${e.stepId} skipped`))
     }
-    draw()
   }
-  // A log line goes above the block: clear the block, print the line, draw the block again below it.
-  return { onEvent, log: (line) => (order.length === 0 ? o.out(`${s.dim("log")} ${line}`) : draw(`${s.dim("log")} ${line}`)) }
+  // A log line goes above the live block, like a finished step.
+  return { onEvent, log: (line) => redraw([`${s.dim("log")} ${line}`]) }
 }

@@ -77,29 +77,39 @@ describe("run", () => {
       rmSync(dir, { recursive: true })
     }))
 
-  it.live("live progress on a TTY redraws one line per step with its state and time", () =>
+  /** Replays output on a pretend terminal: "ESC[nA ESC[J" erases the last n lines. */
+  const screenOf = (stdout: string): Array<string> => {
+    const screen: Array<string> = []
+    for (const line of stdout.split("\n")) {
+      const m = /^\u001b\[(\d+)A\u001b\[J/.exec(line)
+      if (m !== null) screen.splice(screen.length - Number(m[1]), Number(m[1]))
+      const rest = m === null ? line : line.slice(m[0].length)
+      if (m === null || rest !== "") screen.push(rest)
+    }
+    return screen
+  }
+
+  it.live("live progress on a TTY: running steps redrawn in place, one final line per step with its state and time", () =>
     Effect.gen(function*() {
       const r = yield* cli(["run", ex("map-reduce.yaml"), "--input", `{"documents":["a","b","c"]}`, "--mock", ex("map-reduce.mock.yaml")], { isTTY: true, color: true })
       assert.strictEqual(r.code, 0, r.stderr)
-      assert.include(r.stdout, "\u001b[2A\u001b[J") // cursor up + clear: the block is redrawn in place
-      assert.match(r.stdout, /\u001b\[32m✓\u001b\[39m combine \u001b\[2m\d+ms/)
+      assert.include(r.stdout, "\u001b[33m…\u001b[39m summarize_each \u001b[2mrunning") // the live line of a running step
+      assert.include(r.stdout, "\u001b[1A\u001b[J") // cursor up + clear: it is replaced in place
+      const screen = screenOf(r.stdout)
+      assert.deepStrictEqual(screen.slice(0, 2).map((l) => l.replace(/\d+ms/, "Nms")), [
+        "\u001b[32m✓\u001b[39m summarize_each \u001b[2mNms\u001b[22m",
+        "\u001b[32m✓\u001b[39m combine \u001b[2mNms\u001b[22m"
+      ])
     }))
 
-  it.live("a log line on a TTY goes above the live block, which is drawn again below it", () =>
+  it.live("a log line on a TTY goes above the live block", () =>
     Effect.gen(function*() {
       const r = yield* cli(["run", ex("sentiment-analysis.yaml"), "--input", `{"text":"hi"}`, "--mock", ex("sentiment-analysis.mock.yaml")], { isTTY: true })
       assert.strictEqual(r.code, 0, r.stderr)
-      // Replay the output on a pretend terminal: "ESC[nA ESC[J" erases the last n lines.
-      const screen: Array<string> = []
-      for (const line of r.stdout.split("\n")) {
-        const m = /^\u001b\[(\d+)A\u001b\[J/.exec(line)
-        if (m !== null) screen.splice(screen.length - Number(m[1]), Number(m[1]))
-        screen.push(m === null ? line : line.slice(m[0].length))
-      }
-      assert.deepStrictEqual(screen.slice(0, 4).map((l) => l.replace(/\d+ms/, "Nms")), [
-        "log Sentiment: positive, Response: So glad to hear it! Thanks for sharing.",
+      assert.deepStrictEqual(screenOf(r.stdout).slice(0, 4).map((l) => l.replace(/\d+ms/, "Nms")), [
         "✓ extract_sentiment Nms",
         "✓ generate_response Nms",
+        "log Sentiment: positive, Response: So glad to hear it! Thanks for sharing.",
         "✓ log_result Nms"
       ])
     }))
