@@ -10,7 +10,7 @@
  * Y.pick("maybe", ["yes", "default"]) // "default"
  * ```
  */
-import { Effect, Schema } from "effect"
+import { Clock, Effect, Schema } from "effect"
 
 /** A value that should have been a list, vector or given shape was not. */
 export class YamlValueError extends Schema.TaggedError<YamlValueError>()("YamlValueError", {
@@ -146,12 +146,16 @@ export const cached = <A, E, R>(
   ttlMillis: number | undefined,
   effect: Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, R> =>
-  Effect.suspend(() => {
+  Effect.gen(function*() {
+    // Time from the Clock, so a TestClock drives expiry in tests.
+    const now = yield* Clock.currentTimeMillis
     const key = `${step}\u0000${JSON.stringify(params)}`
     const hit = cache.get(key)
-    if (hit !== undefined && hit.expires > Date.now()) return Effect.succeed(hit.value as A)
-    return Effect.tap(effect, (value) =>
-      Effect.sync(() => cache.set(key, { value, expires: ttlMillis === undefined ? Infinity : Date.now() + ttlMillis })))
+    if (hit !== undefined && hit.expires > now) return hit.value as A
+    const value = yield* effect
+    const stored = yield* Clock.currentTimeMillis
+    cache.set(key, { value, expires: ttlMillis === undefined ? Infinity : stored + ttlMillis })
+    return value
   })
 
 /** Empties the step cache (tests). */

@@ -4,12 +4,14 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer } from "effect"
+import { TestClock } from "effect/testing"
 import { analyzeSource } from "../../codegen/index.ts"
 import type { WorkflowEvent } from "../../src/engine/events.ts"
 import { execute } from "../../src/engine/run.ts"
 import { RateLimited } from "../../src/llm/LlmError.ts"
 import { MockLlm, MockRecorder } from "../../src/testing/index.ts"
 import { type ActionHandler, interpret } from "../../src/yaml/interpret.ts"
+import { clearCache } from "../../src/yaml/runtime.ts"
 
 const build = (yaml: string, options: { mocks?: Record<string, unknown>; actions?: Record<string, ActionHandler>; onLog?: (l: string) => void } = {}) => {
   const a = analyzeSource("t.yaml", yaml)
@@ -106,5 +108,26 @@ describe("interpreter + engine", () => {
       const wf = build(`name: l\ninputs:\n  who: string\nsteps:\n  - { id: say, type: action, action: log, message: "hello {{ who | upper }}" }\n`, { onLog: (l) => void lines.push(l) })
       yield* (execute(wf, { who: "ada" }) as Effect.Effect<any, unknown>)
       assert.deepStrictEqual(lines, ["hello ADA"])
+    }))
+})
+
+describe("step cache", () => {
+  it.effect("cache: { ttl } serves repeated calls until the ttl passes (TestClock)", () =>
+    Effect.gen(function*() {
+      clearCache()
+      let calls = 0
+      const wf = build(
+        `name: c\ninputs:\n  q: string\nsteps:\n  - { id: ask, type: action, action: lookup, q: "{{ q }}", cache: { ttl: 1m }, output: a }\n`,
+        { actions: { lookup: () => Effect.sync(() => ++calls) } }
+      )
+      const run = (q: string) => execute(wf, { q }) as Effect.Effect<any, unknown>
+      yield* run("x")
+      yield* run("x")
+      assert.strictEqual(calls, 1) // same step, same parameters: cached
+      yield* run("y")
+      assert.strictEqual(calls, 2) // other parameters: a new call
+      yield* TestClock.adjust("61 seconds")
+      yield* run("x")
+      assert.strictEqual(calls, 3) // expired
     }))
 })
