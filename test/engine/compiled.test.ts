@@ -115,6 +115,35 @@ describe("compiled path: decomposition", () => {
   })
 })
 
+describe("compiled path: large graphs", () => {
+  // A spine n0 -> n3 -> n6 ... where each spine node also has two leaves: one level of nesting per spine node.
+  const caterpillar = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ id: `n${i}`, needs: i % 3 === 0 ? (i === 0 ? [] : [`n${i - 3}`]) : [`n${i - (i % 3)}`] }))
+
+  it("a deeply nested shape is compiled down to a budget of node visits, the rest left to the driver", () => {
+    const nodes = caterpillar(3000)
+    const program = show(decompose(nodes), nodes.map((n) => n.id))
+    assert.isTrue(program.startsWith("n0 ; (n1 | n2 | (n3 ; (n4 | n5 | (n6 ; "))
+    assert.include(program, "rest{")
+    const chain = Array.from({ length: 3000 }, (_, i) => ({ id: `n${i}`, needs: i === 0 ? [] : [`n${i - 1}`] }))
+    assert.notInclude(show(decompose(chain), chain.map((n) => n.id)), "rest{")
+  })
+
+  it.effect("such a graph gives the same outputs on both paths", () =>
+    Effect.gen(function*() {
+      const wf = build("caterpillar", caterpillar(1500).map((s) => ({
+        id: s.id,
+        needs: s.needs,
+        run: (ctx: Record<string, unknown>) => Effect.succeed(`${s.id}<${s.needs.map((need) => String(ctx[need]).length).join(",")}>`)
+      })))
+      const fast = yield* Workflow.run(wf, { text: "x" })
+      const slow = yield* Workflow.run(wf, { text: "x" }, { onEvent: () => {} })
+      assert.strictEqual(Object.keys(fast).length, 1500)
+      assert.deepStrictEqual(fast, slow)
+      assert.deepStrictEqual(Object.keys(fast), Object.keys(slow))
+    }))
+})
+
 describe("compiled path: same schedule as the driver", () => {
   it.effect("random DAGs: same outputs and the same start time for every step", () =>
     Effect.gen(function*() {
