@@ -307,7 +307,9 @@ const runNode = (
     })
   }
   const leaf = node.kind !== "branch" && node.kind !== "call"
-  if (leaf && state.semaphore !== undefined) once = state.semaphore.withPermits(1)(once)
+  // The run-wide limit counts units of work: plain steps and loops take a permit; a map's items take one each (so the
+  // map itself must not, or `concurrency: 1` would deadlock); branch and call nodes leave it to their children.
+  if (leaf && node.kind !== "map" && state.semaphore !== undefined) once = state.semaphore.withPermits(1)(once)
   // Leaf nodes collect the token usage and reliability events of the calls they make (forwarding both to the sinks
   // around the run); branch and call nodes leave that to their children. Only when someone can see them (records,
   // events): otherwise the node's sinks would only forward, and calls may as well report to the run's sinks directly

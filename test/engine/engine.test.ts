@@ -443,3 +443,19 @@ describe("reliability events", () => {
       assert.deepStrictEqual(provider.map((e) => e._tag === "ProviderEvent" ? [e.stepId, e.event._tag] : []), [["answer", "Failover"]])
     }))
 })
+
+describe("concurrency limit with nested work", () => {
+  it.effect("concurrency: 1 runs a map's items one by one instead of deadlocking", () =>
+    Effect.gen(function*() {
+      const wf = Workflow.make("limit-map", { input: Input })
+        .step("items", () => Effect.succeed([1, 2, 3]))
+        .map("doubled", { needs: ["items"], over: (ctx) => ctx.items, concurrency: 3 }, (n) => Effect.as(Effect.sleep("1 second"), n * 2))
+        .step("other", () => Effect.as(Effect.sleep("1 second"), "x"))
+      const fiber = yield* Effect.forkChild(Workflow.execute(wf, { text: "x" }, { concurrency: 1 }))
+      yield* TestClock.adjust("10 seconds")
+      const result = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(result.outputs.doubled, [2, 4, 6])
+      // Four units of one second each, one at a time.
+      assert.strictEqual(result.durationMillis, 4000)
+    }))
+})
