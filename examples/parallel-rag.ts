@@ -18,7 +18,6 @@ import { Workflow } from "../src/index.ts"
 import { Embeddings, Llm } from "../src/llm/index.ts"
 import { Mock, type MockRequest, OfflineEmbedding } from "../src/testing/index.ts"
 import type { WorkflowEvent } from "../src/engine/events.ts"
-import { makeMemoryStore } from "../src/vector/MemoryStore.ts"
 import { VectorStore } from "../src/vector/index.ts"
 import type { Point, SearchHit } from "../src/vector/index.ts"
 
@@ -87,7 +86,7 @@ export const storeLayer = (options?: {
   Layer.effect(
     VectorStore.service("pinecone"),
     Effect.gen(function*() {
-      const store = yield* makeMemoryStore("pinecone")
+      const store = yield* VectorStore.makeMemory("pinecone")
       const embed = options?.embed ??
         ((texts: ReadonlyArray<string>) => Effect.succeed(texts.map((t) => OfflineEmbedding.embed(t))))
       for (const collection of ["documentation", "codebase"] as const) {
