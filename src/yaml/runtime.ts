@@ -10,7 +10,8 @@
  * Y.pick("maybe", ["yes", "default"]) // "default"
  * ```
  */
-import { Clock, Effect, Schema } from "effect"
+import { Effect, Schema } from "effect"
+import * as ResponseCache from "../reliability/ResponseCache.ts"
 
 /** A value that should have been a list, vector or given shape was not. */
 export class YamlValueError extends Schema.TaggedError<YamlValueError>()("YamlValueError", {
@@ -134,11 +135,25 @@ export const as = <A>(schema: Schema.Codec<A, any, never, never>, v: unknown): E
     Effect.mapError((e) => new YamlValueError({ message: `output does not match its declared type: ${e.message}` }))
   )
 
-const cache = new Map<string, { readonly value: unknown; readonly expires: number }>()
+// One response cache per step (and TTL): LRU-bounded, with hit/miss metrics and CacheHit/CacheMiss events (which the
+// engine reports as ProviderEvents of the step).
+const caches = new Map<string, ResponseCache.ResponseCache>()
+
+const cacheFor = (step: string, ttlMillis: number | undefined): Effect.Effect<ResponseCache.ResponseCache> =>
+  Effect.suspend(() => {
+    const id = `${step}\u0000${ttlMillis ?? "forever"}`
+    const existing = caches.get(id)
+    if (existing !== undefined) return Effect.succeed(existing)
+    return Effect.tap(
+      ResponseCache.make({ name: step, capacity: 1000, ttl: ttlMillis ?? "Infinity" }),
+      (cache) => Effect.sync(() => caches.set(id, cache))
+    )
+  })
 
 /**
- * Caches a step's successful result for the life of the process (or `ttlMillis`), keyed by the step and its resolved
- * parameters, so repeated runs with the same prompt do not call the provider again.
+ * Caches a step's successful result (for `ttlMillis`, or for the life of the process), keyed by the step and its
+ * resolved parameters, so repeated runs with the same prompt do not call the provider again. At most 1,000 entries per
+ * step (least recently used go first).
  */
 export const cached = <A, E, R>(
   step: string,
@@ -146,17 +161,7 @@ export const cached = <A, E, R>(
   ttlMillis: number | undefined,
   effect: Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, R> =>
-  Effect.gen(function*() {
-    // Time from the Clock, so a TestClock drives expiry in tests.
-    const now = yield* Clock.currentTimeMillis
-    const key = `${step}\u0000${JSON.stringify(params)}`
-    const hit = cache.get(key)
-    if (hit !== undefined && hit.expires > now) return hit.value as A
-    const value = yield* effect
-    const stored = yield* Clock.currentTimeMillis
-    cache.set(key, { value, expires: ttlMillis === undefined ? Infinity : stored + ttlMillis })
-    return value
-  })
+  Effect.flatMap(cacheFor(step, ttlMillis), (cache) => cache.cached({ provider: "yaml", model: step, prompt: params })(effect))
 
-/** Empties the step cache (tests). */
-export const clearCache = (): void => cache.clear()
+/** Empties the step caches (tests). */
+export const clearCache = (): void => caches.clear()

@@ -130,4 +130,20 @@ describe("step cache", () => {
       yield* run("x")
       assert.strictEqual(calls, 3) // expired
     }))
+
+  it.effect("hits and misses are reported as ProviderEvents of the step", () =>
+    Effect.gen(function*() {
+      clearCache()
+      const wf = build(
+        `name: c2\ninputs:\n  q: string\nsteps:\n  - { id: ask, type: action, action: lookup, q: "{{ q }}", cache: true, output: a }\n`,
+        { actions: { lookup: () => Effect.succeed(1) } }
+      )
+      const tags: Array<string> = []
+      const onEvent = (e: { readonly _tag: string; readonly event?: { readonly _tag: string } }) => {
+        if (e._tag === "ProviderEvent") tags.push(e.event!._tag)
+      }
+      yield* (execute(wf, { q: "x" }, { onEvent }) as Effect.Effect<any, unknown>)
+      yield* (execute(wf, { q: "x" }, { onEvent }) as Effect.Effect<any, unknown>)
+      assert.deepStrictEqual(tags, ["CacheMiss", "CacheHit"])
+    }))
 })
