@@ -7,12 +7,13 @@ import type { Any, EncodedInputOf, ErrorOf, OutputsOf, RequirementsOf } from "..
 import type { Join } from "../../dsl/types.ts"
 import { type StepFailedWith, WorkflowInputError } from "./errors.ts"
 import type { WorkflowEvent } from "./events.ts"
-import { type ExecuteOptions, runGraph, type RunState } from "./execute.ts"
+import { runGraph } from "./runGraph.ts"
+import type { ExecuteOptions, RunState } from "./RunState.ts"
 import { StepUsage, sumUsage } from "../llm/Usage.ts"
 import { ReliabilityEvents } from "../reliability/ReliabilityEvent.ts"
 import type { RunResult } from "./RunResult.ts"
 
-export type { ExecuteOptions } from "./execute.ts"
+export type { ExecuteOptions } from "./RunState.ts"
 
 /** The error of running workflow `W`: bad input, or a step that failed (carrying the step's typed error). */
 export type RunError<W> = WorkflowInputError | StepFailedWith<ErrorOf<W>>
