@@ -8,6 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { parse, stringify } from "yaml"
 import { analyzeSource, generateModule } from "../../codegen/index.ts"
 import { interpret } from "../../src/yaml/interpret.ts"
+import { seededRandom } from "../../src/testing/index.ts"
 
 const examplesDir = join(import.meta.dirname, "..", "..", "examples")
 const sources = readdirSync(examplesDir)
@@ -15,13 +16,7 @@ const sources = readdirSync(examplesDir)
   .map((f) => ({ file: f, text: readFileSync(join(examplesDir, f), "utf8") }))
 
 // mulberry32: small deterministic PRNG.
-const rng = (seed: number) => () => {
-  seed |= 0
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
+const rng = seededRandom
 
 const junk = ["{", "}", "[", "]", ":", "- ", "{{", "}}", "\"", "'", "#", "&a", "*a", "!!int ", "\t", "\n", "  ", "|", ">", "?", ",", "%", "@", "\u0000", "🙂", "{{ x | jion }}", "{{ input. }}", "type: loop", "id: a"]
 const values: ReadonlyArray<unknown> = [null, 0, -1, 1e9, "", "x", "{{ nope }}", "{{ input.text | join }}", true, [], {}, [1, "a"], { type: "llm" }, "llm", "map", "loop", "branch", "parallel", "workflow", "embed"]

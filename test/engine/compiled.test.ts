@@ -7,6 +7,7 @@ import { Cause, Clock, Effect, Exit, Fiber, Schedule, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { decompose, show } from "../../src/engine/decompose.ts"
 import { Workflow } from "../../src/index.ts"
+import { seededRandom } from "../../src/testing/index.ts"
 
 class Boom extends Schema.TaggedError<Boom>()("Boom", { id: Schema.String }) {}
 
@@ -29,13 +30,7 @@ const shape = (graph: Record<string, ReadonlyArray<string>>) => {
 }
 
 /** Deterministic PRNG (mulberry32). */
-const random = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = seed
-  t = Math.imul(t ^ (t >>> 15), t | 1)
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
+const random = seededRandom
 
 interface Spec {
   readonly id: string

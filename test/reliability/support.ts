@@ -4,6 +4,7 @@ import { LanguageModel } from "effect/ai"
 import type { LlmError } from "../../src/llm/LlmError.ts"
 import { toAiError } from "../../src/providers/ErrorMapping.ts"
 import type { ReliabilityEvent } from "../../src/reliability/ReliabilityEvent.ts"
+import { seededRandom } from "../../src/testing/index.ts"
 
 /** What one call does: answer `text`, fail with an LlmError, or take `sleep` first. */
 export type Outcome = { readonly text: string; readonly sleep?: string } | { readonly error: LlmError; readonly sleep?: string }
@@ -51,10 +52,4 @@ export const scripted = (script: (n: number, prompt: string) => Outcome) =>
 export const collect = (into: Array<ReliabilityEvent>) => (e: ReliabilityEvent) => Effect.sync(() => void into.push(e))
 
 /** Deterministic PRNG (mulberry32). */
-export const seeded = (seed: number) => () => {
-  seed |= 0
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
+export const seeded = seededRandom
