@@ -17,13 +17,35 @@ export interface Diagnostic {
   readonly message: string
 }
 
-/** `file:line:col: message`, `file:line:col: warning: message` for warnings. */
+/**
+ * `file:line:col: message`, `file:line:col: warning: message` for warnings.
+ *
+ * @example
+ * ```ts
+ * formatDiagnostic({ file: "a.yaml", line: 2, column: 3, severity: "warning", message: "unused output" })
+ * // "a.yaml:2:3: warning: unused output"
+ * ```
+ */
 export const formatDiagnostic = (d: Diagnostic): string =>
   `${d.file}:${d.line}:${d.column}: ${d.severity === "warning" ? "warning: " : ""}${d.message}`
 
-/** Errors only. */
+/**
+ * Errors only.
+ *
+ * @example
+ * ```ts
+ * const failed = errorsOf(analyzeFile("wf.yaml").diagnostics).length > 0
+ * ```
+ */
 export const errorsOf = (ds: ReadonlyArray<Diagnostic>): ReadonlyArray<Diagnostic> => ds.filter((d) => d.severity === "error")
 
-/** Stable order: by line, then column, then message. */
+/**
+ * Stable order: by line, then column, then message.
+ *
+ * @example
+ * ```ts
+ * sortDiagnostics(diagnostics).map(formatDiagnostic).join("\n")
+ * ```
+ */
 export const sortDiagnostics = (ds: ReadonlyArray<Diagnostic>): Array<Diagnostic> =>
   [...ds].sort((a, b) => a.line - b.line || a.column - b.column || a.message.localeCompare(b.message))

@@ -10,13 +10,39 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml"
 import type { Diagnostic } from "./Diagnostic.ts"
 
+/**
+ * A path into the YAML value: keys and list indexes, as used by {@link SourceFile.locate}.
+ *
+ * @example
+ * ```ts
+ * const p: Path = ["steps", 0, "prompt"]
+ * ```
+ */
 export type Path = ReadonlyArray<string | number>
 
+/**
+ * A 1-based line and column in a source file.
+ *
+ * @example
+ * ```ts
+ * parseSource("wf.yaml", "name: x\n").locate(["name"]) // { line: 1, column: 7 }
+ * ```
+ */
 export interface Position {
   readonly line: number
   readonly column: number
 }
 
+/**
+ * A parsed YAML file: its text, its plain value, syntax errors, and lookups from paths to positions.
+ *
+ * @example
+ * ```ts
+ * const src: SourceFile = parseSource("wf.yaml", "name: x\nsteps: []\n")
+ * src.value // { name: "x", steps: [] }
+ * src.syntaxErrors // []
+ * ```
+ */
 export interface SourceFile {
   readonly file: string
   readonly source: string
@@ -52,7 +78,15 @@ const nodeAt = (doc: Document, path: Path, key: boolean): Node | undefined => {
   return last
 }
 
-/** Parse YAML keeping a line counter so any path or offset maps to line:col. */
+/**
+ * Parse YAML keeping a line counter so any path or offset maps to line:col.
+ *
+ * @example
+ * ```ts
+ * const src = parseSource("wf.yaml", "steps:\n  - id: a\n")
+ * src.locate(["steps", 0, "id"]) // { line: 2, column: 9 }
+ * ```
+ */
 export const parseSource = (file: string, source: string): SourceFile => {
   const lineCounter = new LineCounter()
   const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false, logLevel: "error" })

@@ -3,17 +3,43 @@
  *
  * @example
  * ```ts
- * const t = parseTemplate("Hello {{ input.name | default(\"you\") }}")
- * t.parts[1] // { kind: "ref", ref: { head: "input", path: ["name"], filters: [{ name: "default", args: ["you"] }], ... } }
+ * const { template } = parseTemplate("Hello {{ input.name | default(\"you\") }}")
+ * template.parts[1] // { kind: "ref", ref: { head: "input", path: ["name"], filters: [{ name: "default", args: ["you"] }], ... } }
+ * ```
+ */
+
+/**
+ * A literal value in a template filter argument or a condition's right-hand side.
+ *
+ * @example
+ * ```ts
+ * parseCondition("{{ review.score }} >= 8") // right: { kind: "literal", value: 8 }
  * ```
  */
 export type Literal = string | number | boolean | null
 
+/**
+ * One `| name(args)` filter applied to a template reference.
+ *
+ * @example
+ * ```ts
+ * const f: Filter = { name: "default", args: ["you"] } // from `{{ input.name | default("you") }}`
+ * ```
+ */
 export interface Filter {
   readonly name: string
   readonly args: ReadonlyArray<Literal>
 }
 
+/**
+ * A `{{ head.path | filters }}` reference: the name it starts with, the field/index path after it, and its filters.
+ *
+ * @example
+ * ```ts
+ * const r = parseTemplate("{{ docs.items[0] | json }}").template.whole
+ * // r: { text: "{{ docs.items[0] | json }}", head: "docs", path: ["items", 0], filters: [{ name: "json", args: [] }] }
+ * ```
+ */
 export interface Ref {
   /** The whole `{{ ... }}` text, to locate it in the source. */
   readonly text: string
@@ -22,8 +48,27 @@ export interface Ref {
   readonly filters: ReadonlyArray<Filter>
 }
 
+/**
+ * One piece of a template: literal text or a `{{ ref }}`.
+ *
+ * @example
+ * ```ts
+ * parseTemplate("Hi {{ input.name }}").template.parts
+ * // [{ kind: "text", text: "Hi " }, { kind: "ref", ref: { head: "input", path: ["name"], ... } }]
+ * ```
+ */
 export type Part = { readonly kind: "text"; readonly text: string } | { readonly kind: "ref"; readonly ref: Ref }
 
+/**
+ * A parsed template string: its parts in order, every reference, and `whole` when the string is exactly one reference.
+ *
+ * @example
+ * ```ts
+ * const { template } = parseTemplate("{{ summary }}")
+ * template.whole?.head // "summary"
+ * template.refs.length // 1
+ * ```
+ */
 export interface Template {
   readonly parts: ReadonlyArray<Part>
   /** Set when the string is exactly one `{{ ref }}`: its value is used as is, not stringified. */
@@ -31,12 +76,27 @@ export interface Template {
   readonly refs: ReadonlyArray<Ref>
 }
 
+/**
+ * A problem in a template or condition: the offending text (to locate it in the source) and what is wrong.
+ *
+ * @example
+ * ```ts
+ * parseTemplate("Hi {{ name").errors // [{ text: "{{ name", message: "unclosed \"{{\" (missing \"}}\")" }]
+ * ```
+ */
 export interface TemplateError {
   readonly text: string
   readonly message: string
 }
 
-/** Filters templates support. */
+/**
+ * Filters templates support.
+ *
+ * @example
+ * ```ts
+ * filterNames.includes("upper") // true
+ * ```
+ */
 export const filterNames = ["json", "join", "default", "upper", "lower", "trim", "length"] as const
 
 class Cursor {
@@ -78,7 +138,15 @@ class Cursor {
   }
 }
 
-/** Parse the inside of `{{ }}`. */
+/**
+ * Parse the inside of `{{ }}`.
+ *
+ * @example
+ * ```ts
+ * parseExpression("{{ a.b }}", " a.b ") // { text: "{{ a.b }}", head: "a", path: ["b"], filters: [] }
+ * parseExpression("{{ }}", " ") // "empty {{ }}" (an error message)
+ * ```
+ */
 export const parseExpression = (text: string, inner: string): Ref | string => {
   const c = new Cursor(inner)
   c.ws()
@@ -142,7 +210,16 @@ export const parseExpression = (text: string, inner: string): Ref | string => {
   return { text, head, path, filters }
 }
 
-/** Split a string into text and `{{ ref }}` parts; problems are returned, not thrown. */
+/**
+ * Split a string into text and `{{ ref }}` parts; problems are returned, not thrown.
+ *
+ * @example
+ * ```ts
+ * const { template, errors } = parseTemplate("Hello {{ input.name | upper }}")
+ * template.refs.map((r) => r.head) // ["input"]
+ * errors // []
+ * ```
+ */
 export const parseTemplate = (s: string): { readonly template: Template; readonly errors: ReadonlyArray<TemplateError> } => {
   const parts: Array<Part> = []
   const errors: Array<TemplateError> = []
@@ -172,16 +249,50 @@ export const parseTemplate = (s: string): { readonly template: Template; readonl
   return { template: { parts, whole: only, refs }, errors }
 }
 
+/**
+ * Operators a condition may use between its reference and its right-hand side.
+ *
+ * @example
+ * ```ts
+ * comparisonOps.includes(">=") // true
+ * ```
+ */
 export const comparisonOps = ["==", "!=", "<=", ">=", "<", ">"] as const
+/**
+ * One of {@link comparisonOps}.
+ *
+ * @example
+ * ```ts
+ * const op: ComparisonOp = ">="
+ * ```
+ */
 export type ComparisonOp = (typeof comparisonOps)[number]
 
+/**
+ * A parsed `branch`/`loop until` condition: a reference alone (truthiness) or compared with a literal or another reference.
+ *
+ * @example
+ * ```ts
+ * const c = parseCondition("{{ review.score }} >= 8") as Condition
+ * c.op // ">="
+ * c.right // { kind: "literal", value: 8 }
+ * ```
+ */
 export interface Condition {
   readonly left: Ref
   readonly op: ComparisonOp | undefined
   readonly right: { readonly kind: "literal"; readonly value: Literal } | { readonly kind: "ref"; readonly ref: Ref } | undefined
 }
 
-/** `{{ ref }}` (truthy) or `{{ ref }} <op> <literal | {{ ref }} | bare word>`. */
+/**
+ * `{{ ref }}` (truthy) or `{{ ref }} <op> <literal | {{ ref }} | bare word>`.
+ *
+ * @example
+ * ```ts
+ * parseCondition("{{ check.safe }}") // { left: { head: "check", path: ["safe"], ... }, op: undefined, right: undefined }
+ * "message" in parseCondition("score >= 8") // true: not a condition
+ * ```
+ */
 export const parseCondition = (s: string): Condition | TemplateError => {
   const m = /^\s*(\{\{[^}]*\}\})\s*(?:(==|!=|<=|>=|<|>)\s*(.+?))?\s*$/.exec(s)
   if (m === null) {

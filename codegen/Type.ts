@@ -9,17 +9,43 @@
  */
 import type { TypeSpec } from "./WorkflowFile.ts"
 
+/**
+ * One property of an object {@link Type}: its type and whether it may be absent.
+ *
+ * @example
+ * ```ts
+ * const f: Field = { type: T.string, optional: true }
+ * ```
+ */
 export interface Field {
   readonly type: Type
   readonly optional: boolean
 }
 
+/**
+ * A static type the validator tracks: a primitive, a literal union, an array or an object (open when extra keys are allowed).
+ *
+ * @example
+ * ```ts
+ * const t: Type = { kind: "array", items: { kind: "string" } }
+ * showType(t) // "string[]"
+ * ```
+ */
 export type Type =
   | { readonly kind: "string" | "number" | "integer" | "boolean" | "unknown" | "null" }
   | { readonly kind: "literal"; readonly values: ReadonlyArray<string | number | boolean> }
   | { readonly kind: "array"; readonly items: Type }
   | { readonly kind: "object"; readonly fields: Readonly<Record<string, Field>>; readonly open: boolean }
 
+/**
+ * Constructors of {@link Type} values, so analysis code reads like the types it builds.
+ *
+ * @example
+ * ```ts
+ * const t = T.object({ score: { type: T.number, optional: false } })
+ * showType(t) // "{ score: number }"
+ * ```
+ */
 export const T = {
   string: { kind: "string" } as Type,
   number: { kind: "number" } as Type,
@@ -32,13 +58,29 @@ export const T = {
   literal: (values: ReadonlyArray<string | number | boolean>): Type => ({ kind: "literal", values })
 }
 
-/** The type of one vector search hit (mirrors the VectorStore SearchHit). */
+/**
+ * The type of one vector search hit (mirrors the VectorStore SearchHit).
+ *
+ * @example
+ * ```ts
+ * showType(hitType) // "{ id: unknown, score: number, payload: object }"
+ * ```
+ */
 export const hitType: Type = T.object({
   id: { type: T.unknown, optional: false },
   score: { type: T.number, optional: false },
   payload: { type: T.object({}, true), optional: false }
 })
 
+/**
+ * The {@link Type} a type-language spec of a workflow file (`inputs`, `output_schema`) denotes.
+ *
+ * @example
+ * ```ts
+ * fromTypeSpec("string") // { kind: "string" }
+ * fromTypeSpec({ type: "array", items: "number" }) // { kind: "array", items: { kind: "number" } }
+ * ```
+ */
 export const fromTypeSpec = (spec: TypeSpec): Type => {
   if (typeof spec === "string") {
     switch (spec) {
@@ -66,6 +108,14 @@ export const fromTypeSpec = (spec: TypeSpec): Type => {
   }
 }
 
+/**
+ * A {@link Type} as TypeScript-like text, for diagnostics ("expected number, got string").
+ *
+ * @example
+ * ```ts
+ * showType(T.array(T.literal(["a", "b"]))) // '("a" | "b")[]'
+ * ```
+ */
 export const showType = (t: Type): string => {
   switch (t.kind) {
     case "literal":
@@ -83,9 +133,36 @@ export const showType = (t: Type): string => {
   }
 }
 
+/**
+ * Whether a value of this type may be a list (unknown counts: the runtime decides), e.g. for a map's `over`.
+ *
+ * @example
+ * ```ts
+ * isArrayLike(T.array(T.string)) // true
+ * isArrayLike(T.string) // false
+ * ```
+ */
 export const isArrayLike = (t: Type) => t.kind === "array" || t.kind === "unknown"
+/**
+ * Whether a value of this type may be a number (number, integer, numeric literals or unknown), e.g. for `<`/`>=` conditions.
+ *
+ * @example
+ * ```ts
+ * isNumeric(T.integer) // true
+ * isNumeric(T.literal(["a"])) // false
+ * ```
+ */
 export const isNumeric = (t: Type) =>
   t.kind === "number" || t.kind === "integer" || t.kind === "unknown" || (t.kind === "literal" && t.values.every((v) => typeof v === "number"))
+/**
+ * Whether a value of this type may be a string (string, string literals or unknown), e.g. for text filters.
+ *
+ * @example
+ * ```ts
+ * isText(T.literal(["safe", "block"])) // true
+ * isText(T.number) // false
+ * ```
+ */
 export const isText = (t: Type) =>
   t.kind === "string" || t.kind === "unknown" || (t.kind === "literal" && t.values.every((v) => typeof v === "string"))
 

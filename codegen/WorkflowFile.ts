@@ -11,18 +11,48 @@
  */
 import { Schema } from "effect"
 
-/** Step types the format knows. */
+/**
+ * Step types the format knows.
+ *
+ * @example
+ * ```ts
+ * stepTypes.includes("vector_search") // true
+ * ```
+ */
 export const stepTypes = ["llm", "embed", "vector_search", "parallel", "transform", "branch", "action", "map", "loop", "workflow"] as const
+/**
+ * The `type` of a step: one of {@link stepTypes}.
+ *
+ * @example
+ * ```ts
+ * const t: StepType = "llm"
+ * ```
+ */
 export type StepType = (typeof stepTypes)[number]
 
-/** Names usable in the type language. */
+/**
+ * Names usable in the type language.
+ *
+ * @example
+ * ```ts
+ * typeNames.includes("integer") // true
+ * ```
+ */
 export const typeNames = ["string", "number", "integer", "boolean", "array", "object", "unknown"] as const
 
 const Identifier = Schema.String.check(
   Schema.isPattern(/^[A-Za-z_][A-Za-z0-9_]*$/u, { message: "must be an identifier (letters, digits, _; not starting with a digit)" })
 )
 
-/** "500 millis", "30 seconds", "2 minutes", "500ms", "30s", "2m", "1h". */
+/**
+ * "500 millis", "30 seconds", "2 minutes", "500ms", "30s", "2m", "1h".
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(Duration)("30 seconds") // "30 seconds"
+ * Schema.decodeUnknownSync(Duration)("soon") // throws: must be a duration like "500 millis", ...
+ * ```
+ */
 export const Duration = Schema.String.check(
   Schema.isPattern(/^\s*\d+(\.\d+)?\s*(ms|millis|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hours?)\s*$/u, {
     message: "must be a duration like \"500 millis\", \"30 seconds\" or \"2m\""
@@ -31,7 +61,14 @@ export const Duration = Schema.String.check(
 
 const Scalar = Schema.Union([Schema.String, Schema.Number, Schema.Boolean])
 
-/** The small type language: a type name, or an object with type/items/properties/required/enum. */
+/**
+ * The small type language: a type name, or an object with type/items/properties/required/enum.
+ *
+ * @example
+ * ```ts
+ * const spec: TypeSpecObject = { type: "object", properties: { score: "number", label: { enum: ["ok", "bad"] } } }
+ * ```
+ */
 export interface TypeSpecObject {
   readonly type?: (typeof typeNames)[number]
   readonly description?: string
@@ -41,9 +78,25 @@ export interface TypeSpecObject {
   readonly enum?: ReadonlyArray<string | number | boolean>
   readonly default?: unknown
 }
+/**
+ * A type in the workflow type language: a type name or a {@link TypeSpecObject}.
+ *
+ * @example
+ * ```ts
+ * const spec: TypeSpec = { type: "array", items: "string" }
+ * ```
+ */
 export type TypeSpec = (typeof typeNames)[number] | TypeSpecObject
 
 const TypeName = Schema.Literals(typeNames)
+/**
+ * Schema of {@link TypeSpec} (recursive through `items` and `properties`).
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(TypeSpec)({ enum: ["safe", "block"] })
+ * ```
+ */
 export const TypeSpec: Schema.Codec<TypeSpec> = Schema.Union([
   TypeName,
   Schema.Struct({
@@ -57,7 +110,15 @@ export const TypeSpec: Schema.Codec<TypeSpec> = Schema.Union([
   })
 ]).annotate({ identifier: "TypeSpec", description: "A type: \"string\", \"number\", ... or { type, items, properties, required, enum }" })
 
-/** Retry policy: a number of retries, or the full form. */
+/**
+ * Retry policy: a number of retries, or the full form.
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(Retry)(3)
+ * Schema.decodeUnknownSync(Retry)({ times: 3, backoff: "exponential", delay: "500 millis" })
+ * ```
+ */
 export const Retry = Schema.Union([
   Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 100 })),
   Schema.Struct({
@@ -67,10 +128,26 @@ export const Retry = Schema.Union([
   })
 ]).annotate({ description: "Retries after the first attempt: a count, or { times, backoff, delay }" })
 
+/**
+ * A step's `cache`: `true`, or `{ ttl }` to expire entries.
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(Cache)({ ttl: "10 minutes" })
+ * ```
+ */
 export const Cache = Schema.Union([Schema.Boolean, Schema.Struct({ ttl: Duration })]).annotate({
   description: "Cache the step's result by its resolved parameters: true, or { ttl }"
 })
 
+/**
+ * One entry of an llm step's `fallback` list: a provider (and model) to try when the step's own provider fails.
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(Fallback)({ provider: "anthropic", model: "claude-3-haiku" })
+ * ```
+ */
 export const Fallback = Schema.Struct({ provider: Schema.String, model: Schema.optionalKey(Schema.String) })
 
 /** Fields every step accepts. */
@@ -84,6 +161,14 @@ const common = {
   cache: Schema.optionalKey(Cache)
 }
 
+/**
+ * An `llm` step: prompt (and system) templates, provider/model, sampling settings, optional `output_schema` and fallbacks.
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(LlmStep)({ id: "answer", type: "llm", prompt: "Answer {{ input.question }}", output: "answer" })
+ * ```
+ */
 export const LlmStep = Schema.Struct({
   ...common,
   type: Schema.Literal("llm"),
@@ -97,6 +182,14 @@ export const LlmStep = Schema.Struct({
   fallback: Schema.optionalKey(Schema.Array(Fallback))
 }).annotate({ identifier: "LlmStep", description: "Call a language model" })
 
+/**
+ * An `embed` step: the text template to embed and the embedding provider/model.
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(EmbedStep)({ id: "vec", type: "embed", input: "{{ input.query }}", output: "vec" })
+ * ```
+ */
 export const EmbedStep = Schema.Struct({
   ...common,
   type: Schema.Literal("embed"),
@@ -105,6 +198,14 @@ export const EmbedStep = Schema.Struct({
   input: Schema.String
 }).annotate({ identifier: "EmbedStep", description: "Embed a text into a vector" })
 
+/**
+ * A `vector_search` step: the store (`database`), collection (`index`), query vector template and `top_k`.
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(VectorSearchStep)({ id: "docs", type: "vector_search", database: "qdrant", index: "docs", query: "{{ vec }}", top_k: 5 })
+ * ```
+ */
 export const VectorSearchStep = Schema.Struct({
   ...common,
   type: Schema.Literal("vector_search"),
@@ -114,7 +215,23 @@ export const VectorSearchStep = Schema.Struct({
   top_k: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1000 })))
 }).annotate({ identifier: "VectorSearchStep", description: "Search a vector store" })
 
+/**
+ * Functions a `transform` step may name.
+ *
+ * @example
+ * ```ts
+ * transformFunctions.includes("json_parse") // true
+ * ```
+ */
 export const transformFunctions = ["concat", "merge", "template", "json_parse", "length", "first", "identity"] as const
+/**
+ * A `transform` step: one of {@link transformFunctions} over `inputs`/`input`, or a `template`.
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(TransformStep)({ id: "all", type: "transform", function: "concat", inputs: ["{{ docs }}", "{{ code }}"] })
+ * ```
+ */
 export const TransformStep = Schema.Struct({
   ...common,
   type: Schema.Literal("transform"),
@@ -124,6 +241,14 @@ export const TransformStep = Schema.Struct({
   template: Schema.optionalKey(Schema.String)
 }).annotate({ identifier: "TransformStep", description: "A pure transformation: concat, merge, template, json_parse, length, first, identity" })
 
+/**
+ * An `action` step: calls a user-supplied action by name; every other key is a parameter.
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(ActionStep)({ id: "notify", type: "action", action: "log", message: "{{ summary }}" })
+ * ```
+ */
 export const ActionStep = Schema.StructWithRest(
   Schema.Struct({
     ...common,
@@ -134,7 +259,14 @@ export const ActionStep = Schema.StructWithRest(
   [Schema.Record(Schema.String, Schema.Unknown)]
 ).annotate({ identifier: "ActionStep", description: "Call a user-supplied action; extra keys are its parameters (templates allowed)" })
 
-/** Steps a step list may hold. Recursive through parallel, branch, map, loop. */
+/**
+ * Steps a step list may hold. Recursive through parallel, branch, map, loop.
+ *
+ * @example
+ * ```ts
+ * const s: Step = { id: "a", type: "llm", prompt: "hi" }
+ * ```
+ */
 export type Step =
   | typeof LlmStep.Type
   | typeof EmbedStep.Type
@@ -156,16 +288,40 @@ type Common = {
   readonly timeout?: string
   readonly cache?: typeof Cache.Type
 }
+/**
+ * A `parallel` step: its tasks run concurrently.
+ *
+ * @example
+ * ```ts
+ * const s: ParallelStep = { id: "both", type: "parallel", tasks: [docsStep, codeStep] }
+ * ```
+ */
 export interface ParallelStep extends Common {
   readonly type: "parallel"
   readonly tasks: ReadonlyArray<Step>
 }
+/**
+ * A `branch` step: the condition's value selects the case whose steps run (`default` otherwise).
+ *
+ * @example
+ * ```ts
+ * const s: BranchStep = { id: "route", type: "branch", condition: "{{ check.label }}", branches: { safe: [publish] }, default: [review] }
+ * ```
+ */
 export interface BranchStep extends Common {
   readonly type: "branch"
   readonly condition: string
   readonly branches: { readonly [k: string]: ReadonlyArray<Step> }
   readonly default?: ReadonlyArray<Step>
 }
+/**
+ * A `map` step: runs its steps once per item of `over`, up to `concurrency` at a time.
+ *
+ * @example
+ * ```ts
+ * const s: MapStep = { id: "each", type: "map", over: "{{ input.docs }}", as: "doc", concurrency: 4, steps: [summarize] }
+ * ```
+ */
 export interface MapStep extends Common {
   readonly type: "map"
   readonly over: string
@@ -174,6 +330,14 @@ export interface MapStep extends Common {
   readonly steps: ReadonlyArray<Step>
   readonly result?: string
 }
+/**
+ * A `loop` step: repeats its steps until the condition holds or `max_iterations` is reached.
+ *
+ * @example
+ * ```ts
+ * const s: LoopStep = { id: "refine", type: "loop", steps: [draft, review], until: "{{ review.score }} >= 8", max_iterations: 3 }
+ * ```
+ */
 export interface LoopStep extends Common {
   readonly type: "loop"
   readonly steps: ReadonlyArray<Step>
@@ -183,6 +347,14 @@ export interface LoopStep extends Common {
   readonly on_max_iterations?: "fail" | "return"
   readonly result?: string
 }
+/**
+ * A `workflow` step: runs another YAML file with the given inputs.
+ *
+ * @example
+ * ```ts
+ * const s: WorkflowStep = { id: "sum", type: "workflow", file: "./summarize.yaml", input: { text: "{{ input.text }}" } }
+ * ```
+ */
 export interface WorkflowStep extends Common {
   readonly type: "workflow"
   readonly file: string
@@ -191,12 +363,28 @@ export interface WorkflowStep extends Common {
 
 const StepList = Schema.Array(Schema.suspend((): Schema.Codec<Step> => Step))
 
+/**
+ * Schema of {@link ParallelStep}.
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(ParallelStep)({ id: "both", type: "parallel", tasks: [] })
+ * ```
+ */
 export const ParallelStep: Schema.Codec<ParallelStep> = Schema.Struct({
   ...common,
   type: Schema.Literal("parallel"),
   tasks: StepList
 }).annotate({ identifier: "ParallelStep", description: "Run the tasks concurrently; their outputs are visible after it" })
 
+/**
+ * Schema of {@link BranchStep}.
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(BranchStep)({ id: "route", type: "branch", condition: "{{ check.label }}", branches: { safe: [] } })
+ * ```
+ */
 export const BranchStep: Schema.Codec<BranchStep> = Schema.Struct({
   ...common,
   type: Schema.Literal("branch"),
@@ -205,6 +393,14 @@ export const BranchStep: Schema.Codec<BranchStep> = Schema.Struct({
   default: Schema.optionalKey(StepList)
 }).annotate({ identifier: "BranchStep", description: "Run the steps of the case the condition selects" })
 
+/**
+ * Schema of {@link MapStep}.
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(MapStep)({ id: "each", type: "map", over: "{{ input.docs }}", steps: [] })
+ * ```
+ */
 export const MapStep: Schema.Codec<MapStep> = Schema.Struct({
   ...common,
   type: Schema.Literal("map"),
@@ -215,6 +411,14 @@ export const MapStep: Schema.Codec<MapStep> = Schema.Struct({
   result: Schema.optionalKey(Identifier)
 }).annotate({ identifier: "MapStep", description: "Run the body once per item ({{ item }}, {{ index }}); result: a list" })
 
+/**
+ * Schema of {@link LoopStep}.
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(LoopStep)({ id: "refine", type: "loop", steps: [], until: "{{ review.score }} >= 8" })
+ * ```
+ */
 export const LoopStep: Schema.Codec<LoopStep> = Schema.Struct({
   ...common,
   type: Schema.Literal("loop"),
@@ -226,6 +430,14 @@ export const LoopStep: Schema.Codec<LoopStep> = Schema.Struct({
   result: Schema.optionalKey(Identifier)
 }).annotate({ identifier: "LoopStep", description: "Repeat the body until the condition holds ({{ previous }}, {{ iteration }})" })
 
+/**
+ * Schema of {@link WorkflowStep}.
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(WorkflowStep)({ id: "sum", type: "workflow", file: "./summarize.yaml" })
+ * ```
+ */
 export const WorkflowStep: Schema.Codec<WorkflowStep> = Schema.Struct({
   ...common,
   type: Schema.Literal("workflow"),
@@ -233,7 +445,14 @@ export const WorkflowStep: Schema.Codec<WorkflowStep> = Schema.Struct({
   input: Schema.optionalKey(Schema.Record(Schema.String, Schema.String))
 }).annotate({ identifier: "WorkflowStep", description: "Run another YAML workflow as one step" })
 
-/** One step, selected by its `type`. */
+/**
+ * One step, selected by its `type`.
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(Step)({ id: "vec", type: "embed", input: "{{ input.query }}" })
+ * ```
+ */
 export const Step: Schema.Codec<Step> = Schema.Union([
   LlmStep,
   EmbedStep,
@@ -247,6 +466,14 @@ export const Step: Schema.Codec<Step> = Schema.Union([
   WorkflowStep
 ]).annotate({ identifier: "Step" })
 
+/**
+ * The file's `defaults`: provider, model, retry, timeout, cache and concurrency every step inherits.
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(Defaults)({ provider: "openai", model: "gpt-4o-mini", retry: 2, timeout: "30s" })
+ * ```
+ */
 export const Defaults = Schema.Struct({
   provider: Schema.optionalKey(Schema.String),
   model: Schema.optionalKey(Schema.String),
@@ -258,7 +485,15 @@ export const Defaults = Schema.Struct({
   concurrency: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1000 })))
 }).annotate({ identifier: "Defaults", description: "Values every step inherits unless it sets its own" })
 
-/** A whole workflow file. */
+/**
+ * A whole workflow file.
+ *
+ * @example
+ * ```ts
+ * const wf = Schema.decodeUnknownSync(WorkflowFile)(YAML.parse(text))
+ * wf.steps.map((s) => s.id)
+ * ```
+ */
 export const WorkflowFile = Schema.Struct({
   $schema: Schema.optionalKey(Schema.String),
   name: Schema.String.check(Schema.isMinLength(1)),
@@ -269,4 +504,12 @@ export const WorkflowFile = Schema.Struct({
   defaults: Schema.optionalKey(Defaults),
   steps: Schema.Array(Step).check(Schema.isMinLength(1))
 }).annotate({ identifier: "WorkflowFile", title: "llm-orchestrator workflow", description: "A YAML LLM workflow" })
+/**
+ * The decoded type of a workflow file.
+ *
+ * @example
+ * ```ts
+ * const wf: WorkflowFile = { name: "demo", steps: [{ id: "a", type: "llm", prompt: "hi" }] }
+ * ```
+ */
 export type WorkflowFile = typeof WorkflowFile.Type

@@ -20,11 +20,35 @@ import { placeholderAction, repair, schemaDiagnostics } from "./schemaDiagnostic
 import { typeSchema } from "./typeSchema.ts"
 import * as F from "./WorkflowFile.ts"
 
-/** LLM providers the runtime ships adapters for. */
+/**
+ * LLM providers the runtime ships adapters for.
+ *
+ * @example
+ * ```ts
+ * didYouMean("opnai", knownProviders) // ' (did you mean "openai"?)'
+ * ```
+ */
 export const knownProviders = ["openai", "anthropic"] as const
-/** Providers that serve embeddings. */
+/**
+ * Providers that serve embeddings.
+ *
+ * @example
+ * ```ts
+ * knownEmbeddingProviders.includes("openai") // true
+ * ```
+ */
 export const knownEmbeddingProviders = ["openai"] as const
 
+/**
+ * A list of steps analysed together: the file's root, a branch case, or a map/loop body, with its names and locals.
+ *
+ * @example
+ * ```ts
+ * const a = analyzeSource("wf.yaml", text)
+ * a.root.nodes.map((n) => n.id) // step ids of the top-level list, in file order
+ * a.root.byName.get("summary")?.id // id of the step whose `output` is "summary"
+ * ```
+ */
 export interface Scope {
   readonly kind: "root" | "case" | "body"
   readonly parent: Scope | undefined
@@ -37,6 +61,16 @@ export interface Scope {
   result?: Node
 }
 
+/**
+ * One analysed step: its YAML step, place, scope, what it waits for, resolved provider/model, parsed templates and type.
+ *
+ * @example
+ * ```ts
+ * const n = analyzeSource("wf.yaml", text).nodes.get("answer")
+ * n && [...n.needs] // ids of the steps "answer" waits for
+ * n?.type && showType(n.type) // its output type, e.g. "string"
+ * ```
+ */
 export interface Node {
   readonly id: string
   readonly step: F.Step
@@ -60,6 +94,16 @@ export interface Node {
   type?: Type
 }
 
+/**
+ * Everything known about one workflow file after analysis; the input of {@link generateModule} and `interpret`.
+ *
+ * @example
+ * ```ts
+ * const a: Analysis = analyzeFile("examples/parallel-rag.yaml")
+ * errorsOf(a.diagnostics).length === 0 // valid
+ * [...a.resources.providers] // e.g. ["openai"]
+ * ```
+ */
 export interface Analysis {
   readonly file: string
   readonly source: SourceFile
@@ -79,12 +123,29 @@ export interface Analysis {
   }
 }
 
-/** What a `{{ name }}` resolves to. */
+/**
+ * What a `{{ name }}` resolves to.
+ *
+ * @example
+ * ```ts
+ * const [ref, res] = [...analyzeSource("wf.yaml", text).resolutions][0]!
+ * res.kind === "output" ? res.producer : res.name // the step id, or the input/local name
+ * ```
+ */
 export type Resolution =
   | { readonly kind: "input"; readonly name: string }
   | { readonly kind: "output"; readonly producer: string }
   | { readonly kind: "local"; readonly name: "item" | "index" | "previous" | "iteration"; readonly owner: string }
 
+/**
+ * Options of {@link analyzeFile}/{@link analyzeSource}: how sub-workflow files are read and cached.
+ *
+ * @example
+ * ```ts
+ * const files: Record<string, string> = { "/wf/sub.yaml": "name: sub\nsteps: [...]" }
+ * analyzeSource("/wf/main.yaml", text, { readFile: (p) => files[p] })
+ * ```
+ */
 export interface AnalyzeOptions {
   /** Reads a sub-workflow file; default: node:fs readFileSync. */
   readonly readFile?: (path: string) => string | undefined

@@ -21,7 +21,15 @@ const distance = (a: string, b: string): number => {
   return d[a.length]![b.length]!
 }
 
-/** The closest candidate within a distance proportional to the name's length, if any. */
+/**
+ * The closest candidate within a distance proportional to the name's length, if any.
+ *
+ * @example
+ * ```ts
+ * closest("anthropc", ["openai", "anthropic"]) // "anthropic"
+ * closest("xyz", ["openai"]) // undefined
+ * ```
+ */
 export const closest = (name: string, candidates: Iterable<string>): string | undefined => {
   let best: string | undefined
   let bestD = Infinity
@@ -36,7 +44,14 @@ export const closest = (name: string, candidates: Iterable<string>): string | un
   return best
 }
 
-/** ` (did you mean "x"?)` or the empty string. */
+/**
+ * ` (did you mean "x"?)` or the empty string.
+ *
+ * @example
+ * ```ts
+ * `unknown provider "anthropc"${didYouMean("anthropc", knownProviders)}` // 'unknown provider "anthropc" (did you mean "anthropic"?)'
+ * ```
+ */
 export const didYouMean = (name: string, candidates: Iterable<string>): string => {
   const c = closest(name, candidates)
   return c === undefined ? "" : ` (did you mean "${c}"?)`

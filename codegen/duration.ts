@@ -22,13 +22,27 @@ const split = (text: string): readonly [number, string, number] => {
   return [Number(m[1]), unit[1], unit[2]]
 }
 
-/** `"30s"` -> `"30 seconds"`. */
+/**
+ * `"30s"` -> `"30 seconds"`.
+ *
+ * @example
+ * ```ts
+ * toDurationInput("500ms") // "500 millis" (an Effect Duration input)
+ * ```
+ */
 export const toDurationInput = (text: string): `${number} ${"millis" | "seconds" | "minutes" | "hours"}` => {
   const [n, unit] = split(text)
   return `${n} ${unit}` as `${number} ${"millis" | "seconds" | "minutes" | "hours"}`
 }
 
-/** `"2m"` -> `120000`. */
+/**
+ * `"2m"` -> `120000`.
+ *
+ * @example
+ * ```ts
+ * toMillis("30 seconds") // 30000
+ * ```
+ */
 export const toMillis = (text: string): number => {
   const [n, , factor] = split(text)
   return n * factor

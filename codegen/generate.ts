@@ -16,6 +16,14 @@ import type { Ref, Template } from "./Template.ts"
 import { hitType, T, type Type } from "./Type.ts"
 import type * as F from "./WorkflowFile.ts"
 
+/**
+ * Options of {@link generateModule}: the source path shown in the header and where the generated code imports from.
+ *
+ * @example
+ * ```ts
+ * generateModule(analysis, { source: "wf.yaml", importFrom: "../src/index.ts", runtimeFrom: "../src/yaml/index.ts" })
+ * ```
+ */
 export interface GenerateOptions {
   /** Path of the YAML file as shown in the header. */
   readonly source: string

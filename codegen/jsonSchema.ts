@@ -12,7 +12,15 @@
 import { JsonSchema, Schema } from "effect"
 import { WorkflowFile } from "./WorkflowFile.ts"
 
-/** The JSON Schema document of the format, with `$schema`, a title and `$defs` (no `$id`: it is used from the package). */
+/**
+ * The JSON Schema document of the format, with `$schema`, a title and `$defs` (no `$id`: it is used from the package).
+ *
+ * @example
+ * ```ts
+ * const schema = workflowJsonSchema()
+ * Object.keys(schema.$defs as object).includes("LlmStep") // true
+ * ```
+ */
 export const workflowJsonSchema = (): Record<string, unknown> => {
   const doc = Schema.toJsonSchemaDocument(WorkflowFile, { onExcessProperty: "error" })
   return {
@@ -22,7 +30,14 @@ export const workflowJsonSchema = (): Record<string, unknown> => {
   }
 }
 
-/** The file content: pretty JSON with a final newline. */
+/**
+ * The file content: pretty JSON with a final newline.
+ *
+ * @example
+ * ```ts
+ * writeFileSync("workflow.schema.json", workflowJsonSchemaText())
+ * ```
+ */
 export const workflowJsonSchemaText = (): string => `${JSON.stringify(workflowJsonSchema(), null, 2)}\n`
 
 if (import.meta.main) {

@@ -9,6 +9,14 @@
 import { Schema } from "effect"
 import type { Type } from "./Type.ts"
 
+/**
+ * The Effect Schema that checks values of a static {@link Type} at run time (step outputs, inputs of interpreted files).
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(typeSchema(T.array(T.number)))([1, 2]) // [1, 2]
+ * ```
+ */
 export const typeSchema = (t: Type): Schema.Codec<unknown, unknown> => {
   const s = build(t)
   return s as unknown as Schema.Codec<unknown, unknown>

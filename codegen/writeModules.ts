@@ -13,6 +13,15 @@ import { type Analysis, analyzeFile } from "./analyze.ts"
 import type { Diagnostic } from "./Diagnostic.ts"
 import { generateModule, type GenerateOptions, moduleFileName } from "./generate.ts"
 
+/**
+ * What {@link writeModules} did: the modules written and the diagnostics of every file.
+ *
+ * @example
+ * ```ts
+ * const r: WriteResult = writeModules(["examples/parallel-rag.yaml"], ".generated")
+ * r.diagnostics.map(formatDiagnostic) // reasons a file was skipped, and warnings
+ * ```
+ */
 export interface WriteResult {
   /** Paths of the modules written. */
   readonly written: ReadonlyArray<string>

@@ -5,13 +5,35 @@
  */
 import type { Duration, Effect, Schedule, Schema } from "effect"
 
-/** The kinds of node a workflow holds. */
+/**
+ * The kinds of node a workflow holds.
+ *
+ * @example
+ * ```ts
+ * wf.nodes.filter((n) => n.kind === "branch").map((n) => n.id)
+ * ```
+ */
 export type NodeKind = "step" | "branch" | "map" | "loop" | "call"
 
-/** Any context handed to a node's functions: `input` plus the outputs of the node's needs. */
+/**
+ * Any context handed to a node's functions: `input` plus the outputs of the node's needs.
+ *
+ * @example
+ * ```ts
+ * const step = wf.nodes[0]
+ * if (step?.kind === "step") step.run({ input: { query: "hi" } } satisfies AnyCtx)
+ * ```
+ */
 export type AnyCtx = { readonly input: unknown } & { readonly [id: string]: unknown }
 
-/** Retry options of a step: a Schedule (or a number of retries) and a predicate on the error. */
+/**
+ * Retry options of a step: a Schedule (or a number of retries) and a predicate on the error.
+ *
+ * @example
+ * ```ts
+ * wf.step("answer", { retry: { schedule: Schedule.exponential("100 millis"), times: 3, while: isRetryable } }, run)
+ * ```
+ */
 export interface RetryOptions {
   /** The schedule between attempts, e.g. `Schedule.exponential("100 millis")`. Defaults to retrying at once. */
   readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
@@ -24,7 +46,14 @@ export interface RetryOptions {
   while?(error: unknown): boolean
 }
 
-/** Options every kind of node accepts. */
+/**
+ * Options every kind of node accepts.
+ *
+ * @example
+ * ```ts
+ * wf.step("answer", { timeout: "30 seconds", retry: Schedule.recurs(2), description: "final answer" }, run)
+ * ```
+ */
 export interface CommonOptions {
   /** Retry policy of the node: a Schedule, or `{ schedule, times, while }`. */
   readonly retry?: Schedule.Schedule<unknown, unknown> | RetryOptions | undefined
@@ -42,20 +71,41 @@ interface NodeBase {
   readonly output: Schema.Top | undefined
 }
 
-/** A plain step: one Effect. */
+/**
+ * A plain step: one Effect.
+ *
+ * @example
+ * ```ts
+ * for (const n of wf.nodes) if (n.kind === "step") console.log(n.id, n.needs)
+ * ```
+ */
 export interface StepNode extends NodeBase {
   readonly kind: "step"
   readonly run: (ctx: AnyCtx) => Effect.Effect<unknown, unknown, unknown>
 }
 
-/** A router: picks one case from a literal and runs that case's sub-workflow. */
+/**
+ * A router: picks one case from a literal and runs that case's sub-workflow.
+ *
+ * @example
+ * ```ts
+ * for (const n of wf.nodes) if (n.kind === "branch") console.log(n.id, Object.keys(n.cases))
+ * ```
+ */
 export interface BranchNode extends NodeBase {
   readonly kind: "branch"
   readonly on: (ctx: AnyCtx) => string
   readonly cases: Readonly<Record<string, Graph>>
 }
 
-/** Runs a function for each item of a list, under a concurrency limit, keeping input order. */
+/**
+ * Runs a function for each item of a list, under a concurrency limit, keeping input order.
+ *
+ * @example
+ * ```ts
+ * for (const n of wf.nodes) if (n.kind === "map") console.log(n.id, n.concurrency)
+ * ```
+ */
 export interface MapNode extends NodeBase {
   readonly kind: "map"
   readonly over: (ctx: AnyCtx) => ReadonlyArray<unknown>
@@ -63,7 +113,14 @@ export interface MapNode extends NodeBase {
   readonly body: (item: unknown, ctx: AnyCtx, index: number) => Effect.Effect<unknown, unknown, unknown>
 }
 
-/** Repeats a body on a state until a predicate holds or `maxIterations` is reached. */
+/**
+ * Repeats a body on a state until a predicate holds or `maxIterations` is reached.
+ *
+ * @example
+ * ```ts
+ * for (const n of wf.nodes) if (n.kind === "loop") console.log(n.id, n.maxIterations, n.onMaxIterations)
+ * ```
+ */
 export interface LoopNode extends NodeBase {
   readonly kind: "loop"
   readonly initial: (ctx: AnyCtx) => unknown
@@ -73,17 +130,39 @@ export interface LoopNode extends NodeBase {
   readonly body: (state: unknown, ctx: AnyCtx, iteration: number) => Effect.Effect<unknown, unknown, unknown>
 }
 
-/** Runs another workflow as one step. */
+/**
+ * Runs another workflow as one step.
+ *
+ * @example
+ * ```ts
+ * for (const n of wf.nodes) if (n.kind === "call") console.log(n.id, "calls", n.workflow.name)
+ * ```
+ */
 export interface CallNode extends NodeBase {
   readonly kind: "call"
   readonly input: (ctx: AnyCtx) => unknown
   readonly workflow: Graph
 }
 
-/** One node of a workflow graph. */
+/**
+ * One node of a workflow graph.
+ *
+ * @example
+ * ```ts
+ * const ids = wf.nodes.map((n: Node) => `${n.kind}:${n.id}`)
+ * ```
+ */
 export type Node = StepNode | BranchNode | MapNode | LoopNode | CallNode
 
-/** A workflow's graph: its name, input Schema and nodes (in the order they were declared). */
+/**
+ * A workflow's graph: its name, input Schema and nodes (in the order they were declared).
+ *
+ * @example
+ * ```ts
+ * const g: Graph = Workflow.make("demo", { input: Schema.String }).step("a", () => Effect.succeed(1))
+ * g.nodes.map((n) => n.id) // ["a"]
+ * ```
+ */
 export interface Graph {
   readonly name: string
   readonly input: Schema.Top

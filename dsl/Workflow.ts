@@ -18,8 +18,24 @@ import type { LoopMaxIterations } from "./errors.ts"
 import type { CommonOptions, Graph, Node } from "./Node.ts"
 import type { CheckBranch, CheckId, CheckNeeds, Entry, IdsOf, Lookup, Outputs, Widen } from "./types.ts"
 
-/** Identifies workflow values at run time. */
+/**
+ * The key of a workflow value's phantom type slot (declared only: values are recognised with {@link isWorkflow}).
+ *
+ * @example
+ * ```ts
+ * TypeId === Symbol.for("llm-orchestrator/Workflow") // true
+ * ```
+ */
 export const TypeId: unique symbol = Symbol.for("llm-orchestrator/Workflow")
+
+/**
+ * The type of {@link TypeId}, the key under which a workflow value carries its phantom types.
+ *
+ * @example
+ * ```ts
+ * type Phantom = Any[TypeId] // { _I, _IE, _Out, ... }: type-level only, never set at run time
+ * ```
+ */
 export type TypeId = typeof TypeId
 
 /**
@@ -28,6 +44,12 @@ export type TypeId = typeof TypeId
  *
  * Type parameters: `I` decoded input, `IE` encoded input, `Out` output entries, `E` errors, `R` requirements,
  * `Vis` entries visible but produced outside (a branch case sees its branch's needs).
+ *
+ * @example
+ * ```ts
+ * const wf: Workflow<{ readonly q: string }, { readonly q: string }, Entry<"a", number>, never, never> =
+ *   Workflow.make("demo", { input: Schema.Struct({ q: Schema.String }) }).step("a", (ctx) => Effect.succeed(ctx.input.q.length))
+ * ```
  */
 export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = never> extends Graph {
   readonly [TypeId]: {
@@ -165,7 +187,14 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
   ): Workflow<I, IE, Out | Entry<Id, Outputs<SOut>>, E | SE, R | SR, Vis>
 }
 
-/** Options of a plain step. */
+/**
+ * Options of a plain step.
+ *
+ * @example
+ * ```ts
+ * wf.step("answer", { needs: ["docs"], output: Schema.String, timeout: "20 seconds" }, (ctx) => Effect.succeed(`${ctx.docs}`))
+ * ```
+ */
 export interface StepOptions<Needs extends ReadonlyArray<string>, Known extends string, A> extends CommonOptions {
   /** Ids of earlier steps whose outputs this step reads. */
   readonly needs?: CheckNeeds<Needs, Known>
@@ -173,7 +202,17 @@ export interface StepOptions<Needs extends ReadonlyArray<string>, Known extends 
   readonly output?: Schema.Codec<A, unknown, never, never> | undefined
 }
 
-/** Options of a branch. */
+/**
+ * Options of a branch.
+ *
+ * @example
+ * ```ts
+ * wf.branch("route", { needs: ["label"], on: (ctx) => ctx.label }, {
+ *   safe: (b) => b.step("publish", () => Effect.succeed("published")),
+ *   unsafe: (b) => b.step("hold", () => Effect.succeed("held"))
+ * })
+ * ```
+ */
 export interface BranchOptions<Needs extends ReadonlyArray<string>, Known extends string, I, V, L extends string>
   extends CommonOptions
 {
@@ -182,7 +221,14 @@ export interface BranchOptions<Needs extends ReadonlyArray<string>, Known extend
   readonly on: (ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<V, K> }) => L
 }
 
-/** Options of a map step. */
+/**
+ * Options of a map step.
+ *
+ * @example
+ * ```ts
+ * wf.map("summaries", { needs: [], over: (ctx) => ctx.input.docs, concurrency: 4 }, (doc) => Effect.succeed(doc.slice(0, 80)))
+ * ```
+ */
 export interface MapOptions<Needs extends ReadonlyArray<string>, Known extends string, I, V, T> extends CommonOptions {
   readonly needs: CheckNeeds<Needs, Known>
   /** The items to map over. */
@@ -191,7 +237,14 @@ export interface MapOptions<Needs extends ReadonlyArray<string>, Known extends s
   readonly concurrency?: number | "unbounded" | undefined
 }
 
-/** Options of a loop step. */
+/**
+ * Options of a loop step.
+ *
+ * @example
+ * ```ts
+ * wf.loop("count", { needs: [], initial: () => 0, until: (n) => n >= 3, maxIterations: 10 }, (n) => Effect.succeed(n + 1))
+ * ```
+ */
 export interface LoopOptions<Needs extends ReadonlyArray<string>, Known extends string, I, V, S, M extends "fail" | "return">
   extends CommonOptions
 {
@@ -206,28 +259,85 @@ export interface LoopOptions<Needs extends ReadonlyArray<string>, Known extends 
   readonly onMaxIterations?: M | undefined
 }
 
-/** Options of a call step. */
+/**
+ * Options of a call step.
+ *
+ * @example
+ * ```ts
+ * wf.call("summary", { needs: ["docs"], input: (ctx) => ({ text: ctx.docs }) }, summarizeWorkflow)
+ * ```
+ */
 export interface CallOptions<Needs extends ReadonlyArray<string>, Known extends string, I, V, SI> extends CommonOptions {
   readonly needs: CheckNeeds<Needs, Known>
   /** Builds the sub-workflow's (decoded) input. */
   readonly input: (ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<V, K> }) => NoInfer<SI>
 }
 
-/** Any workflow, whatever its types. */
+/**
+ * Any workflow, whatever its types.
+ *
+ * @example
+ * ```ts
+ * const all: ReadonlyArray<Workflow.Any> = [rag, sentiment]
+ * ```
+ */
 export type Any = Workflow<any, any, any, any, any, any>
 
-/** The decoded input type of a workflow. */
+/**
+ * The decoded input type of a workflow.
+ *
+ * @example
+ * ```ts
+ * type In = Workflow.InputOf<typeof rag> // { readonly query: string }
+ * ```
+ */
 export type InputOf<W> = W extends Workflow<infer I, any, any, any, any, any> ? I : never
-/** The encoded input type of a workflow (what `run` accepts). */
+/**
+ * The encoded input type of a workflow (what `run` accepts).
+ *
+ * @example
+ * ```ts
+ * const input: Workflow.EncodedInputOf<typeof rag> = { query: "what is Effect?" }
+ * ```
+ */
 export type EncodedInputOf<W> = W extends Workflow<any, infer IE, any, any, any, any> ? IE : never
-/** The record of outputs of a workflow. */
+/**
+ * The record of outputs of a workflow.
+ *
+ * @example
+ * ```ts
+ * type Out = Workflow.OutputsOf<typeof rag> // { readonly embed: ...; readonly answer: string }
+ * ```
+ */
 export type OutputsOf<W> = W extends Workflow<any, any, infer Out, any, any, any> ? Outputs<Out> : never
-/** The union of step errors of a workflow. */
+/**
+ * The union of step errors of a workflow.
+ *
+ * @example
+ * ```ts
+ * type E = Workflow.ErrorOf<typeof rag> // e.g. LlmError | VectorStoreError
+ * ```
+ */
 export type ErrorOf<W> = W extends Workflow<any, any, any, infer E, any, any> ? E : never
-/** The union of services a workflow requires. */
+/**
+ * The union of services a workflow requires.
+ *
+ * @example
+ * ```ts
+ * type R = Workflow.RequirementsOf<typeof rag> // e.g. Llm | Embeddings
+ * ```
+ */
 export type RequirementsOf<W> = W extends Workflow<any, any, any, any, infer R, any> ? R : never
 
-/** The output of a branch: one `{ case, value }` per case, `value` being the outputs of that case's steps. */
+/**
+ * The output of a branch: one `{ case, value }` per case, `value` being the outputs of that case's steps.
+ *
+ * @example
+ * ```ts
+ * // wf.branch("route", ...) with cases safe/unsafe gives ctx.route: { case: "safe", value: {...} } | { case: "unsafe", value: {...} }
+ * wf.step("report", { needs: ["route"] }, (ctx) => Effect.succeed(ctx.route.case))
+ * ```
+ */
 export type BranchOutput<Cases> = {
   [K in keyof Cases]: { readonly case: K; readonly value: OutputsOf<Cases[K] extends (b: any) => infer W ? W : never> }
 }[keyof Cases]
@@ -341,9 +451,24 @@ export const make = <S extends Schema.Codec<any, any, never, never>>(
     []
   ) as unknown as Workflow<S["Type"], S["Encoded"], never, never, never>
 
-/** True for workflow values. */
+/**
+ * True for workflow values.
+ *
+ * @example
+ * ```ts
+ * Workflow.isWorkflow(Workflow.make("demo", { input: Schema.String })) // true
+ * Workflow.isWorkflow({ nodes: [] }) // false
+ * ```
+ */
 export const isWorkflow = (u: unknown): u is Any => u instanceof WorkflowImpl
 
-/** @internal rebuilds a workflow from a graph (used by the record form). */
+/**
+ * @internal rebuilds a workflow from a graph (used by the record form).
+ *
+ * @example
+ * ```ts
+ * const copy = fromGraph({ ...wf, nodes: wf.nodes })
+ * ```
+ */
 export const fromGraph = (graph: Graph): Any =>
   new WorkflowImpl(graph, graph.nodes) as unknown as Any

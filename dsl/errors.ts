@@ -11,21 +11,42 @@
  */
 import { Schema } from "effect"
 
-/** The workflow's shape is wrong (unknown need, duplicate id, cycle...). `path` names the offending node or cycle. */
+/**
+ * The workflow's shape is wrong (unknown need, duplicate id, cycle...). `path` names the offending node or cycle.
+ *
+ * @example
+ * ```ts
+ * Workflow.run(wf, input).pipe(Effect.catchTag("WorkflowDefinitionError", (e) => Effect.logError(e.message)))
+ * ```
+ */
 export class WorkflowDefinitionError extends Schema.TaggedError<WorkflowDefinitionError>()("WorkflowDefinitionError", {
   workflow: Schema.String,
   stepId: Schema.optionalKey(Schema.String),
   message: Schema.String
 }) {}
 
-/** One attempt of a step ran past its `timeout`. */
+/**
+ * One attempt of a step ran past its `timeout`.
+ *
+ * @example
+ * ```ts
+ * wf.step("answer", { timeout: "10 seconds", retry: { times: 2, while: (e) => e instanceof StepTimeout } }, run)
+ * ```
+ */
 export class StepTimeout extends Schema.TaggedError<StepTimeout>()("StepTimeout", {
   stepId: Schema.String,
   timeoutMillis: Schema.Number,
   message: Schema.String
 }) {}
 
-/** A loop declared with `onMaxIterations: "fail"` reached `maxIterations` without its `until` holding. */
+/**
+ * A loop declared with `onMaxIterations: "fail"` reached `maxIterations` without its `until` holding.
+ *
+ * @example
+ * ```ts
+ * Workflow.run(wf, input).pipe(Effect.catchTag("LoopMaxIterations", (e) => Effect.succeed(e.lastState)))
+ * ```
+ */
 export class LoopMaxIterations extends Schema.TaggedError<LoopMaxIterations>()("LoopMaxIterations", {
   stepId: Schema.String,
   maxIterations: Schema.Number,
@@ -33,13 +54,27 @@ export class LoopMaxIterations extends Schema.TaggedError<LoopMaxIterations>()("
   message: Schema.String
 }) {}
 
-/** A step's output did not satisfy its declared output Schema. */
+/**
+ * A step's output did not satisfy its declared output Schema.
+ *
+ * @example
+ * ```ts
+ * new StepOutputError({ stepId: "label", message: "Expected \"positive\" | \"negative\", got \"maybe\"" })
+ * ```
+ */
 export class StepOutputError extends Schema.TaggedError<StepOutputError>()("StepOutputError", {
   stepId: Schema.String,
   message: Schema.String
 }) {}
 
-/** A branch's `on` returned a value that names no case (only possible from untyped code, e.g. YAML at run time). */
+/**
+ * A branch's `on` returned a value that names no case (only possible from untyped code, e.g. YAML at run time).
+ *
+ * @example
+ * ```ts
+ * new UnknownBranchCase({ stepId: "route", value: "maybe", cases: ["safe", "unsafe"], message: "no case \"maybe\"" })
+ * ```
+ */
 export class UnknownBranchCase extends Schema.TaggedError<UnknownBranchCase>()("UnknownBranchCase", {
   stepId: Schema.String,
   value: Schema.String,

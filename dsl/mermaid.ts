@@ -67,7 +67,15 @@ const parentPath = (prefix: string, need: string): string => {
   return parent === "" ? need : `${parent}/${need}`
 }
 
-/** The Mermaid flowchart of a workflow. */
+/**
+ * The Mermaid flowchart of a workflow.
+ *
+ * @example
+ * ```ts
+ * Workflow.toMermaid(Workflow.make("demo", { input: Schema.String }).step("a", () => Effect.succeed(1)))
+ * // "flowchart TD\n  a[\"a\"]\n"
+ * ```
+ */
 export const toMermaid = (graph: Graph): string => {
   const lines = ["flowchart TD"]
   draw(graph, "", lines, "  ")

@@ -26,20 +26,43 @@ import type { CommonOptions, Graph, Node } from "./Node.ts"
 import type { Entry, Outputs } from "./types.ts"
 import { type Any, fromGraph, type OutputsOf, type Workflow } from "./Workflow.ts"
 
-/** A plain step: declared output Schema, run function in the implementation record. */
+/**
+ * A plain step: declared output Schema, run function in the implementation record.
+ *
+ * @example
+ * ```ts
+ * const steps = { label: { output: Schema.Literals(["positive", "negative"]), retry: Schedule.recurs(2) } }
+ * ```
+ */
 export interface StepSpec extends CommonOptions {
   readonly kind?: "step" | undefined
   readonly needs?: ReadonlyArray<string> | undefined
   readonly output: Schema.Top
 }
-/** A map step: `output` is the Schema of the whole array; the implementation gives `over` and `body`. */
+/**
+ * A map step: `output` is the Schema of the whole array; the implementation gives `over` and `body`.
+ *
+ * @example
+ * ```ts
+ * const steps = { summaries: { kind: "map", output: Schema.Array(Schema.String), concurrency: 4 } } as const
+ * // implementation: { summaries: { over: (ctx) => ctx.input.docs, body: (doc) => Effect.succeed(String(doc)) } }
+ * ```
+ */
 export interface MapSpec extends CommonOptions {
   readonly kind: "map"
   readonly needs?: ReadonlyArray<string> | undefined
   readonly output: Schema.Top
   readonly concurrency?: number | "unbounded" | undefined
 }
-/** A loop step: `output` is the Schema of the state; the implementation gives `initial`, `until` and `body`. */
+/**
+ * A loop step: `output` is the Schema of the state; the implementation gives `initial`, `until` and `body`.
+ *
+ * @example
+ * ```ts
+ * const steps = { refine: { kind: "loop", output: Schema.Number, maxIterations: 5 } } as const
+ * // implementation: { refine: { initial: () => 0, until: (n) => n >= 3, body: (n) => Effect.succeed(n + 1) } }
+ * ```
+ */
 export interface LoopSpec extends CommonOptions {
   readonly kind: "loop"
   readonly needs?: ReadonlyArray<string> | undefined
@@ -47,22 +70,52 @@ export interface LoopSpec extends CommonOptions {
   readonly maxIterations: number
   readonly onMaxIterations?: "fail" | "return" | undefined
 }
-/** A branch: one workflow per case (built with `external` set to the branch's needs); the implementation gives `on`. */
+/**
+ * A branch: one workflow per case (built with `external` set to the branch's needs); the implementation gives `on`.
+ *
+ * @example
+ * ```ts
+ * const steps = { route: { kind: "branch", needs: ["label"], cases: { safe: safeWf, unsafe: unsafeWf } } } as const
+ * // implementation: { route: { on: (ctx) => ctx.label } }
+ * ```
+ */
 export interface BranchSpec extends CommonOptions {
   readonly kind: "branch"
   readonly needs?: ReadonlyArray<string> | undefined
   readonly cases: Readonly<Record<string, Any>>
 }
-/** A sub-workflow call; the implementation gives `input`. */
+/**
+ * A sub-workflow call; the implementation gives `input`.
+ *
+ * @example
+ * ```ts
+ * const steps = { summary: { kind: "call", workflow: summarizeWf } } as const
+ * // implementation: { summary: { input: (ctx) => ({ text: ctx.input.text }) } }
+ * ```
+ */
 export interface CallSpec extends CommonOptions {
   readonly kind: "call"
   readonly needs?: ReadonlyArray<string> | undefined
   readonly workflow: Any
 }
-/** Any step spec of the record form. */
+/**
+ * Any step spec of the record form.
+ *
+ * @example
+ * ```ts
+ * const spec: Spec = { needs: ["label"], output: Schema.String }
+ * ```
+ */
 export type Spec = StepSpec | MapSpec | LoopSpec | BranchSpec | CallSpec
 
-/** The output type a spec declares. */
+/**
+ * The output type a spec declares.
+ *
+ * @example
+ * ```ts
+ * type A = SpecOutput<{ readonly output: typeof Schema.String }> // string
+ * ```
+ */
 export type SpecOutput<S> = S extends { readonly kind: "call"; readonly workflow: infer W } ? OutputsOf<W>
   : S extends { readonly kind: "branch"; readonly cases: infer C } ? { [K in keyof C]: { readonly case: K; readonly value: OutputsOf<C[K]> } }[keyof C]
   : S extends { readonly output: infer O extends Schema.Top } ? O["Type"]
@@ -79,7 +132,14 @@ type CtxOf<I, Steps, Ext, K extends keyof Steps> = {
 
 type ItemOf<A> = A extends ReadonlyArray<infer T> ? T : never
 
-/** The implementation record: one entry per step, its shape following the step's kind. */
+/**
+ * The implementation record: one entry per step, its shape following the step's kind.
+ *
+ * @example
+ * ```ts
+ * const impl = { label: (ctx) => Effect.succeed("positive" as const) } satisfies Implementation<{ text: string }, typeof steps, {}>
+ * ```
+ */
 export type Implementation<I, Steps, Ext> = {
   readonly [K in keyof Steps]: Steps[K] extends { readonly kind: "map" } ? {
       readonly over: (ctx: CtxOf<I, Steps, Ext, K>) => ReadonlyArray<unknown>
@@ -105,7 +165,16 @@ type SubReqs<Steps> = { [K in keyof Steps]: Steps[K] extends { readonly kind: "c
   : Steps[K] extends { readonly kind: "branch"; readonly cases: infer C } ? { [P in keyof C]: C[P] extends Workflow<any, any, any, any, infer R, any> ? R : never }[keyof C]
   : never }[keyof Steps]
 
-/** Each need must name a step of the record or an external id. */
+/**
+ * Each need must name a step of the record or an external id.
+ *
+ * @example
+ * ```ts
+ * // A need that names no step fails to compile with the message as the expected type:
+ * // Workflow.fromRecord("x", { input, steps: { a: { needs: ["nope"], output: Schema.String } } }, impl)
+ * // -> "Unknown step 'nope' in the needs of 'a'"
+ * ```
+ */
 export type CheckSteps<Steps, Known extends PropertyKey> = {
   readonly [K in keyof Steps]: Steps[K] extends { readonly needs: ReadonlyArray<infer N> }
     ? [Exclude<N, Known>] extends [never] ? Steps[K] : { readonly needs: `Unknown step '${Exclude<N, Known> & string}' in the needs of '${K & string}'` }
@@ -118,6 +187,14 @@ export type CheckSteps<Steps, Known extends PropertyKey> = {
  * a `WorkflowDefinitionError` whose message names the step or prints the cycle (`a -> b -> a`).
  *
  * `external` declares ids visible to the steps but produced outside (a branch case's view of its branch's needs).
+ *
+ * @example
+ * ```ts
+ * const wf = Workflow.fromRecord("echo", {
+ *   input: Schema.Struct({ text: Schema.String }),
+ *   steps: { echo: { output: Schema.String } }
+ * }, { echo: (ctx) => Effect.succeed(ctx.input.text) })
+ * ```
  */
 export const fromRecord = <
   S extends Schema.Codec<any, any, never, never>,
@@ -191,6 +268,12 @@ const toNode = (workflow: string, id: string, spec: Spec, impl: any): Node => {
 /**
  * Orders the steps so every step comes after its needs (Kahn's algorithm, stable on declaration order), rejecting
  * unknown needs and reporting a cycle with its path.
+ *
+ * @example
+ * ```ts
+ * sortNodes("wf", { b: { needs: ["a"] }, a: {} }, []) // ["a", "b"]
+ * sortNodes("wf", { a: { needs: ["b"] }, b: { needs: ["a"] } }, []) // throws WorkflowDefinitionError "wf: cycle: a -> b -> a"
+ * ```
  */
 export const sortNodes = (
   workflow: string,
@@ -256,5 +339,12 @@ const findCycle = (
   return [...cycle, current]
 }
 
-/** @internal */
+/**
+ * @internal
+ *
+ * @example
+ * ```ts
+ * type O = _Outputs<Entry<"a", number>> // { readonly a: number }
+ * ```
+ */
 export type _Outputs<O> = Outputs<O>

@@ -20,6 +20,7 @@ export interface Progress {
   readonly log: (line: string) => void
 }
 
+/** Builds the event handler and log line writer of a run for the given progress mode (tty, plain or none). */
 export const progress = (o: OutputShape, mode: ProgressMode): Progress => {
   const s = style(o.color)
   if (mode === "none") return { onEvent: () => {}, log: (line) => o.err(line) }

@@ -14,6 +14,7 @@ import { writeModules } from "../../codegen/writeModules.ts"
 import { workflowFilesOf } from "./workflowFiles.ts"
 import { Output } from "./Output.ts"
 
+/** `codegen <files...> --out <dir>`: writes one TypeScript module per valid YAML workflow. */
 export const codegenCommand = Command.make("codegen", {
   files: Argument.String("file").pipe(Argument.withDescription("YAML workflow files"), Argument.atLeast(1)),
   out: Flag.String("out").pipe(Flag.withDescription("Directory to write the modules to")),

@@ -13,6 +13,7 @@ import { formatDiagnostic } from "../../codegen/Diagnostic.ts"
 import { toDot, toMermaid } from "../../codegen/graph.ts"
 import { Output } from "./Output.ts"
 
+/** `graph <file> --format mermaid|dot`: prints the workflow's dependency graph. */
 export const graphCommand = Command.make("graph", {
   file: Argument.String("file").pipe(Argument.withDescription("A YAML workflow file")),
   format: Flag.Literals("format", ["mermaid", "dot"]).pipe(Flag.withDescription("Diagram language"), Flag.withDefault("mermaid"))

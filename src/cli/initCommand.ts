@@ -66,6 +66,7 @@ const pkg = (name: string) => `${JSON.stringify({
   dependencies: { "llm-orchestrator": "^0.1.0" }
 }, null, 2)}\n`
 
+/** `init <dir>`: scaffolds a new workflow project (example workflow, mocks, tests, package.json). */
 export const initCommand = Command.make("init", {
   dir: Argument.String("dir").pipe(Argument.withDescription("Directory of the new project"))
 }, ({ dir }) =>

@@ -22,6 +22,7 @@ export type LiveLayer =
 
 const steps = (ids: ReadonlyArray<string>) => `step${ids.length > 1 ? "s" : ""} ${ids.map((i) => `"${i}"`).join(", ")}`
 
+/** The real provider/store Layer for a run's requirements, or the list of missing environment variables. */
 export const liveLayer = (req: Requirements, env: Readonly<Record<string, string | undefined>>): LiveLayer => {
   const problems: Array<string> = []
   const layers: Array<Layer.Layer<any, any, never>> = []

@@ -11,6 +11,7 @@ import { parse } from "yaml"
 
 export type Loaded = { readonly _tag: "Ok"; readonly value: unknown } | { readonly _tag: "Error"; readonly message: string }
 
+/** Parses YAML/JSON text; errors name `what` (the file or flag) and keep only the first line of the parser message. */
 export const parseData = (text: string, what: string): Loaded => {
   try {
     return { _tag: "Ok", value: parse(text, { logLevel: "error" }) as unknown }
@@ -19,6 +20,7 @@ export const parseData = (text: string, what: string): Loaded => {
   }
 }
 
+/** Reads and parses a YAML/JSON data file; an unreadable file is an `Error` result, not a throw. */
 export const loadData = (path: string): Loaded => {
   let text: string
   try {

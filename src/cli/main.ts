@@ -19,6 +19,7 @@ import { runCommand } from "./runCommand.ts"
 import { testCommand } from "./testCommand.ts"
 import { validateCommand } from "./validateCommand.ts"
 
+/** The CLI version printed by `--version`. */
 export const version = "0.1.0"
 
 /** The command tree. */

@@ -15,6 +15,7 @@ import { Output, style } from "./Output.ts"
 import { progress } from "./Progress.ts"
 import { runFile } from "./runFile.ts"
 
+/** `run <file>`: runs a YAML workflow with its input, optional mocks, progress output and concurrency. */
 export const runCommand = Command.make("run", {
   file: Argument.String("file").pipe(Argument.withDescription("A YAML workflow file")),
   input: Flag.String("input").pipe(Flag.withDescription("Workflow input as JSON (or YAML)"), Flag.optional),

@@ -66,6 +66,7 @@ const messageOf = (e: unknown): string => {
   return String(e)
 }
 
+/** Validates, interprets and runs one YAML workflow file; returns the outcome instead of failing. */
 export const runFile = (req: RunRequest): Effect.Effect<RunOutcome> =>
   Effect.gen(function*() {
     const analysis = analyzeFile(req.file)

@@ -128,6 +128,7 @@ const runTestFile = (file: string, sidecar: string) =>
     return { passed: tests.cases.length - failed, failed }
   })
 
+/** `test <files...>`: runs each workflow's `<name>.test.yaml` cases with mocks and reports passed/failed. */
 export const testCommand = Command.make("test", {
   files: Argument.String("file").pipe(
     Argument.withDescription("YAML workflows (their <name>.test.yaml is read) or .test.yaml files; mock/input files are ignored"),

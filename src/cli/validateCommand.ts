@@ -14,6 +14,7 @@ import { formatDiagnostic, sortDiagnostics } from "../../codegen/Diagnostic.ts"
 import { workflowFilesOf } from "./workflowFiles.ts"
 import { Output, style } from "./Output.ts"
 
+/** `validate <files...> [--json]`: prints every file's diagnostics; fails when one has errors. */
 export const validateCommand = Command.make("validate", {
   files: Argument.String("file").pipe(Argument.withDescription("YAML workflow files"), Argument.atLeast(1)),
   json: Flag.Boolean("json").pipe(Flag.withDescription("Print the diagnostics as JSON"), Flag.withDefault(false))

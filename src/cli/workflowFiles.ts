@@ -8,6 +8,7 @@
  */
 const sidecar = /\.(test|mock|input)\.(ya?ml|json)$/
 
+/** Splits the given paths into workflow files and skipped sidecars (`.test`, `.mock`, `.input`). */
 export const workflowFilesOf = (given: ReadonlyArray<string>) => ({
   files: given.filter((f) => !sidecar.test(f)),
   skipped: given.filter((f) => sidecar.test(f))

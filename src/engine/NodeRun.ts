@@ -25,6 +25,7 @@ const messageOf = (error: unknown): string => {
   return String(error)
 }
 
+/** The context of a node: the run input plus the values of exactly its needs. */
 export const ctxOf = (node: Node, input: unknown, values: Record<string, unknown>): AnyCtx => {
   const ctx: Record<string, unknown> = { input }
   for (const need of node.needs) ctx[need] = values[need]
@@ -168,6 +169,7 @@ export const runNode = (
   return effect
 }
 
+/** Wraps a step's final error in `StepFailed` (with the step path and last attempt), unless it already is one. */
 export const stepFailed = (state: RunState, path: string, attempt: number, error: unknown): unknown =>
   error instanceof StepFailed
     ? error

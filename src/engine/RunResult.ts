@@ -10,7 +10,15 @@
 
 import type { UsageTotals } from "../llm/Usage.ts"
 
-/** What happened to one step (its path is the key in `RunResult.steps`). */
+/**
+ * What happened to one step (its path is the key in `RunResult.steps`).
+ *
+ * @example
+ * ```ts
+ * const result = yield* Workflow.execute(wf, input)
+ * const r: StepRecord | undefined = result.steps["answer"] // { status: "succeeded", attempts: 1, ... }
+ * ```
+ */
 export interface StepRecord {
   readonly stepId: string
   readonly kind: string
@@ -25,14 +33,31 @@ export interface StepRecord {
   readonly failovers?: ReadonlyArray<Failover> | undefined
 }
 
-/** One provider failover: the provider that failed, the one that took over, and why. */
+/**
+ * One provider failover: the provider that failed, the one that took over, and why.
+ *
+ * @example
+ * ```ts
+ * const result = yield* Workflow.execute(wf, input)
+ * result.steps["answer"]?.failovers?.map((f) => `${f.from} -> ${f.to}`) // ["openai -> anthropic"]
+ * ```
+ */
 export interface Failover {
   readonly from: string
   readonly to: string
   readonly error: string | undefined
 }
 
-/** Outputs of a run with per-step records and the run's duration. */
+/**
+ * Outputs of a run with per-step records and the run's duration.
+ *
+ * @example
+ * ```ts
+ * const result: RunResult<Workflow.OutputsOf<typeof wf>> = yield* Workflow.execute(wf, input)
+ * result.outputs.answer
+ * result.usage.inputTokens + result.usage.outputTokens
+ * ```
+ */
 export interface RunResult<Outputs> {
   readonly runId: string
   readonly workflow: string

@@ -8,7 +8,14 @@ import type { UsageSink } from "../llm/Usage.ts"
 import type { Sink as ReliabilitySink } from "../reliability/ReliabilityEvent.ts"
 import type { StepRecord } from "./RunResult.ts"
 
-/** Options of one run. */
+/**
+ * Options of one run.
+ *
+ * @example
+ * ```ts
+ * Workflow.execute(wf, input, { concurrency: 4, runId: "run-1", onEvent: (e) => console.log(e._tag) })
+ * ```
+ */
 export interface ExecuteOptions {
   /** Maximum number of steps (and map items, loop bodies) running at once across the whole run. */
   readonly concurrency?: number | undefined
@@ -20,7 +27,15 @@ export interface ExecuteOptions {
   readonly spans?: boolean | undefined
 }
 
-/** Mutable state shared by every graph of one run (the top-level one and nested branch/call graphs). */
+/**
+ * Mutable state shared by every graph of one run (the top-level one and nested branch/call graphs).
+ *
+ * @example
+ * ```ts
+ * // built once per run by the engine (not public); nested graphs share it:
+ * state.records?.["answer"]?.attempts
+ * ```
+ */
 export interface RunState {
   readonly runId: string
   readonly workflow: string

@@ -12,11 +12,35 @@
  */
 import { Schema } from "effect"
 
-/** One problem in a run input: the field path (`text`, `items[2].id`) and what is wrong there. */
+/**
+ * One problem in a run input: the field path (`text`, `items[2].id`) and what is wrong there.
+ *
+ * @example
+ * ```ts
+ * new WorkflowInputError({ workflow: "rag", message: "bad input", issues: [{ path: "query", message: "Expected string, got 1" }] })
+ * ```
+ */
 export const InputIssue = Schema.Struct({ path: Schema.String, message: Schema.String })
+/**
+ * The decoded type of {@link InputIssue}.
+ *
+ * @example
+ * ```ts
+ * const issue: InputIssue = { path: "items[2].id", message: "Missing key" }
+ * ```
+ */
 export type InputIssue = typeof InputIssue.Type
 
-/** The run input did not decode with the workflow's input Schema; `issues` name each bad field. */
+/**
+ * The run input did not decode with the workflow's input Schema; `issues` name each bad field.
+ *
+ * @example
+ * ```ts
+ * Workflow.run(wf, { query: 1 }).pipe(
+ *   Effect.catchTag("WorkflowInputError", (e) => Effect.logError(e.issues.map((i) => `${i.path}: ${i.message}`).join("; ")))
+ * )
+ * ```
+ */
 export class WorkflowInputError extends Schema.TaggedError<WorkflowInputError>()("WorkflowInputError", {
   workflow: Schema.String,
   message: Schema.String,
@@ -26,6 +50,11 @@ export class WorkflowInputError extends Schema.TaggedError<WorkflowInputError>()
 /**
  * A step failed after its retries. `stepId` is the path of the step (`route/safe/publish` inside a branch case),
  * `attempt` the number of the last attempt, `error` the step's own (typed) error.
+ *
+ * @example
+ * ```ts
+ * Workflow.run(wf, input).pipe(Effect.catchTag("StepFailed", (e) => Effect.logError(`${e.stepId} (attempt ${e.attempt}): ${e.message}`)))
+ * ```
  */
 export class StepFailed extends Schema.TaggedError<StepFailed>()("StepFailed", {
   workflow: Schema.String,
@@ -35,7 +64,14 @@ export class StepFailed extends Schema.TaggedError<StepFailed>()("StepFailed", {
   error: Schema.Unknown
 }) {}
 
-/** {@link StepFailed} with its `error` typed as the union of the workflow's step errors. */
+/**
+ * {@link StepFailed} with its `error` typed as the union of the workflow's step errors.
+ *
+ * @example
+ * ```ts
+ * const handle = (e: StepFailedWith<LlmError>) => (e.error._tag === "RateLimited" ? "retry later" : e.message)
+ * ```
+ */
 export interface StepFailedWith<E> extends StepFailed {
   readonly error: E
 }

@@ -18,17 +18,38 @@ interface Base {
   readonly at: number
 }
 
-/** The run decoded its input and starts its first steps. */
+/**
+ * The run decoded its input and starts its first steps.
+ *
+ * @example
+ * ```ts
+ * Workflow.execute(wf, input, { onEvent: (e) => { if (e._tag === "RunStarted") console.log("run", e.runId) } })
+ * ```
+ */
 export interface RunStarted extends Base {
   readonly _tag: "RunStarted"
 }
-/** A step (or branch, map, loop, call) starts its first attempt. `stepId` is its path. */
+/**
+ * A step (or branch, map, loop, call) starts its first attempt. `stepId` is its path.
+ *
+ * @example
+ * ```ts
+ * Workflow.execute(wf, input, { onEvent: (e) => { if (e._tag === "StepStarted") console.log("start", e.stepId, e.kind) } })
+ * ```
+ */
 export interface StepStarted extends Base {
   readonly _tag: "StepStarted"
   readonly stepId: string
   readonly kind: string
 }
-/** A step failed an attempt and is about to run it again. */
+/**
+ * A step failed an attempt and is about to run it again.
+ *
+ * @example
+ * ```ts
+ * Workflow.execute(wf, input, { onEvent: (e) => { if (e._tag === "StepRetrying") console.log(e.stepId, "attempt", e.attempt, e.error) } })
+ * ```
+ */
 export interface StepRetrying extends Base {
   readonly _tag: "StepRetrying"
   readonly stepId: string
@@ -36,14 +57,28 @@ export interface StepRetrying extends Base {
   readonly attempt: number
   readonly error: string
 }
-/** A step produced its output. */
+/**
+ * A step produced its output.
+ *
+ * @example
+ * ```ts
+ * Workflow.execute(wf, input, { onEvent: (e) => { if (e._tag === "StepSucceeded") console.log(e.stepId, `${e.durationMillis}ms`) } })
+ * ```
+ */
 export interface StepSucceeded extends Base {
   readonly _tag: "StepSucceeded"
   readonly stepId: string
   readonly attempts: number
   readonly durationMillis: number
 }
-/** A step failed for good (after its retries) or was interrupted. */
+/**
+ * A step failed for good (after its retries) or was interrupted.
+ *
+ * @example
+ * ```ts
+ * Workflow.execute(wf, input, { onEvent: (e) => { if (e._tag === "StepFailed" && !e.interrupted) console.error(e.stepId, e.error) } })
+ * ```
+ */
 export interface StepFailedEvent extends Base {
   readonly _tag: "StepFailed"
   readonly stepId: string
@@ -52,7 +87,14 @@ export interface StepFailedEvent extends Base {
   readonly error: string
   readonly interrupted: boolean
 }
-/** A step will not run: it belongs to a branch case that was not taken. */
+/**
+ * A step will not run: it belongs to a branch case that was not taken.
+ *
+ * @example
+ * ```ts
+ * Workflow.execute(wf, input, { onEvent: (e) => { if (e._tag === "StepSkipped") console.log("skipped", e.stepId, e.reason) } })
+ * ```
+ */
 export interface StepSkipped extends Base {
   readonly _tag: "StepSkipped"
   readonly stepId: string
@@ -61,13 +103,25 @@ export interface StepSkipped extends Base {
 /**
  * Something the reliability layer did inside a step: a provider call retried, a circuit breaker rejecting a call, a
  * rate-limit wait, a failover to another provider, a response-cache hit or miss.
+ *
+ * @example
+ * ```ts
+ * Workflow.execute(wf, input, { onEvent: (e) => { if (e._tag === "ProviderEvent") console.log(e.stepId, e.event._tag) } })
+ * ```
  */
 export interface ProviderEvent extends Base {
   readonly _tag: "ProviderEvent"
   readonly stepId: string
   readonly event: ReliabilityEvent
 }
-/** The run ended, successfully or not. */
+/**
+ * The run ended, successfully or not.
+ *
+ * @example
+ * ```ts
+ * Workflow.execute(wf, input, { onEvent: (e) => { if (e._tag === "RunFinished") console.log(e.status, e.durationMillis) } })
+ * ```
+ */
 export interface RunFinished extends Base {
   readonly _tag: "RunFinished"
   readonly status: "succeeded" | "failed" | "interrupted"
@@ -75,7 +129,15 @@ export interface RunFinished extends Base {
   readonly error?: string | undefined
 }
 
-/** Any event of a run. */
+/**
+ * Any event of a run.
+ *
+ * @example
+ * ```ts
+ * const log: Array<WorkflowEvent> = []
+ * yield* Workflow.execute(wf, input, { onEvent: (e) => log.push(e) })
+ * ```
+ */
 export type WorkflowEvent =
   | RunStarted
   | StepStarted

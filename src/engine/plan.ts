@@ -31,6 +31,7 @@ export interface Plan {
 
 const plans = new WeakMap<Graph, Plan>()
 
+/** The plan of a graph, computed once and cached per graph object. */
 export const planOf = (graph: Graph): Plan => {
   const cached = plans.get(graph)
   if (cached !== undefined) return cached

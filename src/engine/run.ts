@@ -15,7 +15,14 @@ import type { RunResult } from "./RunResult.ts"
 
 export type { ExecuteOptions } from "./RunState.ts"
 
-/** The error of running workflow `W`: bad input, or a step that failed (carrying the step's typed error). */
+/**
+ * The error of running workflow `W`: bad input, or a step that failed (carrying the step's typed error).
+ *
+ * @example
+ * ```ts
+ * const program: Effect.Effect<unknown, Workflow.RunError<typeof wf>> = Workflow.run(wf, input)
+ * ```
+ */
 export type RunError<W> = WorkflowInputError | StepFailedWith<ErrorOf<W>>
 
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
@@ -36,7 +43,14 @@ const toInputError = (wf: { readonly name: string }, error: Schema.SchemaError) 
   return new WorkflowInputError({ workflow: wf.name, message: `Invalid input for workflow '${wf.name}': ${detail}`, issues })
 }
 
-/** Decodes a run input with the workflow's input Schema, reporting every bad field. */
+/**
+ * Decodes a run input with the workflow's input Schema, reporting every bad field.
+ *
+ * @example
+ * ```ts
+ * const input = yield* Workflow.decodeInput(wf, { query: "hi" }) // fails with WorkflowInputError naming each bad field
+ * ```
+ */
 export const decodeInput = (wf: { readonly name: string; readonly input: Schema.Top }, input: unknown) =>
   Schema.decodeUnknownEffect(wf.input as Schema.Codec<unknown, unknown>)(input, { errors: "all" }).pipe(
     Effect.mapError((error) => toInputError(wf, error))
@@ -197,10 +211,25 @@ export const events = <W extends Any>(
     )
   )
 
-/** A readable name for a required service: its `key` (class services and our provider keys carry one). */
+/**
+ * A readable name for a required service: its `key` (class services and our provider keys carry one).
+ *
+ * @example
+ * ```ts
+ * type N = Workflow.ServiceName<LlmProviderFor<"anthropic">> // "Llm/anthropic"
+ * ```
+ */
 export type ServiceName<S> = S extends { readonly key: infer K extends string } ? K : "an unnamed service"
 
-/** The message shown when a Layer does not cover a workflow's requirements. */
+/**
+ * The message shown when a Layer does not cover a workflow's requirements.
+ *
+ * @example
+ * ```ts
+ * // Workflow.runWith(wf, input, OpenAiLive) where wf also calls Llm.generate({ provider: "anthropic", ... })
+ * // fails to compile with "Missing provider(s): Llm/anthropic"
+ * ```
+ */
 export type MissingProviders<Missing> = `Missing provider(s): ${Join<ServiceName<Missing>>}`
 
 /**

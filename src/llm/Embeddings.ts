@@ -26,7 +26,14 @@ import {
 } from "./EmbeddingsProvider.ts"
 import { reportUsage } from "./Usage.ts"
 
-/** A vector. */
+/**
+ * A vector.
+ *
+ * @example
+ * ```ts
+ * const v: Embedding = yield* Embeddings.embed({ provider: "openai", model: "text-embedding-3-small", input: "hi" })
+ * ```
+ */
 export type Embedding = ReadonlyArray<number>
 
 /**
@@ -172,5 +179,12 @@ const alias = <const A extends string, const T extends string>(
 ): Layer.Layer<EmbeddingsProvider<A>, never, EmbeddingsProvider<T>> =>
   Layer.effect(EmbeddingsProvider.key(alias), EmbeddingsProvider.key(target))
 
-/** Embedding step helpers (`embed`, `embedMany`) and provider Layers (`layer`, `layerFromEmbeddingModel`, `layerCustom`, `alias`). */
+/**
+ * Embedding step helpers (`embed`, `embedMany`) and provider Layers (`layer`, `layerFromEmbeddingModel`, `layerCustom`, `alias`).
+ *
+ * @example
+ * ```ts
+ * const v = yield* Embeddings.embed({ provider: "openai", model: "text-embedding-3-small", input: ctx.input.query })
+ * ```
+ */
 export const Embeddings = { embed, embedMany, layer, layerFromEmbeddingModel, layerCustom, alias } as const

@@ -15,33 +15,77 @@ import { Context, Effect, Exit, Request, RequestResolver } from "effect"
 import type { LlmError, Usage } from "./LlmError.ts"
 import { InvalidOutput } from "./LlmError.ts"
 
-/** Identifier of the embedding provider named `Name`; `key` is what missing-requirement messages print. */
+/**
+ * Identifier of the embedding provider named `Name`; `key` is what missing-requirement messages print.
+ *
+ * @example
+ * ```ts
+ * type R = EmbeddingsProvider<"openai"> // printed as "Embeddings/openai" when a Layer does not provide it
+ * ```
+ */
 export interface EmbeddingsProvider<Name extends string> {
   readonly key: `Embeddings/${Name}`
 }
 
-/** The requirement of a call to embedding provider(s) `N` (distributes over unions). */
+/**
+ * The requirement of a call to embedding provider(s) `N` (distributes over unions).
+ *
+ * @example
+ * ```ts
+ * type R = EmbeddingsProviderFor<"openai" | "local"> // EmbeddingsProvider<"openai"> | EmbeddingsProvider<"local">
+ * ```
+ */
 export type EmbeddingsProviderFor<N extends string> = N extends string ? EmbeddingsProvider<N> : never
 
-/** A batch embedding request. */
+/**
+ * A batch embedding request.
+ *
+ * @example
+ * ```ts
+ * const { embeddings } = yield* provider.embedMany({ model: "text-embedding-3-small", inputs: ["a", "b"] })
+ * ```
+ */
 export interface EmbedManyRequest {
   readonly model: string
   readonly inputs: ReadonlyArray<string>
 }
 
-/** Result of {@link EmbedManyRequest}: one vector per input, in input order. */
+/**
+ * Result of {@link EmbedManyRequest}: one vector per input, in input order.
+ *
+ * @example
+ * ```ts
+ * const res: EmbedManyResponse = yield* provider.embedMany({ model: "m", inputs: ["a", "b"] })
+ * res.embeddings.length // 2
+ * ```
+ */
 export interface EmbedManyResponse {
   readonly embeddings: ReadonlyArray<ReadonlyArray<number>>
   readonly usage: Usage
 }
 
-/** Result of one batched `embed`: its vector and its share of the batch's usage. */
+/**
+ * Result of one batched `embed`: its vector and its share of the batch's usage.
+ *
+ * @example
+ * ```ts
+ * const { embedding, usage }: EmbedResponse = yield* provider.embed({ model: "m", input: "a" })
+ * ```
+ */
 export interface EmbedResponse {
   readonly embedding: ReadonlyArray<number>
   readonly usage: Usage
 }
 
-/** What an embedding provider implements; build it with {@link makeEmbeddingsProvider}. */
+/**
+ * What an embedding provider implements; build it with {@link makeEmbeddingsProvider}.
+ *
+ * @example
+ * ```ts
+ * const provider: EmbeddingsProviderShape = yield* EmbeddingsProvider.key("openai")
+ * const { embedding } = yield* provider.embed({ model: "text-embedding-3-small", input: "hello" })
+ * ```
+ */
 export interface EmbeddingsProviderShape {
   readonly name: string
   /** One text; concurrent calls with the same model share one `embedMany`. */
@@ -62,7 +106,14 @@ const key = <const Name extends string>(name: Name): Context.Service<EmbeddingsP
   return k
 }
 
-/** Namespace of {@link EmbeddingsProvider} helpers. */
+/**
+ * Namespace of {@link EmbeddingsProvider} helpers.
+ *
+ * @example
+ * ```ts
+ * const provider = yield* EmbeddingsProvider.key("openai") // the service of provider "openai"
+ * ```
+ */
 export const EmbeddingsProvider = { key } as const
 
 class EmbedRequest extends Request.Class<{ readonly model: string; readonly input: string }, EmbedResponse, LlmError> {}
@@ -82,7 +133,14 @@ const shareUsage = (usage: Usage, inputs: ReadonlyArray<string>): Array<Usage> =
   })
 }
 
-/** Options of {@link makeEmbeddingsProvider}. */
+/**
+ * Options of {@link makeEmbeddingsProvider}.
+ *
+ * @example
+ * ```ts
+ * const options: EmbeddingsProviderOptions = { maxBatchSize: 2048 }
+ * ```
+ */
 export interface EmbeddingsProviderOptions {
   /** Largest batch sent to the provider (e.g. 2048 for OpenAI). Default: unlimited. */
   readonly maxBatchSize?: number

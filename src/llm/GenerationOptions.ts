@@ -22,7 +22,14 @@
  */
 import { Context } from "effect"
 
-/** Settings of the current call. `model` is "" outside an Llm call. */
+/**
+ * Settings of the current call. `model` is "" outside an Llm call.
+ *
+ * @example
+ * ```ts
+ * const s: GenerationSettings = { provider: "openai", model: "gpt-4", temperature: 0 }
+ * ```
+ */
 export interface GenerationSettings {
   readonly provider: string
   readonly model: string
@@ -31,7 +38,14 @@ export interface GenerationSettings {
   readonly stopSequences?: ReadonlyArray<string>
 }
 
-/** The settings of the call in progress (read it inside a `LanguageModel` / `EmbeddingModel` implementation). */
+/**
+ * The settings of the call in progress (read it inside a `LanguageModel` / `EmbeddingModel` implementation).
+ *
+ * @example
+ * ```ts
+ * const { model, temperature } = yield* GenerationOptions // inside a LanguageModel implementation
+ * ```
+ */
 export const GenerationOptions: Context.Reference<GenerationSettings> = Context.Reference<GenerationSettings>(
   "llm-orchestrator/GenerationOptions",
   { defaultValue: () => ({ provider: "", model: "" }) }

@@ -29,10 +29,27 @@ const providerOf = <N extends string>(name: N) =>
 import type { ObjectRequest, ObjectResponse, TextRequest, TextResponse } from "./LlmRequest.ts"
 import { reportUsage } from "./Usage.ts"
 
-/** A {@link TextRequest} addressed to provider `N`. */
+/**
+ * A {@link TextRequest} addressed to provider `N`.
+ *
+ * @example
+ * ```ts
+ * const options: GenerateOptions<"openai"> = { provider: "openai", model: "gpt-4", prompt: "2+2?", temperature: 0 }
+ * const answer = yield* Llm.generate(options)
+ * ```
+ */
 export type GenerateOptions<N extends string> = TextRequest & { readonly provider: N }
 
-/** An {@link ObjectRequest} addressed to provider `N`. */
+/**
+ * An {@link ObjectRequest} addressed to provider `N`.
+ *
+ * @example
+ * ```ts
+ * const options: GenerateObjectOptions<"openai", "positive" | "negative", "positive" | "negative"> = {
+ *   provider: "openai", model: "gpt-4", prompt: "Sentiment of: I love it", schema: Schema.Literals(["positive", "negative"]), retryInvalidOutput: 1
+ * }
+ * ```
+ */
 export type GenerateObjectOptions<N extends string, A, I> = ObjectRequest<A, I> & {
   readonly provider: N
   /** Re-ask the model up to this many times when its output does not decode (`InvalidOutput`). Default 0. */
@@ -223,6 +240,11 @@ const withLanguageModel = <const N extends string, A, E, R>(
  * Language-model step helpers (`generate`, `generateText`, `generateObject`, `generateObjectResponse`, `stream`,
  * `withLanguageModel`) and
  * provider Layers (`layer`, `layerFromLanguageModel`, `layerCustom`, `alias`).
+ *
+ * @example
+ * ```ts
+ * const answer = yield* Llm.generate({ provider: "openai", model: "gpt-4", prompt: "2+2?" })
+ * ```
  */
 export const Llm = {
   generate,

@@ -12,7 +12,14 @@
  */
 import { Schema } from "effect"
 
-/** HTTP 429 or the provider's equivalent; `retryAfterMillis` carries the Retry-After header when present. */
+/**
+ * HTTP 429 or the provider's equivalent; `retryAfterMillis` carries the Retry-After header when present.
+ *
+ * @example
+ * ```ts
+ * new RateLimited({ provider: "openai", message: "429", retryAfterMillis: 2000 }).retryable // true
+ * ```
+ */
 export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", {
   provider: Schema.String,
   message: Schema.String,
@@ -21,7 +28,14 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited"
   readonly retryable = true
 }
 
-/** The call took longer than its deadline (client-side timeout or provider 408/504). */
+/**
+ * The call took longer than its deadline (client-side timeout or provider 408/504).
+ *
+ * @example
+ * ```ts
+ * new ProviderTimeout({ provider: "anthropic", message: "no answer after 30s" }).retryable // true
+ * ```
+ */
 export class ProviderTimeout extends Schema.TaggedError<ProviderTimeout>()("ProviderTimeout", {
   provider: Schema.String,
   message: Schema.String
@@ -29,7 +43,14 @@ export class ProviderTimeout extends Schema.TaggedError<ProviderTimeout>()("Prov
   readonly retryable = true
 }
 
-/** 5xx, overloaded, connection refused or dropped: the provider could not serve the call. */
+/**
+ * 5xx, overloaded, connection refused or dropped: the provider could not serve the call.
+ *
+ * @example
+ * ```ts
+ * new ProviderUnavailable({ provider: "openai", message: "503 overloaded", status: 503 }).retryable // true
+ * ```
+ */
 export class ProviderUnavailable extends Schema.TaggedError<ProviderUnavailable>()("ProviderUnavailable", {
   provider: Schema.String,
   message: Schema.String,
@@ -38,7 +59,14 @@ export class ProviderUnavailable extends Schema.TaggedError<ProviderUnavailable>
   readonly retryable = true
 }
 
-/** 4xx other than 429: the request itself is wrong (bad model name, bad parameter, auth). Never retried. */
+/**
+ * 4xx other than 429: the request itself is wrong (bad model name, bad parameter, auth). Never retried.
+ *
+ * @example
+ * ```ts
+ * new InvalidRequest({ provider: "openai", message: "unknown model", status: 404 }).retryable // false
+ * ```
+ */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
   provider: Schema.String,
   message: Schema.String,
@@ -47,7 +75,14 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
   readonly retryable = false
 }
 
-/** The prompt (plus max tokens) does not fit the model's context window. Never retried as is. */
+/**
+ * The prompt (plus max tokens) does not fit the model's context window. Never retried as is.
+ *
+ * @example
+ * ```ts
+ * Llm.generate(request).pipe(Effect.catchTag("ContextLengthExceeded", () => Llm.generate({ ...request, prompt: shorter })))
+ * ```
+ */
 export class ContextLengthExceeded extends Schema.TaggedError<ContextLengthExceeded>()("ContextLengthExceeded", {
   provider: Schema.String,
   message: Schema.String
@@ -55,7 +90,14 @@ export class ContextLengthExceeded extends Schema.TaggedError<ContextLengthExcee
   readonly retryable = false
 }
 
-/** The provider refused or truncated the answer because of its content policy. */
+/**
+ * The provider refused or truncated the answer because of its content policy.
+ *
+ * @example
+ * ```ts
+ * Llm.generate(request).pipe(Effect.catchTag("ContentFiltered", () => Effect.succeed("(answer withheld)")))
+ * ```
+ */
 export class ContentFiltered extends Schema.TaggedError<ContentFiltered>()("ContentFiltered", {
   provider: Schema.String,
   message: Schema.String
@@ -63,7 +105,14 @@ export class ContentFiltered extends Schema.TaggedError<ContentFiltered>()("Cont
   readonly retryable = false
 }
 
-/** Structured output that does not satisfy its Schema (or is not JSON); `raw` is the model's text. Retrying may help. */
+/**
+ * Structured output that does not satisfy its Schema (or is not JSON); `raw` is the model's text. Retrying may help.
+ *
+ * @example
+ * ```ts
+ * Llm.generateObject(request).pipe(Effect.catchTag("InvalidOutput", (e) => Effect.logWarning(`bad JSON: ${e.raw}`)))
+ * ```
+ */
 export class InvalidOutput extends Schema.TaggedError<InvalidOutput>()("InvalidOutput", {
   provider: Schema.String,
   message: Schema.String,
@@ -72,7 +121,14 @@ export class InvalidOutput extends Schema.TaggedError<InvalidOutput>()("InvalidO
   readonly retryable = true
 }
 
-/** Any failure of a language-model or embedding call. */
+/**
+ * Any failure of a language-model or embedding call.
+ *
+ * @example
+ * ```ts
+ * const describe = (e: LlmError) => `${e._tag} from ${e.provider}: ${e.message}`
+ * ```
+ */
 export type LlmError =
   | RateLimited
   | ProviderTimeout
@@ -82,7 +138,14 @@ export type LlmError =
   | ContentFiltered
   | InvalidOutput
 
-/** Schema of {@link LlmError}, for persistence and transport. */
+/**
+ * Schema of {@link LlmError}, for persistence and transport.
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(LlmError)({ _tag: "RateLimited", provider: "openai", message: "429" })
+ * ```
+ */
 export const LlmError = Schema.Union([
   RateLimited,
   ProviderTimeout,
@@ -95,7 +158,15 @@ export const LlmError = Schema.Union([
 
 const tags = new Set(["RateLimited", "ProviderTimeout", "ProviderUnavailable", "InvalidRequest", "ContextLengthExceeded", "ContentFiltered", "InvalidOutput"])
 
-/** True for any {@link LlmError}. */
+/**
+ * True for any {@link LlmError}.
+ *
+ * @example
+ * ```ts
+ * isLlmError(new RateLimited({ provider: "openai", message: "429" })) // true
+ * isLlmError(new Error("x")) // false
+ * ```
+ */
 export const isLlmError = (u: unknown): u is LlmError =>
   typeof u === "object" && u !== null && "_tag" in u && tags.has((u as { _tag: string })._tag)
 
@@ -103,11 +174,23 @@ export const isLlmError = (u: unknown): u is LlmError =>
  * True when retrying the same call may succeed: LLM rate limits, timeouts, outages and invalid structured output, and
  * any other error that says so with `retryable: true` (vector-store errors do). Use it as a step's retry predicate:
  * `retry: { schedule, while: isRetryable }`.
+ *
+ * @example
+ * ```ts
+ * wf.step("answer", { retry: { schedule: Schedule.exponential("200 millis"), times: 3, while: isRetryable } }, run)
+ * ```
  */
 export const isRetryable = (u: unknown): boolean =>
   isLlmError(u) ? u.retryable : typeof u === "object" && u !== null && (u as { retryable?: unknown }).retryable === true
 
-/** Token counts reported by one call (or summed over several). */
+/**
+ * Token counts reported by one call (or summed over several).
+ *
+ * @example
+ * ```ts
+ * const u: Usage = addUsage({ inputTokens: 10, outputTokens: 5 }, { inputTokens: 1, outputTokens: 1 }) // 11 / 6
+ * ```
+ */
 export interface Usage {
   readonly inputTokens: number
   readonly outputTokens: number

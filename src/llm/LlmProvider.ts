@@ -19,7 +19,14 @@ import type { LanguageModel } from "effect/ai"
 import type { LlmError } from "./LlmError.ts"
 import type { ObjectRequest, ObjectResponse, TextRequest, TextResponse, TextStreamPart } from "./LlmRequest.ts"
 
-/** Identifier of the language-model provider named `Name`; its `key` is what missing-requirement messages print. */
+/**
+ * Identifier of the language-model provider named `Name`; its `key` is what missing-requirement messages print.
+ *
+ * @example
+ * ```ts
+ * type R = LlmProvider<"openai"> // printed as "Llm/openai" when a Layer does not provide it
+ * ```
+ */
 export interface LlmProvider<Name extends string> {
   readonly key: `Llm/${Name}`
 }
@@ -27,10 +34,23 @@ export interface LlmProvider<Name extends string> {
 /**
  * The requirement of a call to provider(s) `N`: distributes over unions, so a call whose provider is chosen at run
  * time (`"openai" | "anthropic"`) requires both services.
+ *
+ * @example
+ * ```ts
+ * type R = LlmProviderFor<"openai" | "anthropic"> // LlmProvider<"openai"> | LlmProvider<"anthropic">
+ * ```
  */
 export type LlmProviderFor<N extends string> = N extends string ? LlmProvider<N> : never
 
-/** What a language-model provider implements (real adapter, effect/ai wrapper or mock). */
+/**
+ * What a language-model provider implements (real adapter, effect/ai wrapper or mock).
+ *
+ * @example
+ * ```ts
+ * const provider: LlmProviderShape = yield* LlmProvider.key("openai")
+ * const res = yield* provider.generateText({ model: "gpt-4", prompt: "hi" })
+ * ```
+ */
 export interface LlmProviderShape {
   /** The provider name this instance serves (used in errors and usage records). */
   readonly name: string
@@ -62,5 +82,12 @@ const key = <const Name extends string>(name: Name): Context.Service<LlmProvider
   return k
 }
 
-/** Namespace of {@link LlmProvider} helpers. */
+/**
+ * Namespace of {@link LlmProvider} helpers.
+ *
+ * @example
+ * ```ts
+ * const provider = yield* LlmProvider.key("anthropic") // the service of provider "anthropic"
+ * ```
+ */
 export const LlmProvider = { key } as const

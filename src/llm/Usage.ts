@@ -16,19 +16,41 @@ import type { Usage } from "./LlmError.ts"
 
 export type { Usage } from "./LlmError.ts"
 
-/** One reported call: which provider name (e.g. "openai", "primary"), which model, and its token counts. */
+/**
+ * One reported call: which provider name (e.g. "openai", "primary"), which model, and its token counts.
+ *
+ * @example
+ * ```ts
+ * const e: UsageEntry = { provider: "openai", model: "gpt-4", usage: { inputTokens: 12, outputTokens: 3 } }
+ * ```
+ */
 export interface UsageEntry {
   readonly provider: string
   readonly model: string
   readonly usage: Usage
 }
 
-/** Where calls report their usage. `record` must not fail; it runs once per completed call. */
+/**
+ * Where calls report their usage. `record` must not fail; it runs once per completed call.
+ *
+ * @example
+ * ```ts
+ * const log: UsageSink = { record: (provider, model, usage) => Effect.log(provider, model, usage.inputTokens) }
+ * ```
+ */
 export interface UsageSink {
   readonly record: (provider: string, model: string, usage: Usage) => Effect.Effect<void>
 }
 
-/** Sums of several {@link UsageEntry}s, plus the entries in report order. */
+/**
+ * Sums of several {@link UsageEntry}s, plus the entries in report order.
+ *
+ * @example
+ * ```ts
+ * const totals: UsageTotals = sumUsage([{ provider: "openai", model: "gpt-4", usage: { inputTokens: 10, outputTokens: 2 } }])
+ * totals.calls // 1
+ * ```
+ */
 export interface UsageTotals {
   readonly inputTokens: number
   readonly outputTokens: number
@@ -36,7 +58,14 @@ export interface UsageTotals {
   readonly entries: ReadonlyArray<UsageEntry>
 }
 
-/** A sink that drops everything (the default when nothing collects usage). */
+/**
+ * A sink that drops everything (the default when nothing collects usage).
+ *
+ * @example
+ * ```ts
+ * Effect.provideService(effect, StepUsage, noopUsageSink)
+ * ```
+ */
 export const noopUsageSink: UsageSink = { record: () => Effect.void }
 
 /**
@@ -52,16 +81,37 @@ export const StepUsage: Context.Reference<UsageSink> = Context.Reference<UsageSi
   defaultValue: () => noopUsageSink
 })
 
-/** Usage of zero calls. */
+/**
+ * Usage of zero calls.
+ *
+ * @example
+ * ```ts
+ * usages.reduce(addUsage, emptyUsage)
+ * ```
+ */
 export const emptyUsage: Usage = { inputTokens: 0, outputTokens: 0 }
 
-/** Adds two usages. */
+/**
+ * Adds two usages.
+ *
+ * @example
+ * ```ts
+ * addUsage({ inputTokens: 1, outputTokens: 2 }, { inputTokens: 3, outputTokens: 4 }) // { inputTokens: 4, outputTokens: 6 }
+ * ```
+ */
 export const addUsage = (a: Usage, b: Usage): Usage => ({
   inputTokens: a.inputTokens + b.inputTokens,
   outputTokens: a.outputTokens + b.outputTokens
 })
 
-/** Sums entries into {@link UsageTotals}. */
+/**
+ * Sums entries into {@link UsageTotals}.
+ *
+ * @example
+ * ```ts
+ * sumUsage([]) // { inputTokens: 0, outputTokens: 0, calls: 0, entries: [] }
+ * ```
+ */
 export const sumUsage = (entries: ReadonlyArray<UsageEntry>): UsageTotals => {
   let inputTokens = 0
   let outputTokens = 0

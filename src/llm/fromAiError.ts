@@ -28,7 +28,14 @@ const timeout = /time[ -]?out|timed out|deadline/i
 const statusOf = (reason: { readonly http?: { readonly response?: { readonly status: number } | undefined } | undefined }) =>
   reason.http?.response?.status
 
-/** Converts an effect/ai `AiError` raised by provider `provider` into an {@link LlmError}. */
+/**
+ * Converts an effect/ai `AiError` raised by provider `provider` into an {@link LlmError}.
+ *
+ * @example
+ * ```ts
+ * model.generateText({ prompt }).pipe(Effect.mapError((e) => fromAiError("openai", e)))
+ * ```
+ */
 export const fromAiError = (provider: string, error: AiError.AiError): LlmError => {
   const reason = error.reason
   const message = error.message
@@ -81,6 +88,11 @@ export const fromAiError = (provider: string, error: AiError.AiError): LlmError 
 /**
  * Converts an {@link LlmError} into an effect/ai `AiError`, for adapters implementing `LanguageModel.make` hooks
  * (which must fail with `AiError`). `fromAiError(p, toAiError(e))` keeps the tag (and retry-after, raw text).
+ *
+ * @example
+ * ```ts
+ * fromAiError("openai", toAiError(new RateLimited({ provider: "openai", message: "429" })))._tag // "RateLimited"
+ * ```
  */
 export const toAiError = (error: LlmError, method = "generateText"): AiError.AiError => {
   const module = `llm-orchestrator/${error.provider}`

@@ -18,7 +18,14 @@ import type { Usage } from "./LlmError.ts"
 import type { LlmProviderShape } from "./LlmProvider.ts"
 import type { FinishReason, LlmCallOptions, ObjectRequest, TextStreamPart } from "./LlmRequest.ts"
 
-/** Builds the effect/ai `Prompt` of a call: the raw prompt with `system` set as its system message. */
+/**
+ * Builds the effect/ai `Prompt` of a call: the raw prompt with `system` set as its system message.
+ *
+ * @example
+ * ```ts
+ * const prompt = toPrompt({ model: "gpt-4", prompt: "hi", system: "Be brief" }) // system message + user "hi"
+ * ```
+ */
 export const toPrompt = (options: LlmCallOptions): Prompt.Prompt => {
   const prompt = Prompt.make(options.prompt)
   return options.system === undefined ? prompt : Prompt.setSystem(prompt, options.system)
@@ -32,7 +39,14 @@ const settingsOf = (provider: string, o: LlmCallOptions): GenerationSettings => 
   ...(o.stopSequences === undefined ? {} : { stopSequences: o.stopSequences })
 })
 
-/** Converts effect/ai usage (optional totals) into ours (missing counts are 0). */
+/**
+ * Converts effect/ai usage (optional totals) into ours (missing counts are 0).
+ *
+ * @example
+ * ```ts
+ * fromResponseUsage(res.usage) // { inputTokens, outputTokens } (0 when the provider omits a count)
+ * ```
+ */
 export const fromResponseUsage = (usage: Response.Usage): Usage => ({
   inputTokens: usage.inputTokens.total ?? 0,
   outputTokens: usage.outputTokens.total ?? 0
@@ -45,7 +59,15 @@ const fromFinishReason = (reason: string): FinishReason =>
 // effect/ai structured output needs an object at the root; other schemas (literal unions, arrays) are wrapped.
 const isObjectSchema = (schema: Schema.Top): boolean => SchemaAST.isObjects(SchemaAST.toEncoded(schema.ast))
 
-/** Wraps `model` as provider `provider`. */
+/**
+ * Wraps `model` as provider `provider`.
+ *
+ * @example
+ * ```ts
+ * const shape = fromLanguageModel("openai", yield* LanguageModel.LanguageModel)
+ * const { text } = yield* shape.generateText({ model: "gpt-4", prompt: "hi" })
+ * ```
+ */
 export const fromLanguageModel = (provider: string, model: LanguageModel.LanguageModel): LlmProviderShape => {
   const withSettings = (o: LlmCallOptions) => Effect.provideService(GenerationOptions, settingsOf(provider, o))
 

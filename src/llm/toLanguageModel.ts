@@ -53,7 +53,15 @@ const requestOf = (prompt: import("effect/ai").Prompt.Prompt) =>
     ...(s.stopSequences === undefined ? {} : { stopSequences: s.stopSequences })
   }))
 
-/** The effect/ai `LanguageModel` of a provider (see the module doc). */
+/**
+ * The effect/ai `LanguageModel` of a provider (see the module doc).
+ *
+ * @example
+ * ```ts
+ * const lm = yield* toLanguageModel(yield* LlmProvider.key("openai"))
+ * const res = yield* lm.generateText({ prompt: "hi" })
+ * ```
+ */
 export const toLanguageModel = (shape: LlmProviderShape): Effect.Effect<LanguageModel.LanguageModel> =>
   shape.languageModel !== undefined
     ? Effect.succeed(withUsageReporting(shape.name, shape.languageModel))

@@ -28,7 +28,14 @@ import * as FileData from "./FileData.ts"
 import * as Pricing from "./Pricing.ts"
 import * as UsageMetrics from "./UsageMetrics.ts"
 
-/** Options of the Anthropic adapter. */
+/**
+ * Options of the Anthropic adapter.
+ *
+ * @example
+ * ```ts
+ * const options: Anthropic.Options = { model: "claude-sonnet-4-5", apiKey: Redacted.make(key), timeout: "60 seconds" }
+ * ```
+ */
 export interface Options {
   /** Model id, e.g. `claude-sonnet-4-5`. */
   readonly model: string

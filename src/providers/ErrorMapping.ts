@@ -225,6 +225,12 @@ export const toAiError = (method: string, error: LlmError): AiError.AiError => {
 /**
  * Any failure (our `AiError`, effect/ai's own `AiError`, an {@link LlmError}, a thrown SDK error) as an {@link LlmError}.
  * Dual: `toLlmError("openai")(e)` or `toLlmError("openai", e)`.
+ *
+ * @example
+ * ```ts
+ * ErrorMapping.toLlmError("openai", new Error("ECONNREFUSED"))._tag // e.g. "ProviderUnavailable"
+ * Effect.mapError(call, ErrorMapping.toLlmError("openai"))
+ * ```
  */
 export const toLlmError: {
   (provider: string): (error: unknown) => LlmError

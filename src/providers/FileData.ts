@@ -8,13 +8,28 @@
  * ```
  */
 
-/** The parts of an effect/ai file part the adapters need. */
+/**
+ * The parts of an effect/ai file part the adapters need.
+ *
+ * @example
+ * ```ts
+ * const file: FileData.FileLike = { mediaType: "image/png", data: new Uint8Array([1, 2]) }
+ * ```
+ */
 export interface FileLike {
   readonly mediaType: string
   readonly data: string | Uint8Array | URL
 }
 
-/** True for `image/*` parts (the only files the chat adapters send). */
+/**
+ * True for `image/*` parts (the only files the chat adapters send).
+ *
+ * @example
+ * ```ts
+ * FileData.isImage({ mediaType: "image/jpeg", data: "https://x/y.jpg" }) // true
+ * FileData.isImage({ mediaType: "application/pdf", data: bytes }) // false
+ * ```
+ */
 export const isImage = (file: FileLike): boolean => file.mediaType.startsWith("image/")
 
 /**

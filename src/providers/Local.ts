@@ -21,13 +21,27 @@ import type { LanguageModel } from "effect/ai"
 import type { LlmProvider } from "../llm/LlmProvider.ts"
 import * as OpenAi from "./OpenAi.ts"
 
-/** A local server kind: provider name and default base URL. */
+/**
+ * A local server kind: provider name and default base URL.
+ *
+ * @example
+ * ```ts
+ * const lmDev: Local.Preset = { provider: "lmdev", baseUrl: "http://127.0.0.1:9000/v1" }
+ * ```
+ */
 export interface Preset {
   readonly provider: string
   readonly baseUrl: string
 }
 
-/** Defaults of the supported servers. */
+/**
+ * Defaults of the supported servers.
+ *
+ * @example
+ * ```ts
+ * Local.presets.ollama.baseUrl // "http://127.0.0.1:11434/v1"
+ * ```
+ */
 export const presets = {
   ollama: { provider: "ollama", baseUrl: "http://127.0.0.1:11434/v1" },
   vllm: { provider: "vllm", baseUrl: "http://127.0.0.1:8000/v1" },
@@ -35,7 +49,14 @@ export const presets = {
   lmStudio: { provider: "lmstudio", baseUrl: "http://127.0.0.1:1234/v1" }
 } as const satisfies Record<string, Preset>
 
-/** Options of a local server: the model, and anything of {@link OpenAi.Options} to override (e.g. `baseUrl`). */
+/**
+ * Options of a local server: the model, and anything of {@link OpenAi.Options} to override (e.g. `baseUrl`).
+ *
+ * @example
+ * ```ts
+ * Local.layer(Local.presets.vllm, { model: "Qwen/Qwen2.5-7B-Instruct", baseUrl: "http://127.0.0.1:9000/v1" })
+ * ```
+ */
 export type Options = Partial<OpenAi.Options> & { readonly model: string }
 
 /**

@@ -31,7 +31,14 @@ import type { LlmProvider } from "../llm/LlmProvider.ts"
 import * as Pricing from "./Pricing.ts"
 import * as UsageMetrics from "./UsageMetrics.ts"
 
-/** Options of the OpenAI adapter. */
+/**
+ * Options of the OpenAI adapter.
+ *
+ * @example
+ * ```ts
+ * const options: OpenAi.Options = { model: "gpt-4o-mini", apiKey: Redacted.make(key), embeddingModel: "text-embedding-3-small" }
+ * ```
+ */
 export interface Options {
   /** Chat model id, e.g. `gpt-4o-mini` (or the local server's model name). */
   readonly model: string

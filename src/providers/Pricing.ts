@@ -12,13 +12,27 @@
  */
 import type { Usage } from "../llm/LlmError.ts"
 
-/** USD per one million tokens. */
+/**
+ * USD per one million tokens.
+ *
+ * @example
+ * ```ts
+ * const price: Pricing.Price = { input: 0.15, output: 0.6 } // USD per 1M tokens
+ * ```
+ */
 export interface Price {
   readonly input: number
   readonly output: number
 }
 
-/** Model id (or id prefix) -> price. */
+/**
+ * Model id (or id prefix) -> price.
+ *
+ * @example
+ * ```ts
+ * const prices: Pricing.PriceTable = Pricing.table({ "my-finetune": { input: 1, output: 2 } })
+ * ```
+ */
 export type PriceTable = Readonly<Record<string, Price>>
 
 /**
@@ -79,7 +93,14 @@ export const lookup = (prices: PriceTable, model: string): Price | undefined => 
   return best === undefined ? undefined : prices[best]
 }
 
-/** An estimated cost; `priced` is false when the model is not in the table (then `usd` is 0). */
+/**
+ * An estimated cost; `priced` is false when the model is not in the table (then `usd` is 0).
+ *
+ * @example
+ * ```ts
+ * const { usd, priced }: Pricing.Cost = Pricing.estimate(Pricing.defaults, "gpt-4o-mini", { inputTokens: 1000, outputTokens: 200 })
+ * ```
+ */
 export interface Cost {
   readonly usd: number
   readonly priced: boolean
@@ -99,7 +120,14 @@ export const estimate = (prices: PriceTable, model: string, usage: Usage): Cost 
   return { usd: (usage.inputTokens * price.input + usage.outputTokens * price.output) / 1_000_000, priced: true }
 }
 
-/** One call's usage, as reported by src/llm `trackUsage` (`UsageTotals.entries`). */
+/**
+ * One call's usage, as reported by src/llm `trackUsage` (`UsageTotals.entries`).
+ *
+ * @example
+ * ```ts
+ * Pricing.costOf(Pricing.defaults, [{ provider: "openai", model: "gpt-4o-mini", usage: { inputTokens: 1000, outputTokens: 0 } }])
+ * ```
+ */
 export interface UsageEntryLike {
   readonly provider: string
   readonly model: string
@@ -128,7 +156,15 @@ export const costOf = (
   return { usd, unpriced: [...unpriced] }
 }
 
-/** Estimated cost of a run: total and per step (USD). */
+/**
+ * Estimated cost of a run: total and per step (USD).
+ *
+ * @example
+ * ```ts
+ * const cost: Pricing.RunCost = Pricing.costOfRun(Pricing.defaults, yield* Workflow.execute(wf, input))
+ * cost.steps["answer"] // USD spent by the answer step
+ * ```
+ */
 export interface RunCost {
   readonly usd: number
   readonly steps: Readonly<Record<string, number>>

@@ -13,10 +13,24 @@
 import { Effect, Metric } from "effect"
 import * as Pricing from "./Pricing.ts"
 
-/** Tokens reported by providers, by provider, model and direction (`input` / `output`). */
+/**
+ * Tokens reported by providers, by provider, model and direction (`input` / `output`).
+ *
+ * @example
+ * ```ts
+ * yield* Metric.value(UsageMetrics.tokensTotal.pipe(Metric.withAttributes({ provider: "openai", model: "gpt-4o", direction: "output" })))
+ * ```
+ */
 export const tokensTotal = Metric.counter("llm_tokens_total", { description: "Tokens reported by LLM providers", incremental: true })
 
-/** Estimated cost in USD, by provider and model. */
+/**
+ * Estimated cost in USD, by provider and model.
+ *
+ * @example
+ * ```ts
+ * yield* Metric.value(UsageMetrics.costTotal.pipe(Metric.withAttributes({ provider: "openai", model: "gpt-4o" })))
+ * ```
+ */
 export const costTotal = Metric.counter("llm_cost_usd_total", { description: "Estimated LLM cost (USD)", incremental: true })
 
 /**

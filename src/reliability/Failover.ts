@@ -24,7 +24,14 @@ import * as ReliabilityEvent from "./ReliabilityEvent.ts"
 import * as ReliabilityMetrics from "./ReliabilityMetrics.ts"
 import { shouldRetry } from "./Retry.ts"
 
-/** One step of a failover list: a name (for events and results) and what it provides. */
+/**
+ * One step of a failover list: a name (for events and results) and what it provides.
+ *
+ * @example
+ * ```ts
+ * const primary: Failover.Step<LanguageModel.LanguageModel> = { name: "openai", provide: OpenAi.layer(options), attempts: 2 }
+ * ```
+ */
 export interface Step<S> {
   readonly name: string
   readonly provide: Context.Context<S> | Layer.Layer<S>
@@ -34,14 +41,29 @@ export interface Step<S> {
   readonly schedule?: Schedule.Schedule<any, unknown> | undefined
 }
 
-/** One move to the next step. */
+/**
+ * One move to the next step.
+ *
+ * @example
+ * ```ts
+ * served.failovers.map((f: Failover.FailoverRecord) => `${f.from} -> ${f.to}: ${f.error?._tag}`)
+ * ```
+ */
 export interface FailoverRecord {
   readonly from: string
   readonly to: string
   readonly error: LlmError | undefined
 }
 
-/** A result and how it was obtained. */
+/**
+ * A result and how it was obtained.
+ *
+ * @example
+ * ```ts
+ * const served: Failover.Served<string> = yield* Failover.run(steps, LanguageModel.generateText({ prompt: "hi" }).pipe(Effect.map((r) => r.text)))
+ * served.servedBy // name of the step that answered
+ * ```
+ */
 export interface Served<A> {
   readonly value: A
   /** Name of the step that served the call. */

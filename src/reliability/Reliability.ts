@@ -39,13 +39,27 @@ import * as ReliabilityEvent from "./ReliabilityEvent.ts"
 import * as ReliabilityMetrics from "./ReliabilityMetrics.ts"
 import * as Retry from "./Retry.ts"
 
-/** Circuit breaker settings: open after `failures` consecutive provider failures, probe again after `openFor`. */
+/**
+ * Circuit breaker settings: open after `failures` consecutive provider failures, probe again after `openFor`.
+ *
+ * @example
+ * ```ts
+ * Reliability.policy({ circuitBreaker: { failures: 5, openFor: "1 minute" } })
+ * ```
+ */
 export interface CircuitBreakerOptions {
   readonly failures: number
   readonly openFor: Duration.Input
 }
 
-/** Rate limits per provider (token buckets refilled over one minute). */
+/**
+ * Rate limits per provider (token buckets refilled over one minute).
+ *
+ * @example
+ * ```ts
+ * Reliability.policy({ rateLimit: { requestsPerMinute: 60, tokensPerMinute: 90_000, onExceeded: "fail" } })
+ * ```
+ */
 export interface RateLimitOptions {
   readonly requestsPerMinute?: number | undefined
   readonly tokensPerMinute?: number | undefined
@@ -53,7 +67,14 @@ export interface RateLimitOptions {
   readonly onExceeded?: "wait" | "fail" | undefined
 }
 
-/** A reliability policy; `false` turns a part off. */
+/**
+ * A reliability policy; `false` turns a part off.
+ *
+ * @example
+ * ```ts
+ * const p: Reliability.Policy = Reliability.policy({ retry: false, concurrency: 4, timeout: "30 seconds" })
+ * ```
+ */
 export interface Policy {
   readonly retry: Retry.RetryOptions | false
   readonly circuitBreaker: CircuitBreakerOptions | false
@@ -91,7 +112,15 @@ export const defaultPolicy: Policy = {
  */
 export const policy = (overrides: Partial<Policy> = {}): Policy => ({ ...defaultPolicy, ...overrides })
 
-/** A policy applied to calls; create with {@link make}. */
+/**
+ * A policy applied to calls; create with {@link make}.
+ *
+ * @example
+ * ```ts
+ * const guard = yield* Reliability.make(Reliability.defaultPolicy)
+ * const text = yield* model.generateText({ prompt: "hi" }).pipe(guard.apply("openai", { tokens: 50 }))
+ * ```
+ */
 export interface Guard {
   readonly policy: Policy
   /** Applies the policy to one call to `provider`; `tokens` is the call's estimated token count (for `tokensPerMinute`). */

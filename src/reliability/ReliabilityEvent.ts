@@ -15,10 +15,24 @@
 import { Context, Effect, Layer, PubSub } from "effect"
 import type { LlmError } from "../llm/LlmError.ts"
 
-/** Circuit states, as in `effect/persistence` CircuitBreaker. */
+/**
+ * Circuit states, as in `effect/persistence` CircuitBreaker.
+ *
+ * @example
+ * ```ts
+ * const state: ReliabilityEvent.CircuitState = yield* guard.circuitState("openai") // "Closed"
+ * ```
+ */
 export type CircuitState = "Closed" | "Open" | "HalfOpen"
 
-/** One reliability event. */
+/**
+ * One reliability event.
+ *
+ * @example
+ * ```ts
+ * const describe = (e: ReliabilityEvent.ReliabilityEvent) => (e._tag === "Retrying" ? `${e.provider} retry ${e.attempt}` : e._tag)
+ * ```
+ */
 export type ReliabilityEvent =
   | { readonly _tag: "Retrying"; readonly provider: string; readonly attempt: number; readonly delayMillis: number; readonly error: LlmError }
   | { readonly _tag: "CircuitStateChanged"; readonly provider: string; readonly from: CircuitState; readonly to: CircuitState }
@@ -28,12 +42,26 @@ export type ReliabilityEvent =
   | { readonly _tag: "CacheHit"; readonly cache: string; readonly key: string }
   | { readonly _tag: "CacheMiss"; readonly cache: string; readonly key: string }
 
-/** Where events go. `publish` must not fail. */
+/**
+ * Where events go. `publish` must not fail.
+ *
+ * @example
+ * ```ts
+ * const sink: ReliabilityEvent.Sink = { publish: (e) => Effect.log(e._tag) }
+ * ```
+ */
 export interface Sink {
   readonly publish: (event: ReliabilityEvent) => Effect.Effect<void>
 }
 
-/** The current sink (default: drops events). */
+/**
+ * The current sink (default: drops events).
+ *
+ * @example
+ * ```ts
+ * program.pipe(Effect.provideService(ReliabilityEvent.ReliabilityEvents, { publish: (e) => Effect.log(e._tag) }))
+ * ```
+ */
 export const ReliabilityEvents = Context.Reference<Sink>("llm-orchestrator/reliability/ReliabilityEvents", {
   defaultValue: () => ({ publish: () => Effect.void })
 })

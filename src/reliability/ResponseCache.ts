@@ -23,7 +23,15 @@ import { GenerationOptions } from "../llm/GenerationOptions.ts"
 import * as ReliabilityEvent from "./ReliabilityEvent.ts"
 import * as ReliabilityMetrics from "./ReliabilityMetrics.ts"
 
-/** What identifies a response. */
+/**
+ * What identifies a response.
+ *
+ * @example
+ * ```ts
+ * const parts: ResponseCache.KeyParts = { provider: "openai", model: "gpt-4o", prompt, params: { temperature: 0 } }
+ * ResponseCache.key(parts) // the same string for equal parts
+ * ```
+ */
 export interface KeyParts {
   readonly provider: string
   readonly model: string
@@ -31,14 +39,29 @@ export interface KeyParts {
   readonly params?: unknown
 }
 
-/** Cache counters. */
+/**
+ * Cache counters.
+ *
+ * @example
+ * ```ts
+ * const { hits, misses, size }: ResponseCache.Stats = yield* cache.stats
+ * ```
+ */
 export interface Stats {
   readonly hits: number
   readonly misses: number
   readonly size: number
 }
 
-/** A response cache; see the module doc. */
+/**
+ * A response cache; see the module doc.
+ *
+ * @example
+ * ```ts
+ * const cache: ResponseCache.ResponseCache = yield* ResponseCache.make({ name: "answers", capacity: 100 })
+ * const answer = yield* cache.cached({ provider: "openai", model: "gpt-4o", prompt })(call)
+ * ```
+ */
 export interface ResponseCache {
   readonly name: string
   readonly cached: (parts: KeyParts) => <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>

@@ -18,7 +18,15 @@ import { isCircuitOpen } from "./CircuitOpen.ts"
 import * as ReliabilityEvent from "./ReliabilityEvent.ts"
 import * as ReliabilityMetrics from "./ReliabilityMetrics.ts"
 
-/** Retry options; every field has a default. */
+/**
+ * Retry options; every field has a default.
+ *
+ * @example
+ * ```ts
+ * const options: Retry.RetryOptions = { times: 3, base: "100 millis", jitter: false }
+ * Effect.retry(call, Retry.schedule("openai", options))
+ * ```
+ */
 export interface RetryOptions {
   /** Retries after the first attempt (default 8: with 30 % random failures a call still fails 0.002 % of the time). */
   readonly times?: number | undefined
@@ -34,7 +42,14 @@ export interface RetryOptions {
   readonly honourRetryAfter?: boolean | undefined
 }
 
-/** Defaults of {@link RetryOptions}. */
+/**
+ * Defaults of {@link RetryOptions}.
+ *
+ * @example
+ * ```ts
+ * Retry.defaults.times // 8
+ * ```
+ */
 export const defaults = {
   times: 8,
   base: "200 millis",

@@ -19,7 +19,14 @@ import { MockEmbeddings, type MockEmbeddingsOptions } from "./MockEmbeddings.ts"
 import { MockLlm, type MockLlmOptions } from "./MockLlm.ts"
 import { MockRecorder } from "./MockRecorder.ts"
 
-/** What {@link Mock.layer} provides: one service per mocked provider name, and the recorder. */
+/**
+ * What {@link Mock.layer} provides: one service per mocked provider name, and the recorder.
+ *
+ * @example
+ * ```ts
+ * const TestLayer: Layer.Layer<MockServices<"openai", never>> = Mock.layer({ llm: { openai: { responses: "ok" } } })
+ * ```
+ */
 export type MockServices<L extends string, E extends string> =
   | (L extends string ? LlmProvider<L> : never)
   | (E extends string ? EmbeddingsProvider<E> : never)
@@ -47,5 +54,12 @@ const layer = <const L extends string = never, const E extends string = never>(s
   return merged.pipe(Layer.provideMerge(MockRecorder.layer)) as Layer.Layer<MockServices<L, E>>
 }
 
-/** Combined mock Layer (`layer`). */
+/**
+ * Combined mock Layer (`layer`).
+ *
+ * @example
+ * ```ts
+ * const TestLayer = Mock.layer({ llm: { openai: { responses: ["positive"] } }, embeddings: { openai: {} } })
+ * ```
+ */
 export const Mock = { layer } as const

@@ -17,7 +17,14 @@ import { MockRecorder, type MockRecorderShape } from "./MockRecorder.ts"
 import { applyLatency, type FailureOptions, type LatencyOption, makeFailureInjector } from "./MockScript.ts"
 import { estimateTokens, OfflineEmbedding } from "./OfflineEmbedding.ts"
 
-/** What the mock's functions receive: one provider (batch) call. */
+/**
+ * What the mock's functions receive: one provider (batch) call.
+ *
+ * @example
+ * ```ts
+ * MockEmbeddings.layer("openai", { failures: { error: (req: MockEmbedRequest) => new ProviderTimeout({ provider: req.provider, message: "slow" }), firstN: 1 } })
+ * ```
+ */
 export interface MockEmbedRequest {
   readonly provider: string
   /** 1-based provider call (batch) number. */
@@ -26,7 +33,14 @@ export interface MockEmbedRequest {
   readonly inputs: ReadonlyArray<string>
 }
 
-/** Options of {@link MockEmbeddings.layer}. */
+/**
+ * Options of {@link MockEmbeddings.layer}.
+ *
+ * @example
+ * ```ts
+ * const options: MockEmbeddingsOptions = { dimensions: 64, latency: "50 millis" }
+ * ```
+ */
 export interface MockEmbeddingsOptions {
   /** Vector of one text. Default: `OfflineEmbedding.embed(text, { dimensions })`. */
   readonly embed?: (text: string, model: string) => ReadonlyArray<number>
@@ -98,5 +112,12 @@ const layer = <const N extends string>(
 ): Layer.Layer<EmbeddingsProvider<N>, never, MockRecorder> =>
   Layer.effect(EmbeddingsProvider.key(name), Effect.flatMap(MockRecorder, (rec) => make(name, options, rec)))
 
-/** Mock embedding providers (`layer`). */
+/**
+ * Mock embedding providers (`layer`).
+ *
+ * @example
+ * ```ts
+ * MockEmbeddings.layer("openai", { dimensions: 64 }).pipe(Layer.provideMerge(MockRecorder.layer))
+ * ```
+ */
 export const MockEmbeddings = { layer } as const

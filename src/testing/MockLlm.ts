@@ -24,7 +24,14 @@ import { MockRecorder, type MockCallKind, type MockRecorderShape } from "./MockR
 import { applyLatency, type FailureOptions, type LatencyOption, makeFailureInjector } from "./MockScript.ts"
 import { estimateTokens } from "./OfflineEmbedding.ts"
 
-/** What a scripted reply function receives. */
+/**
+ * What a scripted reply function receives.
+ *
+ * @example
+ * ```ts
+ * MockLlm.layer("openai", { responses: (req: MockRequest) => (req.call === 1 ? "first" : `again: ${req.prompt}`) })
+ * ```
+ */
 export interface MockRequest {
   readonly provider: string
   readonly kind: Exclude<MockCallKind, "embedMany">
@@ -43,7 +50,14 @@ export interface MockRequest {
 
 const ReplyTypeId = Symbol.for("llm-orchestrator/MockReply")
 
-/** An explicit reply built with {@link MockLlm.text}, {@link MockLlm.value} or {@link MockLlm.fail}. */
+/**
+ * An explicit reply built with {@link MockLlm.text}, {@link MockLlm.value} or {@link MockLlm.fail}.
+ *
+ * @example
+ * ```ts
+ * MockLlm.layer("openai", { responses: [MockLlm.text("hi", { usage: { inputTokens: 3, outputTokens: 1 } }), MockLlm.value({ score: 9 })] })
+ * ```
+ */
 export type MockReply =
   | { readonly [ReplyTypeId]: "text"; readonly text: string; readonly usage: Usage | undefined }
   | { readonly [ReplyTypeId]: "value"; readonly value: unknown; readonly usage: Usage | undefined }
@@ -54,16 +68,35 @@ export type MockReply =
  * that, decoded as the bare string — like a real provider, so unparsable text gives `InvalidOutput`). An `LlmError`
  * fails the call. Any other value is a structured value that must satisfy the step's Schema (checked: a mismatch is a
  * defect naming the provider and call, so a wrong mock cannot be silently retried).
+ *
+ * @example
+ * ```ts
+ * const answers: ReadonlyArray<MockAnswer> = ["text", { score: 9 }, new RateLimited({ provider: "openai", message: "429" })]
+ * ```
  */
 export type MockAnswer = string | LlmError | MockReply | number | boolean | object | null
 
-/** The scripted answers of a provider. */
+/**
+ * The scripted answers of a provider.
+ *
+ * @example
+ * ```ts
+ * const responses: MockResponses = (req) => (req.prompt.includes("refund") ? "negative" : "positive")
+ * ```
+ */
 export type MockResponses =
   | MockAnswer
   | ReadonlyArray<MockAnswer>
   | ((request: MockRequest) => MockAnswer | Effect.Effect<MockAnswer, LlmError>)
 
-/** Options of {@link MockLlm.layer}. */
+/**
+ * Options of {@link MockLlm.layer}.
+ *
+ * @example
+ * ```ts
+ * const options: MockLlmOptions = { responses: ["a", "b"], whenExhausted: "cycle", latency: "1 second", failures: { firstN: 1, error: "timeout" } }
+ * ```
+ */
 export interface MockLlmOptions {
   /** Default: echo the prompt back. A list is consumed in order (see `whenExhausted`). */
   readonly responses?: MockResponses
@@ -75,7 +108,14 @@ export interface MockLlmOptions {
   readonly usage?: Usage | ((request: MockRequest, output: string) => Usage)
 }
 
-/** The user/assistant text of a raw prompt, and its system message if any. */
+/**
+ * The user/assistant text of a raw prompt, and its system message if any.
+ *
+ * @example
+ * ```ts
+ * renderPrompt("hello") // { text: "hello", system: undefined }
+ * ```
+ */
 export const renderPrompt = (raw: LlmCallOptions["prompt"]): { readonly text: string; readonly system: string | undefined } => {
   if (typeof raw === "string") return { text: raw, system: undefined }
   const prompt = Prompt.make(raw)
@@ -101,7 +141,15 @@ const toReply = (a: MockAnswer): MockReply =>
     ? { [ReplyTypeId]: "fail", error: a }
     : { [ReplyTypeId]: "value", value: a, usage: undefined }
 
-/** Thrown (as a defect) when the script itself is wrong: exhausted list, value not matching the Schema. */
+/**
+ * Thrown (as a defect) when the script itself is wrong: exhausted list, value not matching the Schema.
+ *
+ * @example
+ * ```ts
+ * // MockLlm.layer("openai", { responses: ["one"] }): the second call dies with
+ * // MockScriptError { provider: "openai", call: 2, message: ... } (a defect: fix the script, not the code)
+ * ```
+ */
 export class MockScriptError extends Schema.TaggedError<MockScriptError>()("MockScriptError", {
   provider: Schema.String,
   call: Schema.Number,
@@ -321,5 +369,12 @@ const value = (value: unknown, options?: { readonly usage?: Usage }): MockReply 
  */
 const fail = (error: LlmError): MockReply => ({ [ReplyTypeId]: "fail", error })
 
-/** Scripted language-model providers: `layer`, reply builders `text`/`value`/`fail`. */
+/**
+ * Scripted language-model providers: `layer`, reply builders `text`/`value`/`fail`.
+ *
+ * @example
+ * ```ts
+ * MockLlm.layer("openai", { responses: ["positive", MockLlm.fail(new RateLimited({ provider: "openai", message: "429" }))] })
+ * ```
+ */
 export const MockLlm = { layer, text, value, fail, make } as const

@@ -13,10 +13,25 @@
 import { Context, Layer } from "effect"
 import type { LlmError, Usage } from "../llm/LlmError.ts"
 
-/** The kind of provider call. */
+/**
+ * The kind of provider call.
+ *
+ * @example
+ * ```ts
+ * recorder.calls({ kind: "generateObject" satisfies MockCallKind }).length
+ * ```
+ */
 export type MockCallKind = "generateText" | "generateObject" | "streamText" | "embedMany"
 
-/** One recorded provider call. `finishedAt`/`outcome` are undefined while the call is in flight. */
+/**
+ * One recorded provider call. `finishedAt`/`outcome` are undefined while the call is in flight.
+ *
+ * @example
+ * ```ts
+ * const [first]: ReadonlyArray<RecordedCall> = recorder.calls({ provider: "openai" })
+ * first?.outcome?._tag // "Success"
+ * ```
+ */
 export interface RecordedCall {
   /** Position in the recorder over all providers, from 0. */
   readonly index: number
@@ -41,14 +56,29 @@ export interface RecordedCall {
     | undefined
 }
 
-/** Filter for {@link MockRecorderShape.calls}. */
+/**
+ * Filter for {@link MockRecorderShape.calls}.
+ *
+ * @example
+ * ```ts
+ * recorder.prompts({ provider: "anthropic", model: "claude-sonnet-4-5" } satisfies CallFilter)
+ * ```
+ */
 export interface CallFilter {
   readonly provider?: string
   readonly kind?: MockCallKind
   readonly model?: string
 }
 
-/** The recorder; reading is synchronous. */
+/**
+ * The recorder; reading is synchronous.
+ *
+ * @example
+ * ```ts
+ * const recorder: MockRecorderShape = yield* MockRecorder
+ * recorder.usage("openai") // summed usage of the successful openai calls
+ * ```
+ */
 export interface MockRecorderShape {
   /** Calls matching `filter`, in start order. */
   readonly calls: (filter?: CallFilter) => ReadonlyArray<RecordedCall>
@@ -71,7 +101,15 @@ export interface MockRecorderShape {
 const toFilter = (f: string | CallFilter | undefined): CallFilter | undefined =>
   typeof f === "string" ? { provider: f } : f
 
-/** Creates a fresh recorder (not a service; see {@link MockRecorder}). */
+/**
+ * Creates a fresh recorder (not a service; see {@link MockRecorder}).
+ *
+ * @example
+ * ```ts
+ * const recorder = makeMockRecorder()
+ * recorder.calls().length // 0
+ * ```
+ */
 export const makeMockRecorder = (): MockRecorderShape => {
   let records: Array<{ -readonly [K in keyof RecordedCall]: RecordedCall[K] }> = []
   const calls = (filter?: CallFilter): ReadonlyArray<RecordedCall> =>

@@ -16,13 +16,34 @@ import {
   RateLimited
 } from "../llm/LlmError.ts"
 
-/** Named errors for failure injection. */
+/**
+ * Named errors for failure injection.
+ *
+ * @example
+ * ```ts
+ * MockLlm.layer("openai", { failures: { firstN: 2, error: "rate-limited" satisfies InjectedErrorKind } })
+ * ```
+ */
 export type InjectedErrorKind = "rate-limited" | "timeout" | "server-error" | "invalid-output"
 
-/** What a failing call fails with: a named kind, an error value, or a function of the request and call number. */
+/**
+ * What a failing call fails with: a named kind, an error value, or a function of the request and call number.
+ *
+ * @example
+ * ```ts
+ * const error: InjectedError<MockRequest> = (req, call) => new ProviderTimeout({ provider: req.provider, message: `call ${call}` })
+ * ```
+ */
 export type InjectedError<Req> = InjectedErrorKind | LlmError | ((request: Req, call: number) => LlmError)
 
-/** Failure injection. Failed calls do not consume scripted responses. */
+/**
+ * Failure injection. Failed calls do not consume scripted responses.
+ *
+ * @example
+ * ```ts
+ * const failures: FailureOptions<MockRequest> = { probability: 0.3, seed: 42, error: "server-error" }
+ * ```
+ */
 export interface FailureOptions<Req> {
   /** The first `firstN` calls fail. */
   readonly firstN?: number
@@ -37,13 +58,28 @@ export interface FailureOptions<Req> {
   readonly retryAfterMillis?: number
 }
 
-/** Latency: fixed, per call (list, last repeats), or a function of the request and call number. */
+/**
+ * Latency: fixed, per call (list, last repeats), or a function of the request and call number.
+ *
+ * @example
+ * ```ts
+ * const latency: LatencyOption<MockRequest> = ["2 seconds", "100 millis"] // first call slow, then fast
+ * ```
+ */
 export type LatencyOption<Req> =
   | Duration.Input
   | ReadonlyArray<Duration.Input>
   | ((request: Req, call: number) => Duration.Input)
 
-/** mulberry32: small, fast, good enough for reproducible fault injection. */
+/**
+ * mulberry32: small, fast, good enough for reproducible fault injection.
+ *
+ * @example
+ * ```ts
+ * const random = seededRandom(42)
+ * random() // the same number in [0, 1) on every run
+ * ```
+ */
 export const seededRandom = (seed: number): () => number => {
   let a = seed >>> 0
   return () => {
@@ -55,7 +91,14 @@ export const seededRandom = (seed: number): () => number => {
   }
 }
 
-/** Builds the named error for `provider`. */
+/**
+ * Builds the named error for `provider`.
+ *
+ * @example
+ * ```ts
+ * injectedError("openai", "rate-limited", 2000) // RateLimited { provider: "openai", retryAfterMillis: 2000, ... }
+ * ```
+ */
 export const injectedError = (provider: string, kind: InjectedErrorKind, retryAfterMillis = 1000): LlmError => {
   switch (kind) {
     case "rate-limited":
@@ -69,7 +112,15 @@ export const injectedError = (provider: string, kind: InjectedErrorKind, retryAf
   }
 }
 
-/** Decides, per call, whether to fail and with what. */
+/**
+ * Decides, per call, whether to fail and with what.
+ *
+ * @example
+ * ```ts
+ * const failFor = makeFailureInjector<MockRequest>("openai", { calls: [2] })
+ * failFor(request, 2)?._tag // "ProviderUnavailable" (the default "server-error")
+ * ```
+ */
 export const makeFailureInjector = <Req>(provider: string, options: FailureOptions<Req> | undefined) => {
   const random = seededRandom(options?.seed ?? 1)
   return (request: Req, call: number): LlmError | undefined => {
@@ -87,7 +138,14 @@ export const makeFailureInjector = <Req>(provider: string, options: FailureOptio
   }
 }
 
-/** Sleeps the configured latency of call `call` (Effect.sleep: instant under TestClock once adjusted). */
+/**
+ * Sleeps the configured latency of call `call` (Effect.sleep: instant under TestClock once adjusted).
+ *
+ * @example
+ * ```ts
+ * yield* applyLatency(["1 second", "10 millis"], request, call)
+ * ```
+ */
 export const applyLatency = <Req>(latency: LatencyOption<Req> | undefined, request: Req, call: number): Effect.Effect<void> => {
   if (latency === undefined) return Effect.void
   const d = typeof latency === "function"

@@ -16,7 +16,14 @@
 import { Effect, Layer } from "effect"
 import { EmbeddingsProvider, makeEmbeddingsProvider } from "../llm/EmbeddingsProvider.ts"
 
-/** Default number of dimensions. */
+/**
+ * Default number of dimensions.
+ *
+ * @example
+ * ```ts
+ * OfflineEmbedding.embed("hi").length === OfflineEmbedding.defaultDimensions // true
+ * ```
+ */
 export const defaultDimensions = 256
 
 // FNV-1a, 32 bit: stable across runs and platforms.
@@ -31,7 +38,14 @@ const fnv1a = (s: string, seed: number): number => {
 
 const words = (text: string): Array<string> => text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []
 
-/** The hashed features of `text` (exposed for tests): `w:word`, `b:word1 word2`, `c:tri`. */
+/**
+ * The hashed features of `text` (exposed for tests): `w:word`, `b:word1 word2`, `c:tri`.
+ *
+ * @example
+ * ```ts
+ * OfflineEmbedding.features("reset password") // includes "w:reset", "b:reset password" and character trigrams "c:..."
+ * ```
+ */
 export const features = (text: string): Array<string> => {
   const ws = words(text)
   const out: Array<string> = []
@@ -89,7 +103,14 @@ const cosine = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number => {
   return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb)
 }
 
-/** Rough token count used by the mocks and the offline embedding: one token per 4 characters, rounded up. */
+/**
+ * Rough token count used by the mocks and the offline embedding: one token per 4 characters, rounded up.
+ *
+ * @example
+ * ```ts
+ * estimateTokens("hello world") // 3
+ * ```
+ */
 export const estimateTokens = (text: string): number => Math.ceil(text.length / 4)
 
 /**
@@ -114,5 +135,12 @@ const layer = <const N extends string>(
       }))
   )
 
-/** Offline feature-hashing embedding (`embed`, `cosine`, `layer`, `features`) — for tests and demos only. */
+/**
+ * Offline feature-hashing embedding (`embed`, `cosine`, `layer`, `features`) — for tests and demos only.
+ *
+ * @example
+ * ```ts
+ * OfflineEmbedding.cosine(OfflineEmbedding.embed("reset my password"), OfflineEmbedding.embed("password reset")) // > 0.4
+ * ```
+ */
 export const OfflineEmbedding = { embed, cosine, layer, features, defaultDimensions } as const

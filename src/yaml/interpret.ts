@@ -28,9 +28,24 @@ import { isRetryable } from "../llm/LlmError.ts"
 import * as VectorStore from "../vector/VectorStore.ts"
 import * as Y from "./runtime.ts"
 
-/** A custom action's implementation. */
+/**
+ * A custom action's implementation.
+ *
+ * @example
+ * ```ts
+ * const actions: Record<string, ActionHandler> = { notify: (params) => Effect.log(`notify ${String(params.message)}`) }
+ * ```
+ */
 export type ActionHandler = (params: Readonly<Record<string, unknown>>) => Effect.Effect<unknown, unknown>
 
+/**
+ * Options of {@link interpret}: mocked step outputs, custom actions, what unmocked steps do, and where `log` writes.
+ *
+ * @example
+ * ```ts
+ * interpret(analysis, { mocks: { classify: "positive" }, unmocked: "fail", onLog: (line) => console.log(line) })
+ * ```
+ */
 export interface InterpretOptions {
   /** Step id -> mocked output (a list of outputs for steps inside map/loop bodies, one per call). */
   readonly mocks?: Readonly<Record<string, unknown>> | undefined
@@ -45,7 +60,15 @@ export interface InterpretOptions {
   readonly onLog?: ((line: string) => void) | undefined
 }
 
-/** Services a run needs from outside, per kind, with the steps that need them (mocked steps need nothing). */
+/**
+ * Services a run needs from outside, per kind, with the steps that need them (mocked steps need nothing).
+ *
+ * @example
+ * ```ts
+ * const { requirements } = interpret(analyzeFile("examples/parallel-rag.yaml"))
+ * [...requirements.providers.keys()] // e.g. ["openai"]
+ * ```
+ */
 export interface Requirements {
   readonly providers: ReadonlyMap<string, ReadonlyArray<string>>
   readonly embeddingProviders: ReadonlyMap<string, ReadonlyArray<string>>
@@ -53,6 +76,15 @@ export interface Requirements {
   readonly actions: ReadonlyMap<string, ReadonlyArray<string>>
 }
 
+/**
+ * What {@link interpret} returns: the workflow value to run, the services it needs, and problems to fix first.
+ *
+ * @example
+ * ```ts
+ * const { workflow, requirements, problems }: Interpreted = interpret(analyzeFile("wf.yaml"), { mocks })
+ * if (problems.length > 0) throw new Error(problems.join("\n"))
+ * ```
+ */
 export interface Interpreted {
   readonly workflow: Any
   readonly requirements: Requirements
