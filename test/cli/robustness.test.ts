@@ -7,10 +7,10 @@ import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit } from "effect"
-import { parse, stringify } from "yaml"
 import { analyzeSource, type Type } from "../../codegen/index.ts"
 import { execute } from "../../src/engine/run.ts"
 import { interpret } from "../../src/yaml/interpret.ts"
+import { mutations } from "../codegen/mutations.ts"
 
 const examples = join(import.meta.dirname, "..", "..", "examples")
 const sources = readdirSync(examples)
@@ -41,26 +41,11 @@ const sample = (t: Type): unknown => {
 describe("interpreter robustness", () => {
   it.live("120 valid variations of the examples run without defects", () =>
     Effect.gen(function*() {
-      let seed = 424242
-      const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648
       const values: ReadonlyArray<unknown> = ["x", "{{ input.text }}", 3, true, ["a"], { enum: ["a", "b"] }, "default", "integer", 0]
       let runs = 0
       let succeeded = 0
-      for (let i = 0; i < 3000 && runs < 120; i++) {
-        const doc = parse(sources[i % sources.length]!) as unknown
-        const slots: Array<[Record<string | number, unknown>, string | number]> = []
-        const walk = (v: unknown) => {
-          if (v !== null && typeof v === "object") {
-            for (const k of Object.keys(v)) {
-              slots.push([v as Record<string, unknown>, Array.isArray(v) ? Number(k) : k])
-              walk((v as Record<string, unknown>)[k])
-            }
-          }
-        }
-        walk(doc)
-        const [o, k] = slots[Math.floor(random() * slots.length)]!
-        o[k] = values[Math.floor(random() * values.length)]
-        const text = stringify(doc)
+      for (const { i, text } of mutations(sources, values, 424242, 3000)) {
+        if (runs >= 120) break
         const a = analyzeSource("variant.yaml", text)
         if (a.diagnostics.some((d) => d.severity === "error")) continue
         runs++

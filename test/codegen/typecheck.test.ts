@@ -7,8 +7,8 @@ import { spawnSync } from "node:child_process"
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join, relative } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { parse, stringify } from "yaml"
 import { analyzeFile, analyzeSource, generateModule, writeModules } from "../../codegen/index.ts"
+import { mutations } from "./mutations.ts"
 
 const root = join(import.meta.dirname, "..", "..")
 const outDir = join(root, ".generated", "typecheck")
@@ -24,24 +24,9 @@ const validVariants = (count: number): Array<string> => {
     "x", "{{ input.text }}", "weird `tick` ${x} */ \\ \"q\"", 3, true, ["a"], { enum: ["a", "b"] }, "class", "default",
     { type: "object", properties: { a: "number" } }, "integer", "boolean", { type: "array", items: "integer" }, 0
   ]
-  let seed = 20261124
-  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648
   const out: Array<string> = []
-  for (let i = 0; i < 5000 && out.length < count; i++) {
-    const doc = parse(sources[i % sources.length]!) as unknown
-    const slots: Array<[Record<string | number, unknown>, string | number]> = []
-    const walk = (v: unknown) => {
-      if (v !== null && typeof v === "object") {
-        for (const k of Object.keys(v)) {
-          slots.push([v as Record<string, unknown>, Array.isArray(v) ? Number(k) : k])
-          walk((v as Record<string, unknown>)[k])
-        }
-      }
-    }
-    walk(doc)
-    const [o, k] = slots[Math.floor(random() * slots.length)]!
-    o[k] = values[Math.floor(random() * values.length)]
-    const text = stringify(doc)
+  for (const { text } of mutations(sources, values, 20261124, 5000)) {
+    if (out.length >= count) break
     if (!analyzeSource("v.yaml", text).diagnostics.some((d) => d.severity === "error")) out.push(text)
   }
   return out

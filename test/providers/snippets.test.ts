@@ -9,23 +9,15 @@ import * as WireServer from "../support/wire/WireServer.ts"
 import * as llm from "./snippets/llm.ts"
 import * as local from "./snippets/local.ts"
 import * as openai from "./snippets/openai.ts"
-
-const root = join(import.meta.dirname, "../..")
-const normalise = (code: string) =>
-  code
-    .replaceAll(/"(\.\.\/)+src\/reliability\/index\.ts"/g, `"llm-orchestrator/reliability"`)
-    .replaceAll(/"(\.\.\/)+src\/providers\/index\.ts"/g, `"llm-orchestrator/providers"`)
-    .replaceAll(/"(\.\.\/)+src\/llm\/index\.ts"/g, `"llm-orchestrator"`)
-    .trim()
+import { normalise, snippets } from "../support/docSnippets.ts"
 
 describe("docs/providers.md snippets", () => {
   it("every snippet block is the tested file", () => {
-    const text = readFileSync(join(root, "docs/providers.md"), "utf8")
-    const blocks = [...text.matchAll(/<!-- snippet: (\S+) -->\s*```ts\n([\s\S]*?)```/g)]
-    assert.deepStrictEqual(blocks.map((m) => m[1]).sort(), ["llm.ts", "local.ts", "openai.ts"])
-    for (const m of blocks) {
-      const source = readFileSync(join(import.meta.dirname, "snippets", m[1]!), "utf8")
-      assert.strictEqual(normalise(m[2]!), normalise(source), `docs block ${m[1]} differs from its file`)
+    const blocks = snippets("docs/providers.md")
+    assert.deepStrictEqual([...blocks.keys()].sort(), ["llm.ts", "local.ts", "openai.ts"])
+    for (const [file, code] of blocks) {
+      const source = readFileSync(join(import.meta.dirname, "snippets", file), "utf8")
+      assert.strictEqual(normalise(code), normalise(source), `docs block ${file} differs from its file`)
     }
   })
 

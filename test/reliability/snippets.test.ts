@@ -9,22 +9,7 @@ import { join } from "node:path"
 import * as cache from "./snippets/cache.ts"
 import * as failover from "./snippets/failover.ts"
 import * as policy from "./snippets/policy.ts"
-
-const root = join(import.meta.dirname, "../..")
-const normalise = (code: string) =>
-  code
-    .replaceAll(/"(\.\.\/)+src\/reliability\/index\.ts"/g, `"llm-orchestrator/reliability"`)
-    .replaceAll(/"(\.\.\/)+src\/providers\/index\.ts"/g, `"llm-orchestrator/providers"`)
-    .replaceAll(/"(\.\.\/)+src\/llm\/index\.ts"/g, `"llm-orchestrator"`)
-    .trim()
-
-/** The snippet blocks of a markdown file: file name -> code. */
-export const snippets = (doc: string): Map<string, string> => {
-  const text = readFileSync(join(root, doc), "utf8")
-  const out = new Map<string, string>()
-  for (const m of text.matchAll(/<!-- snippet: (\S+) -->\s*```ts\n([\s\S]*?)```/g)) out.set(m[1]!, m[2]!)
-  return out
-}
+import { normalise, snippets } from "../support/docSnippets.ts"
 
 describe("docs/reliability.md snippets", () => {
   const blocks = snippets("docs/reliability.md")
