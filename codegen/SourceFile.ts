@@ -7,7 +7,7 @@
  * src.locate(["steps"]) // { line: 2, column: 8 }
  * ```
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml"
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml"
 import type { Diagnostic } from "./Diagnostic.ts"
 
 /**
@@ -79,6 +79,54 @@ const nodeAt = (doc: Document, path: Path, key: boolean): Node | undefined => {
 }
 
 /**
+ * How deep containers may nest. Real workflows stay far below it (a step level is two containers: its list and its
+ * mapping); past a few hundred levels the recursive decoders would overflow the stack instead of reporting a place.
+ */
+export const maxNesting = 256
+
+/**
+ * Structural problems `toJS` cannot survive, found without recursion: an alias inside the value its anchor names (a
+ * recursive value: every later pass would loop or overflow the stack) and nesting deeper than {@link maxNesting}.
+ */
+const structureProblem = (doc: Document): { readonly node: Node; readonly message: string } | undefined => {
+  const root = doc.contents as Node | null
+  if (root === null || typeof root !== "object") return undefined
+  // Depth-first with explicit enter/exit, so the ancestors of the node being visited are known.
+  const ancestors = new Set<Node>()
+  const stack: Array<{ readonly node: Node; readonly depth: number; exit?: true }> = [{ node: root, depth: 1 }]
+  while (stack.length > 0) {
+    const top = stack.pop()!
+    if (top.exit === true) {
+      ancestors.delete(top.node)
+      continue
+    }
+    const node = top.node
+    if (isAlias(node)) {
+      const target = node.resolve(doc) as Node | undefined
+      if (target !== undefined && ancestors.has(target)) {
+        return {
+          node,
+          message: `YAML: alias *${node.source} is inside the value of its own anchor &${node.source} (a recursive value); a workflow file must be a tree: repeat the value or move it into a sub-workflow`
+        }
+      }
+      continue
+    }
+    if (top.depth > maxNesting) return { node, message: `YAML: nested deeper than ${maxNesting} levels` }
+    if (isMap(node) || isSeq(node)) {
+      ancestors.add(node)
+      stack.push({ node, depth: top.depth, exit: true })
+      for (const item of node.items as ReadonlyArray<unknown>) {
+        if (isPair(item)) {
+          if (item.key !== null && typeof item.key === "object") stack.push({ node: item.key as Node, depth: top.depth + 1 })
+          if (item.value !== null && typeof item.value === "object") stack.push({ node: item.value as Node, depth: top.depth + 1 })
+        } else if (item !== null && typeof item === "object") stack.push({ node: item as Node, depth: top.depth + 1 })
+      }
+    }
+  }
+  return undefined
+}
+
+/**
  * Parse YAML keeping a line counter so any path or offset maps to line:col.
  *
  * @example
@@ -98,6 +146,8 @@ export const parseSource = (file: string, source: string): SourceFile => {
     const p = pos(e.pos[0])
     const message = e.code === "MULTIPLE_DOCS"
       ? "a workflow file holds one YAML document; remove the \"---\" separator"
+      : /call stack/i.test(e.message)
+      ? `nested too deeply to parse (keep it under ${maxNesting} levels)`
       : e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")
     return { file, ...p, severity: "error" as const, message: `YAML syntax: ${message}` }
   })
@@ -108,7 +158,10 @@ export const parseSource = (file: string, source: string): SourceFile => {
     message: `YAML: ${w.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}`
   }))
   let value: unknown = undefined
-  if (syntaxErrors.length === 0) {
+  const problem = syntaxErrors.length === 0 ? structureProblem(doc) : undefined
+  if (problem !== undefined) {
+    syntaxErrors.push({ file, ...pos(problem.node.range?.[0] ?? 0), severity: "error", message: problem.message })
+  } else if (syntaxErrors.length === 0) {
     try {
       value = doc.toJS({ maxAliasCount: 1000 })
       syntaxErrors.push(...syntaxWarnings)

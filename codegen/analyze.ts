@@ -19,6 +19,7 @@ import { assignable, fromTypeSpec, hitType, isArrayLike, isNumeric, showType, T,
 import { placeholderAction, repair, schemaDiagnostics } from "./schemaDiagnostics.ts"
 import { typeSchema } from "./typeSchema.ts"
 import * as F from "./WorkflowFile.ts"
+import { confine, defaultMaxFileBytes, type ReadResult, readWorkflowText } from "./workflowFileAccess.ts"
 
 /**
  * LLM providers the runtime ships adapters for.
@@ -138,17 +139,31 @@ export type Resolution =
   | { readonly kind: "local"; readonly name: "item" | "index" | "previous" | "iteration"; readonly owner: string }
 
 /**
- * Options of {@link analyzeFile}/{@link analyzeSource}: how sub-workflow files are read and cached.
+ * Options of {@link analyzeFile}/{@link analyzeSource}: how sub-workflow files are read and cached, and which
+ * directories they may come from.
  *
  * @example
  * ```ts
  * const files: Record<string, string> = { "/wf/sub.yaml": "name: sub\nsteps: [...]" }
  * analyzeSource("/wf/main.yaml", text, { readFile: (p) => files[p] })
+ * analyzeFile("wf/main.yaml", { allowedDirs: ["shared/workflows"] }) // main.yaml may call ../shared/workflows/x.yaml
  * ```
  */
 export interface AnalyzeOptions {
-  /** Reads a sub-workflow file; default: node:fs readFileSync. */
+  /**
+   * Reads a workflow file (undefined: it cannot be read). Default: a regular file of at most `maxFileBytes`, read
+   * without blocking; devices, FIFOs and larger files are refused with the reason.
+   */
   readonly readFile?: (path: string) => string | undefined
+  /**
+   * The directory tree sub-workflow `file:` paths must stay in. Default: the directory of the file analysed first
+   * (the entry), kept for the files it calls. Symbolic links are resolved when files are read from disk.
+   */
+  readonly root?: string
+  /** More directories sub-workflow files may come from (shared workflow libraries). */
+  readonly allowedDirs?: ReadonlyArray<string>
+  /** The largest workflow file read, in bytes (default 1 MiB). */
+  readonly maxFileBytes?: number
   /** Files being analysed up the call chain (cycle detection between workflow files). */
   readonly stack?: ReadonlyArray<string>
   readonly cache?: Map<string, Analysis>
@@ -164,16 +179,34 @@ const newScope = (kind: Scope["kind"], parent: Scope | undefined, owner: Node | 
   locals: new Map()
 })
 
-const readFileDefault = (path: string): string | undefined => {
+const readWith = (path: string, options: AnalyzeOptions): ReadResult => {
+  if (options.readFile === undefined) return readWorkflowText(path, options.maxFileBytes ?? defaultMaxFileBytes)
   try {
-    // Lazy require keeps this module usable where node:fs is not wanted (it is only needed for sub-workflows).
-    return (globalThis as { process?: { getBuiltinModule?: (m: string) => { readFileSync: (p: string, e: string) => string } } })
-      .process?.getBuiltinModule?.("node:fs")
-      ?.readFileSync(path, "utf8")
-  } catch {
-    return undefined
+    const text = options.readFile(path)
+    return text === undefined ? { error: "cannot be read" } : { text }
+  } catch (e) {
+    return { error: messageOf(e) }
   }
 }
+
+const emptyAnalysis = (file: string, text: string, message: string): Analysis => {
+  const src = parseSource(file, text.length > 100_000 ? "" : text)
+  return {
+    file,
+    source: src,
+    workflow: undefined,
+    diagnostics: [{ file, line: 1, column: 1, severity: "error", message }],
+    inputs: new Map(),
+    inputsDeclared: false,
+    root: newScope("root", undefined, undefined),
+    nodes: new Map(),
+    outputs: new Map(),
+    resolutions: new Map(),
+    resources: { providers: new Set(), stores: new Set(), actions: new Set() }
+  }
+}
+
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
 /**
  * Parse, decode and analyse one workflow file. Never throws on bad input: every problem is a diagnostic, sorted by
@@ -186,6 +219,15 @@ const readFileDefault = (path: string): string | undefined => {
  * ```
  */
 export const analyzeSource = (file: string, text: string, options: AnalyzeOptions = {}): Analysis => {
+  try {
+    return analyzeText(file, text, options)
+  } catch (e) {
+    // A defect anywhere (parser, schema, analyzer) is still a located diagnostic of this file, never a crash.
+    return emptyAnalysis(file, text, `internal error: ${messageOf(e)}`)
+  }
+}
+
+const analyzeText = (file: string, text: string, options: AnalyzeOptions): Analysis => {
   const src = parseSource(file, text)
   const diagnostics: Array<Diagnostic> = [...src.syntaxErrors]
   const root = newScope("root", undefined, undefined)
@@ -231,7 +273,7 @@ export const analyzeSource = (file: string, text: string, options: AnalyzeOption
     new Analyzer(full, options).run()
   } catch (e) {
     // A defect in the analyzer must still surface as a diagnostic, never as a crash of `validate`.
-    diagnostics.push({ file, line: 1, column: 1, severity: "error", message: `internal error: ${e instanceof Error ? e.message : String(e)}` })
+    diagnostics.push({ file, line: 1, column: 1, severity: "error", message: `internal error: ${messageOf(e)}` })
   }
   const sorted = sortDiagnostics(diagnostics)
   diagnostics.splice(0, diagnostics.length, ...sorted)
@@ -247,25 +289,9 @@ export const analyzeSource = (file: string, text: string, options: AnalyzeOption
  * ```
  */
 export const analyzeFile = (path: string, options: AnalyzeOptions = {}): Analysis => {
-  const read = options.readFile ?? readFileDefault
-  const text = read(path)
-  if (text === undefined) {
-    const src = parseSource(path, "")
-    return {
-      file: path,
-      source: src,
-      workflow: undefined,
-      diagnostics: [{ file: path, line: 1, column: 1, severity: "error", message: `cannot read ${path}` }],
-      inputs: new Map(),
-      inputsDeclared: false,
-      root: newScope("root", undefined, undefined),
-      nodes: new Map(),
-      outputs: new Map(),
-      resolutions: new Map(),
-      resources: { providers: new Set(), stores: new Set(), actions: new Set() }
-    }
-  }
-  return analyzeSource(path, text, options)
+  const read = readWith(path, options)
+  if ("error" in read) return emptyAnalysis(path, "", `cannot read ${path}: ${read.error}`)
+  return analyzeSource(path, read.text, options)
 }
 
 interface Resolved {
@@ -279,9 +305,12 @@ class Analyzer {
   readonly allNames = new Map<string, Node>()
   readonly referenced = new Set<string>()
   readonly typing = new Set<string>()
+  /** The directory tree sub-workflow files must stay in (see {@link AnalyzeOptions.root}). */
+  readonly root: string
   constructor(readonly a: Analysis, readonly options: AnalyzeOptions) {
     this.wf = a.workflow!
     this.src = a.source
+    this.root = resolve(options.root ?? dirname(a.file))
   }
 
   readonly reported = new Set<string>()
@@ -402,14 +431,26 @@ class Analyzer {
             this.error([...p, "file"], `workflow files call each other in a cycle: ${[...stack, target].join(" -> ")}`)
             break
           }
+          const dirs = { root: this.root, allowed: (this.options.allowedDirs ?? []).map((d) => resolve(d)) }
+          const refused = confine(step.file, target, dirs, this.options.readFile === undefined)
+          if (refused !== undefined) {
+            this.error([...p, "file"], `workflow file "${step.file}" ${refused}`)
+            break
+          }
           const cache = this.options.cache ?? new Map<string, Analysis>()
-          const sub = cache.get(target) ?? analyzeFile(target, { ...this.options, stack: [...stack, target], cache })
+          let sub = cache.get(target)
+          if (sub === undefined) {
+            const read = readWith(target, this.options)
+            if ("error" in read) {
+              this.error([...p, "file"], `cannot read workflow file "${step.file}": ${read.error}`)
+              break
+            }
+            sub = analyzeSource(target, read.text, { ...this.options, root: this.root, stack: [...stack, target], cache })
+          }
           cache.set(target, sub)
           node.sub = sub
           const subErrors = sub.diagnostics.filter((x) => x.severity === "error")
-          if (sub.workflow === undefined && subErrors.length > 0 && subErrors[0]!.message.startsWith("cannot read")) {
-            this.error([...p, "file"], `cannot read workflow file "${step.file}"`)
-          } else if (subErrors.length > 0) {
+          if (subErrors.length > 0) {
             this.error([...p, "file"], `workflow file "${step.file}" is invalid (${subErrors.length} error(s); first: ${subErrors[0]!.line}:${subErrors[0]!.column}: ${subErrors[0]!.message})`)
           } else {
             const given = Object.keys(step.input ?? {})

@@ -21,7 +21,7 @@ const expected: Record<string, ReadonlyArray<string>> =
     "13:41: unknown provider \"opnai\" (did you mean \"openai\"?); known: openai, anthropic"
   ],
   "workflow-input-type.yaml": [
-    "6:79: input \"n\" of workflow \"../fixtures/typed-sub.yaml\" expects integer, but string was given"
+    "6:71: input \"n\" of workflow \"sub/typed-sub.yaml\" expects integer, but string was given"
   ],
   "nested-map-in-map.yaml": [
     "10:15: a map inside the body of map \"outer\" is not supported; move it into a sub-workflow (type: workflow)"
@@ -208,7 +208,20 @@ const expected: Record<string, ReadonlyArray<string>> =
     "7:13: query of vector_search must be a vector (number[]), but string was given; embed the text first"
   ],
   "workflow-missing-file.yaml": [
-    "3:38: cannot read workflow file \"./does-not-exist.yaml\""
+    "3:38: cannot read workflow file \"./does-not-exist.yaml\": no such file"
+  ],
+  "workflow-file-absolute.yaml": [
+    "3:42: workflow file \"/proc/self/environ\" is outside the workflow's directory <corpus>; sub-workflow files must be inside it"
+  ],
+  "workflow-file-device.yaml": [
+    "3:39: workflow file \"/dev/zero\" is outside the workflow's directory <corpus>; sub-workflow files must be inside it",
+    "4:40: workflow file \"/dev/urandom\" is outside the workflow's directory <corpus>; sub-workflow files must be inside it"
+  ],
+  "workflow-file-escapes.yaml": [
+    "5:11: workflow file \"../../../../../../../../../../etc/passwd\" resolves to /etc/passwd, outside the workflow's directory <corpus>; sub-workflow files must be inside it"
+  ],
+  "yaml-recursive-alias.yaml": [
+    "5:12: YAML: alias *steps is inside the value of its own anchor &steps (a recursive value); a workflow file must be a tree: repeat the value or move it into a sub-workflow"
   ],
   "yaml-duplicate-key.yaml": [
     "2:1: YAML syntax: Map keys must be unique"
@@ -232,7 +245,8 @@ describe("invalid corpus", () => {
   for (const file of files) {
     it(file, () => {
       const a = analyzeFile(join(dir, file))
-      const got = a.diagnostics.map((d) => `${d.line}:${d.column}: ${d.severity === "warning" ? "warning: " : ""}${d.message}`)
+      // Messages that name a directory show the corpus directory as <corpus>, wherever the checkout is.
+      const got = a.diagnostics.map((d) => `${d.line}:${d.column}: ${d.severity === "warning" ? "warning: " : ""}${d.message.replaceAll(dir, "<corpus>")}`)
       assert.deepStrictEqual(got, expected[file])
       assert.isTrue(a.diagnostics.some((d) => d.severity === "error"), `${file} must have an error`)
       for (const d of a.diagnostics) assert.strictEqual(d.file, join(dir, file))
