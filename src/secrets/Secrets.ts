@@ -20,12 +20,15 @@
  * program.pipe(Effect.provide(Secrets.layer({ vault: { address: "https://vault:8200", auth: { token } } })))
  * ```
  */
-import { Cache, Clock, ConfigProvider, Context, Duration, Effect, Exit, Layer, Redacted, Result } from "effect"
+import { Cache, Clock, Config, ConfigProvider, Context, Duration, Effect, Exit, Layer, Option, Redacted, Result } from "effect"
+import { FetchHttpClient, HttpClient } from "effect/http"
+import * as AwsSecretsManager from "./AwsSecretsManager.ts"
 import type { SecretBackend } from "./SecretBackend.ts"
 import * as EnvSecrets from "./EnvSecrets.ts"
 import * as FileSecrets from "./FileSecrets.ts"
 import * as SecretReference from "./SecretReference.ts"
 import { InvalidSecretReference, SecretNotFound, type SecretsError } from "./SecretsError.ts"
+import * as VaultSecrets from "./VaultSecrets.ts"
 
 /**
  * Settings of the service.
@@ -42,6 +45,10 @@ export interface Options {
   readonly staleIfError?: Duration.Input | undefined
   /** Most references cached at once. Default 1,000. */
   readonly capacity?: number | undefined
+  /** Serve `vault:` references from this Vault. */
+  readonly vault?: VaultSecrets.Options | undefined
+  /** Serve `aws-sm:` references (`true`: with the SDK's defaults). */
+  readonly aws?: AwsSecretsManager.Options | boolean | undefined
   /** More backends (their schemes must differ from each other; a backend replaces a built-in one of its scheme). */
   readonly backends?: ReadonlyArray<SecretBackend> | undefined
 }
@@ -95,18 +102,30 @@ const needsSettings: Record<string, string> = {
 const staleRecheckMillis = 5_000
 
 /**
- * Builds the service over `backends` (the `env:` backend reads the `ConfigProvider` in context; `file:` is always
- * there). Most users want {@link layer} or {@link layerConfig}.
+ * Builds the service: `env:` (reading the `ConfigProvider` in context), `file:`, Vault and AWS when configured, and
+ * `options.backends`. Vault uses the `HttpClient` in context, or fetch. Most users want {@link layer} or
+ * {@link layerConfig}.
  *
  * @example
  * ```ts
- * const secrets = yield* Secrets.make({ ttl: "1 minute" }, [myBackend])
+ * const secrets = yield* Secrets.make({ ttl: "1 minute", backends: [myBackend] })
  * ```
  */
 export const make = Effect.fnUntraced(function*(options: Options = {}, extra: ReadonlyArray<SecretBackend> = []) {
   const env = yield* EnvSecrets.fromContext
+  const optional: Array<SecretBackend> = []
+  if (options.vault !== undefined) {
+    const client = yield* Effect.serviceOption(HttpClient.HttpClient)
+    const vault = VaultSecrets.make(options.vault)
+    optional.push(yield* Option.isSome(client)
+      ? Effect.provideService(vault, HttpClient.HttpClient, client.value)
+      : Effect.provide(vault, FetchHttpClient.layer))
+  }
+  if (options.aws !== undefined && options.aws !== false) {
+    optional.push(yield* AwsSecretsManager.make(options.aws === true ? {} : options.aws))
+  }
   const backends = new Map<string, SecretBackend>()
-  for (const b of [env, FileSecrets.backend, ...extra, ...(options.backends ?? [])]) backends.set(b.scheme, b)
+  for (const b of [env, FileSecrets.backend, ...optional, ...extra, ...(options.backends ?? [])]) backends.set(b.scheme, b)
   const schemes = [...backends.keys()]
   const ttlMillis = Duration.toMillis(options.ttl ?? "5 minutes")
   const staleMillis = Duration.toMillis(options.staleIfError ?? "15 minutes")
@@ -178,6 +197,62 @@ export const make = Effect.fnUntraced(function*(options: Options = {}, extra: Re
  * ```
  */
 export const layer = (options: Options = {}): Layer.Layer<Secrets> => Layer.effect(Secrets, make(options))
+
+/**
+ * {@link Options} from configuration (the environment by default), with `overrides` winning:
+ * `SECRETS_TTL`, `SECRETS_STALE_IF_ERROR` (durations); `VAULT_ADDR` (turns Vault on), `VAULT_NAMESPACE`, and
+ * `VAULT_TOKEN` or `VAULT_ROLE_ID` + `VAULT_SECRET_ID` (`VAULT_APPROLE_MOUNT`, default `approle`); AWS Secrets Manager
+ * is on, configured by the SDK's own variables (`AWS_REGION`, `AWS_PROFILE`, `AWS_ENDPOINT_URL_SECRETS_MANAGER`, ...).
+ *
+ * @example
+ * ```ts
+ * const options = yield* Secrets.config()
+ * ```
+ */
+export const config = (overrides: Partial<Options> = {}): Config.Config<Options> =>
+  Config.all({
+    ttl: Config.option(Config.Duration("SECRETS_TTL")),
+    staleIfError: Config.option(Config.Duration("SECRETS_STALE_IF_ERROR")),
+    address: Config.option(Config.String("VAULT_ADDR")),
+    namespace: Config.option(Config.String("VAULT_NAMESPACE")),
+    token: Config.option(Config.Redacted("VAULT_TOKEN")),
+    roleId: Config.option(Config.String("VAULT_ROLE_ID")),
+    secretId: Config.option(Config.Redacted("VAULT_SECRET_ID")),
+    mount: Config.option(Config.String("VAULT_APPROLE_MOUNT"))
+  }).pipe(Config.flatMap((c): Config.Config<Options> => {
+    let vault: VaultSecrets.Options | undefined
+    if (Option.isSome(c.address)) {
+      const auth: VaultSecrets.Auth | undefined = Option.isSome(c.roleId) && Option.isSome(c.secretId)
+        ? { roleId: c.roleId.value, secretId: c.secretId.value, mount: Option.getOrUndefined(c.mount) }
+        : Option.isSome(c.token)
+        ? { token: c.token.value }
+        : undefined
+      if (auth === undefined) {
+        return Config.fail(new ConfigProvider.SourceError({
+          message: "VAULT_ADDR is set but neither VAULT_TOKEN nor VAULT_ROLE_ID + VAULT_SECRET_ID is"
+        }))
+      }
+      vault = { address: c.address.value, namespace: Option.getOrUndefined(c.namespace), auth }
+    }
+    return Config.succeed<Options>({
+      ttl: Option.getOrUndefined(c.ttl),
+      staleIfError: Option.getOrUndefined(c.staleIfError),
+      vault,
+      aws: true,
+      ...overrides
+    })
+  }))
+
+/**
+ * The service configured by {@link config}.
+ *
+ * @example
+ * ```ts
+ * program.pipe(Effect.provide(Secrets.layerConfig()))   // VAULT_ADDR=… VAULT_TOKEN=… AWS_REGION=…
+ * ```
+ */
+export const layerConfig = (overrides: Partial<Options> = {}): Layer.Layer<Secrets, Config.ConfigError> =>
+  Layer.effect(Secrets, Effect.flatMap(config(overrides), (options) => make(options)))
 
 /**
  * The service over fixed values: `env:` references read `values` (by variable name), other references are looked

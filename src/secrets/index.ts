@@ -8,9 +8,11 @@
  * ```
  */
 export * as EnvSecrets from "./EnvSecrets.ts"
+export * as AwsSecretsManager from "./AwsSecretsManager.ts"
 export * as FileSecrets from "./FileSecrets.ts"
 export * as SecretReference from "./SecretReference.ts"
 export * as Secrets from "./Secrets.ts"
+export * as VaultSecrets from "./VaultSecrets.ts"
 export type { SecretBackend } from "./SecretBackend.ts"
 export { checkParams, selectField, selectKey } from "./SecretBackend.ts"
 export {

@@ -13,6 +13,8 @@ export const normalise = (code: string) =>
     .replaceAll(/"(\.\.\/)+src\/reliability\/index\.ts"/g, `"llm-orchestrator/reliability"`)
     .replaceAll(/"(\.\.\/)+src\/providers\/index\.ts"/g, `"llm-orchestrator/providers"`)
     .replaceAll(/"(\.\.\/)+src\/llm\/index\.ts"/g, `"llm-orchestrator"`)
+    .replaceAll(/"(\.\.\/)+src\/secrets\/index\.ts"/g, `"llm-orchestrator/secrets"`)
+    .replaceAll(/"(\.\.\/)+src\/governance\/index\.ts"/g, `"llm-orchestrator/governance"`)
     .trim()
 
 /** The snippet blocks of a markdown file (path from the repository root): file name -> code. */
