@@ -13,6 +13,7 @@ import { Layer, Redacted } from "effect"
 import { Embeddings } from "../llm/Embeddings.ts"
 import * as Anthropic from "../providers/Anthropic.ts"
 import * as OpenAi from "../providers/OpenAi.ts"
+import * as Reliability from "../reliability/Reliability.ts"
 import * as VectorStore from "../vector/VectorStore.ts"
 import type { Requirements } from "../yaml/interpret.ts"
 
@@ -23,7 +24,11 @@ export type LiveLayer =
 const steps = (ids: ReadonlyArray<string>) => `step${ids.length > 1 ? "s" : ""} ${ids.map((i) => `"${i}"`).join(", ")}`
 
 /** The real provider/store Layer for a run's requirements, or the list of missing environment variables. */
-export const liveLayer = (req: Requirements, env: Readonly<Record<string, string | undefined>>): LiveLayer => {
+export const liveLayer = (
+  req: Requirements,
+  env: Readonly<Record<string, string | undefined>>,
+  policy: Reliability.Policy = Reliability.defaultPolicy
+): LiveLayer => {
   const problems: Array<string> = []
   const layers: Array<Layer.Layer<any, any, never>> = []
   const key = (name: string) => {
@@ -33,9 +38,9 @@ export const liveLayer = (req: Requirements, env: Readonly<Record<string, string
   const withBase = (name: string) => (env[name] !== undefined && env[name] !== "" ? { baseUrl: env[name]! } : {})
   for (const [provider, ids] of req.providers) {
     if (provider === "openai" && key("OPENAI_API_KEY") !== undefined) {
-      layers.push(OpenAi.layerLlm("openai", { model: "gpt-4o-mini", apiKey: key("OPENAI_API_KEY"), ...withBase("OPENAI_BASE_URL") }))
+      layers.push(Reliability.layerLlm(policy, "openai", OpenAi.layer({ model: "gpt-4o-mini", apiKey: key("OPENAI_API_KEY"), ...withBase("OPENAI_BASE_URL") })))
     } else if (provider === "anthropic" && key("ANTHROPIC_API_KEY") !== undefined) {
-      layers.push(Anthropic.layerLlm("anthropic", { model: "claude-3-5-haiku-20241022", apiKey: key("ANTHROPIC_API_KEY"), ...withBase("ANTHROPIC_BASE_URL") }))
+      layers.push(Reliability.layerLlm(policy, "anthropic", Anthropic.layer({ model: "claude-3-5-haiku-20241022", apiKey: key("ANTHROPIC_API_KEY"), ...withBase("ANTHROPIC_BASE_URL") })))
     } else {
       problems.push(`${steps(ids)} need${ids.length > 1 ? "" : "s"} provider "${provider}": set ${provider.toUpperCase()}_API_KEY or mock ${ids.length > 1 ? "them" : "it"} (--mock)`)
     }
@@ -43,6 +48,7 @@ export const liveLayer = (req: Requirements, env: Readonly<Record<string, string
   for (const [provider, ids] of req.embeddingProviders) {
     if (provider === "openai" && key("OPENAI_API_KEY") !== undefined) {
       layers.push(Embeddings.layerFromEmbeddingModel("openai").pipe(
+        Layer.provide(Reliability.layerEmbeddings(policy, "openai")),
         Layer.provide(OpenAi.layerEmbeddings({ model: "text-embedding-3-small", apiKey: key("OPENAI_API_KEY"), ...withBase("OPENAI_BASE_URL") }))
       ))
     } else {

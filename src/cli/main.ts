@@ -1,6 +1,6 @@
 /**
- * The `llm-orchestrator` command line: validate, codegen, run, test, graph, init. `bin/llm-orchestrator.js` launches
- * this file through tsx; from a checkout: `npm run cli -- <command> <args>`.
+ * The `llm-orchestrator` command line: validate, codegen, run, test, graph, init. The process entry is `bin.ts`
+ * (`bin/llm-orchestrator.js` loads its built form); from a checkout: `npm run cli -- <command> <args>`.
  *
  * @example
  * ```ts
@@ -9,11 +9,12 @@
  * ```
  */
 import { NodeServices } from "@effect/platform-node"
-import { Cause, Effect, Layer } from "effect"
+import { Cause, Deferred, Effect, Layer } from "effect"
 import { Command } from "effect/cli"
 import { codegenCommand } from "./codegenCommand.ts"
 import { graphCommand } from "./graphCommand.ts"
 import { initCommand } from "./initCommand.ts"
+import { exitCodeOf, Interrupt, type Signal } from "./Interrupt.ts"
 import { Output } from "./Output.ts"
 import { runCommand } from "./runCommand.ts"
 import { testCommand } from "./testCommand.ts"
@@ -47,20 +48,66 @@ export const runWith = (args: ReadonlyArray<string>, output: Layer.Layer<Output>
 /** Runs the CLI on the real process streams. */
 export const runCli = (args: ReadonlyArray<string>): Promise<number> => Effect.runPromise(runWith(args, Output.layer))
 
-if (import.meta.main) {
+/**
+ * Runs the CLI as the process: the first SIGINT/SIGTERM interrupts the running command (a run reports what finished and
+ * what was interrupted, then exits 130/143), a second one exits at once. stdout and stderr are flushed before the process
+ * exits, so output written to a pipe or a file arrives whole.
+ *
+ * @example
+ * ```ts
+ * // src/cli/bin.ts, the process entry:
+ * runProcess(process.argv.slice(2))
+ * ```
+ */
+export const runProcess = (args: ReadonlyArray<string>): void => {
+  // A reader that goes away (`| head`) is not an error of ours: stop writing and exit quietly.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(process.exitCode ?? 0)
+      throw e
+    })
+  }
+  let received: Signal | undefined
+  const interrupt = Effect.runSync(Deferred.make<Signal>())
+  const onSignal = (signal: Signal) => {
+    if (received !== undefined) return exitFlushed(exitCodeOf(received))
+    received = signal
+    Effect.runSync(Deferred.succeed(interrupt, signal))
+  }
+  process.on("SIGINT", () => onSignal("SIGINT"))
+  process.on("SIGTERM", () => onSignal("SIGTERM"))
   let finished = false
   // A run that can make no progress (nothing left on the event loop) would otherwise end silently with code 0.
   process.on("beforeExit", () => {
     if (!finished) {
       process.stderr.write("internal error: the run stalled (no step can make progress)\n")
-      process.exit(70)
+      exitFlushed(70)
     }
   })
-  runCli(process.argv.slice(2)).finally(() => (finished = true)).then(
-    (code) => process.exit(code),
+  const program = runWith(args, Output.layer).pipe(
+    Effect.provideService(Interrupt, Deferred.await(interrupt)),
+    // A command that does not listen for the signal is interrupted a moment after it, with the signal's exit code.
+    Effect.raceFirst(Deferred.await(interrupt).pipe(Effect.delay("2 seconds"), Effect.map(exitCodeOf)))
+  )
+  Effect.runPromise(program).finally(() => (finished = true)).then(
+    (code) => exitFlushed(received !== undefined ? Math.max(code, exitCodeOf(received)) : code),
     (e) => {
       process.stderr.write(`internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)
-      process.exit(70)
+      exitFlushed(70)
     }
   )
+}
+
+/**
+ * Exits once everything written to stdout and stderr has been handed to the OS. `process.exit` alone drops writes still
+ * queued on a pipe (a reader slower than us gets the first 64 KiB of a large document and nothing more).
+ */
+const exitFlushed = (code: number): void => {
+  process.exitCode = code
+  let pending = 2
+  const done = () => {
+    if (--pending === 0) process.exit(code)
+  }
+  process.stdout.write("", done)
+  process.stderr.write("", done)
 }

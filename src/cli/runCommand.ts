@@ -13,7 +13,13 @@ import { Argument, Command, Flag } from "effect/cli"
 import { asRecord, loadData, parseData } from "./loadData.ts"
 import { Output, style } from "./Output.ts"
 import { progress } from "./Progress.ts"
+import { exitCodeOf, Interrupt } from "./Interrupt.ts"
+import { logLevels, runLog } from "./RunLog.ts"
 import { runFile } from "./runFile.ts"
+
+/** Values of the environment's secrets (names ending in KEY, TOKEN, SECRET or PASSWORD), redacted from the run log. */
+const secretValues = (env: Readonly<Record<string, string | undefined>>): ReadonlyArray<string> =>
+  Object.entries(env).flatMap(([k, v]) => (/(KEY|TOKEN|SECRET|PASSWORD)$/i.test(k) && v !== undefined && v !== "" ? [v] : []))
 
 /** `run <file>`: runs a YAML workflow with its input, optional mocks, progress output and concurrency. */
 export const runCommand = Command.make("run", {
@@ -23,7 +29,12 @@ export const runCommand = Command.make("run", {
   mock: Flag.String("mock").pipe(Flag.withDescription("YAML/JSON file mapping step ids to mocked outputs"), Flag.optional),
   output: Flag.String("output").pipe(Flag.withDescription("Also write the outputs as JSON to this file"), Flag.optional),
   concurrency: Flag.Int("concurrency").pipe(Flag.withDescription("At most this many steps (and map items) at once"), Flag.optional),
-  json: Flag.Boolean("json").pipe(Flag.withDescription("Print one JSON document and nothing else"), Flag.withDefault(false))
+  json: Flag.Boolean("json").pipe(Flag.withDescription("Print one JSON document and nothing else"), Flag.withDefault(false)),
+  verbose: Flag.Boolean("verbose").pipe(Flag.withAlias("v"), Flag.withDescription("Same as --log-level debug"), Flag.withDefault(false)),
+  logLevel: Flag.Literals("log-level", logLevels).pipe(
+    Flag.withDescription("Run log on stderr: error, warn (breaker opened, failovers), info (also retries, rate-limit waits), debug"),
+    Flag.optional
+  )
 }, (args) =>
   Effect.gen(function*() {
     const o = yield* Output
@@ -51,18 +62,37 @@ export const runCommand = Command.make("run", {
     }
     const mode = args.json ? "none" : o.isTTY ? "live" : "plain"
     const view = progress(o, mode)
+    const level = args.verbose ? "debug" : Option.getOrElse(args.logLevel, () => "warn" as const)
+    const log = runLog({ level, write: (line) => o.err(s.dim(line)), secrets: secretValues(process.env) })
     const outcome = yield* runFile({
       file: args.file,
       input: loaded.value ?? {},
       mocks,
       env: process.env,
-      onEvent: view.onEvent,
+      interrupt: yield* Interrupt,
+      onEvent: (e) => {
+        log.onEvent(e)
+        view.onEvent(e)
+      },
       ...(Option.isSome(args.concurrency) ? { concurrency: args.concurrency.value } : {}),
       onLog: view.log
     })
     switch (outcome._tag) {
       case "Invalid":
         return invalid(outcome.messages)
+      case "Interrupted": {
+        const steps = Object.fromEntries(outcome.steps)
+        if (args.json) {
+          o.out(JSON.stringify({ status: "interrupted", signal: outcome.signal, steps, durationMillis: outcome.durationMillis }, null, 2))
+        } else {
+          const by = (st: string) => [...outcome.steps.values()].filter((x) => x.status === st).map((x) => x.stepId)
+          o.err(s.yellow(`interrupted by ${outcome.signal} after ${outcome.durationMillis}ms`))
+          o.err(`  finished:    ${by("succeeded").join(", ") || "none"}`)
+          o.err(`  interrupted: ${by("interrupted").join(", ") || "none"}`)
+        }
+        o.exit(exitCodeOf(outcome.signal))
+        return
+      }
       case "Failed": {
         if (args.json) {
           o.out(JSON.stringify({ status: "failed", error: { tag: outcome.errorTag, message: outcome.message }, steps: Object.fromEntries(outcome.steps) }, null, 2))

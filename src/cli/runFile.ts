@@ -15,11 +15,12 @@ import { closest } from "../../codegen/didYouMean.ts"
 import { execute } from "../engine/run.ts"
 import type { WorkflowEvent } from "../engine/events.ts"
 import { type ActionHandler, interpret } from "../yaml/interpret.ts"
+import type { Signal } from "./Interrupt.ts"
 import { liveLayer } from "./liveLayer.ts"
 
 export interface StepStatus {
   readonly stepId: string
-  readonly status: "running" | "succeeded" | "failed" | "skipped"
+  readonly status: "running" | "succeeded" | "failed" | "skipped" | "interrupted"
   readonly attempts: number
   readonly durationMillis: number
   readonly error?: string
@@ -34,6 +35,13 @@ export type RunOutcome =
     /** Bad input is a definition/input problem (exit 2), anything else a workflow failure (exit 1). */
     readonly inputError: boolean
     readonly steps: ReadonlyMap<string, StepStatus>
+  }
+  | {
+    /** A stop signal interrupted the run: its steps' finalizers ran; `steps` says which finished and which were cut. */
+    readonly _tag: "Interrupted"
+    readonly signal: Signal
+    readonly steps: ReadonlyMap<string, StepStatus>
+    readonly durationMillis: number
   }
   | {
     readonly _tag: "Succeeded"
@@ -54,6 +62,8 @@ export interface RunRequest {
   readonly concurrency?: number | undefined
   /** "fail": unmocked steps fail when they run instead of needing services (test cases). */
   readonly unmocked?: "call" | "fail" | undefined
+  /** When this completes, the run is interrupted and the outcome is `Interrupted`. */
+  readonly interrupt?: Effect.Effect<Signal> | undefined
 }
 
 const messageOf = (e: unknown): string => {
@@ -98,6 +108,8 @@ export const runFile = (req: RunRequest): Effect.Effect<RunOutcome> =>
 
     const steps = new Map<string, StepStatus>()
     const onEvent = (e: WorkflowEvent) => {
+      // `_outputs` is the engine's internal step that collects the workflow outputs: not a step of the user's file.
+      if ("stepId" in e && e.stepId === "_outputs") return
       switch (e._tag) {
         case "StepStarted":
           steps.set(e.stepId, { stepId: e.stepId, status: "running", attempts: 1, durationMillis: 0 })
@@ -106,7 +118,12 @@ export const runFile = (req: RunRequest): Effect.Effect<RunOutcome> =>
           steps.set(e.stepId, { stepId: e.stepId, status: "succeeded", attempts: e.attempts, durationMillis: e.durationMillis })
           break
         case "StepFailed":
-          steps.set(e.stepId, { stepId: e.stepId, status: "failed", attempts: e.attempts, durationMillis: e.durationMillis, error: e.error })
+          steps.set(
+            e.stepId,
+            e.interrupted
+              ? { stepId: e.stepId, status: "interrupted", attempts: e.attempts, durationMillis: e.durationMillis }
+              : { stepId: e.stepId, status: "failed", attempts: e.attempts, durationMillis: e.durationMillis, error: e.error }
+          )
           break
         case "StepSkipped":
           steps.set(e.stepId, { stepId: e.stepId, status: "skipped", attempts: 0, durationMillis: 0 })
@@ -114,7 +131,8 @@ export const runFile = (req: RunRequest): Effect.Effect<RunOutcome> =>
       }
       req.onEvent?.(e)
     }
-    const exit = yield* Effect.exit(
+    const started = Date.now()
+    const run = Effect.exit(
       (execute(interpreted.workflow, req.input as never, { onEvent, ...(req.concurrency !== undefined ? { concurrency: req.concurrency } : {}) }) as Effect.Effect<
         { outputs: Record<string, unknown>; durationMillis: number },
         unknown,
@@ -124,6 +142,17 @@ export const runFile = (req: RunRequest): Effect.Effect<RunOutcome> =>
         unknown
       >
     )
+    // The race interrupts the run fiber and waits for its finalizers before the outcome is reported.
+    const raced = yield* Effect.raceFirst(
+      Effect.map(run, (exit) => ({ _tag: "Done", exit }) as const),
+      Effect.map(req.interrupt ?? Effect.never, (signal) => ({ _tag: "Signal", signal }) as const)
+    )
+    if (raced._tag === "Signal") {
+      // Steps still marked running when the run was cut were interrupted (the engine may not report each one).
+      for (const [id, st] of steps) if (st.status === "running") steps.set(id, { ...st, status: "interrupted", durationMillis: Date.now() - started })
+      return { _tag: "Interrupted", signal: raced.signal, steps, durationMillis: Date.now() - started } as const
+    }
+    const exit = raced.exit
     if (Exit.isSuccess(exit)) {
       const outputs = (exit.value.outputs["_outputs"] ?? {}) as Record<string, unknown>
       return { _tag: "Succeeded", outputs, steps, durationMillis: exit.value.durationMillis } as const

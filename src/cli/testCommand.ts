@@ -20,6 +20,7 @@ import { dirname, resolve } from "node:path"
 import { Effect, Schema } from "effect"
 import { Argument, Command } from "effect/cli"
 import { asRecord, loadData } from "./loadData.ts"
+import { exitCodeOf, Interrupt } from "./Interrupt.ts"
 import { Output, style } from "./Output.ts"
 import { runFile } from "./runFile.ts"
 
@@ -79,6 +80,7 @@ const runTestFile = (file: string, sidecar: string) =>
       return undefined
     }
     const tests = decoded.success
+    const interrupt = yield* Interrupt
     const workflowFile = tests.workflow !== undefined
       ? resolve(dirname(sidecar), tests.workflow)
       : /\.test\.ya?ml$/.test(file) ? file.replace(/\.test\.ya?ml$/, ".yaml") : file
@@ -95,8 +97,13 @@ const runTestFile = (file: string, sidecar: string) =>
         }
         mocks = { ...r, ...mocks }
       }
-      const outcome = yield* runFile({ file: workflowFile, input: c.input ?? {}, mocks, env: {}, unmocked: "fail" })
+      const outcome = yield* runFile({ file: workflowFile, input: c.input ?? {}, mocks, env: {}, unmocked: "fail", interrupt })
       const problems: Array<string> = []
+      if (outcome._tag === "Interrupted") {
+        o.out(`${s.yellow("-")} ${c.name}: interrupted by ${outcome.signal}`)
+        o.exit(exitCodeOf(outcome.signal))
+        return undefined
+      }
       if (outcome._tag === "Invalid") problems.push(...outcome.messages)
       else if (c.expect.error !== undefined) {
         if (outcome._tag === "Succeeded") problems.push(`expected error ${c.expect.error}, but the run succeeded`)

@@ -1,0 +1,22 @@
+/**
+ * The signal that asks a CLI command to stop. The process entry ({@link runProcess} in main.ts) completes it on the
+ * first SIGINT/SIGTERM; commands that run work (`run`, `test`) race their run against it, so the run fiber is
+ * interrupted (its finalizers run) and the command still reports what finished and what was interrupted.
+ *
+ * @example
+ * ```ts
+ * const signal = yield* Interrupt.Interrupt // Effect<"SIGINT" | "SIGTERM">: never completes when no signal arrives
+ * ```
+ */
+import { Context, Effect } from "effect"
+
+/** A stop signal. */
+export type Signal = "SIGINT" | "SIGTERM"
+
+/** The exit code for a run stopped by `signal`: 128 + the signal number (130 for SIGINT, 143 for SIGTERM). */
+export const exitCodeOf = (signal: Signal): number => (signal === "SIGINT" ? 130 : 143)
+
+/** Completes with the first stop signal; the default (in tests, in-process use) never completes. */
+export const Interrupt = Context.Reference<Effect.Effect<Signal>>("llm-orchestrator/cli/Interrupt", {
+  defaultValue: () => Effect.never
+})
