@@ -1,14 +1,24 @@
 #!/usr/bin/env node
-// Thin launcher: runs the TypeScript CLI through tsx so a checkout works without a build step.
-import { spawnSync } from "node:child_process"
-import { createRequire } from "node:module"
-import { dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
+// The `llm-orchestrator` command. Written for any Node: it refuses an unsupported one with a clear message before
+// loading anything else. Installed from the package it runs the built CLI (dist/); in a checkout (src/ beside it)
+// it runs the TypeScript source through tsx, so the checkout needs no build step.
+import { existsSync } from "node:fs"
 
-const here = dirname(fileURLToPath(import.meta.url))
-const require = createRequire(import.meta.url)
-const tsxCli = require.resolve("tsx/cli")
-const result = spawnSync(process.execPath, [tsxCli, join(here, "..", "src", "cli", "main.ts"), ...process.argv.slice(2)], {
-  stdio: "inherit"
-})
-process.exit(result.status ?? 1)
+const required = [22, 19]
+const found = process.versions.node.split(".").map(Number)
+if (found[0] < required[0] || (found[0] === required[0] && found[1] < required[1])) {
+  process.stderr.write(
+    `llm-orchestrator needs Node >= ${required.join(".")}, found ${process.versions.node} (${process.execPath}).\n` +
+      "Install a newer Node (e.g. with nvm, fnm or volta) or put it first on PATH.\n"
+  )
+  process.exit(1)
+}
+
+const source = new URL("../src/cli/bin.ts", import.meta.url)
+if (existsSync(source)) {
+  const { register } = await import("tsx/esm/api")
+  register()
+  await import(source.href)
+} else {
+  await import(new URL("../dist/src/cli/bin.js", import.meta.url).href)
+}
