@@ -4,7 +4,11 @@
  * Prints a table and writes bench/results/latest.json. Performance is measured here, never by timed tests.
  *
  * Options (env): BENCH_QUICK=1 shortens every measurement (for trying things out; figures are noisier);
- * BENCH_ONLY=latency,options,throughput,heap,typecheck runs a subset.
+ * BENCH_ONLY=latency,isolated,options,throughput,heap,typecheck runs a subset.
+ *
+ * `isolated` measures ours and hand-written Effect with one process per measurement (see bench/isolated.ts): the
+ * figure the targets are read from, since in one process the two share Effect's runtime code and the JIT state one
+ * leaves behind slows the other.
  */
 import { Effect } from "effect"
 import { mkdirSync, writeFileSync } from "node:fs"
@@ -14,6 +18,7 @@ import { fileURLToPath } from "node:url"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { Workflow } from "../src/index.ts"
+import { isolatedLatency } from "./isolated.ts"
 import { typecheckBench, type TypecheckResult } from "./typecheck/typecheck.ts"
 import { delayed, Gate, immediate, type MakeWorkload, resetCalls, w1, w2, w3, w4, type Workload } from "./workloads/index.ts"
 
@@ -303,6 +308,7 @@ const main = async () => {
   const results: {
     meta: Record<string, unknown>
     latency?: Awaited<ReturnType<typeof latency>>
+    isolated?: ReturnType<typeof isolatedLatency>
     options?: Awaited<ReturnType<typeof options>>
     throughput?: Awaited<ReturnType<typeof throughput>>
     heap?: Awaited<ReturnType<typeof heap>>
@@ -326,6 +332,10 @@ const main = async () => {
     log("\nµs per step, runs one after another (median of rounds):")
     results.latency = await latency()
   }
+  if (enabled("isolated")) {
+    log("\nµs per step, one process per measurement (ours, effect interleaved; median of the repeats):")
+    results.isolated = isolatedLatency({ repeats: quick ? 1 : 3, roundMs: ROUND_MS, rounds: ROUNDS }, log)
+  }
   if (enabled("options")) {
     log("\nµs per step of the engine's options (runs one after another):")
     results.options = await options()
@@ -346,6 +356,12 @@ const main = async () => {
   log("\n================================================================================================")
   if (results.latency !== undefined) {
     log(table("µs per step (sequential runs)", "µs", Object.entries(results.latency), 2))
+  }
+  if (results.isolated !== undefined) {
+    log(`\nµs per step, one process per measurement\n${pad("", 16)}${padL("ours µs", 16)}${padL("Effect µs", 16)}${padL("ours/Effect", 13)}${padL("CPU ratio", 12)}`)
+    for (const [name, t] of Object.entries(results.isolated)) {
+      log(`${pad(name, 16)}${padL(t.ours.toFixed(3), 16)}${padL(t.effect.toFixed(3), 16)}${padL(`${t.oursOverEffect.toFixed(2)}×`, 13)}${padL(`${t.oursOverEffectCpu.toFixed(2)}×`, 12)}`)
+    }
   }
   if (results.options !== undefined) {
     const names = Object.keys(optionVariants)
@@ -371,6 +387,9 @@ const main = async () => {
   const targets: Record<string, { readonly value: number; readonly limit: number; readonly met: boolean }> = {}
   for (const [name, t] of Object.entries(results.latency ?? {})) {
     targets[`${name} µs/step ours/Effect`] = { value: t.oursOverEffect, limit: 1.5, met: t.oursOverEffect <= 1.5 }
+  }
+  for (const [name, t] of Object.entries(results.isolated ?? {})) {
+    targets[`${name} µs/step ours/Effect, one process each`] = { value: t.oursOverEffect, limit: 1.5, met: t.oursOverEffect <= 1.5 }
   }
   for (const [count, t] of Object.entries(results.heap ?? {})) {
     targets[`heap/W2 ${count} ours/Effect`] = { value: t.oursOverEffect, limit: 1.5, met: t.oursOverEffect <= 1.5 }
