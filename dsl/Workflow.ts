@@ -14,7 +14,7 @@
  * ```
  */
 import type { Effect, Schema } from "effect"
-import type { LoopMaxIterations } from "./errors.ts"
+import { type LoopMaxIterations, WorkflowDefinitionError } from "./errors.ts"
 import type { CommonOptions, Graph, Node } from "./Node.ts"
 import type { CheckBranch, CheckId, CheckNeeds, Entry, IdsOf, Lookup, Outputs, Widen } from "./types.ts"
 
@@ -371,10 +371,11 @@ class WorkflowImpl implements Graph {
   private add(node: Node): WorkflowImpl {
     // The types rule these out for typed callers; untyped callers (YAML, JS) get a clear error at build time.
     const known = new Set([...this.external, ...this.nodes.map((n) => n.id)])
-    if (node.id === "input") throw new Error(`${this.name}: step id 'input' is reserved for the workflow input`)
-    if (known.has(node.id)) throw new Error(`${this.name}: duplicate step id '${node.id}'`)
+    const fail = (message: string) => new WorkflowDefinitionError({ workflow: this.name, stepId: node.id, message: `${this.name}: ${message}` })
+    if (node.id === "input") throw fail(`step id 'input' is reserved for the workflow input`)
+    if (known.has(node.id)) throw fail(`duplicate step id '${node.id}'`)
     for (const need of node.needs) {
-      if (!known.has(need)) throw new Error(`${this.name}: step '${node.id}' needs unknown step '${need}'`)
+      if (!known.has(need)) throw fail(`step '${node.id}' needs unknown step '${need}'`)
     }
     return new WorkflowImpl(this, [...this.nodes, node])
   }
@@ -413,7 +414,11 @@ class WorkflowImpl implements Graph {
 
   loop(id: string, options: any, body: any): WorkflowImpl {
     if (!(Number.isInteger(options.maxIterations) && options.maxIterations >= 1)) {
-      throw new Error(`${this.name}: loop '${id}' needs maxIterations >= 1 (got ${options.maxIterations})`)
+      throw new WorkflowDefinitionError({
+        workflow: this.name,
+        stepId: id,
+        message: `${this.name}: loop '${id}' needs maxIterations >= 1 (got ${options.maxIterations})`
+      })
     }
     return this.add({
       kind: "loop",

@@ -5,7 +5,6 @@
 import { Cause, Context, Effect, Exit } from "effect"
 import type { AnyCtx, Node } from "../../dsl/Node.ts"
 import { StepFailed } from "./errors.ts"
-import { kindEffect } from "./kinds.ts"
 import type { Plan } from "./plan.ts"
 import type { RunState } from "./RunState.ts"
 import { StepUsage, sumUsage, type Usage, type UsageEntry, type UsageSink } from "../llm/Usage.ts"
@@ -82,7 +81,7 @@ class NodeRun implements UsageSink, ReliabilitySink {
   finish(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
     const { state, node, path, startedAt, attempt, usage, failovers } = this
     const { emit, records } = state
-    if (records === undefined && emit === undefined) return Effect.void
+    if (!state.timed) return Effect.void
     const now = state.clock.currentTimeMillisUnsafe()
     const interrupted = Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
     const status = Exit.isSuccess(exit) ? "succeeded" : interrupted ? "interrupted" : "failed"
@@ -113,42 +112,33 @@ class NodeRun implements UsageSink, ReliabilitySink {
   }
 }
 
-/** Runs one node: events, attempts, timing, record, and the wrapping of its failure into `StepFailed`. */
+/**
+ * Runs one node: events, attempts, timing, record, and the wrapping of its failure into `StepFailed`. Each observer of
+ * the run (`RunState`'s `Observers`) adds its layer here, and only when present.
+ */
 export const runNode = (
   state: RunState,
   plan: Plan,
   i: number,
   prefix: string,
   input: unknown,
-  values: Record<string, unknown>
+  ctx: AnyCtx
 ): Effect.Effect<unknown, unknown, unknown> => {
   const node = plan.nodes[i]!
+  const traits = plan.traits[i]!
   const path = prefix === "" ? node.id : `${prefix}/${node.id}`
-  const timed = state.records !== undefined || state.emit !== undefined
-  const r = new NodeRun(state, node, path, ctxOf(node, input, values), timed ? state.clock.currentTimeMillisUnsafe() : 0)
-  let once: Effect.Effect<unknown, unknown, unknown>
-  if (node.kind === "step") {
-    // One suspend per attempt: count it, then call the step's function.
-    once = Effect.suspend(() => {
-      r.begin()
-      return node.run(r.ctx)
-    })
-  } else {
-    const body = kindEffect(state, node, path, input, r.ctx)
-    once = Effect.suspend(() => {
-      r.begin()
-      return body
-    })
-  }
-  const leaf = node.kind !== "branch" && node.kind !== "call"
-  // The run-wide limit counts units of work: plain steps and loops take a permit; a map's items take one each (so the
-  // map itself must not, or `concurrency: 1` would deadlock); branch and call nodes leave it to their children.
-  if (leaf && node.kind !== "map" && state.semaphore !== undefined) once = state.semaphore.withPermits(1)(once)
-  // Leaf nodes collect the token usage and reliability events of the calls they make (forwarding both to the sinks
-  // around the run); branch and call nodes leave that to their children. Only when someone can see them (records,
-  // events): otherwise the node's sinks would only forward, and calls may as well report to the run's sinks directly
-  // (a context change per step costs ~0.35 µs and ~0.5 KB while in flight). Both sinks in one context change.
-  if (leaf && (state.records !== undefined || state.emit !== undefined)) {
+  const { timed } = state
+  const r = new NodeRun(state, node, path, ctx, timed ? state.clock.currentTimeMillisUnsafe() : 0)
+  // One suspend per attempt: count it, then run the attempt.
+  let once: Effect.Effect<unknown, unknown, unknown> = Effect.suspend(() => {
+    r.begin()
+    return traits.attempt(state, node, path, input, r.ctx)
+  })
+  if (traits.permit && state.semaphore !== undefined) once = state.semaphore.withPermits(1)(once)
+  // The node's own sinks only when someone can see what they collect (records, events): otherwise they would only
+  // forward, and calls may as well report to the run's sinks directly (a context change per step costs ~0.35 µs and
+  // ~0.5 KB while in flight). Both sinks in one context change.
+  if (traits.collects && timed) {
     once = Effect.updateContext(once, (context: Context.Context<never>) =>
       Context.add(Context.add(context, StepUsage, r), ReliabilityEvents, r) as Context.Context<unknown>)
   }
@@ -158,7 +148,7 @@ export const runNode = (
   }
   let effect = Effect.mapError(wrapped, (error) => r.toStepFailed(error))
   // The record and the end event; nothing to write when nobody can see them (`Workflow.run` without `onEvent`).
-  if (state.records !== undefined || state.emit !== undefined) effect = Effect.onExit(effect, (exit) => r.finish(exit))
+  if (timed) effect = Effect.onExit(effect, (exit) => r.finish(exit))
   if (state.spans) {
     // No stack trace: it would point into the engine, not at the user's step, and it doubles the cost of a span.
     effect = Effect.withSpan(effect, `workflow.step ${path}`, {

@@ -1,8 +1,15 @@
 /**
  * The options of one run and the state shared by every graph it runs (the top-level one and nested branch/call
  * graphs).
+ *
+ * The state is split in two on purpose. `RunBase` holds run-wide values that never need to see a single step.
+ * `Observers` holds everything that must see each step (events, records, spans, concurrency permits, and whatever
+ * comes next: a journal, telemetry, budgets). The engine's fast path (the compiled program, see `runGraph.ts`) sees no
+ * step individually, so it is taken only when every observer is absent; `makeRunState` decides that once, over all
+ * the fields of `Observers`, so an observer added there can never be skipped by the fast path.
  */
-import type { Clock, Semaphore } from "effect"
+import type { Clock, Effect, Semaphore } from "effect"
+import type { Graph } from "../../dsl/Node.ts"
 import type { WorkflowEvent } from "./events.ts"
 import type { UsageSink } from "../llm/Usage.ts"
 import type { Sink as ReliabilitySink } from "../reliability/ReliabilityEvent.ts"
@@ -28,25 +35,86 @@ export interface ExecuteOptions {
 }
 
 /**
+ * Runs the nodes of a graph and returns the record of its own outputs (`runGraph.ts`). Kinds that run nested graphs
+ * (branch, call) get it from the state, so `kinds.ts` needs no import of the runner.
+ */
+export type GraphRunner = (
+  state: RunState,
+  graph: Graph,
+  prefix: string,
+  input: unknown,
+  external: Record<string, unknown>
+) => Effect.Effect<Record<string, unknown>, unknown, unknown>
+
+/** Run-wide values that need to see no step (the fast path keeps them all). */
+export interface RunBase {
+  readonly runId: string
+  readonly workflow: string
+  readonly clock: Clock.Clock
+  /** The usage sink around the run (calls report to it directly when no step records usage). */
+  readonly usageSink: UsageSink
+  /** The reliability-event sink around the run. */
+  readonly reliabilitySink: ReliabilitySink
+  /** The graph runner, for nested graphs. */
+  readonly runGraph: GraphRunner
+}
+
+/**
+ * Everything that must see each step. Every field forces the graph driver when present (not `undefined`, not
+ * `false`); add a new per-step observer here, never to {@link RunBase}.
+ */
+export interface Observers {
+  /** Events, in order (`onEvent`, `Workflow.events`). */
+  readonly emit: ((event: WorkflowEvent) => void) | undefined
+  /** Per-step records (`Workflow.execute`); undefined when nobody can read them. */
+  readonly records: Record<string, StepRecord> | undefined
+  /** One span per step. */
+  readonly spans: boolean
+  /** The run-wide concurrency limit: a permit per unit of work. */
+  readonly semaphore: Semaphore.Semaphore | undefined
+}
+
+/**
  * Mutable state shared by every graph of one run (the top-level one and nested branch/call graphs).
  *
  * @example
  * ```ts
  * // built once per run by the engine (not public); nested graphs share it:
- * state.records?.["answer"]?.attempts
+ * state.mode // "compiled" when no observer is set
  * ```
  */
-export interface RunState {
-  readonly runId: string
-  readonly workflow: string
-  readonly clock: Clock.Clock
-  readonly emit: ((event: WorkflowEvent) => void) | undefined
-  readonly semaphore: Semaphore.Semaphore | undefined
-  readonly spans: boolean
-  /** Per-step records; undefined when nobody can read them (`Workflow.run` returns the outputs only). */
-  readonly records: Record<string, StepRecord> | undefined
-  /** The usage sink around the run. */
-  readonly usageSink: UsageSink
-  /** The reliability-event sink around the run. */
-  readonly reliabilitySink: ReliabilitySink
+export interface RunState extends RunBase, Observers {
+  /**
+   * How graphs of this run are run: `"compiled"` (series-parallel graphs as a fixed program) when no observer is set,
+   * `"driven"` (the graph driver, which sees every step) otherwise.
+   */
+  readonly mode: "compiled" | "driven"
+  /** Someone reads per-step timing and outcomes (records or events): clock reads and the per-step end handler. */
+  readonly timed: boolean
 }
+
+/** True when any observer is present: decided over every field of `Observers`, whatever they are. */
+export const isObserved = (observers: Observers): boolean => {
+  for (const key in observers) {
+    const value = observers[key as keyof Observers]
+    if (value !== undefined && value !== false) return true
+  }
+  return false
+}
+
+/**
+ * Builds the state of one run. Every observer must be passed (`undefined` when absent), so the compiler makes each
+ * caller decide about a new one, and the mode is derived from all of them.
+ *
+ * @example
+ * ```ts
+ * const state = makeRunState(base, { emit: undefined, records: undefined, spans: false, semaphore: undefined })
+ * state.mode // "compiled"
+ * ```
+ */
+export const makeRunState = (base: RunBase, observers: { readonly [K in keyof Observers]-?: Observers[K] }): RunState => ({
+  ...base,
+  ...observers,
+  mode: isObserved(observers) ? "driven" : "compiled",
+  timed: observers.records !== undefined || observers.emit !== undefined
+})

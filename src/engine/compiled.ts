@@ -1,13 +1,16 @@
 /**
  * The compiled path: a series-parallel graph (see `decompose.ts`) run as a fixed program, chains in sequence and
  * independent parts in forked fibers, with the same start time for every node and the same failures as the driver.
+ *
+ * It is taken only when no observer needs to see a step (`RunState.mode === "compiled"`), so a node here is its
+ * attempt and nothing else: no records, events, spans or permits.
  */
 import { Cause, Effect, Exit, Fiber } from "effect"
-import type { Graph } from "../../dsl/Node.ts"
+import type { Context } from "effect"
+import type { AnyCtx, Graph } from "../../dsl/Node.ts"
 import type { Program } from "./decompose.ts"
-import { driveGraph, forkNow } from "./driver.ts"
-import { kindEffect } from "./kinds.ts"
-import { ctxOf, runNode, stepFailed } from "./NodeRun.ts"
+import { driveGraph } from "./driver.ts"
+import { runNode, stepFailed } from "./NodeRun.ts"
 import type { Plan } from "./plan.ts"
 import type { RunState } from "./RunState.ts"
 
@@ -22,145 +25,212 @@ const restGraphOf = (graph: Graph, rest: Extract<Program, { _tag: "Rest" }>): Gr
   return sub
 }
 
-/** One run of a compiled graph: where its nodes read their needs and write their outputs. */
+/**
+ * One run of a compiled graph: where its nodes read their needs and write their outputs. Outputs go to `slots`, by node
+ * index (an array read by index is much cheaper than a record read by step id); needs produced outside the graph are
+ * read from `external`.
+ */
 export class Env {
+  readonly slots: Array<unknown>
   constructor(
     readonly state: RunState,
     readonly graph: Graph,
     readonly plan: Plan,
     readonly prefix: string,
     readonly input: unknown,
-    readonly values: Record<string, unknown>
-  ) {}
+    readonly external: Record<string, unknown>
+  ) {
+    this.slots = new Array(plan.nodes.length)
+  }
 
+  /** The context of node `i`: the run input plus exactly its needs. */
+  ctxOf(i: number): AnyCtx {
+    const needs = this.plan.nodes[i]!.needs
+    const slots = this.plan.needSlots[i]!
+    const ctx: Record<string, unknown> = { input: this.input }
+    for (let k = 0; k < slots.length; k++) {
+      const slot = slots[k]!
+      const need = needs[k]!
+      ctx[need] = slot === -1 ? this.external[need] : this.slots[slot]
+    }
+    return ctx as AnyCtx
+  }
+
+  /** The record of the graph's own outputs, in declaration order (a copy of the plan's template keeps it fast). */
   outputs(): Record<string, unknown> {
-    const outputs: Record<string, unknown> = {}
-    for (const node of this.plan.nodes) outputs[node.id] = this.values[node.id]
+    const outputs = { ...this.plan.template }
+    const { nodes } = this.plan
+    for (let i = 0; i < nodes.length; i++) outputs[nodes[i]!.id] = this.slots[i]
     return outputs
+  }
+
+  /** Every value known so far, by id (what a `Rest` part, run by the driver, reads). */
+  known(): Record<string, unknown> {
+    const known: Record<string, unknown> = { ...this.plan.template, ...this.external }
+    const { nodes } = this.plan
+    for (let i = 0; i < nodes.length; i++) known[nodes[i]!.id] = this.slots[i]
+    return known
+  }
+
+  pathOf(i: number): string {
+    const id = this.plan.nodes[i]!.id
+    return this.prefix === "" ? id : `${this.prefix}/${id}`
   }
 }
 
-/** The effect of a part of a compiled program; it writes the outputs of the part's nodes into `env.values`. */
-export const exec = (env: Env, program: Program): Effect.Effect<void, unknown, unknown> => {
+/** Runs a compiled program over `graph` and returns the record of the graph's own outputs. */
+export const runCompiled = (
+  state: RunState,
+  graph: Graph,
+  plan: Plan,
+  program: Program,
+  prefix: string,
+  input: unknown,
+  external: Record<string, unknown>
+): Effect.Effect<Record<string, unknown>, unknown, unknown> =>
+  Effect.suspend(() => {
+    const env = new Env(state, graph, plan, prefix, input, external)
+    return Effect.map(exec(env, program), () => env.outputs())
+  })
+
+/** The effect of a part of a compiled program; it writes the outputs of the part's nodes into `env.slots`. */
+const exec = (env: Env, program: Program): Effect.Effect<void, unknown, unknown> => {
   switch (program._tag) {
     case "Node":
-      return nodeThen(env, program.index, undefined, 0)
+      return new Series(env, [program]).run()
     case "Series":
-      return execSeries(env, program.parts, 0)
+      return new Series(env, program.parts).run()
     case "Parallel":
       return execParallel(env, program.parts)
     case "Rest":
-      return Effect.map(driveGraph(env.state, restGraphOf(env.graph, program), env.prefix, env.input, env.values), (outputs) => {
-        Object.assign(env.values, outputs)
+      return Effect.map(driveGraph(env.state, restGraphOf(env.graph, program), env.prefix, env.input, env.known()), (outputs) => {
+        for (const i of program.indices) env.slots[i] = outputs[env.plan.nodes[i]!.id]
       })
   }
 }
 
-/** Runs `parts[from]`, then the parts after it, one after another. */
-const execSeries = (env: Env, parts: ReadonlyArray<Program>, from: number): Effect.Effect<void, unknown, unknown> => {
-  const part = parts[from]!
-  if (from + 1 === parts.length) return exec(env, part)
-  if (part._tag === "Node") return nodeThen(env, part.index, parts, from + 1)
-  return Effect.flatMap(exec(env, part), () => execSeries(env, parts, from + 1))
-}
-
 /**
- * Runs node `i` and, when it succeeds, stores its output and goes on with `parts[next]` (if any). A node with one
- * attempt (no retry, no timeout) is called right here, with one context object and no attempt counting; its failure
- * becomes `StepFailed` on attempt 1, as `runNode` would report it.
+ * The effect of node `i`, whose success is the node's output and whose failure is the node's own (not yet
+ * `StepFailed`, see `settle`). A node with one attempt (no retry, no timeout) is its attempt, called right here with one
+ * context object; other nodes go through `runNode`, which counts attempts.
  */
-const nodeThen = (env: Env, i: number, parts: ReadonlyArray<Program> | undefined, next: number): Effect.Effect<void, unknown, unknown> => {
-  const { state, plan, prefix, input, values } = env
+const attemptOf = (env: Env, i: number): Effect.Effect<unknown, unknown, unknown> => {
+  const { state, plan, prefix, input } = env
+  if (!plan.once[i]) return runNode(state, plan, i, prefix, input, env.ctxOf(i))
   const node = plan.nodes[i]!
-  const then = new Then(env, node.id, parts, next)
-  if (!plan.once[i]) return Effect.flatMap(runNode(state, plan, i, prefix, input, values), then.onSuccess)
   const path = prefix === "" ? node.id : `${prefix}/${node.id}`
-  const ctx = ctxOf(node, input, values)
-  let effect: Effect.Effect<unknown, unknown, unknown>
-  if (node.kind === "step") {
-    // As inside the driver's `suspend`: a step function that throws is a defect of this step.
-    try {
-      effect = node.run(ctx)
-    } catch (defect) {
-      effect = Effect.die(defect)
-    }
-  } else {
-    effect = kindEffect(state, node, path, input, ctx)
-  }
-  then.path = path
-  return Effect.matchCauseEffect(plan.wrap[i]!(effect, path, undefined), then)
+  return plan.wrap[i]!(plan.traits[i]!.attempt(state, node, path, input, env.ctxOf(i)), path, undefined)
+}
+
+/** A node's failure as the run reports it: `StepFailed` on attempt 1 (a `runNode` failure already is one). */
+const failureOf = (env: Env, i: number, cause: Cause.Cause<unknown>): Cause.Cause<unknown> => {
+  const path = env.pathOf(i)
+  return Cause.map(cause, (error) => stepFailed(env.state, path, 1, error))
 }
 
 /**
- * What follows a node of a compiled program: store its output and go on, or wrap its failure into `StepFailed`.
- * The callbacks are assigned in the constructor: under tsx (esbuild `keepNames`), a named closure (a variable or an
- * object-literal property) pays an `Object.defineProperty` each time it is created.
+ * Runs the parts one after another: one object per series run, whose two callbacks store a node's output (or wrap its
+ * failure) and go on with the next part. The callbacks are assigned in the constructor: under tsx (esbuild
+ * `keepNames`), a named closure (a variable or an object-literal property) pays an `Object.defineProperty` each time
+ * it is created.
  */
-class Then {
-  path = ""
+class Series {
+  k = 0
   readonly onSuccess: (value: unknown) => Effect.Effect<void, unknown, unknown>
   readonly onFailure: (cause: Cause.Cause<unknown>) => Effect.Effect<never, unknown>
-  constructor(env: Env, id: string, parts: ReadonlyArray<Program> | undefined, next: number) {
+  readonly next: () => Effect.Effect<void, unknown, unknown>
+  constructor(readonly env: Env, readonly parts: ReadonlyArray<Program>) {
     this.onSuccess = (value) => {
-      env.values[id] = value
-      return parts === undefined ? Effect.void : execSeries(env, parts, next)
+      const part = this.parts[this.k] as Extract<Program, { _tag: "Node" }>
+      this.env.slots[part.index] = value
+      return ++this.k < this.parts.length ? this.run() : Effect.void
     }
-    this.onFailure = (cause) => Effect.failCause(Cause.map(cause, (error) => stepFailed(env.state, this.path, 1, error)))
+    this.onFailure = (cause) => {
+      const part = this.parts[this.k] as Extract<Program, { _tag: "Node" }>
+      return Effect.failCause(failureOf(this.env, part.index, cause))
+    }
+    this.next = () => (++this.k < this.parts.length ? this.run() : Effect.void)
+  }
+
+  run(): Effect.Effect<void, unknown, unknown> {
+    const part = this.parts[this.k]!
+    if (part._tag === "Node") return Effect.matchCauseEffect(attemptOf(this.env, part.index), this)
+    const last = this.k + 1 === this.parts.length
+    return last ? exec(this.env, part) : Effect.flatMap(exec(this.env, part), this.next)
   }
 }
 
 /**
- * Runs the parts at once, as the driver runs ready nodes: each in a child fiber started immediately (one that
- * finishes without waiting is settled on the spot), and the last one inline when all the others have already finished.
- * The first failure interrupts the parts still running, waits for their finalizers, and fails with that failure's
- * cause alone. No generator: one small object per group, which forks the next part when the previous one is settled.
+ * Runs the parts at once, as the driver runs ready nodes: each in a fiber started immediately (one that finishes
+ * without waiting is settled on the spot, in this loop). A node part's fiber runs the node's attempt alone; its output
+ * is stored (or its failure wrapped) when the fiber is settled, so a node costs its context and its fiber. The first
+ * failure interrupts the parts still running, waits for their finalizers, and fails with that failure's cause alone.
+ *
+ * The fibers are started with the parent's context (`Effect.runForkWith`), like `Effect.forEach` does, and are
+ * supervised here: interrupting the parent interrupts them and waits for them.
  */
-const execParallel = (env: Env, parts: ReadonlyArray<Program>): Effect.Effect<void, unknown, unknown> => new Par(env, parts).next()
+const execParallel = (env: Env, parts: ReadonlyArray<Program>): Effect.Effect<void, unknown, unknown> =>
+  Effect.withFiber((parent) => new Par(env, parts, parent.context).start())
 
 class Par {
-  running: Array<Fiber.Fiber<void, unknown>> | undefined = undefined
-  k = 0
-  readonly forked: (fiber: Fiber.Fiber<void, unknown>) => Effect.Effect<void, unknown, unknown>
-  constructor(readonly env: Env, readonly parts: ReadonlyArray<Program>) {
-    this.forked = (fiber) => this.settle(fiber)
+  running: Set<Fiber.Fiber<unknown, unknown>> | undefined = undefined
+  failure: Cause.Cause<unknown> | undefined = undefined
+  resume: ((effect: Effect.Effect<void, unknown, unknown>) => void) | undefined = undefined
+  constructor(readonly env: Env, readonly parts: ReadonlyArray<Program>, readonly context: Context.Context<never>) {}
+
+  start(): Effect.Effect<void, unknown, unknown> {
+    const fork = Effect.runForkWith(this.context) as (effect: Effect.Effect<unknown, unknown, unknown>) => Fiber.Fiber<unknown, unknown>
+    const { env, parts } = this
+    for (let k = 0; k < parts.length; k++) {
+      const part = parts[k]!
+      const fiber = fork(part._tag === "Node" ? attemptOf(env, part.index) : exec(env, part))
+      const exit = fiber.pollUnsafe()
+      if (exit !== undefined) {
+        if (!this.settle(part, exit)) break
+        continue
+      }
+      ;(this.running ??= new Set()).add(fiber)
+      fiber.addObserver((exit) => this.onExit(fiber, part, exit))
+    }
+    const running = this.running
+    if (running === undefined || running.size === 0) return this.failure === undefined ? Effect.void : Effect.failCause(this.failure)
+    if (this.failure !== undefined) return this.stop(running)
+    return Effect.callback<void, unknown, unknown>((resume) => {
+      this.resume = resume
+      // Interrupted from outside: stop the parts still running and wait for their finalizers.
+      return Effect.suspend(() => (this.running!.size === 0 ? Effect.void : Fiber.interruptAll([...this.running!])))
+    })
   }
 
-  next(): Effect.Effect<void, unknown, unknown> {
-    const part = this.parts[this.k]!
-    // Nothing else runs meanwhile: no fiber needed (a failure propagates as is).
-    if (this.running === undefined && this.k === this.parts.length - 1) return exec(this.env, part)
-    return Effect.flatMap(Effect.forkChild(exec(this.env, part), forkNow), this.forked)
+  /** Stores a part's outcome; false when it failed (the first failure is kept). */
+  settle(part: Program, exit: Exit.Exit<unknown, unknown>): boolean {
+    if (Exit.isSuccess(exit)) {
+      if (part._tag === "Node") this.env.slots[part.index] = exit.value
+      return true
+    }
+    if (this.failure === undefined) this.failure = part._tag === "Node" ? failureOf(this.env, part.index, exit.cause) : exit.cause
+    return false
   }
 
-  settle(fiber: Fiber.Fiber<void, unknown>): Effect.Effect<void, unknown, unknown> {
-    const polled = fiber.pollUnsafe()
-    if (polled === undefined) (this.running ??= []).push(fiber)
-    else if (Exit.isFailure(polled)) return failAfter(this.running, polled)
-    if (++this.k < this.parts.length) return this.next()
-    const fibers = this.running
-    if (fibers === undefined) return Effect.void
-    return Effect.flatMap(
-      Effect.callback<Exit.Failure<void, unknown> | undefined>((resume) => {
-        let left = fibers.length
-        let settled = false
-        for (const fiber of fibers) {
-          fiber.addObserver((exit) => {
-            if (settled) return
-            if (Exit.isFailure(exit)) {
-              settled = true
-              resume(Effect.succeed(exit))
-            } else if (--left === 0) {
-              settled = true
-              resume(Effect.succeed(undefined))
-            }
-          })
-        }
-      }),
-      (failure) => (failure === undefined ? Effect.void : failAfter(fibers, failure))
-    )
+  onExit(fiber: Fiber.Fiber<unknown, unknown>, part: Program, exit: Exit.Exit<unknown, unknown>): void {
+    const running = this.running!
+    running.delete(fiber)
+    const first = this.failure === undefined
+    const ok = first ? this.settle(part, exit) : true
+    if (!ok && running.size > 0) {
+      // Interrupt the others; the last of them to end resumes the group.
+      for (const other of running) other.interruptUnsafe()
+      return
+    }
+    if (running.size > 0 || this.resume === undefined) return
+    const resume = this.resume
+    this.resume = undefined
+    resume(this.failure === undefined ? Effect.void : Effect.failCause(this.failure))
+  }
+
+  /** Failed while starting the parts: stop the ones running, then fail with the first failure alone. */
+  stop(running: Set<Fiber.Fiber<unknown, unknown>>): Effect.Effect<never, unknown, unknown> {
+    const failure = this.failure!
+    return Effect.andThen(Fiber.interruptAll([...running]), Effect.failCause(failure))
   }
 }
-
-/** Stops the fibers still running and lets their finalizers run, then fails with `failure`'s cause alone. */
-const failAfter = (running: Array<Fiber.Fiber<void, unknown>> | undefined, failure: Exit.Failure<void, unknown>) =>
-  running === undefined ? Effect.failCause(failure.cause) : Effect.andThen(Fiber.interruptAll(running), Effect.failCause(failure.cause))

@@ -6,9 +6,9 @@
  */
 import { Effect, Exit, Fiber } from "effect"
 import type { Graph } from "../../dsl/Node.ts"
-import { runNode } from "./NodeRun.ts"
+import { ctxOf, runNode } from "./NodeRun.ts"
 import { planOf } from "./plan.ts"
-import type { RunState } from "./RunState.ts"
+import type { GraphRunner, RunState } from "./RunState.ts"
 
 /** Fork options of the driver and the compiled path: a child that completes without waiting is settled at once. */
 export const forkNow = { startImmediately: true } as const
@@ -23,7 +23,7 @@ export const driveGraph = Effect.fnUntraced(function*(
 ) {
   const plan = planOf(graph)
   const n = plan.nodes.length
-  const values: Record<string, unknown> = { ...external }
+  const values: Record<string, unknown> = { ...plan.template, ...external }
   const remaining = plan.internalNeeds.slice()
   const ready: Array<number> = plan.roots.slice()
   let running: Map<number, Fiber.Fiber<Exit.Exit<unknown, unknown>, never>> | undefined
@@ -43,7 +43,7 @@ export const driveGraph = Effect.fnUntraced(function*(
   while (done < n) {
     while (ready.length > 0) {
       const i = ready.shift()!
-      const effect = runNode(state, plan, i, prefix, input, values)
+      const effect = runNode(state, plan, i, prefix, input, ctxOf(plan.nodes[i]!, input, values))
       if ((running === undefined || running.size === 0) && ready.length === 0) {
         // Nothing else can make progress meanwhile: run inline, no fiber needed (a failure propagates as is).
         complete(i, yield* effect)
@@ -90,13 +90,7 @@ export const driveGraph = Effect.fnUntraced(function*(
     complete(i, exit.value)
   }
 
-  const outputs: Record<string, unknown> = {}
+  const outputs: Record<string, unknown> = { ...plan.template }
   for (const node of plan.nodes) outputs[node.id] = values[node.id]
   return outputs
-}) as (
-  state: RunState,
-  graph: Graph,
-  prefix: string,
-  input: unknown,
-  external: Record<string, unknown>
-) => Effect.Effect<Record<string, unknown>, unknown, unknown>
+}) as GraphRunner

@@ -1,38 +1,48 @@
 /**
- * The effect of one attempt of a node, by kind: branch, map, loop and call (a plain step is its own function).
+ * The kinds of node, in one table: for each kind, what one attempt does and the traits the engine needs (does it take
+ * a concurrency permit, does it collect the usage of the calls it makes). Adding a kind to `NodeKind` is a compile
+ * error here until it has an entry; a node of a kind the table does not know (untyped code) is refused when its graph
+ * is planned, never run as if it were a plain step.
+ *
+ * Branch and call nodes run nested graphs through `state.runGraph`, so this module imports the runner's types only.
  */
 import { Effect } from "effect"
-import { LoopMaxIterations, UnknownBranchCase } from "../../dsl/errors.ts"
-import type { AnyCtx, BranchNode, CallNode, LoopNode, MapNode, Node } from "../../dsl/Node.ts"
-import { runGraph } from "./runGraph.ts"
+import { LoopMaxIterations, UnknownBranchCase, WorkflowDefinitionError } from "../../dsl/errors.ts"
+import type { AnyCtx, BranchNode, CallNode, LoopNode, MapNode, Node, NodeKind, StepNode } from "../../dsl/Node.ts"
 import type { RunState } from "./RunState.ts"
 
-/** The effect of one attempt of a node, by kind. */
-export const kindEffect = (
-  state: RunState,
-  node: Node,
-  path: string,
-  input: unknown,
-  ctx: AnyCtx
-): Effect.Effect<unknown, unknown, unknown> => {
-  switch (node.kind) {
-    case "step":
-      return Effect.suspend(() => node.run(ctx))
-    case "branch":
-      return runBranch(state, node, path, input, ctx)
-    case "map":
-      return runMap(state, node, ctx)
-    case "loop":
-      return runLoop(node, path, ctx)
-    case "call":
-      return runCall(state, node, path, ctx)
+/** What the engine needs to know about a kind of node. */
+export interface KindTraits<N extends Node = Node> {
+  /**
+   * One attempt of the node. For a step it calls the step's function at once (its result is the attempt); the other
+   * kinds return a lazy effect.
+   */
+  readonly attempt: (state: RunState, node: N, path: string, input: unknown, ctx: AnyCtx) => Effect.Effect<unknown, unknown, unknown>
+  /**
+   * The run-wide concurrency limit counts units of work: a step or a loop takes a permit; a map's items take one each
+   * (so the map must not, or `concurrency: 1` would deadlock); branch and call nodes leave it to their children.
+   */
+  readonly permit: boolean
+  /**
+   * The node collects the token usage and reliability events of the calls it makes (and forwards both to the sinks
+   * around the run); branch and call nodes leave that to the steps of their nested graphs.
+   */
+  readonly collects: boolean
+}
+
+const runStep = (_state: RunState, node: StepNode, _path: string, _input: unknown, ctx: AnyCtx) => {
+  // A step function that throws is a defect of this step (as inside an `Effect.suspend`).
+  try {
+    return node.run(ctx)
+  } catch (defect) {
+    return Effect.die(defect)
   }
 }
 
 const runBranch = (state: RunState, node: BranchNode, path: string, input: unknown, ctx: AnyCtx) =>
   Effect.suspend(() => {
     const chosen = node.on(ctx)
-    const graph = node.cases[chosen]
+    const graph = Object.hasOwn(node.cases, chosen) ? node.cases[chosen] : undefined
     if (graph === undefined) {
       const cases = Object.keys(node.cases)
       return Effect.fail(
@@ -54,10 +64,10 @@ const runBranch = (state: RunState, node: BranchNode, path: string, input: unkno
     }
     const visible: Record<string, unknown> = {}
     for (const need of node.needs) visible[need] = ctx[need]
-    return Effect.map(runGraph(state, graph, `${path}/${chosen}`, input, visible), (value) => ({ case: chosen, value }))
+    return Effect.map(state.runGraph(state, graph, `${path}/${chosen}`, input, visible), (value) => ({ case: chosen, value }))
   })
 
-const runMap = (state: RunState, node: MapNode, ctx: AnyCtx) =>
+const runMap = (state: RunState, node: MapNode, _path: string, _input: unknown, ctx: AnyCtx) =>
   Effect.suspend(() => {
     const items = node.over(ctx)
     const body = state.semaphore === undefined
@@ -67,13 +77,14 @@ const runMap = (state: RunState, node: MapNode, ctx: AnyCtx) =>
   })
 
 // A module-level generator: a generator closure built per execution costs V8 about 1.7 µs.
-const runLoop: (node: LoopNode, path: string, ctx: AnyCtx) => Effect.Effect<unknown, unknown, unknown> = Effect.fnUntraced(
+const loopBody: (node: LoopNode, path: string, ctx: AnyCtx) => Effect.Effect<unknown, unknown, unknown> = Effect.fnUntraced(
   function*(node: LoopNode, path: string, ctx: AnyCtx) {
     let state = node.initial(ctx)
     for (let iteration = 0; iteration < node.maxIterations; iteration++) {
       if (node.until(state, iteration)) return state
       state = yield* node.body(state, ctx, iteration)
     }
+    // `until` is also checked after the last body: a loop that converges on its last allowed iteration returns.
     if (node.until(state, node.maxIterations) || node.onMaxIterations === "return") return state
     return yield* new LoopMaxIterations({
       stepId: path,
@@ -83,6 +94,41 @@ const runLoop: (node: LoopNode, path: string, ctx: AnyCtx) => Effect.Effect<unkn
     })
   }
 )
+const runLoop = (_state: RunState, node: LoopNode, path: string, _input: unknown, ctx: AnyCtx) => loopBody(node, path, ctx)
 
-const runCall = (state: RunState, node: CallNode, path: string, ctx: AnyCtx) =>
-  Effect.suspend(() => runGraph(state, node.workflow, path, node.input(ctx), {}))
+const runCall = (state: RunState, node: CallNode, path: string, _input: unknown, ctx: AnyCtx) =>
+  Effect.suspend(() => state.runGraph(state, node.workflow, path, node.input(ctx), {}))
+
+/**
+ * The table of kinds.
+ *
+ * @example
+ * ```ts
+ * kinds[node.kind].permit // does this node take a permit of `concurrency`?
+ * ```
+ */
+export const kinds: { readonly [K in NodeKind]: KindTraits<Extract<Node, { readonly kind: K }>> } = {
+  step: { attempt: runStep, permit: true, collects: true },
+  branch: { attempt: runBranch, permit: false, collects: false },
+  map: { attempt: runMap, permit: false, collects: true },
+  loop: { attempt: runLoop, permit: true, collects: true },
+  call: { attempt: runCall, permit: false, collects: false }
+}
+
+/**
+ * The traits of a node's kind; a kind the table does not know is a definition error naming the step.
+ *
+ * @example
+ * ```ts
+ * traitsOf({ kind: "step", ... }).collects // true
+ * ```
+ */
+export const traitsOf = (graph: { readonly name: string }, node: Node): KindTraits => {
+  const kind: unknown = node.kind
+  if (typeof kind === "string" && Object.hasOwn(kinds, kind)) return kinds[kind as NodeKind] as KindTraits
+  throw new WorkflowDefinitionError({
+    workflow: graph.name,
+    stepId: node.id,
+    message: `${graph.name}: step '${node.id}' has unknown kind '${String(kind)}' (known: ${Object.keys(kinds).join(", ")})`
+  })
+}

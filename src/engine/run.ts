@@ -8,7 +8,7 @@ import type { Join } from "../../dsl/types.ts"
 import { type StepFailedWith, WorkflowInputError } from "./errors.ts"
 import type { WorkflowEvent } from "./events.ts"
 import { runGraph } from "./runGraph.ts"
-import type { ExecuteOptions, RunState } from "./RunState.ts"
+import { type ExecuteOptions, makeRunState, type RunState } from "./RunState.ts"
 import { StepUsage, sumUsage } from "../llm/Usage.ts"
 import { ReliabilityEvents } from "../reliability/ReliabilityEvent.ts"
 import type { RunResult } from "./RunResult.ts"
@@ -89,17 +89,19 @@ const executeInternal = (
     const emit = options?.onEvent
     // The run id is visible only in the result, events and spans.
     const runId = options?.runId ?? (full || spans || emit !== undefined ? newRunId() : "")
-    const state: RunState = {
+    const state: RunState = makeRunState({
       runId,
       workflow: wf.name,
       clock: fiber.getRef(Clock.Clock),
-      emit,
-      semaphore: options?.concurrency === undefined ? undefined : Semaphore.makeUnsafe(options.concurrency),
-      spans,
-      records: full ? {} : undefined,
       usageSink: fiber.getRef(StepUsage),
-      reliabilitySink: fiber.getRef(ReliabilityEvents)
-    }
+      reliabilitySink: fiber.getRef(ReliabilityEvents),
+      runGraph
+    }, {
+      emit,
+      records: full ? {} : undefined,
+      spans,
+      semaphore: options?.concurrency === undefined ? undefined : Semaphore.makeUnsafe(options.concurrency)
+    })
     // `Workflow.run` without events: no records, no clock reads, no generator; decode, then run the graph.
     const body = full || emit !== undefined
       ? runBody(state, wf, input, full)

@@ -8,6 +8,7 @@ import { TestClock } from "effect/testing"
 import { decompose, show } from "../../src/engine/decompose.ts"
 import { Workflow } from "../../src/index.ts"
 import { seededRandom } from "../../src/testing/index.ts"
+import { type Built, buildDag, kindsOf, randomDag, type Spec, summary } from "./randomDag.ts"
 
 class Boom extends Schema.TaggedError<Boom>()("Boom", { id: Schema.String }) {}
 
@@ -29,64 +30,43 @@ const shape = (graph: Record<string, ReadonlyArray<string>>) => {
   return show(decompose(nodes), nodes.map((n) => n.id))
 }
 
-/** Deterministic PRNG (mulberry32). */
-const random = seededRandom
-
-interface Spec {
-  readonly id: string
-  readonly needs: ReadonlyArray<string>
-  readonly seconds: number
-  readonly fails: boolean
-}
-
-/** A random DAG: each node needs earlier ones with a per-graph probability; some sleep, a few may fail. */
-const randomDag = (next: () => number, withFailures: boolean): ReadonlyArray<Spec> => {
-  const n = 1 + Math.floor(next() * 12)
-  const p = 0.15 + next() * 0.7
-  const specs: Array<Spec> = []
-  for (let i = 0; i < n; i++) {
-    const needs = specs.filter(() => next() < p).map((s) => s.id)
-    // Distinct failure instants (odd half-seconds) so that no two failures tie.
-    const fails = withFailures && next() < 0.15
-    const seconds = fails ? (2 * i + 1) / 2 + 0.001 * i : Math.floor(next() * 4)
-    specs.push({ id: `n${i}`, needs, seconds, fails })
-  }
-  return specs
-}
-
-/** Runs a spec, recording when each step started, which were interrupted and which finalizers ran. */
-const runSpec = (specs: ReadonlyArray<Spec>, driver: boolean) =>
+/**
+ * Runs a built random workflow on the compiled path or the driver; times are relative to the run's start. When the run
+ * fails, the steps started at the very instant it failed are left out: which of them start before the failure is seen
+ * is an arbitrary order of simultaneous events (a step failing at once while a sibling part starts its roots), and they
+ * are interrupted before doing anything.
+ */
+const runBuilt = (built: Built, driver: boolean) =>
   Effect.gen(function*() {
-    const started: Record<string, number> = {}
-    const interrupted: Array<string> = []
-    const finalized: Array<string> = []
     // The TestClock keeps going from run to run: start times are relative to this run's start.
-    const t0 = yield* Clock.currentTimeMillis
-    const wf = build("dag", specs.map((s) => ({
-      id: s.id,
-      needs: s.needs,
-      run: (ctx: Record<string, unknown>) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          started[s.id] = now - t0
-          const value = `${s.id}(${s.needs.map((need) => String(ctx[need])).join(",")})`
-          const body = s.seconds === 0 ? Effect.succeed(value) : Effect.as(Effect.sleep(`${Math.round(s.seconds * 1000)} millis`), value)
-          return (s.fails ? Effect.andThen(body, Effect.fail(new Boom({ id: s.id }))) : body).pipe(
-            Effect.onInterrupt(() => Effect.sync(() => interrupted.push(s.id))),
-            Effect.ensuring(Effect.sync(() => finalized.push(s.id)))
-          )
-        })
-    })))
-    const run = driver ? Workflow.run(wf, { text: "x" }, { onEvent: () => {} }) : Workflow.run(wf, { text: "x" })
+    const rec = built.reset(yield* Clock.currentTimeMillis)
+    let endedAt = Number.POSITIVE_INFINITY
+    const run = (driver ? Workflow.run(built.workflow, { text: "x" }, { onEvent: () => {} }) : Workflow.run(built.workflow, { text: "x" })).pipe(
+      Effect.onError(() => Effect.map(Clock.currentTimeMillis, (now) => {
+        endedAt = now - rec.t0
+      }))
+    )
     const fiber = yield* Effect.forkChild(Effect.exit(run))
     yield* TestClock.adjust("1000 seconds")
     const exit = yield* Fiber.join(fiber)
-    return { exit, started, interrupted: interrupted.sort(), finalized: finalized.sort() }
+    const before = (label: string) => rec.started[label.split("~")[0]!]! < endedAt
+    const started = Object.fromEntries(Object.entries(rec.started).filter(([, at]) => at < endedAt))
+    return { exit, started, interrupted: rec.interrupted.filter(before).sort(), finalized: rec.finalized.filter(before).sort() }
   })
 
-const summary = (exit: Exit.Exit<unknown, unknown>) =>
-  Exit.isSuccess(exit)
-    ? { success: exit.value }
-    : { reasons: exit.cause.reasons.map((r) => (r._tag === "Fail" ? { fail: JSON.stringify(r.error) } : { other: r._tag })) }
+/** Runs the same random workflow both ways and asserts the same outputs or failure, schedule and interruptions. */
+const compare = (specs: ReadonlyArray<Spec>) =>
+  Effect.gen(function*() {
+    const built = buildDag("dag", specs)
+    const program = show(decompose(specs), specs.map((s) => s.id))
+    const fast = yield* runBuilt(built, false)
+    const slow = yield* runBuilt(built, true)
+    assert.deepStrictEqual(summary(fast.exit), summary(slow.exit), program)
+    assert.deepStrictEqual(fast.started, slow.started, program)
+    assert.deepStrictEqual(fast.interrupted, slow.interrupted, program)
+    assert.deepStrictEqual(fast.finalized, slow.finalized, program)
+    return { program, exit: fast.exit, started: fast.started }
+  })
 
 describe("compiled path: decomposition", () => {
   it("chains, parallel layers and independent parts compile; other shapes are left to the driver", () => {
@@ -142,19 +122,15 @@ describe("compiled path: large graphs", () => {
 describe("compiled path: same schedule as the driver", () => {
   it.effect("random DAGs: same outputs and the same start time for every step", () =>
     Effect.gen(function*() {
-      const next = random(20261124)
+      const next = seededRandom(20261124)
       let compiled = 0
       let partly = 0
       for (let g = 0; g < 150; g++) {
-        const specs = randomDag(next, false)
-        const program = show(decompose(specs), specs.map((s) => s.id))
+        const specs = randomDag(next, { failures: false, kinds: false })
+        const { program, started } = yield* compare(specs)
         if (program.includes("rest{")) partly++
         else compiled++
-        const fast = yield* runSpec(specs, false)
-        const slow = yield* runSpec(specs, true)
-        assert.deepStrictEqual(summary(fast.exit), summary(slow.exit), program)
-        assert.deepStrictEqual(fast.started, slow.started, program)
-        assert.strictEqual(Object.keys(fast.started).length, specs.length)
+        assert.strictEqual(Object.keys(started).length, specs.length)
       }
       // Both the fully compiled programs and the driver fallbacks inside them were exercised.
       assert.isAbove(compiled, 30)
@@ -163,20 +139,35 @@ describe("compiled path: same schedule as the driver", () => {
 
   it.effect("random DAGs with failing steps: same error, same steps started, interrupted and finalized", () =>
     Effect.gen(function*() {
-      const next = random(7)
+      const next = seededRandom(7)
       let failures = 0
       for (let g = 0; g < 150; g++) {
-        const specs = randomDag(next, true)
-        const program = show(decompose(specs), specs.map((s) => s.id))
-        const fast = yield* runSpec(specs, false)
-        const slow = yield* runSpec(specs, true)
-        if (Exit.isFailure(fast.exit)) failures++
-        assert.deepStrictEqual(summary(fast.exit), summary(slow.exit), program)
-        assert.deepStrictEqual(fast.started, slow.started, program)
-        assert.deepStrictEqual(fast.interrupted, slow.interrupted, program)
-        assert.deepStrictEqual(fast.finalized, slow.finalized, program)
+        const { exit } = yield* compare(randomDag(next, { failures: true, kinds: false }))
+        if (Exit.isFailure(exit)) failures++
       }
       assert.isAbove(failures, 30)
+    }))
+
+  it.effect("random DAGs of every kind (retry, timeout, map, loop, branch, call), with failures: the same runs", () =>
+    Effect.gen(function*() {
+      const next = seededRandom(16)
+      const seen: Record<string, number> = {}
+      const errors: Record<string, number> = {}
+      for (let g = 0; g < 200; g++) {
+        const specs = randomDag(next, { failures: g % 2 === 0, kinds: true })
+        kindsOf(specs, seen)
+        const { exit } = yield* compare(specs)
+        if (Exit.isFailure(exit)) {
+          const error = Cause.findErrorOption(exit.cause)
+          const inner = error._tag === "Some" ? (error.value as { error?: { _tag?: string } }).error?._tag ?? "?" : "defect"
+          errors[inner] = (errors[inner] ?? 0) + 1
+        }
+      }
+      // Every kind and step mode was generated, nested and at top level, and each kind of failure happened.
+      for (const kind of ["step", "step:fails", "step:instant", "step:flaky", "step:exhausted", "step:timeout", "map", "loop", "branch", "call"]) {
+        assert.isAbove(seen[kind] ?? 0, 5, kind)
+      }
+      for (const tag of ["Boom", "LoopMaxIterations"]) assert.isAbove(errors[tag] ?? 0, 3, tag)
     }))
 })
 
