@@ -11,6 +11,7 @@
  */
 import { dirname, resolve } from "node:path"
 import { Schema } from "effect"
+import * as Catalogue from "../src/providers/catalogue/Catalogue.ts"
 import { type Diagnostic, sortDiagnostics } from "./Diagnostic.ts"
 import { closest, didYouMean } from "./didYouMean.ts"
 import { parseSource, type Path, type SourceFile } from "./SourceFile.ts"
@@ -22,23 +23,23 @@ import * as F from "./WorkflowFile.ts"
 import { confine, defaultMaxFileBytes, type ReadResult, readWorkflowText } from "./workflowFileAccess.ts"
 
 /**
- * LLM providers the runtime ships adapters for.
+ * LLM providers the runtime ships adapters for (the provider catalogue's language models).
  *
  * @example
  * ```ts
  * didYouMean("opnai", knownProviders) // ' (did you mean "openai"?)'
  * ```
  */
-export const knownProviders = ["openai", "anthropic"] as const
+export const knownProviders: ReadonlyArray<string> = Catalogue.ids("llm")
 /**
- * Providers that serve embeddings.
+ * Providers that serve embeddings (the provider catalogue's embedding models).
  *
  * @example
  * ```ts
  * knownEmbeddingProviders.includes("openai") // true
  * ```
  */
-export const knownEmbeddingProviders = ["openai"] as const
+export const knownEmbeddingProviders: ReadonlyArray<string> = Catalogue.ids("embeddings")
 
 /**
  * A list of steps analysed together: the file's root, a branch case, or a map/loop body, with its names and locals.
@@ -162,6 +163,8 @@ export interface AnalyzeOptions {
   readonly root?: string
   /** More directories sub-workflow files may come from (shared workflow libraries). */
   readonly allowedDirs?: ReadonlyArray<string>
+  /** Provider names workflows may use, when more than the catalogue's (providers defined in the config file). */
+  readonly providers?: { readonly llm?: ReadonlyArray<string>; readonly embeddings?: ReadonlyArray<string> } | undefined
   /** The largest workflow file read, in bytes (default 1 MiB). */
   readonly maxFileBytes?: number
   /** Files being analysed up the call chain (cycle detection between workflow files). */
@@ -335,8 +338,9 @@ class Analyzer {
       }
     }
     const d = this.wf.defaults
-    if (d?.provider !== undefined && !(knownProviders as ReadonlyArray<string>).includes(d.provider)) {
-      this.error(["defaults", "provider"], `unknown provider "${d.provider}"${didYouMean(d.provider, knownProviders)}; known: ${knownProviders.join(", ")}`)
+    const llmProviders = this.llmProviders()
+    if (d?.provider !== undefined && !llmProviders.includes(d.provider)) {
+      this.error(["defaults", "provider"], `unknown provider "${d.provider}"${didYouMean(d.provider, llmProviders)}; known: ${llmProviders.join(", ")}`)
     }
     this.collect(this.wf.steps, ["steps"], this.a.root)
     for (const node of this.a.nodes.values()) this.typeOf(node)
@@ -470,6 +474,10 @@ class Analyzer {
     return made
   }
 
+  llmProviders(): ReadonlyArray<string> {
+    return [...knownProviders, ...(this.options.providers?.llm ?? [])]
+  }
+
   resources(node: Node, p: Path) {
     const step = node.step
     const d = this.wf.defaults
@@ -481,16 +489,16 @@ class Analyzer {
       const provider = step.provider ?? d?.provider
       const model = step.model ?? d?.model
       if (provider === undefined) this.error(p, `llm step "${step.id}" needs a provider (or defaults.provider)`)
-      else checkProvider(provider, step.provider !== undefined ? [...p, "provider"] : ["defaults", "provider"], knownProviders)
+      else checkProvider(provider, step.provider !== undefined ? [...p, "provider"] : ["defaults", "provider"], this.llmProviders())
       if (model === undefined) this.error(p, `llm step "${step.id}" needs a model (or defaults.model)`)
       if (provider !== undefined) node.provider = provider
       if (model !== undefined) node.model = model
-      step.fallback?.forEach((f, i) => checkProvider(f.provider, [...p, "fallback", i, "provider"], knownProviders))
+      step.fallback?.forEach((f, i) => checkProvider(f.provider, [...p, "fallback", i, "provider"], this.llmProviders()))
     } else if (step.type === "embed") {
       const provider = step.provider ?? d?.embedding_provider ?? d?.provider
       const model = step.model ?? d?.embedding_model
       if (provider === undefined) this.error(p, `embed step "${step.id}" needs a provider (or defaults.embedding_provider)`)
-      else checkProvider(provider, step.provider !== undefined ? [...p, "provider"] : ["defaults"], knownEmbeddingProviders)
+      else checkProvider(provider, step.provider !== undefined ? [...p, "provider"] : ["defaults"], [...knownEmbeddingProviders, ...(this.options.providers?.embeddings ?? [])])
       if (model === undefined) this.error(p, `embed step "${step.id}" needs a model (or defaults.embedding_model)`)
       if (provider !== undefined) node.provider = provider
       if (model !== undefined) node.model = model

@@ -47,7 +47,13 @@ const reliabilityLine = (stepId: string, e: ReliabilityEvent): readonly [LogLeve
 
 /** A run log writing the lines at or above `level` to `write`, with `secrets` redacted. */
 export const runLog = (options: { readonly level: LogLevel; readonly write: (line: string) => void; readonly secrets?: ReadonlyArray<string> }) => {
-  const redact = redactor(options.secrets ?? [])
+  let secrets = [...(options.secrets ?? [])]
+  let redact = redactor(secrets)
+  /** Also redacts these values (the secrets the run's providers were built with). */
+  const addSecrets = (more: ReadonlyArray<string>) => {
+    secrets = [...secrets, ...more]
+    redact = redactor(secrets)
+  }
   const emit = (level: LogLevel, line: string) => {
     if (rank(level) <= rank(options.level)) options.write(redact(`[${level}] ${line}`))
   }
@@ -67,5 +73,5 @@ export const runLog = (options: { readonly level: LogLevel; readonly write: (lin
         return emit("debug", `run       ${e.status} in ${e.durationMillis}ms`)
     }
   }
-  return { onEvent, emit, redact }
+  return { onEvent, emit, addSecrets, redact: (text: string) => redact(text) }
 }

@@ -8,14 +8,16 @@
  * ```
  */
 import { writeFileSync } from "node:fs"
-import { Effect, Option } from "effect"
+import { Effect, Option, Redacted } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { asRecord, loadData, parseData } from "./loadData.ts"
 import { Output, style } from "./Output.ts"
 import { progress } from "./Progress.ts"
-import { exitCodeOf, Interrupt } from "./Interrupt.ts"
+import { exitCodeOf, Interrupt, type Signal } from "./Interrupt.ts"
 import { logLevels, runLog } from "./RunLog.ts"
-import { runFile } from "./runFile.ts"
+import * as Pipeline from "../pipeline/Pipeline.ts"
+import { describeMissing } from "../pipeline/PipelineError.ts"
+import type { StepStatus } from "../pipeline/RunReport.ts"
 
 /** Values of the environment's secrets (names ending in KEY, TOKEN, SECRET or PASSWORD), redacted from the run log. */
 const secretValues = (env: Readonly<Record<string, string | undefined>>): ReadonlyArray<string> =>
@@ -64,51 +66,60 @@ export const runCommand = Command.make("run", {
     const view = progress(o, mode)
     const level = args.verbose ? "debug" : Option.getOrElse(args.logLevel, () => "warn" as const)
     const log = runLog({ level, write: (line) => o.err(s.dim(line)), secrets: secretValues(process.env) })
-    const outcome = yield* runFile({
-      file: args.file,
+    const interrupt = yield* Interrupt
+    const result = yield* Effect.result(Pipeline.runFile(args.file, {
       input: loaded.value ?? {},
       mocks,
       env: process.env,
-      interrupt: yield* Interrupt,
+      interrupt,
+      onSecrets: (secrets) => log.addSecrets(secrets.map(Redacted.value)),
       onEvent: (e) => {
         log.onEvent(e)
         view.onEvent(e)
       },
       ...(Option.isSome(args.concurrency) ? { concurrency: args.concurrency.value } : {}),
       onLog: view.log
-    })
-    switch (outcome._tag) {
-      case "Invalid":
-        return invalid(outcome.messages)
-      case "Interrupted": {
-        const steps = Object.fromEntries(outcome.steps)
+    }))
+    if (result._tag === "Success") {
+      const report = result.success
+      const text = JSON.stringify(report.outputs, null, 2)
+      if (Option.isSome(args.output)) writeFileSync(args.output.value, `${text}\n`)
+      if (args.json) {
+        o.out(JSON.stringify({ status: "succeeded", outputs: report.outputs, steps: report.steps, durationMillis: report.durationMillis }, null, 2))
+      } else {
+        o.out(text)
+        o.err(s.green(`done in ${report.durationMillis}ms`))
+      }
+      return
+    }
+    const e = result.failure
+    switch (e._tag) {
+      case "WorkflowInvalid":
+      case "InputInvalid":
+        return invalid(e.problems)
+      case "ServicesMissing":
+        return invalid(e.missing.map(describeMissing))
+      case "ProviderConfigInvalid":
+        return invalid([`provider "${e.provider}" setting ${e.setting}: ${e.message}`])
+      case "RunInterrupted": {
+        const signal = e.reason as Signal
         if (args.json) {
-          o.out(JSON.stringify({ status: "interrupted", signal: outcome.signal, steps, durationMillis: outcome.durationMillis }, null, 2))
+          o.out(JSON.stringify({ status: "interrupted", signal, steps: e.steps, durationMillis: e.durationMillis }, null, 2))
         } else {
-          const by = (st: string) => [...outcome.steps.values()].filter((x) => x.status === st).map((x) => x.stepId)
-          o.err(s.yellow(`interrupted by ${outcome.signal} after ${outcome.durationMillis}ms`))
+          const by = (st: string) => Object.values(e.steps).filter((x) => x.status === st).map((x) => x.stepId)
+          o.err(s.yellow(`interrupted by ${signal} after ${e.durationMillis}ms`))
           o.err(`  finished:    ${by("succeeded").join(", ") || "none"}`)
           o.err(`  interrupted: ${by("interrupted").join(", ") || "none"}`)
         }
-        o.exit(exitCodeOf(outcome.signal))
+        o.exit(exitCodeOf(signal))
         return
       }
-      case "Failed": {
+      case "RunFailed": {
         if (args.json) {
-          o.out(JSON.stringify({ status: "failed", error: { tag: outcome.errorTag, message: outcome.message }, steps: Object.fromEntries(outcome.steps) }, null, 2))
-        } else o.err(`${s.red("failed:")} ${outcome.errorTag}: ${outcome.message}`)
-        o.exit(outcome.inputError ? 2 : 1)
+          o.out(JSON.stringify({ status: "failed", error: { tag: e.errorTag, message: e.message }, steps: e.steps }, null, 2))
+        } else o.err(`${s.red("failed:")} ${e.errorTag}: ${e.message}`)
+        o.exit(e.inputError ? 2 : 1)
         return
-      }
-      case "Succeeded": {
-        const text = JSON.stringify(outcome.outputs, null, 2)
-        if (Option.isSome(args.output)) writeFileSync(args.output.value, `${text}\n`)
-        if (args.json) {
-          o.out(JSON.stringify({ status: "succeeded", outputs: outcome.outputs, steps: Object.fromEntries(outcome.steps), durationMillis: outcome.durationMillis }, null, 2))
-        } else {
-          o.out(text)
-          o.err(s.green(`done in ${outcome.durationMillis}ms`))
-        }
       }
     }
-  })).pipe(Command.withDescription("Run a YAML workflow (offline with --mock); exit 0 ok, 1 failed, 2 invalid"))
+  })).pipe(Command.withDescription("Run a YAML workflow (offline with --mock); exit 0 ok, 1 failed, 2 invalid, 130/143 interrupted"))

@@ -20,9 +20,10 @@ import { dirname, resolve } from "node:path"
 import { Effect, Schema } from "effect"
 import { Argument, Command } from "effect/cli"
 import { asRecord, loadData } from "./loadData.ts"
-import { exitCodeOf, Interrupt } from "./Interrupt.ts"
+import { exitCodeOf, Interrupt, type Signal } from "./Interrupt.ts"
 import { Output, style } from "./Output.ts"
-import { runFile } from "./runFile.ts"
+import * as Pipeline from "../pipeline/Pipeline.ts"
+import { describeMissing } from "../pipeline/PipelineError.ts"
 
 const TestCase = Schema.Struct({
   name: Schema.String,
@@ -97,31 +98,34 @@ const runTestFile = (file: string, sidecar: string) =>
         }
         mocks = { ...r, ...mocks }
       }
-      const outcome = yield* runFile({ file: workflowFile, input: c.input ?? {}, mocks, env: {}, unmocked: "fail", interrupt })
+      const result = yield* Effect.result(Pipeline.runFile(workflowFile, { input: c.input ?? {}, mocks, unmocked: "fail", interrupt }))
       const problems: Array<string> = []
-      if (outcome._tag === "Interrupted") {
-        o.out(`${s.yellow("-")} ${c.name}: interrupted by ${outcome.signal}`)
-        o.exit(exitCodeOf(outcome.signal))
+      if (result._tag === "Failure" && result.failure._tag === "RunInterrupted") {
+        o.out(`${s.yellow("-")} ${c.name}: interrupted by ${result.failure.reason}`)
+        o.exit(exitCodeOf(result.failure.reason as Signal))
         return undefined
       }
-      if (outcome._tag === "Invalid") problems.push(...outcome.messages)
-      else if (c.expect.error !== undefined) {
-        if (outcome._tag === "Succeeded") problems.push(`expected error ${c.expect.error}, but the run succeeded`)
-        else if (outcome.errorTag !== c.expect.error && !outcome.message.includes(c.expect.error)) {
-          problems.push(`expected error ${c.expect.error}, got ${outcome.errorTag}: ${outcome.message}`)
+      const e = result._tag === "Failure" ? result.failure : undefined
+      if (e !== undefined && e._tag !== "RunFailed") {
+        problems.push(...(e._tag === "ServicesMissing" ? e.missing.map(describeMissing) : "problems" in e ? e.problems : [e.message]))
+      } else if (c.expect.error !== undefined) {
+        if (e === undefined) problems.push(`expected error ${c.expect.error}, but the run succeeded`)
+        else if (e.errorTag !== c.expect.error && !e.message.includes(c.expect.error)) {
+          problems.push(`expected error ${c.expect.error}, got ${e.errorTag}: ${e.message}`)
         }
-      } else if (outcome._tag === "Failed") problems.push(`run failed: ${outcome.errorTag}: ${outcome.message}`)
-      else {
+      } else if (e !== undefined) problems.push(`run failed: ${e.errorTag}: ${e.message}`)
+      else if (result._tag === "Success") {
+        const report = result.success
         if (c.expect.outputs !== undefined) {
-          const m = partialMismatch(c.expect.outputs, outcome.outputs)
+          const m = partialMismatch(c.expect.outputs, report.outputs)
           if (m !== undefined) problems.push(m)
         }
         for (const p of c.expect.path ?? []) {
-          const st = outcome.steps.get(p)
+          const st = report.steps[p]
           if (st?.status !== "succeeded") problems.push(`step ${p} should have run, but ${st === undefined ? "did not" : `was ${st.status}`}`)
         }
         for (const p of c.expect.skipped ?? []) {
-          const st = outcome.steps.get(p)
+          const st = report.steps[p]
           if (st !== undefined && st.status !== "skipped") problems.push(`step ${p} should have been skipped, but was ${st.status}`)
         }
       }

@@ -11,6 +11,8 @@
  * ```
  */
 export * as Anthropic from "./Anthropic.ts"
+export * as Catalogue from "./catalogue/Catalogue.ts"
+export * as Entry from "./catalogue/Entry.ts"
 export * as ErrorMapping from "./ErrorMapping.ts"
 export * as FileData from "./FileData.ts"
 export * as Local from "./Local.ts"

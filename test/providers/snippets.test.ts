@@ -14,7 +14,7 @@ import { normalise, snippets } from "../support/docSnippets.ts"
 describe("docs/providers.md snippets", () => {
   it("every snippet block is the tested file", () => {
     const blocks = snippets("docs/providers.md")
-    assert.deepStrictEqual([...blocks.keys()].sort(), ["llm.ts", "local.ts", "openai.ts"])
+    assert.deepStrictEqual([...blocks.keys()].sort(), ["catalogue-entry.ts", "llm.ts", "local.ts", "openai.ts"])
     for (const [file, code] of blocks) {
       const source = readFileSync(join(import.meta.dirname, "snippets", file), "utf8")
       assert.strictEqual(normalise(code), normalise(source), `docs block ${file} differs from its file`)
