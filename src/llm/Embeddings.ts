@@ -25,6 +25,17 @@ import {
   makeEmbeddingsProvider
 } from "./EmbeddingsProvider.ts"
 import { reportUsage } from "./Usage.ts"
+import { estimateTokens } from "./CallGate.ts"
+import { type CallSpec, observeCall } from "./observeCall.ts"
+
+// Embeddings produce no output tokens: the gate sees the input estimate only.
+const embeddingSpec = (provider: string, model: string, input: string | ReadonlyArray<string>): CallSpec => ({
+  operation: "embeddings",
+  provider,
+  model,
+  maxTokens: undefined,
+  inputTokens: typeof input === "string" ? estimateTokens(input) : input.reduce((n, text) => n + estimateTokens(text), 0)
+})
 
 /**
  * A vector.
@@ -55,10 +66,14 @@ const embed = <const N extends string>(options: {
       never,
       EmbeddingsProviderFor<N>
     >)
-    const res = yield* provider.embed({ model: options.model, input: options.input })
+    const res = yield* observeCall(
+      embeddingSpec(options.provider, options.model, options.input),
+      () => provider.embed({ model: options.model, input: options.input }),
+      (res) => ({ usage: res.usage })
+    )
     yield* reportUsage(options.provider, options.model, res.usage)
     return res.embedding
-  }).pipe(Effect.withSpan("Embeddings.embed", { attributes: { "llm.provider": options.provider, "llm.model": options.model } }))
+  })
 
 /**
  * Embeds many texts in one provider call; vectors come back in input order.
@@ -79,12 +94,14 @@ const embedMany = <const N extends string>(options: {
       never,
       EmbeddingsProviderFor<N>
     >)
-    const res = yield* provider.embedMany({ model: options.model, inputs: options.inputs })
+    const res = yield* observeCall(
+      embeddingSpec(options.provider, options.model, options.inputs),
+      () => provider.embedMany({ model: options.model, inputs: options.inputs }),
+      (res) => ({ usage: res.usage })
+    )
     yield* reportUsage(options.provider, options.model, res.usage)
     return res.embeddings
-  }).pipe(
-    Effect.withSpan("Embeddings.embedMany", { attributes: { "llm.provider": options.provider, "llm.model": options.model } })
-  )
+  })
 
 const fromEmbeddingModel = (name: string, model: EmbeddingModel.EmbeddingModel, options?: EmbeddingsProviderOptions) =>
   makeEmbeddingsProvider(

@@ -28,6 +28,8 @@ const providerOf = <N extends string>(name: N) =>
   LlmProvider.key(name) as unknown as Effect.Effect<LlmProviderShape, never, LlmProviderFor<N>>
 import type { ObjectRequest, ObjectResponse, TextRequest, TextResponse } from "./LlmRequest.ts"
 import { reportUsage } from "./Usage.ts"
+import { estimateTokens } from "./CallGate.ts"
+import { type CallSpec, observeCall, observeStream } from "./observeCall.ts"
 
 /**
  * A {@link TextRequest} addressed to provider `N`.
@@ -61,7 +63,22 @@ const strip = <T extends { readonly provider: string }>(options: T): Omit<T, "pr
   return rest
 }
 
-const spanAttributes = (provider: string, model: string) => ({ attributes: { "llm.provider": provider, "llm.model": model } })
+// What the gate, the GenAI span and the metrics see of a call.
+const specOf = (options: GenerateOptions<string>): CallSpec => ({
+  operation: "chat",
+  provider: options.provider,
+  model: options.model,
+  maxTokens: options.maxTokens,
+  inputTokens: estimateTokens(options.system === undefined ? options.prompt : [options.system, options.prompt]),
+  temperature: options.temperature,
+  stopSequences: options.stopSequences,
+  prompt: options.prompt,
+  system: options.system
+})
+
+// The request with the output limit the gate asks for (a budget bounds calls that set none).
+const withMaxTokens = <T extends { readonly maxTokens?: number }>(request: T, maxTokens: number | undefined): T =>
+  maxTokens === undefined || maxTokens === request.maxTokens ? request : { ...request, maxTokens }
 
 /**
  * Generates text; returns the full response (text, usage, finish reason).
@@ -75,12 +92,14 @@ const spanAttributes = (provider: string, model: string) => ({ attributes: { "ll
 const generateText = <const N extends string>(
   options: GenerateOptions<N>
 ): Effect.Effect<TextResponse, LlmError, LlmProviderFor<N>> =>
-  Effect.gen(function*() {
-    const provider = yield* providerOf(options.provider)
-    const res = yield* provider.generateText(strip(options))
-    yield* reportUsage(options.provider, options.model, res.usage)
-    return res
-  }).pipe(Effect.withSpan("Llm.generate", spanAttributes(options.provider, options.model)))
+  Effect.flatMap(providerOf(options.provider), (provider) => {
+    const request = strip(options)
+    return observeCall(
+      specOf(options),
+      (maxTokens) => provider.generateText(withMaxTokens(request, maxTokens)),
+      (res) => ({ usage: res.usage, finishReason: res.finishReason, output: res.text })
+    )
+  }).pipe(Effect.tap((res) => reportUsage(options.provider, options.model, res.usage)))
 
 /**
  * Generates text and returns it.
@@ -112,18 +131,23 @@ const generateObject = <const N extends string, A, I>(
 const generateObjectResponse = <const N extends string, A, I>(
   options: GenerateObjectOptions<N, A, I>
 ): Effect.Effect<ObjectResponse<A>, LlmError, LlmProviderFor<N>> =>
-  Effect.gen(function*() {
-    const provider = yield* providerOf(options.provider)
+  Effect.flatMap(providerOf(options.provider), (provider) => {
     const request: ObjectRequest<A, I> = strip(options)
+    const spec = specOf(options)
+    // each attempt is a call of its own: gated, traced and reported
     const once = Effect.tap(
-      provider.generateObject(request),
+      observeCall(
+        spec,
+        (maxTokens) => provider.generateObject(withMaxTokens(request, maxTokens)),
+        (res) => ({ usage: res.usage, output: res.raw })
+      ),
       (res) => reportUsage(options.provider, options.model, res.usage)
     )
     const retries = options.retryInvalidOutput ?? 0
-    return yield* retries > 0
+    return retries > 0
       ? Effect.retry(once, { times: retries, while: (e: LlmError) => e._tag === "InvalidOutput" })
       : once
-  }).pipe(Effect.withSpan("Llm.generateObject", spanAttributes(options.provider, options.model)))
+  })
 
 /**
  * Streams the answer as text deltas. Usage is reported when the provider's stream finishes.
@@ -134,15 +158,21 @@ const generateObjectResponse = <const N extends string, A, I>(
  * ```
  */
 const stream = <const N extends string>(options: GenerateOptions<N>): Stream.Stream<string, LlmError, LlmProviderFor<N>> =>
-  Stream.unwrap(Effect.map(providerOf(options.provider), (provider) =>
-    provider.streamText(strip(options)).pipe(
+  Stream.unwrap(Effect.map(providerOf(options.provider), (provider) => {
+    const request = strip(options)
+    return observeStream(
+      specOf(options),
+      (maxTokens) => provider.streamText(withMaxTokens(request, maxTokens)),
+      (part) => (part._tag === "Finish" ? { usage: part.usage, finishReason: part.finishReason } : undefined)
+    ).pipe(
       Stream.mapEffect((part) =>
         part._tag === "Delta"
           ? Effect.succeed([part.text])
           : Effect.as(reportUsage(options.provider, options.model, part.usage), [])
       ),
       Stream.flattenIterable
-    )))
+    )
+  }))
 
 /**
  * Layer for provider `name` from an effect/ai `LanguageModel` (the service itself, or a Layer building it). This is

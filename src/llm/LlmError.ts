@@ -122,6 +122,40 @@ export class InvalidOutput extends Schema.TaggedError<InvalidOutput>()("InvalidO
 }
 
 /**
+ * A call refused before it was sent because the run's budget could not cover its worst case (its maximum output
+ * tokens and estimated input at the model's price, plus what the run already spent and reserved). Nothing was sent
+ * and nothing was spent; `stepId` names the step that asked, the other fields say by how much it would go over.
+ *
+ * @example
+ * ```ts
+ * Workflow.execute(wf, input, { budget: { usd: 0.5 } }).pipe(
+ *   Effect.catchTag("StepFailed", (e) => e.error._tag === "BudgetExceeded" ? Effect.succeed(e.error.spentUsd) : Effect.fail(e)))
+ * ```
+ */
+export class BudgetExceeded extends Schema.TaggedError<BudgetExceeded>()("BudgetExceeded", {
+  provider: Schema.String,
+  message: Schema.String,
+  model: Schema.String,
+  /** The step that made the call (absent outside a workflow step). */
+  stepId: Schema.optionalKey(Schema.String),
+  /** Which limit the call would pass. */
+  limit: Schema.Literals(["usd", "tokens"]),
+  /** The limit's value (USD or tokens). */
+  limitValue: Schema.Number,
+  /** Spent by finished calls when this one was refused. */
+  spentUsd: Schema.Number,
+  spentTokens: Schema.Number,
+  /** Reserved by calls still in flight. */
+  reservedUsd: Schema.Number,
+  reservedTokens: Schema.Number,
+  /** The worst case of the refused call. */
+  requestedUsd: Schema.Number,
+  requestedTokens: Schema.Number
+}) {
+  readonly retryable = false
+}
+
+/**
  * Any failure of a language-model or embedding call.
  *
  * @example
@@ -137,6 +171,7 @@ export type LlmError =
   | ContextLengthExceeded
   | ContentFiltered
   | InvalidOutput
+  | BudgetExceeded
 
 /**
  * Schema of {@link LlmError}, for persistence and transport.
@@ -153,10 +188,11 @@ export const LlmError = Schema.Union([
   InvalidRequest,
   ContextLengthExceeded,
   ContentFiltered,
-  InvalidOutput
+  InvalidOutput,
+  BudgetExceeded
 ])
 
-const tags = new Set(["RateLimited", "ProviderTimeout", "ProviderUnavailable", "InvalidRequest", "ContextLengthExceeded", "ContentFiltered", "InvalidOutput"])
+const tags = new Set(["RateLimited", "ProviderTimeout", "ProviderUnavailable", "InvalidRequest", "ContextLengthExceeded", "ContentFiltered", "InvalidOutput", "BudgetExceeded"])
 
 /**
  * True for any {@link LlmError}.

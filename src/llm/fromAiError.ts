@@ -125,5 +125,8 @@ export const toAiError = (error: LlmError, method = "generateText"): AiError.AiE
         method,
         reason: new AiError.StructuredOutputError({ description: error.message, responseText: error.raw })
       })
+    case "BudgetExceeded":
+      // refused before sending: the request cannot be served within the run's budget; retrying will not help
+      return AiError.make({ module, method, reason: new AiError.InvalidRequestError({ description: `budget exceeded: ${error.message}` }) })
   }
 }

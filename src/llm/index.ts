@@ -7,6 +7,7 @@
  * import { Llm, Embeddings, LlmProvider, trackUsage } from "./src/llm/index.ts"
  * ```
  */
+export * as CallGate from "./CallGate.ts"
 export * from "./Embeddings.ts"
 export * from "./EmbeddingsProvider.ts"
 export * from "./fromAiError.ts"
@@ -16,5 +17,6 @@ export * from "./Llm.ts"
 export * from "./LlmError.ts"
 export * from "./LlmProvider.ts"
 export * from "./LlmRequest.ts"
+export * from "./observeCall.ts"
 export * from "./toLanguageModel.ts"
 export * from "./Usage.ts"

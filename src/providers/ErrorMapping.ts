@@ -16,9 +16,10 @@
  * )
  * ```
  */
-import { Duration, Predicate, Redacted } from "effect"
+import { Duration, Predicate, Redacted, Schema } from "effect"
 import { AiError } from "effect/ai"
 import {
+  BudgetExceeded,
   ContentFiltered,
   ContextLengthExceeded,
   InvalidOutput,
@@ -143,6 +144,10 @@ const encode = (e: LlmError): { readonly [k: string]: Json } => {
   if ("status" in e && e.status !== undefined) base.status = e.status
   if ("retryAfterMillis" in e && e.retryAfterMillis !== undefined) base.retryAfterMillis = e.retryAfterMillis
   if ("raw" in e) base.raw = e.raw
+  if (e._tag === "BudgetExceeded") {
+    const { _tag, provider, message, stepId, ...amounts } = e
+    Object.assign(base, amounts, stepId === undefined ? {} : { stepId })
+  }
   return base
 }
 
@@ -171,6 +176,10 @@ const decode = (u: unknown): LlmError | undefined => {
       return new ContentFiltered({ provider, message })
     case "InvalidOutput":
       return new InvalidOutput({ provider, message, raw: typeof m.raw === "string" ? m.raw : "" })
+    case "BudgetExceeded": {
+      const decoded = Schema.decodeUnknownOption(BudgetExceeded)(m)
+      return decoded._tag === "Some" ? decoded.value : new InvalidRequest({ provider, message })
+    }
   }
   return undefined
 }
@@ -217,6 +226,8 @@ export const toAiError = (method: string, error: LlmError): AiError.AiError => {
         return new AiError.ContentPolicyError({ description, metadata })
       case "InvalidOutput":
         return new AiError.StructuredOutputError({ description, responseText: error.raw, metadata })
+      case "BudgetExceeded":
+        return new AiError.InvalidRequestError({ description: `budget exceeded: ${description}`, metadata })
     }
   })()
   return AiError.make({ module: `llm-orchestrator/${error.provider}`, method, reason })

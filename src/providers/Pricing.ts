@@ -10,6 +10,7 @@
  * Pricing.estimate(table, "gpt-4o-mini", { inputTokens: 1_000_000, outputTokens: 0 }).usd // 0.15
  * ```
  */
+import { Context, Layer } from "effect"
 import type { Usage } from "../llm/LlmError.ts"
 
 /**
@@ -74,6 +75,29 @@ export const defaults: PriceTable = {
  * ```
  */
 export const table = (overrides: PriceTable = {}): PriceTable => ({ ...defaults, ...overrides })
+
+/**
+ * The price table in use for cost estimates and budgets (default: {@link defaults}); config overrides it with
+ * {@link layer}.
+ *
+ * @example
+ * ```ts
+ * const prices = yield* Pricing.Prices
+ * ```
+ */
+export const Prices: Context.Reference<PriceTable> = Context.Reference<PriceTable>("llm-orchestrator/Pricing/Prices", {
+  defaultValue: () => defaults
+})
+
+/**
+ * Uses the default table with `overrides` for cost estimates and budgets.
+ *
+ * @example
+ * ```ts
+ * program.pipe(Effect.provide(Pricing.layer({ "my-finetune": { input: 3, output: 12 } })))
+ * ```
+ */
+export const layer = (overrides: PriceTable = {}): Layer.Layer<never> => Layer.succeed(Prices, table(overrides))
 
 /**
  * The price of `model`: exact id, else the longest prefix in the table.

@@ -1,6 +1,6 @@
 /**
  * What the reliability layer does, as events: retries, circuit-breaker state changes and rejections, rate-limit waits,
- * failovers, cache hits and misses. Delivered to the current {@link ReliabilityEvents} sink (a `Context.Reference`,
+ * failovers, cache hits and misses, calls a budget refused. Delivered to the current {@link ReliabilityEvents} sink (a `Context.Reference`,
  * default: drop), so the engine can forward them into its own event stream, tests can collect them, and
  * {@link layerPubSub} fans them out.
  *
@@ -13,7 +13,7 @@
  * ```
  */
 import { Context, Effect, Layer, PubSub } from "effect"
-import type { LlmError } from "../llm/LlmError.ts"
+import type { BudgetExceeded, LlmError } from "../llm/LlmError.ts"
 
 /**
  * Circuit states, as in `effect/persistence` CircuitBreaker.
@@ -41,6 +41,7 @@ export type ReliabilityEvent =
   | { readonly _tag: "Failover"; readonly from: string; readonly to: string; readonly error: LlmError | undefined }
   | { readonly _tag: "CacheHit"; readonly cache: string; readonly key: string }
   | { readonly _tag: "CacheMiss"; readonly cache: string; readonly key: string }
+  | { readonly _tag: "BudgetExceeded"; readonly error: BudgetExceeded }
 
 /**
  * Where events go. `publish` must not fail.
