@@ -1,0 +1,14 @@
+/**
+ * Telemetry: OpenTelemetry traces with the GenAI semantic conventions exported over OTLP/HTTP, GenAI metrics, and the
+ * convention tables they are named by.
+ *
+ * @example
+ * ```ts
+ * import { Tracing } from "llm-orchestrator/telemetry"
+ * Workflow.execute(wf, input).pipe(Effect.provide(Tracing.layer({ endpoint: "http://localhost:4318" })))
+ * ```
+ */
+export * as GenAiMetrics from "./GenAiMetrics.ts"
+export * as GenAiSpan from "./GenAiSpan.ts"
+export * as Semconv from "./Semconv.ts"
+export * as Tracing from "./Tracing.ts"
