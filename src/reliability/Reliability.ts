@@ -211,7 +211,7 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
       const waitedMillis = Duration.toMillis(result.delay)
       if (waitedMillis > 0) {
         yield* ReliabilityEvent.emit({ _tag: "RateLimitWaited", provider, limit, waitedMillis })
-        yield* Metric.update(ReliabilityMetrics.rateLimitWaitMillis.pipe(Metric.withAttributes({ provider, limit })), waitedMillis)
+        yield* Metric.update(ReliabilityMetrics.rateLimitWait.pipe(Metric.withAttributes({ provider, limit })), waitedMillis / 1000)
       }
     }).pipe(
       Effect.catchTag("RateLimiterError", (e) =>

@@ -1,6 +1,7 @@
 /**
  * Metrics of the reliability layer (effect `Metric`, exported by any metrics backend, e.g. `PrometheusMetrics`).
- * Names are `llm_*`; attributes are `provider` (plus `to`, `from`, `limit`, `cache`, `outcome` where noted).
+ * Names are `llm_*` and follow the Prometheus conventions (base units, `_total` on counters); attributes are
+ * `provider` (plus `to`, `from`, `limit`, `cache`, `outcome` where noted).
  *
  * @example
  * ```ts
@@ -57,16 +58,17 @@ export const circuitState = Metric.gauge("llm_circuit_state", { description: "Ci
  */
 export const circuitRejections = Metric.counter("llm_circuit_rejections_total", { description: "Calls rejected by an open circuit", incremental: true })
 /**
- * Time spent waiting for the rate limiter, by `provider` and `limit` (`requests` / `tokens`).
+ * Time spent waiting for the rate limiter in seconds, by `provider` and `limit` (`requests` / `tokens`).
  *
  * @example
  * ```ts
- * yield* Metric.value(ReliabilityMetrics.rateLimitWaitMillis.pipe(Metric.withAttributes({ provider: "openai", limit: "requests" })))
+ * yield* Metric.value(ReliabilityMetrics.rateLimitWait.pipe(Metric.withAttributes({ provider: "openai", limit: "requests" })))
  * ```
  */
-export const rateLimitWaitMillis = Metric.histogram("llm_rate_limit_wait_millis", {
-  description: "Rate limiter wait (ms)",
-  boundaries: Metric.exponentialBoundaries({ start: 1, factor: 4, count: 10 })
+export const rateLimitWait = Metric.histogram("llm_rate_limit_wait_seconds", {
+  description: "Rate limiter wait (seconds)",
+  // 1 ms to ~4.4 min
+  boundaries: Metric.exponentialBoundaries({ start: 0.001, factor: 4, count: 10 })
 })
 /**
  * Failovers, by `from` and `to`.
