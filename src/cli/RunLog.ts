@@ -42,6 +42,8 @@ const reliabilityLine = (stepId: string, e: ReliabilityEvent): readonly [LogLeve
       return ["debug", `cache     ${stepId}: hit in ${e.cache}`]
     case "CacheMiss":
       return ["debug", `cache     ${stepId}: miss in ${e.cache}`]
+    case "BudgetExceeded":
+      return ["warn", `budget    ${stepId}: ${e.error.message}`]
   }
 }
 
