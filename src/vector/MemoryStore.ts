@@ -13,6 +13,7 @@
  * ```
  */
 import { Effect } from "effect"
+import * as Bm25 from "./Bm25.ts"
 import * as Filter from "./Filter.ts"
 import { TopK } from "./TopK.ts"
 import * as V from "./validation.ts"
@@ -23,12 +24,14 @@ import type {
   CreateCollectionOptions,
   DeleteOptions,
   Distance,
+  KeywordSearchOptions,
   PointId,
   SearchHit,
   SearchOptions,
   UpsertOptions,
   VectorStoreShape
 } from "./VectorStoreShape.ts"
+import { TEXT_FIELD } from "./VectorStoreShape.ts"
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({})
 
@@ -114,6 +117,8 @@ export class MemoryCollection {
   private readonly ids: Array<PointId> = []
   private readonly payloads: Array<Readonly<Record<string, unknown>>> = []
   private readonly rowOf = new Map<PointId, number>()
+  // Built on the first keyword search, then kept up to date: vector-only users pay nothing for it.
+  private keywords: Bm25.Index<PointId> | undefined
 
   readonly dimension: number
   readonly distance: Distance
@@ -157,6 +162,22 @@ export class MemoryCollection {
     this.writeRow(row, vector)
     // Copy so later mutation of the caller's object does not change stored data.
     this.payloads[row] = payload === undefined ? EMPTY : structuredClone(payload)
+    if (this.keywords !== undefined) this.index(id, this.payloads[row]!)
+  }
+
+  private index(id: PointId, payload: Readonly<Record<string, unknown>>): void {
+    const text = payload[TEXT_FIELD]
+    if (typeof text === "string") this.keywords!.add(id, text)
+    else this.keywords!.remove(id)
+  }
+
+  keywordSearch(query: string, topK: number, keep: Filter.Predicate | undefined): Array<SearchHit> {
+    if (this.keywords === undefined) {
+      this.keywords = new Bm25.Index()
+      for (let row = 0; row < this.ids.length; row++) this.index(this.ids[row]!, this.payloads[row]!)
+    }
+    const hits = this.keywords.search(query, topK, keep === undefined ? undefined : (id) => keep(this.payloads[this.rowOf.get(id)!]!))
+    return hits.map((h) => ({ id: h.key, score: h.score, payload: this.payloads[this.rowOf.get(h.key)!]! }))
   }
 
   delete(id: PointId): void {
@@ -174,6 +195,7 @@ export class MemoryCollection {
     this.ids.pop()
     this.payloads.pop()
     this.rowOf.delete(id)
+    this.keywords?.remove(id)
   }
 
   search(vector: ReadonlyArray<number>, topK: number, keep: Filter.Predicate | undefined): Array<SearchHit> {
@@ -260,6 +282,12 @@ export const makeMemoryStore = (store: string): Effect.Effect<VectorStoreShape> 
 
     const attributes = (collection: string) => ({ "vector.store": store, "vector.collection": collection })
 
+    const predicate = (operation: string, collection: string, filter: Filter.Filter | undefined) =>
+      Effect.try({
+        try: () => (filter === undefined ? undefined : Filter.compile(filter)),
+        catch: (e) => V.invalidFilter(store, collection, operation, e instanceof Error ? e.message : String(e))
+      })
+
     const createCollection = Effect.fn("VectorStore.createCollection")(function*(options: CreateCollectionOptions) {
       const bad = V.checkCreate(store, options)
       if (bad !== undefined) return yield* bad
@@ -302,15 +330,17 @@ export const makeMemoryStore = (store: string): Effect.Effect<VectorStoreShape> 
       yield* Effect.annotateCurrentSpan({ ...attributes(options.collection), "vector.top_k": options.topK })
       const bad = V.checkSearch(store, options.collection, c.dimension, options.vector, options.topK)
       if (bad !== undefined) return yield* bad
-      let keep: Filter.Predicate | undefined
-      if (options.filter !== undefined) {
-        try {
-          keep = Filter.compile(options.filter)
-        } catch (e) {
-          return yield* V.invalidFilter(store, options.collection, "search", e instanceof Error ? e.message : String(e))
-        }
-      }
+      const keep = yield* predicate("search", options.collection, options.filter)
       return c.search(options.vector, options.topK, keep)
+    })
+
+    const keywordSearch = Effect.fn("VectorStore.keywordSearch")(function*(options: KeywordSearchOptions) {
+      const c = yield* lookup("keywordSearch", options.collection)
+      yield* Effect.annotateCurrentSpan({ ...attributes(options.collection), "vector.top_k": options.topK })
+      const bad = V.checkKeywordSearch(store, options.collection, options.query, options.topK)
+      if (bad !== undefined) return yield* bad
+      const keep = yield* predicate("keywordSearch", options.collection, options.filter)
+      return c.keywordSearch(options.query, options.topK, keep)
     })
 
     const remove = Effect.fn("VectorStore.delete")(function*(options: DeleteOptions) {
@@ -320,5 +350,5 @@ export const makeMemoryStore = (store: string): Effect.Effect<VectorStoreShape> 
       for (const id of options.ids) c.delete(id)
     })
 
-    return { store, createCollection, getCollection, deleteCollection, upsert, search, delete: remove }
+    return { store, createCollection, getCollection, deleteCollection, upsert, search, delete: remove, keywordSearch }
   })

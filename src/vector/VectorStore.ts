@@ -21,12 +21,13 @@
 import { Config, Context, Effect, Layer, Option } from "effect"
 import { makeMemoryStore } from "./MemoryStore.ts"
 import { makeQdrantStore, type QdrantOptions } from "./QdrantStore.ts"
-import type { CollectionNotFound, DimensionMismatch, VectorStoreError, VectorStoreFailure } from "./VectorStoreError.ts"
+import { type CollectionNotFound, type DimensionMismatch, VectorStoreError, type VectorStoreFailure } from "./VectorStoreError.ts"
 import type {
   CollectionInfo,
   CollectionOptions,
   CreateCollectionOptions,
   DeleteOptions,
+  KeywordSearchOptions,
   Point,
   SearchHit,
   SearchOptions,
@@ -282,6 +283,42 @@ export const search = <const Name extends string>(
   options: StoreOption<Name> & SearchOptions
 ): Effect.Effect<ReadonlyArray<SearchHit>, VectorStoreFailure, VectorStoreFor<Name>> =>
   Effect.flatMap(service(options.store), (s) => s.search(options))
+
+/**
+ * Step helper: keyword ranking of the points' `text` field with the store's own means (BM25 in memory, full-text in
+ * pgvector, ...). Fails with a `VectorStoreError` naming the store when it has none.
+ *
+ * @example
+ * ```ts
+ * const hits = yield* VectorStore.keywordSearch({ store: "docs", collection: "documentation", query: "reset password", topK: 20 })
+ * ```
+ */
+export const keywordSearch = <const Name extends string>(
+  options: StoreOption<Name> & KeywordSearchOptions
+): Effect.Effect<ReadonlyArray<SearchHit>, VectorStoreFailure, VectorStoreFor<Name>> =>
+  Effect.flatMap(service(options.store), (s) =>
+    s.keywordSearch === undefined
+      ? Effect.fail(
+        new VectorStoreError({
+          store: options.store,
+          operation: "keywordSearch",
+          collection: options.collection,
+          retryable: false,
+          message: `Vector store "${options.store}" has no keyword search, so it cannot serve hybrid search; use a store that has one (memory, pgvector, weaviate, milvus) or vector search`
+        })
+      )
+      : s.keywordSearch(options))
+
+/**
+ * True when the store `name` offers {@link keywordSearch}.
+ *
+ * @example
+ * ```ts
+ * const hybrid = yield* VectorStore.hasKeywordSearch("docs")
+ * ```
+ */
+export const hasKeywordSearch = <const Name extends string>(name: Name): Effect.Effect<boolean, never, VectorStoreFor<Name>> =>
+  Effect.map(service(name), (s) => s.keywordSearch !== undefined)
 
 const remove = <const Name extends string>(
   options: StoreOption<Name> & DeleteOptions

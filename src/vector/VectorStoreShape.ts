@@ -121,6 +121,32 @@ export interface SearchOptions {
 }
 
 /**
+ * Arguments of {@link VectorStoreShape.keywordSearch}: a query text ranked against the points' text field (payload
+ * `text` by default, see {@link TEXT_FIELD}).
+ *
+ * @example
+ * ```ts
+ * const o: KeywordSearchOptions = { collection: "documentation", query: "reset password", topK: 20 }
+ * ```
+ */
+export interface KeywordSearchOptions {
+  readonly collection: string
+  readonly query: string
+  readonly topK: number
+  readonly filter?: Filter | undefined
+}
+
+/**
+ * The payload field keyword search reads (ingestion writes each chunk's text there).
+ *
+ * @example
+ * ```ts
+ * const point = { id: "doc#0", vector, payload: { [TEXT_FIELD]: "chunk text" } }
+ * ```
+ */
+export const TEXT_FIELD = "text"
+
+/**
  * Arguments of {@link VectorStoreShape.delete}. Unknown ids are ignored.
  *
  * @example
@@ -153,6 +179,7 @@ export interface CollectionOptions {
  * - `upsert` is idempotent by id: a second upsert of an id replaces its vector and payload. All points are validated
  *   before any is written.
  * - `delete` ignores unknown ids; `deleteCollection` ignores an unknown collection.
+ * - `keywordSearch` (optional) ranks points by their `text` payload field against a query.
  *
  * @example
  * ```ts
@@ -173,4 +200,10 @@ export interface VectorStoreShape {
   readonly upsert: (options: UpsertOptions) => Effect.Effect<void, VectorStoreFailure>
   readonly search: (options: SearchOptions) => Effect.Effect<ReadonlyArray<SearchHit>, VectorStoreFailure>
   readonly delete: (options: DeleteOptions) => Effect.Effect<void, CollectionNotFound | VectorStoreError>
+  /**
+   * Keyword ranking with the store's own means (BM25 in memory, Postgres full-text in pgvector, ...), best first; scores
+   * are the backend's and only their order is comparable. Absent when the store has none: hybrid search then fails
+   * naming the store.
+   */
+  readonly keywordSearch?: ((options: KeywordSearchOptions) => Effect.Effect<ReadonlyArray<SearchHit>, VectorStoreFailure>) | undefined
 }

@@ -7,6 +7,7 @@
  * const hits = VectorStore.search({ store: "docs", collection: "documentation", vector, topK: 5, filter: Filter.all(Filter.match("lang", "en")) })
  * ```
  */
+export * as Bm25 from "./Bm25.ts"
 export * as Filter from "./Filter.ts"
 export * as VectorStore from "./VectorStore.ts"
 export type { VectorStoreFor } from "./VectorStore.ts"
@@ -18,6 +19,7 @@ export type {
   CreateCollectionOptions,
   DeleteOptions,
   Distance,
+  KeywordSearchOptions,
   Point,
   PointId,
   SearchHit,
@@ -25,3 +27,4 @@ export type {
   UpsertOptions,
   VectorStoreShape
 } from "./VectorStoreShape.ts"
+export { TEXT_FIELD } from "./VectorStoreShape.ts"

@@ -120,3 +120,10 @@ export const invalidFilter = (store: string, collection: string, operation: stri
 /** The error for createCollection on an existing collection with another configuration. */
 export const configConflict = (store: string, collection: string, what: string): VectorStoreError =>
   invalid(store, "createCollection", collection, what)
+
+/** Keyword search arguments: positive integer topK, a string query. */
+export const checkKeywordSearch = (store: string, collection: string, query: unknown, topK: number): VectorStoreError | undefined =>
+  (Number.isSafeInteger(topK) && topK > 0
+    ? undefined
+    : invalid(store, "keywordSearch", collection, `topK must be a positive integer, got ${show(topK)}`)) ??
+    (typeof query === "string" ? undefined : invalid(store, "keywordSearch", collection, `query must be a string, got ${show(query)}`))

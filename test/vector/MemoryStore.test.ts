@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { type PointId, VectorStore } from "../../src/vector/index.ts"
 import { TopK } from "../../src/vector/TopK.ts"
-import { vectorStoreContract } from "./contract.ts"
+import { keywordSearchContract, vectorStoreContract } from "./contract.ts"
 import { gaussianVector, prng } from "./random.ts"
 
 vectorStoreContract("in-memory", (name) => VectorStore.layerMemory(name))
@@ -114,3 +114,5 @@ describe("TopK", () => {
     }
   })
 })
+
+keywordSearchContract("in-memory (built-in BM25)", (name) => VectorStore.layerMemory(name))

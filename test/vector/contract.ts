@@ -266,3 +266,72 @@ export const vectorStoreContract = (label: string, makeLayer: StoreLayerFactory)
       })))
   })
 }
+
+const texts: ReadonlyArray<Point> = [
+  { id: 1, vector: [1, 0, 0], payload: { text: "Reset your password from the account settings page", lang: "en" } },
+  { id: "2", vector: [0, 1, 0], payload: { text: "Billing invoices are emailed monthly", lang: "en" } },
+  { id: 3, vector: [0, 0, 1], payload: { text: "Password rules: twelve characters, one digit", lang: "fr" } },
+  { id: "four", vector: [1, 1, 0], payload: { text: "Webhooks retry failed deliveries", lang: "en" } },
+  { id: 5, vector: [1, 0, 1], payload: { lang: "en" } }
+]
+
+/**
+ * The keyword side of hybrid search, for stores that offer `keywordSearch`. Scores are the backend's (BM25,
+ * ts_rank, ...), so only relations between results are asserted, never values.
+ */
+export const keywordSearchContract = (label: string, makeLayer: StoreLayerFactory): void => {
+  const run = <A, E>(effect: Effect.Effect<A, E, VectorStoreFor<typeof store>>) => effect.pipe(Effect.provide(makeLayer(store)))
+  const setup = Effect.gen(function*() {
+    yield* VectorStore.createCollection({ store, collection, dimension: 3, distance: "cosine" })
+    yield* VectorStore.upsert({ store, collection, points: texts })
+  })
+  const ids = (query: string, options: { readonly topK?: number; readonly filter?: Filter.Filter } = {}) =>
+    VectorStore.keywordSearch({ store, collection, query, topK: options.topK ?? 10, ...(options.filter ? { filter: options.filter } : {}) }).pipe(
+      Effect.map((hits) => hits.map((h) => h.id))
+    )
+
+  describe(`VectorStore keyword search contract: ${label}`, () => {
+    it.live("returns only points whose text shares a term with the query, best first, with their payloads", () =>
+      run(Effect.gen(function*() {
+        yield* setup
+        assert.isTrue(yield* VectorStore.hasKeywordSearch(store))
+        const hits = yield* VectorStore.keywordSearch({ store, collection, query: "reset password", topK: 10 })
+        assert.deepStrictEqual(hits.map((h) => h.id), [1, 3], "both terms beat one term")
+        assert.deepStrictEqual(hits[0]!.payload, texts[0]!.payload)
+        assert.isAbove(hits[0]!.score, hits[1]!.score)
+        assert.deepStrictEqual(yield* ids("webhooks"), ["four"])
+        assert.deepStrictEqual(yield* ids("kangaroo"), [])
+        assert.deepStrictEqual(yield* ids("invoices"), ["2"], "string ids keep their type")
+      })))
+
+    it.live("topK and filters apply before the cut; points without text never match", () =>
+      run(Effect.gen(function*() {
+        yield* setup
+        const all = yield* ids("password")
+        assert.sameMembers(all, [1, 3])
+        assert.deepStrictEqual(yield* ids("password", { topK: 1 }), all.slice(0, 1))
+        assert.deepStrictEqual(yield* ids("password", { filter: Filter.all(Filter.match("lang", "en")) }), [1])
+        assert.deepStrictEqual(yield* ids("password", { filter: Filter.none(Filter.match("lang", "en")) }), [3])
+      })))
+
+    it.live("updates and deletes are reflected", () =>
+      run(Effect.gen(function*() {
+        yield* setup
+        yield* VectorStore.upsert({ store, collection, points: [{ id: 3, vector: [0, 0, 1], payload: { text: "Shipping takes five days" } }] })
+        assert.deepStrictEqual(yield* ids("password"), [1])
+        assert.deepStrictEqual(yield* ids("shipping"), [3])
+        yield* VectorStore.delete({ store, collection, ids: [1] })
+        assert.deepStrictEqual(yield* ids("password"), [])
+      })))
+
+    it.live("an unknown collection is CollectionNotFound; a bad topK is a VectorStoreError naming it", () =>
+      run(Effect.gen(function*() {
+        yield* setup
+        const missing = yield* Effect.flip(VectorStore.keywordSearch({ store, collection: "missing", query: "x", topK: 1 }))
+        assert.strictEqual(missing._tag, "CollectionNotFound")
+        const bad = yield* Effect.flip(VectorStore.keywordSearch({ store, collection, query: "x", topK: 0 }))
+        assert.strictEqual(bad._tag, "VectorStoreError")
+        assert.include(bad.message, "topK must be a positive integer, got 0")
+      })))
+  })
+}
