@@ -119,6 +119,8 @@ export interface Chunk {
   readonly text: string
   readonly start: number
   readonly end: number
+  /** Index of the chunk's section in its document (`markdown`: one per heading; other strategies: 0). */
+  readonly section: number
   /** Heading path of the chunk's section (`markdown`), outermost first. */
   readonly headings: ReadonlyArray<string>
   /** What is embedded: the header (metadata lines, heading path) and the text. */
@@ -460,7 +462,15 @@ const pack = (
     const b = tokenizer.boundaries(tail)
     if (b.length < 2) return chunk.end
     const i = firstTrue(0, b.length - 2, (j) => suffixTokens(tailFrom + b[j]!, chunk.end) <= overlap)
-    return tailFrom + b[Math.min(i, b.length - 2)]!
+    if (i <= b.length - 2) return tailFrom + b[i]!
+    // Even the last token of the chunk counts more alone than in context (" protection" is one token, "protection"
+    // two): cut inside it, on its own token boundaries.
+    const lastFrom = trim(text, tailFrom + b[b.length - 2]!, chunk.end).start
+    const piece = text.slice(lastFrom, chunk.end)
+    const pb = tokenizer.boundaries(piece)
+    if (pb.length < 3) return lastFrom
+    const j = firstTrue(1, pb.length - 2, (k) => tokenizer.count(piece.slice(pb[k]!)) <= overlap)
+    return lastFrom + pb[Math.min(j, pb.length - 2)]!
   }
 
   let u = 0 // first unit not fully emitted
@@ -563,6 +573,7 @@ const chunkDocument = (document: Document, s: Settings, tokenizer: Tokenizer.Tok
         text: chunkText,
         start: span.start,
         end: span.end,
+        section: n,
         headings: section.headings,
         embedText,
         tokens: tokenizer.count(embedText),

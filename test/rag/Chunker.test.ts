@@ -49,7 +49,8 @@ const checkInvariants = (c: Case, tokenizer: Tokenizer.Tokenizer) => {
     assert.isAbove(chunk.start, prev.start, `${where}: chunk ${i} starts after chunk ${i - 1}`)
     assert.isAbove(chunk.end, prev.end, `${where}: chunk ${i} adds text`)
     // 3. overlap at every split of a section
-    const sameSection = c.settings.strategy !== "markdown" || prev.headings.join("\u0000") === chunk.headings.join("\u0000")
+    assert.isAtLeast(chunk.section, prev.section, where)
+    const sameSection = prev.section === chunk.section
     if (sameSection && c.settings.overlapTokens > 0) {
       assert.isBelow(chunk.start, prev.end, `${where}: chunks ${i - 1} and ${i} overlap`)
       const sharedText = text.slice(chunk.start, prev.end)

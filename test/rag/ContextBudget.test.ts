@@ -11,7 +11,9 @@ import type { Passage } from "../../src/rag/Passage.ts"
 import * as Tokenizer from "../../src/rag/Tokenizer.ts"
 import { seededRandom } from "../../src/testing/index.ts"
 
-const docs = readdirSync("docs").filter((f) => f.endsWith(".md")).map((f) => Document.make({ id: f, source: `docs/${f}`, text: readFileSync(`docs/${f}`, "utf8") }))
+// A frozen copy of this repo's docs (real Markdown), so seeds give the same documents whatever docs/ becomes.
+const corpusDir = "test/rag/fixtures/corpus"
+const docs = readdirSync(corpusDir).sort().map((f) => Document.make({ id: f, source: `corpus/${f}`, text: readFileSync(`${corpusDir}/${f}`, "utf8") }))
 let cl100k: Tokenizer.Tokenizer
 beforeAll(async () => {
   cl100k = await Effect.runPromise(Tokenizer.load("cl100k_base"))

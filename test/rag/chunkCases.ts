@@ -4,7 +4,9 @@ import * as Chunker from "../../src/rag/Chunker.ts"
 import * as Document from "../../src/rag/Document.ts"
 import { seededRandom } from "../../src/testing/index.ts"
 
-const corpus = readdirSync("docs").filter((f) => f.endsWith(".md")).map((f) => readFileSync(`docs/${f}`, "utf8"))
+// A frozen copy of this repo's docs (real Markdown), so seeds give the same documents whatever docs/ becomes.
+const corpusDir = "test/rag/fixtures/corpus"
+const corpus = readdirSync(corpusDir).sort().map((f) => readFileSync(`${corpusDir}/${f}`, "utf8"))
 
 const stress = ["supercalifragilisticexpialidocious".repeat(6), "日本語のテキストを分割します。", "🙂🚀✨", "\n\n\n\n", "```ts\nconst x = 1\n\nconst y = 2\n```", "a.b.c.d.e.f", "   ", "Dr. Smith went home. Then he slept!", "x".repeat(700)]
 
