@@ -98,6 +98,15 @@ export interface TemplateError {
  * ```
  */
 export const filterNames = ["json", "join", "default", "upper", "lower", "trim", "length"] as const
+/**
+ * A known filter's name.
+ *
+ * @example
+ * ```ts
+ * const f: FilterName = "join"
+ * ```
+ */
+export type FilterName = (typeof filterNames)[number]
 
 class Cursor {
   i = 0

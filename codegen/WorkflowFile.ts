@@ -242,6 +242,18 @@ export const TransformStep = Schema.Struct({
 }).annotate({ identifier: "TransformStep", description: "A pure transformation: concat, merge, template, json_parse, length, first, identity" })
 
 /**
+ * The keys of an `action` step that are not parameters of the action (every step's fields, `type`, `action`,
+ * `output_schema`); every other key is passed to the action.
+ *
+ * @example
+ * ```ts
+ * actionReservedKeys.includes("retry")   // true
+ * actionReservedKeys.includes("message") // false: a parameter
+ * ```
+ */
+export const actionReservedKeys: ReadonlyArray<string> = [...Object.keys(common), "type", "action", "output_schema"]
+
+/**
  * An `action` step: calls a user-supplied action by name; every other key is a parameter.
  *
  * @example

@@ -15,7 +15,9 @@ import * as Catalogue from "../src/providers/catalogue/Catalogue.ts"
 import { type Diagnostic, sortDiagnostics } from "./Diagnostic.ts"
 import { closest, didYouMean } from "./didYouMean.ts"
 import { parseSource, type Path, type SourceFile } from "./SourceFile.ts"
-import { filterNames, parseCondition, parseTemplate, type Condition, type Ref, type Template } from "./Template.ts"
+import { filters } from "./filters.ts"
+import { type TransformDef, type TransformName, transforms } from "./transforms.ts"
+import { type FilterName, filterNames, parseCondition, parseTemplate, type Condition, type Ref, type Template } from "./Template.ts"
 import { assignable, fromTypeSpec, hitType, isArrayLike, isNumeric, showType, T, type Field, type Type } from "./Type.ts"
 import { placeholderAction, repair, schemaDiagnostics } from "./schemaDiagnostics.ts"
 import { typeSchema } from "./typeSchema.ts"
@@ -548,28 +550,8 @@ class Analyzer {
         return step.output_schema !== undefined ? fromTypeSpec(step.output_schema) : T.unknown
       case "transform": {
         const ins = step.inputs ?? (step.input !== undefined ? [step.input] : [])
-        const types = ins.map((i) => this.refType(i, node.scope))
-        switch (step.function) {
-          case "concat":
-            if (types.length > 0 && types.every((t) => t.kind === "array")) {
-              const items = types.map((t) => (t as { items: Type }).items)
-              return T.array(items.every((i) => JSON.stringify(i) === JSON.stringify(items[0])) ? items[0]! : T.unknown)
-            }
-            if (types.length > 0 && types.every((t) => t.kind === "string" || t.kind === "literal")) return T.string
-            return T.array(T.unknown)
-          case "merge":
-            return T.object({}, true)
-          case "template":
-            return T.string
-          case "length":
-            return T.integer
-          case "first":
-            return types[0]?.kind === "array" ? types[0].items : T.unknown
-          case "identity":
-            return types[0] ?? T.unknown
-          default:
-            return T.unknown
-        }
+        const def = transforms[step.function as TransformName] as TransformDef | undefined
+        return def === undefined ? T.unknown : def.type(ins.map((i) => this.refType(i, node.scope)))
       }
       case "parallel": {
         const fields: Record<string, Field> = {}
@@ -717,24 +699,9 @@ class Analyzer {
       if (!(filterNames as ReadonlyArray<string>).includes(f.name)) {
         return fail(`unknown filter "${f.name}"${didYouMean(f.name, filterNames)}; known: ${filterNames.join(", ")}`)
       }
-      switch (f.name) {
-        case "join":
-          if (!isArrayLike(t)) return fail(`filter join needs a list, but ${label} is ${showType(t)}`)
-          t = T.string
-          break
-        case "json":
-        case "upper":
-        case "lower":
-        case "trim":
-          t = T.string
-          break
-        case "length":
-          t = T.integer
-          break
-        case "default":
-          if (f.args.length !== 1) return fail(`filter default takes one argument: default("value")`)
-          break
-      }
+      const next = filters[f.name as FilterName].type(t, f.args, label)
+      if ("error" in next) return fail(next.error)
+      t = next
     }
     return { type: t, producer: base.producer }
   }
@@ -881,8 +848,7 @@ class Analyzer {
           else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...rel, i]))
           else if (v !== null && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, [...rel, k])
         }
-        const reserved = new Set(["id", "type", "action", "output", "output_schema", "depends_on", "retry", "timeout", "cache", "description"])
-        for (const [k, v] of Object.entries(step)) if (!reserved.has(k)) walk(v, [k])
+        for (const [k, v] of Object.entries(step)) if (!F.actionReservedKeys.includes(k)) walk(v, [k])
         break
       }
       case "branch": {
@@ -1001,7 +967,7 @@ class Analyzer {
     for (const n of this.a.nodes.values()) {
       if (n.outputName === undefined || this.referenced.has(n.outputName)) continue
       const s = n.scope
-      if (s.kind === "body" && s.result !== n) this.warn([...n.path, "output"], `output "${n.outputName}" of step "${n.id}" is never used`)
+      if (s.kind === "body" && s.result !== n && !this.isParallelMemberWithOutput(n)) this.warn([...n.path, "output"], `output "${n.outputName}" of step "${n.id}" is never used`)
       if (s.kind === "root" && this.wf.outputs !== undefined && !this.isParallelMemberWithOutput(n)) {
         this.warn([...n.path, "output"], `output "${n.outputName}" of step "${n.id}" is never used (not referenced and not in outputs)`)
       }

@@ -1,6 +1,8 @@
 /**
  * The YAML interpreter: turns an analysed workflow file into a workflow value (the DSL record form, built at run time)
- * so the same engine runs it, with the same events, retries and timeouts as typed code. Steps named in `mocks` return
+ * so the same engine runs it, with the same events, retries and timeouts as typed code. It builds the lowered workflow
+ * (`codegen/lower.ts`) into Effects and decides nothing about what a step means: generated code is printed from the
+ * same lowered workflow, and the differential test checks that both agree. Steps named in `mocks` return
  * the mocked outputs and call no provider (a list is consumed one call at a time for steps inside maps and loops).
  *
  * @example
@@ -12,13 +14,12 @@
  * ```
  */
 import { Effect, Schedule, Schema } from "effect"
-import type { Analysis, Node, Scope } from "../../codegen/analyze.ts"
-import { toDurationInput, toMillis } from "../../codegen/duration.ts"
-import { topoOrder } from "../../codegen/generate.ts"
-import type { Ref, Template } from "../../codegen/Template.ts"
-import { T } from "../../codegen/Type.ts"
+import type { Analysis } from "../../codegen/analyze.ts"
+import { lower } from "../../codegen/lower.ts"
+import type { Access, Block, Body, Expr, LoweredCondition, LoweredStep, LoweredWorkflow, Param, Policies } from "../../codegen/Lowered.ts"
+import { stepTraits } from "../../codegen/stepTraits.ts"
+import type { Type } from "../../codegen/Type.ts"
 import { typeSchema } from "../../codegen/typeSchema.ts"
-import type * as F from "../../codegen/WorkflowFile.ts"
 import { fromRecord } from "../../dsl/record.ts"
 import type { Any } from "../../dsl/Workflow.ts"
 import { run } from "../engine/run.ts"
@@ -94,6 +95,7 @@ export interface Interpreted {
 
 interface Env {
   readonly ctx: Readonly<Record<string, unknown>>
+  /** Results of the steps of the map/loop body being run. */
   readonly locals: Map<string, unknown>
   readonly item?: unknown
   readonly index?: number
@@ -115,18 +117,16 @@ const builtinActions = ["log"]
  * const result = yield* Workflow.execute(workflow, { text: "I love it" })
  * ```
  */
-export const interpret = (analysis: Analysis, options: InterpretOptions = {}): Interpreted => {
-  if (analysis.workflow === undefined || analysis.diagnostics.some((d) => d.severity === "error")) {
-    throw new Error(`${analysis.file} is not valid; run validate first`)
-  }
-  return new Interpreter(analysis, options, new Map()).build()
-}
+export const interpret = (analysis: Analysis, options: InterpretOptions = {}): Interpreted =>
+  new Interpreter(lower(analysis), options, new Map(), true).build()
 
 const push = (m: Map<string, Array<string>>, k: string, v: string) => {
   const list = m.get(k)
   if (list === undefined) m.set(k, [v])
   else list.push(v)
 }
+
+type AnyEffect = Effect.Effect<unknown, unknown, unknown>
 
 class Interpreter {
   readonly mocks: Readonly<Record<string, unknown>>
@@ -138,389 +138,364 @@ class Interpreter {
     stores: new Map<string, Array<string>>(),
     actions: new Map<string, Array<string>>()
   }
-  readonly wf: F.WorkflowFile
   readonly inputSchema: Schema.Top
-  constructor(readonly a: Analysis, readonly options: InterpretOptions, readonly subs: Map<string, Interpreted>) {
+  readonly schemas = new Map<string, Schema.Codec<unknown, unknown>>()
+  /**
+   * `entry`: the workflow a run starts with. It always gets the `_outputs` step (the run's result by name); a
+   * sub-workflow only when its file declares `outputs:`, as in generated code.
+   */
+  constructor(
+    readonly workflow: LoweredWorkflow,
+    readonly options: InterpretOptions,
+    readonly subs: Map<string, Interpreted>,
+    readonly entry: boolean
+  ) {
     this.mocks = options.mocks ?? {}
-    this.wf = a.workflow!
     const fields: Record<string, Schema.Top> = {}
-    for (const [k, f] of a.inputs) {
-      const spec = this.wf.inputs?.[k]
-      const dflt = typeof spec === "object" ? spec.default : undefined
-      const s = typeSchema(f.type)
-      fields[k] = dflt !== undefined ? s.pipe(Schema.withDecodingDefaultKey(Effect.succeed(dflt))) : s
+    for (const i of workflow.inputs) {
+      const s = typeSchema(i.type)
+      fields[i.name] = i.default !== undefined ? s.pipe(Schema.withDecodingDefaultKey(Effect.succeed(i.default.value))) : s
     }
     this.inputSchema = Schema.Struct(fields as Schema.Struct.Fields)
   }
 
   build(): Interpreted {
+    const nodes = this.workflow.analysis.nodes
     for (const id of Object.keys(this.mocks)) {
       const slash = id.indexOf("/")
-      const n = this.a.nodes.get(slash < 0 ? id : id.slice(0, slash))
+      const n = nodes.get(slash < 0 ? id : id.slice(0, slash))
       if (n === undefined || (slash >= 0 && n.step.type !== "workflow")) this.problems.push(`mock for unknown step "${id}"`)
       else if (slash >= 0) continue // checked by the sub-workflow's own interpreter
-      else if (["branch", "map", "loop", "parallel"].includes(n.step.type)) {
-        this.problems.push(`step "${id}" is a ${n.step.type}: mock the steps inside it instead`)
-      }
+      else if (stepTraits[n.step.type].container) this.problems.push(`step "${id}" is a ${n.step.type}: mock the steps inside it instead`)
     }
-    for (const n of this.a.nodes.values()) this.requirement(n)
-    const workflow = this.record(this.a.root, this.wf.name, [], true)
+    this.requirements(this.workflow.root.steps)
+    const workflow = this.record(this.workflow.root, this.workflow.name, [], true)
     return { workflow, requirements: this.req, problems: this.problems }
   }
 
-  requirement(n: Node) {
-    if (n.id in this.mocks || (this.options.unmocked === "fail" && n.step.type !== "workflow")) return
-    const s = n.step
-    if (s.type === "llm") {
-      push(this.req.providers, n.provider!, n.id)
-      for (const f of s.fallback ?? []) push(this.req.providers, f.provider, n.id)
-    } else if (s.type === "embed") push(this.req.embeddingProviders, n.provider!, n.id)
-    else if (s.type === "vector_search") push(this.req.stores, s.database, n.id)
-    else if (s.type === "action") {
-      push(this.req.actions, s.action, n.id)
-      if (this.options.actions?.[s.action] === undefined && !builtinActions.includes(s.action)) {
-        this.problems.push(`step "${n.id}" calls action "${s.action}", which is not supplied: register it or mock the step`)
+  requirements(steps: ReadonlyArray<LoweredStep>) {
+    for (const s of steps) {
+      if (s.kind === "branch") for (const c of s.cases) this.requirements(c.block.steps)
+      if (s.kind === "map" || s.kind === "loop") this.requirements(s.body.steps)
+      if (s.id in this.mocks || (this.options.unmocked === "fail" && s.kind !== "call")) continue
+      switch (s.kind) {
+        case "llm":
+          for (const a of s.attempts) push(this.req.providers, a.provider, s.id)
+          break
+        case "embed":
+          push(this.req.embeddingProviders, s.provider, s.id)
+          break
+        case "vector_search":
+          push(this.req.stores, s.store, s.id)
+          break
+        case "action":
+          push(this.req.actions, s.action, s.id)
+          if (this.options.actions?.[s.action] === undefined && !builtinActions.includes(s.action)) {
+            this.problems.push(`step "${s.id}" calls action "${s.action}", which is not supplied: register it or mock the step`)
+          }
+          break
+        case "call": {
+          const sub = this.subOf(s)
+          for (const [k, list] of Object.entries(sub.requirements) as Array<[keyof Requirements, ReadonlyMap<string, ReadonlyArray<string>>]>) {
+            for (const [name, ids] of list) for (const id of ids) push(this.req[k], name, `${s.id}/${id}`)
+          }
+          this.problems.push(...sub.problems.map((p) => `in ${s.id}: ${p}`))
+          break
+        }
       }
-    } else if (s.type === "workflow" && n.sub !== undefined) {
-      const sub = this.subOf(n)
-      for (const [k, list] of Object.entries(sub.requirements) as Array<[keyof Requirements, ReadonlyMap<string, ReadonlyArray<string>>]>) {
-        for (const [name, ids] of list) for (const id of ids) push(this.req[k], name, `${n.id}/${id}`)
-      }
-      this.problems.push(...sub.problems.map((p) => `in ${n.id}: ${p}`))
     }
   }
 
-  subOf(n: Node): Interpreted {
-    const file = n.sub!.file
-    let sub = this.subs.get(`${n.id}:${file}`)
+  subOf(s: Extract<LoweredStep, { kind: "call" }>): Interpreted {
+    const key = `${s.id}:${s.sub.file}`
+    let sub = this.subs.get(key)
     if (sub === undefined) {
       // Mocks of a sub-workflow's steps are written "<call id>/<step id>".
-      const prefix = `${n.id}/`
+      const prefix = `${s.id}/`
       const mocks: Record<string, unknown> = {}
       for (const [k, v] of Object.entries(this.mocks)) if (k.startsWith(prefix)) mocks[k.slice(prefix.length)] = v
-      sub = new Interpreter(n.sub!, { ...this.options, mocks }, this.subs).build()
-      this.subs.set(`${n.id}:${file}`, sub)
+      sub = new Interpreter(s.sub, { ...this.options, mocks }, this.subs, false).build()
+      this.subs.set(key, sub)
     }
     return sub
   }
 
   // ---- values ----
-  refValue(ref: Ref, env: Env): unknown {
-    const r = this.a.resolutions.get(ref)
-    if (r === undefined) throw new Error(`unresolved reference ${ref.text}`)
+  access(a: Access, env: Env): unknown {
+    const b = a.base
     let v: unknown
-    let path: ReadonlyArray<string | number> = ref.path
-    switch (r.kind) {
+    switch (b.kind) {
       case "input":
-        v = (env.ctx["input"] as Record<string, unknown>)[r.name]
-        if (ref.head === "input") path = ref.path.slice(1)
+        v = (env.ctx["input"] as Record<string, unknown>)[b.name]
         break
       case "local":
-        v = r.name === "item" ? env.item : r.name === "index" ? env.index : r.name === "iteration" ? env.iteration : env.state?.value
+        v = b.name === "item" ? env.item : b.name === "index" ? env.index : b.name === "iteration" ? env.iteration : env.state?.value
         break
-      case "output": {
-        const n = this.a.nodes.get(r.producer)!
-        v = env.locals.has(n.id) ? env.locals.get(n.id) : env.ctx[n.id]
-        if (n.step.type === "loop") v = (v as { value: unknown } | undefined)?.value
-        if (n.step.type === "workflow") v = (v as { _outputs: unknown } | undefined)?._outputs
-        if (n.step.type === "branch" && path[0] === "value" && typeof path[1] === "string") {
-          const inner = [...(n.cases?.values() ?? []), ...(n.defaultCase ? [n.defaultCase] : [])]
-            .map((s) => s.byName.get(path[1] as string))
-            .find((x) => x !== undefined)
-          if (inner !== undefined) path = ["value", inner.id, ...path.slice(2)]
-        }
-      }
+      case "step":
+        v = b.local ? env.locals.get(b.id) : env.ctx[b.id]
+        if (b.unwrap !== undefined) v = (v as Record<string, unknown> | undefined)?.[b.unwrap]
     }
-    v = Y.get(v, path)
-    for (const f of ref.filters) {
-      switch (f.name) {
-        case "json":
-          v = Y.json(v)
-          break
-        case "join":
-          v = Y.join(v, f.args.length > 0 ? String(f.args[0]) : undefined)
-          break
-        case "default":
-          v = Y.withDefault(v, f.args[0] ?? null)
-          break
-        case "upper":
-          v = Y.upper(v)
-          break
-        case "lower":
-          v = Y.lower(v)
-          break
-        case "trim":
-          v = Y.trim(v)
-          break
-        case "length":
-          v = Y.length(v)
-          break
-      }
-    }
+    v = Y.get(v, a.path)
+    for (const f of a.filters) v = f.def.run(v, f.args)
     return v
   }
 
-  text(t: Template | undefined, env: Env): string {
-    if (t === undefined) return ""
-    return t.parts.map((p) => (p.kind === "text" ? p.text : Y.str(this.refValue(p.ref, env)))).join("")
+  text(e: Expr, env: Env): string {
+    switch (e.kind) {
+      case "literal":
+        return Y.str(e.value ?? "")
+      case "ref":
+        return Y.str(this.access(e.access, env))
+      case "text":
+        return e.parts.map((p) => (p.kind === "text" ? p.text : Y.str(this.access(p.access, env)))).join("")
+    }
   }
 
-  value(t: Template | undefined, env: Env): unknown {
-    if (t?.whole !== undefined) return this.refValue(t.whole, env)
-    return this.text(t, env)
+  value(e: Expr, env: Env): unknown {
+    switch (e.kind) {
+      case "literal":
+        return e.value
+      case "ref":
+        return this.access(e.access, env)
+      case "text":
+        return this.text(e, env)
+    }
   }
 
-  condition(n: Node, env: Env): boolean {
-    const c = n.condition!
-    const left = this.refValue(c.left, env)
+  param(p: Param, env: Env): unknown {
+    switch (p.kind) {
+      case "list":
+        return p.items.map((x) => this.param(x, env))
+      case "record":
+        return Object.fromEntries(p.entries.map(([k, x]) => [k, this.param(x, env)]))
+      default:
+        return this.value(p, env)
+    }
+  }
+
+  condition(c: LoweredCondition, env: Env): boolean {
+    const left = this.access(c.left, env)
     if (c.op === undefined) return Y.truthy(left)
-    const right = c.right!.kind === "ref" ? this.refValue(c.right!.ref, env) : c.right!.value
+    const right = c.right!.kind === "ref" ? this.access(c.right!.access, env) : c.right!.value
     return Y.compare(left, c.op, right)
   }
 
   // ---- steps ----
-  outputSchema(n: Node): Schema.Codec<unknown, unknown> {
-    if (n.step.type === "workflow") {
-      return Schema.Struct({ _outputs: typeSchema(n.type ?? T.unknown) }) as unknown as Schema.Codec<unknown, unknown>
+  schema(id: string, t: Type, wrap?: "loop"): Schema.Codec<unknown, unknown> {
+    let s = this.schemas.get(id)
+    if (s === undefined) {
+      s = (wrap === "loop" ? Schema.Struct({ done: Schema.Boolean, value: Schema.NullOr(typeSchema(t)) }) : typeSchema(t)) as unknown as Schema.Codec<unknown, unknown>
+      this.schemas.set(id, s)
     }
-    if (n.step.type === "loop") {
-      return Schema.Struct({ done: Schema.Boolean, value: Schema.NullOr(typeSchema(n.type ?? T.unknown)) }) as unknown as Schema.Codec<unknown, unknown>
-    }
-    return typeSchema(n.type ?? T.unknown)
+    return s
   }
 
-  mocked(n: Node): Effect.Effect<unknown, Y.YamlValueError> | undefined {
-    if (!(n.id in this.mocks)) return undefined
-    const m = this.mocks[n.id]
-    const inBody = n.scope.kind === "body"
+  /** The value a mocked step returns, shaped like its real result; undefined when the step is not mocked. */
+  mocked(s: LoweredStep): Effect.Effect<unknown, Y.YamlValueError> | undefined {
+    if (!(s.id in this.mocks)) return undefined
+    const m = this.mocks[s.id]
+    const inBody = s.policies.placement === "inline"
     return Effect.suspend(() => {
-      const i = this.calls.get(n.id) ?? 0
-      this.calls.set(n.id, i + 1)
+      const i = this.calls.get(s.id) ?? 0
+      this.calls.set(s.id, i + 1)
       if (!inBody || !Array.isArray(m)) return Effect.succeed(m)
       if (i >= m.length) {
-        return Effect.fail(new Y.YamlValueError({ message: `mock for "${n.id}" has ${m.length} value(s) but the step ran ${i + 1} times` }))
+        return Effect.fail(new Y.YamlValueError({ message: `mock for "${s.id}" has ${m.length} value(s) but the step ran ${i + 1} times` }))
       }
       return Effect.succeed(m[i])
     }).pipe(
-      // A sub-workflow's mock is its outputs record; the step's value wraps it like a real call does.
-      Effect.map((v) => (n.step.type === "workflow" ? { _outputs: v } : v)),
-      Effect.flatMap((v) => Y.as(this.outputSchema(n), v))
+      // A sub-workflow's mock stands for its outputs by name; the step's value holds them as a real call does.
+      Effect.flatMap((v) => Y.as(this.schema(s.id, s.output), v)),
+      Effect.map((v) => (s.kind === "call" ? callValue(s.sub, v) : v))
     )
   }
 
-  cached(n: Node, params: unknown, effect: Effect.Effect<unknown, unknown, unknown>) {
-    const cache = n.step.cache ?? this.wf.defaults?.cache
-    if (cache === undefined || cache === false) return effect
-    return Y.cached(`${this.wf.name}/${n.id}`, params, typeof cache === "object" ? toMillis(cache.ttl) : undefined, effect)
+  cached(p: Policies, params: unknown, effect: AnyEffect): AnyEffect {
+    return p.cache === undefined ? effect : Y.cached(p.cache.key, params, p.cache.ttlMillis, effect)
   }
 
-  effect(n: Node, env: Env): Effect.Effect<unknown, unknown, unknown> {
-    const mock = this.mocked(n)
+  /** The Effect of a leaf step (a body step, or the implementation of a plain engine step). */
+  effect(s: LoweredStep, env: Env): AnyEffect {
+    const mock = this.mocked(s)
     if (mock !== undefined) return mock
-    const s = n.step
-    const builtin = s.type === "action" && builtinActions.includes(s.action) && this.options.actions?.[s.action] === undefined
-    if (this.options.unmocked === "fail" && !builtin && ["llm", "embed", "vector_search", "action"].includes(s.type)) {
-      return Effect.fail(new Y.YamlValueError({ message: `step "${n.id}" ran but has no mock` }))
+    const builtin = s.kind === "action" && builtinActions.includes(s.action) && this.options.actions?.[s.action] === undefined
+    if (this.options.unmocked === "fail" && !builtin && stepTraits[s.node.step.type].callsService) {
+      return Effect.fail(new Y.YamlValueError({ message: `step "${s.id}" ran but has no mock` }))
     }
-    const tpl = (f: string) => n.templates.get(f)
-    switch (s.type) {
+    switch (s.kind) {
       case "llm": {
-        const prompt = this.text(tpl("prompt"), env)
-        const call = (provider: string, model: string): Effect.Effect<unknown, unknown, unknown> => {
+        const prompt = this.text(s.prompt, env)
+        const call = (provider: string, model: string): AnyEffect => {
           const base = {
             provider,
             model,
             prompt,
-            ...(s.system !== undefined ? { system: this.text(tpl("system"), env) } : {}),
+            ...(s.system !== undefined ? { system: this.text(s.system, env) } : {}),
             ...(s.temperature !== undefined ? { temperature: s.temperature } : {}),
-            ...(s.max_tokens !== undefined ? { maxTokens: s.max_tokens } : {})
+            ...(s.maxTokens !== undefined ? { maxTokens: s.maxTokens } : {})
           }
-          return s.output_schema !== undefined
-            ? Llm.generateObject({ ...base, schema: this.outputSchema(n) })
-            : Llm.generate(base)
+          return s.schema !== undefined ? Llm.generateObject({ ...base, schema: this.schema(s.id, s.schema) }) : Llm.generate(base)
         }
-        let e = call(n.provider!, n.model!)
-        // Fail over only on provider failures (retryable errors); a bad request fails at once.
-        for (const fb of s.fallback ?? []) e = e.pipe(Effect.catchIf(isRetryable, () => call(fb.provider, fb.model ?? n.model!)))
-        return this.cached(n, [prompt], e)
+        const [first, ...fallbacks] = s.attempts
+        let e = call(first!.provider, first!.model)
+        for (const fb of fallbacks) e = e.pipe(Effect.catchIf(isRetryable, () => call(fb.provider, fb.model)))
+        return this.cached(s.policies, [prompt], e)
       }
       case "embed": {
-        const input = this.text(tpl("input"), env)
-        return this.cached(n, [input], Embeddings.embed({ provider: n.provider!, model: n.model!, input }))
+        const input = this.text(s.input, env)
+        return this.cached(s.policies, [input], Embeddings.embed({ provider: s.provider, model: s.model, input }))
       }
-      case "vector_search":
-        return Effect.suspend(() => {
-          const vector = Y.vector(this.value(tpl("query"), env))
-          return this.cached(n, [vector], VectorStore.search({ store: s.database, collection: s.index, vector, topK: s.top_k ?? 5 }))
-        })
-      case "transform":
-        return Effect.suspend(() => {
-          const inputs = s.inputs !== undefined ? s.inputs.map((_, i) => this.value(tpl(`inputs.${i}`), env)) : [this.value(tpl("input"), env)]
-          const single = s.input !== undefined ? this.value(tpl("input"), env) : inputs[0]
-          const v = s.function === "concat" ? Y.concat(inputs)
-            : s.function === "merge" ? Y.merge(inputs)
-            : s.function === "template" ? this.text(tpl("template"), env)
-            : s.function === "json_parse" ? Y.jsonParse(single)
-            : s.function === "length" ? Y.length(single)
-            : s.function === "first" ? Y.first(single)
-            : single
-          return Y.as(this.outputSchema(n), v)
-        })
+      case "vector_search": {
+        const vector = Y.vector(this.value(s.query, env))
+        return this.cached(s.policies, [vector], VectorStore.search({ store: s.store, collection: s.collection, vector, topK: s.topK }))
+      }
+      case "transform": {
+        const arg = s.arg.kind === "list" ? s.arg.items.map((x) => this.value(x, env)) : s.fn.takes === "template" ? this.text(s.arg, env) : this.value(s.arg, env)
+        return Y.as(this.schema(s.id, s.output), s.fn.run(arg))
+      }
       case "action": {
-        const reserved = new Set(["id", "type", "action", "output", "output_schema", "depends_on", "retry", "timeout", "cache", "description"])
-        const params: Record<string, unknown> = {}
-        const param = (raw: unknown, rel: ReadonlyArray<string | number>): unknown =>
-          typeof raw === "string" ? this.value(tpl(rel.join(".")), env)
-            : Array.isArray(raw) ? raw.map((x, i) => param(x, [...rel, i]))
-            : raw !== null && typeof raw === "object" ? Object.fromEntries(Object.entries(raw).map(([k, x]) => [k, param(x, [...rel, k])]))
-            : raw
-        for (const k of Object.keys(s).sort()) if (!reserved.has(k)) params[k] = param((s as Record<string, unknown>)[k], [k])
+        const params: Record<string, unknown> = Object.fromEntries(s.params.map(([k, p]) => [k, this.param(p, env)]))
         const handler = this.options.actions?.[s.action] ??
           (s.action === "log"
             ? (p: Readonly<Record<string, unknown>>) => Effect.sync(() => this.options.onLog?.(Object.values(p).map(Y.str).join(" ")))
             : undefined)
         if (handler === undefined) return Effect.die(new Error(`action "${s.action}" is not supplied`))
-        let e: Effect.Effect<unknown, unknown, unknown> = Effect.suspend(() => handler(params))
-        if (s.output_schema !== undefined) e = e.pipe(Effect.flatMap((out) => Y.as(this.outputSchema(n), out)))
-        return this.cached(n, params, e)
+        let e: AnyEffect = Effect.suspend(() => handler(params))
+        if (s.schema !== undefined) e = e.pipe(Effect.flatMap((out) => Y.as(this.schema(s.id, s.schema!), out)))
+        return this.cached(s.policies, params, e)
       }
       case "parallel": {
         const out: Record<string, unknown> = {}
-        for (const id of n.members ?? []) {
-          const m = this.a.nodes.get(id)!
-          if (m.outputName !== undefined) out[m.outputName] = env.locals.has(id) ? env.locals.get(id) : env.ctx[id]
-        }
+        for (const m of s.members) out[m.name] = m.local ? env.locals.get(m.id) : env.ctx[m.id]
         return Effect.succeed(out)
       }
-      case "workflow": {
-        const sub = this.subOf(n)
-        return Effect.suspend(() => run(sub.workflow, this.subInput(n, env))).pipe(
-          Effect.map((outputs) => ({ _outputs: (outputs as Record<string, unknown>)["_outputs"] }))
-        )
+      case "call": {
+        const sub = this.subOf(s)
+        return run(sub.workflow, this.callInput(s, env))
       }
-      default:
-        return Effect.die(new Error(`${s.type} is not a leaf step`))
+      case "branch":
+      case "map":
+      case "loop":
+        return Effect.die(new Error(`${s.kind} is not a leaf step`))
     }
   }
 
-  subInput(n: Node, env: Env): Record<string, unknown> {
-    const s = n.step as F.WorkflowStep
+  callInput(s: Extract<LoweredStep, { kind: "call" }>, env: Env): Record<string, unknown> {
+    return Object.fromEntries(s.input.map(([k, e]) => [k, e.kind === "text" ? this.text(e, env) : this.value(e, env)]))
+  }
+
+  /** Retry and timeout as engine step options (with the description). */
+  options_(p: Policies): Record<string, unknown> {
     const out: Record<string, unknown> = {}
-    for (const k of Object.keys(s.input ?? {})) {
-      const t = n.sub!.inputs.get(k)?.type ?? T.unknown
-      const tpl = n.templates.get(`input.${k}`)
-      out[k] = t.kind === "string" ? this.text(tpl, env) : this.value(tpl, env)
+    if (p.placement === "engine") {
+      const r = this.retry(p)
+      if (r !== undefined) out["retry"] = r
+      if (p.timeout !== undefined) out["timeout"] = p.timeout
     }
+    if (p.description !== undefined) out["description"] = p.description
     return out
   }
 
-  policies(n: Node): Record<string, unknown> {
-    const s = n.step
-    const d = this.wf.defaults
-    const leaf = ["llm", "embed", "vector_search", "action", "workflow"].includes(s.type)
-    const retry = s.retry ?? (leaf ? d?.retry : undefined)
-    const timeout = s.timeout ?? (leaf ? d?.timeout : undefined)
-    const out: Record<string, unknown> = {}
-    if (retry !== undefined) {
-      if (typeof retry === "number") out["retry"] = { times: retry, while: Y.shouldRetry }
-      else {
-        const delay = toDurationInput(retry.delay ?? "100 millis")
-        out["retry"] = {
-          times: retry.times,
-          schedule: retry.backoff === "fixed" ? Schedule.spaced(delay) : Schedule.exponential(delay),
-          while: Y.shouldRetry
-        }
-      }
-    }
-    if (timeout !== undefined) out["timeout"] = toDurationInput(timeout)
-    if (s.description !== undefined) out["description"] = s.description
-    return out
+  retry(p: Policies): { times: number; schedule?: Schedule.Schedule<unknown, unknown>; while: (e: unknown) => boolean } | undefined {
+    const r = p.retry
+    if (r === undefined) return undefined
+    if (r.schedule === undefined) return { times: r.times, while: Y.shouldRetry }
+    const delay = r.schedule.delay
+    return { times: r.times, schedule: r.schedule.kind === "spaced" ? Schedule.spaced(delay) : Schedule.exponential(delay), while: Y.shouldRetry }
   }
 
   /** Body steps are not engine nodes: their retry and timeout wrap the effect itself. */
-  inlinePolicies(n: Node, effect: Effect.Effect<unknown, unknown, unknown>): Effect.Effect<unknown, unknown, unknown> {
-    const p = this.policies(n) as { retry?: { times: number; schedule?: Schedule.Schedule<unknown, unknown> }; timeout?: ReturnType<typeof toDurationInput> }
+  inline(p: Policies, effect: AnyEffect): AnyEffect {
     let e = effect
     if (p.timeout !== undefined) e = Effect.timeout(e, p.timeout)
-    if (p.retry !== undefined) {
-      const r = p.retry
-      e = Effect.retry(e, r.schedule !== undefined ? { times: r.times, schedule: r.schedule, while: Y.shouldRetry } : { times: r.times, while: Y.shouldRetry })
-    }
+    const r = this.retry(p)
+    if (r !== undefined) e = Effect.retry(e, r)
     return e
   }
 
-  body(n: Node, env: Env): Effect.Effect<unknown, unknown, unknown> {
-    const scope = n.body!
+  body(body: Body, env: Env): AnyEffect {
     const self = this
     return Effect.gen(function*() {
-      for (const m of topoOrder(scope.nodes)) env.locals.set(m.id, yield* self.inlinePolicies(m, self.effect(m, env)))
-      return scope.result === undefined ? undefined : env.locals.get(scope.result.id)
+      for (const s of body.steps) env.locals.set(s.id, yield* self.inline(s.policies, Effect.suspend(() => self.effect(s, env))))
+      return body.result === undefined ? undefined : env.locals.get(body.result)
     })
   }
 
-  record(scope: Scope, name: string, external: ReadonlyArray<string>, root: boolean): Any {
+  record(block: Block, name: string, external: ReadonlyArray<string>, root: boolean): Any {
     const specs: Record<string, unknown> = {}
     const impls: Record<string, unknown> = {}
-    for (const n of scope.nodes) {
-      const needs = [...new Set([...n.needs, ...n.ext])].sort()
-      const base = { needs, ...this.policies(n) }
-      const s = n.step
-      switch (s.type) {
+    for (const s of block.steps) {
+      const base = { needs: s.needs, ...this.options_(s.policies) }
+      const plain = () => {
+        specs[s.id] = { ...base, output: this.schema(s.id, s.output) }
+        impls[s.id] = (ctx: Record<string, unknown>) => this.effect(s, { ctx, locals: new Map() })
+      }
+      switch (s.kind) {
         case "branch": {
           const cases: Record<string, Any> = {}
-          for (const [c, sc] of n.cases!) cases[c] = this.record(sc, `${name}/${n.id}/${c}`, needs, false)
-          if (n.defaultCase) cases["default"] = this.record(n.defaultCase, `${name}/${n.id}/default`, needs, false)
-          const names = Object.keys(cases)
-          specs[n.id] = { kind: "branch", ...base, cases }
-          impls[n.id] = {
+          for (const c of s.cases) cases[c.name] = this.record(c.block, c.workflowName, s.needs, false)
+          const names = s.cases.map((c) => c.name)
+          const on = s.on
+          specs[s.id] = { kind: "branch", ...base, cases }
+          impls[s.id] = {
             on: (ctx: Record<string, unknown>) => {
               const env: Env = { ctx, locals: new Map() }
-              const v = n.condition!.op === undefined ? this.refValue(n.condition!.left, env) : this.condition(n, env)
-              return Y.pick(v, names)
+              return Y.pick(on.kind === "condition" ? this.condition(on.condition, env) : this.access(on.access, env), names)
             }
           }
           break
         }
         case "map":
-          specs[n.id] = { kind: "map", ...base, output: this.outputSchema(n), concurrency: s.concurrency ?? this.wf.defaults?.concurrency ?? 1 }
-          impls[n.id] = {
-            over: (ctx: Record<string, unknown>) => Y.list(this.value(n.templates.get("over"), { ctx, locals: new Map() }), `${n.id}.over`),
-            body: (item: unknown, ctx: Record<string, unknown>, index: number) => this.body(n, { ctx, locals: new Map(), item, index })
+          specs[s.id] = {
+            kind: "map",
+            ...base,
+            output: this.schema(s.id, s.output),
+            ...(s.concurrency !== undefined ? { concurrency: s.concurrency } : {})
+          }
+          impls[s.id] = {
+            over: (ctx: Record<string, unknown>) => Y.list(this.value(s.over, { ctx, locals: new Map() }), s.overLabel),
+            body: (item: unknown, ctx: Record<string, unknown>, index: number) => this.body(s.body, { ctx, locals: new Map(), item, index })
           }
           break
         case "loop":
-          specs[n.id] = { kind: "loop", ...base, output: this.outputSchema(n), maxIterations: s.max_iterations, onMaxIterations: s.on_max_iterations ?? "fail" }
-          impls[n.id] = {
-            initial: (ctx: Record<string, unknown>) => ({
-              done: false,
-              value: s.initial !== undefined ? this.value(n.templates.get("initial"), { ctx, locals: new Map() }) : null
-            }),
+          specs[s.id] = {
+            kind: "loop",
+            ...base,
+            output: this.schema(s.id, s.output, "loop"),
+            maxIterations: s.maxIterations,
+            ...(s.onMaxIterations !== undefined ? { onMaxIterations: s.onMaxIterations } : {})
+          }
+          impls[s.id] = {
+            initial: (ctx: Record<string, unknown>) => ({ done: false, value: this.value(s.initial, { ctx, locals: new Map() }) }),
             until: (state: { done: boolean }) => state.done,
             body: (state: { value: unknown }, ctx: Record<string, unknown>, iteration: number) => {
               const env: Env = { ctx, locals: new Map(), state, iteration }
-              return Effect.map(this.body(n, env), (value) => ({ done: this.condition(n, env), value }))
+              return Effect.map(this.body(s.body, env), (value) => ({ done: this.condition(s.until, env), value }))
             }
           }
           break
+        case "call":
+          // A mocked call is a plain step returning the mock; otherwise the engine runs the callee as a nested graph.
+          if (s.id in this.mocks) {
+            specs[s.id] = base
+            impls[s.id] = () => this.mocked(s)!
+          } else {
+            specs[s.id] = { kind: "call", ...base, workflow: this.subOf(s).workflow }
+            impls[s.id] = { input: (ctx: Record<string, unknown>) => this.callInput(s, { ctx, locals: new Map() }) }
+          }
+          break
         default:
-          specs[n.id] = { ...base, output: this.outputSchema(n) }
-          impls[n.id] = (ctx: Record<string, unknown>) => this.effect(n, { ctx, locals: new Map() })
+          plain()
       }
     }
-    if (root) {
-      const needs = new Set<string>()
-      for (const o of this.a.outputs.values()) {
-        for (const r of o.template.refs) {
-          const res = this.a.resolutions.get(r)
-          if (res?.kind === "output") needs.add(res.producer)
-        }
-      }
-      specs["_outputs"] = { needs: [...needs].sort(), output: Schema.Record(Schema.String, Schema.Unknown) }
+    if (root && (this.entry || this.workflow.outputs.declared)) {
+      const { needs, fields } = this.workflow.outputs
+      specs["_outputs"] = { needs, output: Schema.Record(Schema.String, Schema.Unknown) }
       impls["_outputs"] = (ctx: Record<string, unknown>) =>
         Effect.sync(() => {
           const env: Env = { ctx, locals: new Map() }
           const out: Record<string, unknown> = {}
-          for (const [k, o] of this.a.outputs) out[k] = this.value(o.template, env)
+          for (const f of fields) out[f.name] = this.value(f.value, env)
           return out
         })
     }
@@ -530,8 +505,24 @@ class Interpreter {
       input: this.inputSchema,
       steps: specs,
       external: ext,
-      ...(root && this.wf.description !== undefined ? { description: this.wf.description } : {}),
-      ...(root && this.wf.version !== undefined ? { version: String(this.wf.version) } : {})
+      ...(root && this.workflow.description !== undefined ? { description: this.workflow.description } : {}),
+      ...(root && this.workflow.version !== undefined ? { version: this.workflow.version } : {})
     }, impls)
   }
+}
+
+/**
+ * The value of a call step whose callee's outputs (by name) are `outputs`: `{ _outputs }` when the callee declares
+ * them, else its steps by id, each holding its result as a real run would (a loop's `{ done, value }`).
+ */
+const callValue = (sub: LoweredWorkflow, outputs: unknown): unknown => {
+  if (sub.outputs.declared) return { _outputs: outputs }
+  const out: Record<string, unknown> = {}
+  const given = (outputs ?? {}) as Record<string, unknown>
+  for (const s of sub.root.steps) {
+    const name = s.node.outputName
+    if (name === undefined || !(name in given)) continue
+    out[s.id] = s.kind === "loop" ? { done: true, value: given[name] } : s.kind === "call" ? callValue(s.sub, given[name]) : given[name]
+  }
+  return out
 }
