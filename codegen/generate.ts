@@ -102,6 +102,21 @@ export const schemaCode = (t: Type, options: { readonly multiline?: boolean; rea
 
 const hitJson = JSON.stringify(hitType)
 
+/** Where a scope's record goes: spec lines, implementation lines, and each step's level (depth in the graph). */
+interface RecordWriter {
+  readonly spec: Writer
+  readonly impl: Writer
+  readonly levels: Map<string, number>
+}
+
+/** One more than the deepest of `needs` in this scope (needs from outside the scope count as level -1). */
+const levelOf = (levels: ReadonlyMap<string, number>, needs: ReadonlyArray<string>): number =>
+  needs.reduce((max, need) => Math.max(max, (levels.get(need) ?? -1) + 1), 0)
+
+/** `{ a: 0, b: 1 }`, keys quoted where needed. */
+const levelsCode = (levels: ReadonlyMap<string, number>): string =>
+  `{ ${[...levels].map(([id, level]) => `${key(id)}: ${level}`).join(", ")} }`
+
 class Writer {
   readonly lines: Array<string> = []
   constructor(readonly indent = 0) {}
@@ -331,8 +346,12 @@ class Generator {
 
   // ---- records ----
   /** Spec + implementation entries of one scope, as two lists of lines. */
-  record(block: Block, w: { spec: Writer; impl: Writer }) {
-    for (const step of block.steps) this.entry(step, w)
+  record(block: Block, w: RecordWriter) {
+    for (const step of block.steps) {
+      // Steps come after their needs, so each need's level is known (needs from outside the scope count as -1).
+      w.levels.set(step.id, levelOf(w.levels, step.needs))
+      this.entry(step, w)
+    }
   }
 
   policies(p: Policies): Array<string> {
@@ -364,7 +383,7 @@ class Generator {
     return pipes.length === 0 ? effect : `${effect}.pipe(${pipes.join(", ")})`
   }
 
-  entry(step: LoweredStep, w: { spec: Writer; impl: Writer }) {
+  entry(step: LoweredStep, w: RecordWriter) {
     const needs = step.needs
     const base = [...(needs.length > 0 ? [`needs: [${needs.map((n) => JSON.stringify(n)).join(", ")}]`] : []), ...(step.policies.placement === "engine" ? this.policies(step.policies) : [])]
     switch (step.kind) {
@@ -449,10 +468,12 @@ class Generator {
     if (ext.length > 0) w.line(`  external: { ${ext.join(", ")} },`)
     const spec = new Writer(w.indent + 2)
     const impl = new Writer(w.indent + 1)
-    this.record(c.block, { spec, impl })
+    const levels = new Map<string, number>()
+    this.record(c.block, { spec, impl, levels })
     w.line(`  steps: {`)
     w.lines.push(...spec.lines)
-    w.line(`  }`)
+    w.line(`  },`)
+    w.line(`  levels: ${levelsCode(levels)}`)
     w.line(`}, {`)
     w.lines.push(...impl.lines)
     w.line(`})`)
@@ -477,7 +498,7 @@ class Generator {
   // ---- module ----
   module(): string {
     this.index(this.workflow.root)
-    const w = { spec: new Writer(2), impl: new Writer(1) }
+    const w: RecordWriter = { spec: new Writer(2), impl: new Writer(1), levels: new Map() }
     this.record(this.workflow.root, w)
     // Final step, when the file declares `outputs:`: the outputs by name, so callers see names, not step ids. Without
     // it, callers read the steps themselves (keeps type-checking of big files cheaper: no step needing every other).
@@ -485,7 +506,7 @@ class Generator {
     return this.render(w)
   }
 
-  outputsStep(w: { spec: Writer; impl: Writer }) {
+  outputsStep(w: RecordWriter) {
     const { fields, needs } = this.workflow.outputs
     const outFields = fields.map((f) => `${key(f.name)}: ${this.value(f.value)}`)
     const outTypes: Record<string, { type: Type; optional: false }> = {}
@@ -494,6 +515,7 @@ class Generator {
     this.schemaDecls.push(`/** The workflow's outputs by name (the \`_outputs\` step). */`)
     this.schemaDecls.push(`export const Outputs = ${schemaCode(T.object(outTypes), { ...this.hit, multiline: true })}`)
     const outSchema = "Outputs"
+    w.levels.set("_outputs", levelOf(w.levels, needs))
     w.spec.line(`_outputs: { ${[...(needs.length > 0 ? [`needs: [${needs.map((n) => JSON.stringify(n)).join(", ")}]`] : []), `output: ${outSchema}`].join(", ")} },`)
     const oneLine = `_outputs: (ctx) => ${outFields.length === 0 ? "Effect.succeed({})" : `Y.as(${outSchema}, { ${outFields.join(", ")} })`},`
     if (oneLine.length <= 110 || outFields.length === 0) w.impl.line(oneLine)
@@ -506,7 +528,7 @@ class Generator {
     if (outFields.length > 0) this.uses.runtime = true
   }
 
-  render(w: { spec: Writer; impl: Writer }): string {
+  render(w: RecordWriter): string {
     const wf = this.workflow
     const inputFields = wf.inputs.map((i) => {
       const s = schemaCode(i.type)
@@ -552,12 +574,16 @@ class Generator {
     trimLastComma(out)
     out.push(`} as const`)
     out.push("")
+    out.push(`// Each step's depth in the graph: the compiler checks that every step is deeper than its needs (no cycle).`)
+    out.push(`const levels = ${levelsCode(w.levels)} as const`)
+    out.push("")
     out.push(`/** ${doc(wf.description ?? `The "${wf.name}" workflow.`)} */`)
     out.push(`export const workflow = Workflow.fromRecord(${JSON.stringify(wf.name)}, {`)
     out.push(`  input: Input,`)
     if (wf.description !== undefined) out.push(`  description: ${JSON.stringify(wf.description)},`)
     if (wf.version !== undefined) out.push(`  version: ${JSON.stringify(String(wf.version))},`)
-    out.push(`  steps`)
+    out.push(`  steps,`)
+    out.push(`  levels`)
     out.push(`}, {`)
     out.push(...w.impl.lines)
     trimLastComma(out)

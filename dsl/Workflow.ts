@@ -16,7 +16,7 @@
 import type { Effect, Schema } from "effect"
 import { type LoopMaxIterations, WorkflowDefinitionError } from "./errors.ts"
 import type { CommonOptions, Graph, Node } from "./Node.ts"
-import type { CheckBranch, CheckId, CheckNeeds, Entry, IdsOf, Lookup, Outputs, Widen } from "./types.ts"
+import type { CheckBranch, CheckId, CheckLoop, CheckNeeds, Entry, IdsOf, Lookup, NeedsHint, NotInferredYet, Outputs, Widen } from "./types.ts"
 
 /**
  * The key of a workflow value's phantom type slot (declared only: values are recognised with {@link isWorkflow}).
@@ -86,7 +86,7 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
   step<const Id extends string, const Needs extends ReadonlyArray<string> = [], A = never, E2 = never, R2 = never>(
     id: CheckId<Id, IdsOf<Out | Vis>>,
     options: StepOptions<Needs, IdsOf<Out | Vis>, A>,
-    run: (ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<Out | Vis, K> }) => Effect.Effect<A, E2, R2>
+    run: (ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<Out | Vis, K> } & { readonly [_ in NeedsHint]?: never }) => Effect.Effect<A, E2, R2>
   ): Workflow<I, IE, Out | Entry<Id, A>, E | E2, R | R2, Vis>
 
   /**
@@ -106,8 +106,9 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
     const Id extends string,
     const Needs extends ReadonlyArray<string>,
     const L extends string,
+    // Any case name gets a typed builder (a case that `on` never returns is reported once, on the branch id).
     const Cases extends {
-      readonly [K in L]?: (
+      readonly [name: string]: (
         builder: Workflow<I, IE, never, never, never, Extract<Out | Vis, { readonly id: Needs[number] }>>
       ) => Workflow<I, IE, any, any, any, any>
     }
@@ -138,7 +139,7 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
     options: MapOptions<Needs, IdsOf<Out | Vis>, I, Out | Vis, T>,
     body: (
       item: T,
-      ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<Out | Vis, K> },
+      ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<Out | Vis, K> } & { readonly [_ in NeedsHint]?: never },
       index: number
     ) => Effect.Effect<A, E2, R2>
   ): Workflow<I, IE, Out | Entry<Id, ReadonlyArray<A>>, E | E2, R | R2, Vis>
@@ -158,17 +159,18 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
     const Id extends string,
     const Needs extends ReadonlyArray<string>,
     S,
+    A2 = NotInferredYet,
     E2 = never,
     R2 = never,
     const M extends "fail" | "return" = "fail"
   >(
-    id: CheckId<Id, IdsOf<Out | Vis>>,
+    id: CheckLoop<Id, IdsOf<Out | Vis>, A2, Widen<S>>,
     options: LoopOptions<Needs, IdsOf<Out | Vis>, I, Out | Vis, S, M>,
     body: (
       state: Widen<NoInfer<S>>,
-      ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<Out | Vis, K> },
+      ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<Out | Vis, K> } & { readonly [_ in NeedsHint]?: never },
       iteration: number
-    ) => Effect.Effect<Widen<NoInfer<S>>, E2, R2>
+    ) => Effect.Effect<A2, E2, R2>
   ): Workflow<I, IE, Out | Entry<Id, Widen<S>>, E | E2 | ("fail" extends M ? LoopMaxIterations : never), R | R2, Vis>
 
   /**
@@ -218,7 +220,7 @@ export interface BranchOptions<Needs extends ReadonlyArray<string>, Known extend
 {
   readonly needs: CheckNeeds<Needs, Known>
   /** Picks the case to run. */
-  readonly on: (ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<V, K> }) => L
+  readonly on: (ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<V, K> } & { readonly [_ in NeedsHint]?: never }) => L
 }
 
 /**
@@ -232,7 +234,7 @@ export interface BranchOptions<Needs extends ReadonlyArray<string>, Known extend
 export interface MapOptions<Needs extends ReadonlyArray<string>, Known extends string, I, V, T> extends CommonOptions {
   readonly needs: CheckNeeds<Needs, Known>
   /** The items to map over. */
-  readonly over: (ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<V, K> }) => ReadonlyArray<T>
+  readonly over: (ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<V, K> } & { readonly [_ in NeedsHint]?: never }) => ReadonlyArray<T>
   /** How many items run at once (default 1; `"unbounded"` for all). */
   readonly concurrency?: number | "unbounded" | undefined
 }
@@ -250,7 +252,7 @@ export interface LoopOptions<Needs extends ReadonlyArray<string>, Known extends 
 {
   readonly needs: CheckNeeds<Needs, Known>
   /** The state before the first iteration. */
-  readonly initial: (ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<V, K> }) => S
+  readonly initial: (ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<V, K> } & { readonly [_ in NeedsHint]?: never }) => S
   /** Stops the loop when it holds; checked before each iteration (so an initial state that satisfies it runs no body). */
   readonly until: (state: Widen<NoInfer<S>>, iteration: number) => boolean
   /** Upper bound on the number of body runs. */
@@ -270,7 +272,7 @@ export interface LoopOptions<Needs extends ReadonlyArray<string>, Known extends 
 export interface CallOptions<Needs extends ReadonlyArray<string>, Known extends string, I, V, SI> extends CommonOptions {
   readonly needs: CheckNeeds<Needs, Known>
   /** Builds the sub-workflow's (decoded) input. */
-  readonly input: (ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<V, K> }) => NoInfer<SI>
+  readonly input: (ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<V, K> } & { readonly [_ in NeedsHint]?: never }) => NoInfer<SI>
 }
 
 /**
@@ -309,7 +311,10 @@ export type EncodedInputOf<W> = W extends Workflow<any, infer IE, any, any, any,
  * type Out = Workflow.OutputsOf<typeof rag> // { readonly embed: ...; readonly answer: string }
  * ```
  */
-export type OutputsOf<W> = W extends Workflow<any, any, infer Out, any, any, any> ? Outputs<Out> : never
+export type OutputsOf<W> = W extends Workflow<any, any, infer Out, any, any, any>
+  // Spelled out (not `Outputs<Out>`) so that messages print `{ readonly answer: string }`, not `Outputs<Entry<...>>`.
+  ? { readonly [P in Out & Entry<string, unknown> as P["id"]]: P["value"] }
+  : never
 /**
  * The union of step errors of a workflow.
  *

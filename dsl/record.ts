@@ -23,7 +23,8 @@
 import type { Effect, Schema } from "effect"
 import { WorkflowDefinitionError } from "./errors.ts"
 import type { CommonOptions, Graph, Node } from "./Node.ts"
-import type { Entry, Outputs } from "./types.ts"
+import type { GraphProblem } from "./acyclic.ts"
+import type { DeadCases, Entry, JoinCapped, NeedsHint, Outputs } from "./types.ts"
 import { type Any, fromGraph, type OutputsOf, type Workflow } from "./Workflow.ts"
 
 /**
@@ -123,12 +124,14 @@ export type SpecOutput<S> = S extends { readonly kind: "call"; readonly workflow
 
 type NeedsOf<S> = S extends { readonly needs: ReadonlyArray<infer N extends string> } ? N : never
 
-type CtxOf<I, Steps, Ext, K extends keyof Steps> = {
-  readonly [N in "input" | NeedsOf<Steps[K]>]: N extends "input" ? I
-    : N extends keyof Steps ? SpecOutput<Steps[N]>
-    : N extends keyof Ext ? Ext[N] extends Schema.Top ? Ext[N]["Type"] : never
-    : never
-}
+/**
+ * The context of step `K`: `input` plus exactly its needs, typed from their declared outputs. Written out where it is
+ * used (not as an alias) so that compiler messages print the object, not the alias.
+ */
+type CtxValue<I, Steps, Ext, N> = N extends "input" ? I
+  : N extends keyof Steps ? SpecOutput<Steps[N]>
+  : N extends keyof Ext ? Ext[N] extends Schema.Top ? Ext[N]["Type"] : never
+  : never
 
 type ItemOf<A> = A extends ReadonlyArray<infer T> ? T : never
 
@@ -142,17 +145,17 @@ type ItemOf<A> = A extends ReadonlyArray<infer T> ? T : never
  */
 export type Implementation<I, Steps, Ext> = {
   readonly [K in keyof Steps]: Steps[K] extends { readonly kind: "map" } ? {
-      readonly over: (ctx: CtxOf<I, Steps, Ext, K>) => ReadonlyArray<unknown>
-      readonly body: (item: any, ctx: CtxOf<I, Steps, Ext, K>, index: number) => Effect.Effect<ItemOf<SpecOutput<Steps[K]>>, any, any>
+      readonly over: (ctx: { readonly [N in "input" | NeedsOf<Steps[K]>]: CtxValue<I, Steps, Ext, N> } & { readonly [_ in NeedsHint]?: never }) => ReadonlyArray<unknown>
+      readonly body: (item: any, ctx: { readonly [N in "input" | NeedsOf<Steps[K]>]: CtxValue<I, Steps, Ext, N> } & { readonly [_ in NeedsHint]?: never }, index: number) => Effect.Effect<ItemOf<SpecOutput<Steps[K]>>, any, any>
     }
     : Steps[K] extends { readonly kind: "loop" } ? {
-        readonly initial: (ctx: CtxOf<I, Steps, Ext, K>) => SpecOutput<Steps[K]>
+        readonly initial: (ctx: { readonly [N in "input" | NeedsOf<Steps[K]>]: CtxValue<I, Steps, Ext, N> } & { readonly [_ in NeedsHint]?: never }) => SpecOutput<Steps[K]>
         readonly until: (state: SpecOutput<Steps[K]>, iteration: number) => boolean
-        readonly body: (state: SpecOutput<Steps[K]>, ctx: CtxOf<I, Steps, Ext, K>, iteration: number) => Effect.Effect<SpecOutput<Steps[K]>, any, any>
+        readonly body: (state: SpecOutput<Steps[K]>, ctx: { readonly [N in "input" | NeedsOf<Steps[K]>]: CtxValue<I, Steps, Ext, N> } & { readonly [_ in NeedsHint]?: never }, iteration: number) => Effect.Effect<SpecOutput<Steps[K]>, any, any>
       }
-    : Steps[K] extends { readonly kind: "branch"; readonly cases: infer C } ? { readonly on: (ctx: CtxOf<I, Steps, Ext, K>) => keyof C & string }
-    : Steps[K] extends { readonly kind: "call"; readonly workflow: Workflow<infer SI, any, any, any, any, any> } ? { readonly input: (ctx: CtxOf<I, Steps, Ext, K>) => SI }
-    : (ctx: CtxOf<I, Steps, Ext, K>) => Effect.Effect<SpecOutput<Steps[K]>, any, any>
+    : Steps[K] extends { readonly kind: "branch"; readonly cases: infer C } ? { readonly on: (ctx: { readonly [N in "input" | NeedsOf<Steps[K]>]: CtxValue<I, Steps, Ext, N> } & { readonly [_ in NeedsHint]?: never }) => keyof C & string }
+    : Steps[K] extends { readonly kind: "call"; readonly workflow: Workflow<infer SI, any, any, any, any, any> } ? { readonly input: (ctx: { readonly [N in "input" | NeedsOf<Steps[K]>]: CtxValue<I, Steps, Ext, N> } & { readonly [_ in NeedsHint]?: never }) => SI }
+    : (ctx: { readonly [N in "input" | NeedsOf<Steps[K]>]: CtxValue<I, Steps, Ext, N> } & { readonly [_ in NeedsHint]?: never }) => Effect.Effect<SpecOutput<Steps[K]>, any, any>
 }
 
 type EffectsOf<X> = X extends (...args: any) => infer T ? T : X extends object ? { [K in keyof X]: X[K] extends (...args: any) => infer T ? T : never }[keyof X] : never
@@ -165,47 +168,116 @@ type SubReqs<Steps> = { [K in keyof Steps]: Steps[K] extends { readonly kind: "c
   : Steps[K] extends { readonly kind: "branch"; readonly cases: infer C } ? { [P in keyof C]: C[P] extends Workflow<any, any, any, any, infer R, any> ? R : never }[keyof C]
   : never }[keyof Steps]
 
-/**
- * Each need must name a step of the record or an external id.
- *
- * @example
- * ```ts
- * // A need that names no step fails to compile with the message as the expected type:
- * // Workflow.fromRecord("x", { input, steps: { a: { needs: ["nope"], output: Schema.String } } }, impl)
- * // -> "Unknown step 'nope' in the needs of 'a'"
- * ```
- */
-export type CheckSteps<Steps, Known extends PropertyKey> = {
-  readonly [K in keyof Steps]: Steps[K] extends { readonly needs: ReadonlyArray<infer N> }
-    ? [Exclude<N, Known>] extends [never] ? Steps[K] : { readonly needs: `Unknown step '${Exclude<N, Known> & string}' in the needs of '${K & string}'` }
-    : Steps[K]
+type UnknownNeeds<Steps, Known extends PropertyKey> = {
+  readonly [K in keyof Steps]: Steps[K] extends { readonly needs: ReadonlyArray<infer N> } ? Exclude<N, Known> : never
+}
+
+type OnCases<F> = F extends { readonly on: (...args: ReadonlyArray<any>) => infer L } ? L : never
+type DeadCasesOf<Steps, Impl> = {
+  readonly [K in keyof Steps]: Steps[K] extends { readonly kind: "branch"; readonly cases: infer C }
+    ? K extends keyof Impl ? Exclude<keyof C, OnCases<Impl[K]>> : never
+    : never
 }
 
 /**
- * Builds a workflow from a record of step specs (any order) and a record of implementations. Unknown needs are compile
- * errors for typed callers; at run time (untyped callers, generated code) unknown needs, duplicate ids and cycles throw
- * a `WorkflowDefinitionError` whose message names the step or prints the cycle (`a -> b -> a`).
+ * The mistakes of a record, one message per offending step (`never` when there is none): a need naming no step, the
+ * reserved id `input`, a branch case its `on` never returns, a cycle (one step of it is flagged), and, with `levels`,
+ * a step not numbered above its needs.
+ *
+ * @example
+ * ```ts
+ * type P = RecordProblems<{ a: { needs: ["b"] }; b: { needs: ["a"] } }, {}, {}, undefined>
+ * // { readonly a: { readonly needs: "Cycle in needs: a -> b -> a (remove one of these needs)" } }
+ * ```
+ */
+export type RecordProblems<Steps, Ext, Impl, Levels> = UnknownNeeds<Steps, keyof Steps | keyof Ext> extends infer U
+  ? [U[keyof U]] extends [never]
+    ? DeadCasesOf<Steps, Impl> extends infer D ? [D[keyof D]] extends [never]
+        ? "input" extends keyof Steps ? { readonly steps: { readonly input: "Step id 'input' is reserved for the workflow input" } }
+        : GraphProblem<Steps, Levels> extends infer G ? [G] extends [never] ? never
+          : G extends { readonly step: infer S extends PropertyKey; readonly message: infer M }
+            ? { readonly steps: { readonly [K in S]: { readonly needs: M } } }
+          : G
+        : never
+      : {
+        readonly steps: {
+          readonly [K in keyof D as [D[K]] extends [never] ? never : K]: { readonly kind: DeadCases<K & string, D[K] & string> }
+        }
+      }
+      : never
+    : {
+      readonly steps: {
+        readonly [K in keyof U as [U[K]] extends [never] ? never : K]: {
+          readonly needs: `Unknown step '${U[K] & string}' in the needs of '${K & string}' (steps: ${JoinCapped<keyof Steps & string>})`
+        }
+      }
+    }
+  : never
+
+/**
+ * The steps as the compiler checks them: the record itself when it is valid; otherwise the offending steps with their
+ * message in place of the wrong property, so the error is a one-line "Type X is not assignable to '<message>'" on
+ * that step.
+ *
+ * @example
+ * ```ts
+ * // steps: { a: { needs: ["a"], output: Schema.Number } }
+ * // -> Type 'readonly ["a"]' is not assignable to type '"Cycle in needs: a -> a (remove one of these needs)"'
+ * ```
+ */
+export type CheckedSteps<Steps, Problems> = [Problems] extends [{ readonly steps: infer P }] ? {
+    readonly [K in keyof Steps]: K extends keyof P ? P[K] extends string ? P[K] : Omit<Steps[K], keyof P[K]> & P[K]
+      : Steps[K]
+  }
+  : Steps
+
+/**
+ * What `levels` must also satisfy: the message when the record is too deep for the check without `levels`.
+ *
+ * @example
+ * ```ts
+ * // a 300-deep chain of needs without levels:
+ * // Type 'undefined' is not assignable to type '"Needs nested deeper than 200 steps: pass 'levels' (...)"'
+ * ```
+ */
+export type CheckedLevels<Problems> = [Problems] extends [{ readonly levels: infer M }] ? M : unknown
+
+/**
+ * Builds a workflow from a record of step specs (any order) and a record of implementations. For typed callers, an
+ * unknown need, a cycle, the reserved id `input` and a branch case its `on` never returns are compile errors on the
+ * offending step; at run time (untyped callers, generated code) unknown needs, the reserved id and cycles throw a
+ * `WorkflowDefinitionError` whose message names the step or prints the cycle (`a -> b -> a`).
  *
  * `external` declares ids visible to the steps but produced outside (a branch case's view of its branch's needs).
+ * `levels` (optional) numbers each step above its needs, which makes the compile-time cycle check linear: pass it for
+ * records of hundreds of steps (the YAML codegen does).
  *
  * @example
  * ```ts
  * const wf = Workflow.fromRecord("echo", {
  *   input: Schema.Struct({ text: Schema.String }),
- *   steps: { echo: { output: Schema.String } }
- * }, { echo: (ctx) => Effect.succeed(ctx.input.text) })
+ *   steps: { echo: { output: Schema.String }, shout: { needs: ["echo"], output: Schema.String } },
+ *   levels: { echo: 0, shout: 1 }
+ * }, { echo: (ctx) => Effect.succeed(ctx.input.text), shout: (ctx) => Effect.succeed(ctx.echo.toUpperCase()) })
  * ```
  */
 export const fromRecord = <
   S extends Schema.Codec<any, any, never, never>,
   const Steps extends Readonly<Record<string, Spec>>,
   const Impl extends Implementation<S["Type"], Steps, Ext>,
-  const Ext extends Readonly<Record<string, Schema.Top>> = {}
+  const Ext extends Readonly<Record<string, Schema.Top>> = {},
+  const Levels extends { readonly [K in keyof Steps]: number } | undefined = undefined
 >(
   name: string,
   definition: {
     readonly input: S
-    readonly steps: Steps & CheckSteps<Steps, keyof Steps | keyof Ext>
+    readonly steps: CheckedSteps<Steps, RecordProblems<Steps, Ext, NoInfer<Impl>, NoInfer<Levels>>>
+    /**
+     * A number per step, greater than the numbers of its needs (its depth, say; the YAML codegen emits it). Optional:
+     * without it the compiler searches for cycles itself, one pass per level of needs (fine for the records people
+     * write; up to 200 levels); with it the check is one comparison per need, whatever the size.
+     */
+    readonly levels?: Levels & CheckedLevels<RecordProblems<Steps, Ext, NoInfer<Impl>, NoInfer<Levels>>>
     readonly external?: Ext | undefined
     readonly description?: string | undefined
     readonly version?: string | undefined

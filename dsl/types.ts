@@ -49,14 +49,17 @@ export type Lookup<V, K> = V extends Entry<infer Id, infer A> ? (K extends Id ? 
 export type Outputs<Out> = { readonly [P in Out & Entry<string, unknown> as P["id"]]: P["value"] }
 
 /**
- * Shown when a need names no earlier step; the second argument lists the ids that are known at that point.
+ * Shown when a need names no earlier step: the message lists the ids that can be named there (at most
+ * {@link MaxListed}, so a typo in a 1,000-step workflow prints a short line). Only built on the error path.
  *
  * @example
  * ```ts
- * type M = UnknownStep<"serach", "embed" | "search"> // "Unknown step 'serach'" (with the known ids attached)
+ * type M = UnknownStep<"serach", "embed" | "search"> // "Unknown step 'serach' in needs (known steps here: embed, search)"
  * ```
  */
-export type UnknownStep<S extends string, Known extends string> = `Unknown step '${S}'` & { readonly __knownSteps?: Known }
+export type UnknownStep<S extends string, Known extends string> = `Unknown step '${S}' in needs (${[Known] extends [never]
+  ? "no step comes before this one"
+  : `known steps here: ${JoinCapped<Known>}`})`
 
 /**
  * Each need must name an earlier step (so a cycle cannot be written).
@@ -64,7 +67,7 @@ export type UnknownStep<S extends string, Known extends string> = `Unknown step 
  * @example
  * ```ts
  * type Ok = CheckNeeds<["a"], "a" | "b"> // readonly ["a"]
- * type Bad = CheckNeeds<["c"], "a" | "b"> // readonly [UnknownStep<"c", "a" | "b">]
+ * type Bad = CheckNeeds<["c"], "a" | "b"> // readonly ["Unknown step 'c' in needs (known steps here: a, b)"]
  * ```
  */
 export type CheckNeeds<Needs extends ReadonlyArray<string>, Known extends string> = {
@@ -100,20 +103,62 @@ export type Join<U extends string, Acc extends string = ""> = [U] extends [never
   : LastOf<U> extends infer L extends string ? Join<Exclude<U, L>, Acc extends "" ? L : `${L}, ${Acc}`>
   : Acc
 
+/** How many ids a message lists before it cuts the list with "…". */
+export type MaxListed = 10
+
+/**
+ * Like {@link Join}, listing at most {@link MaxListed} members (the last ones, after "…, "): safe on a union of
+ * thousands of ids. For error messages only.
+ *
+ * @example
+ * ```ts
+ * type S = JoinCapped<"a" | "b"> // "a, b"
+ * ```
+ */
+export type JoinCapped<U extends string, Acc extends string = "", N extends ReadonlyArray<0> = []> = [U] extends [never] ? Acc
+  : N["length"] extends MaxListed ? `…, ${Acc}`
+  : LastOf<U> extends infer L extends string ? JoinCapped<Exclude<U, L>, Acc extends "" ? L : `${L}, ${Acc}`, [...N, 0]>
+  : Acc
+
 /**
  * A branch must cover every value its `on` can return, and nothing else.
  *
  * @example
  * ```ts
- * type Missing = CheckBranch<"route", never, "safe" | "unsafe", { safe: unknown }> // "Branch 'route' is missing case(s): unsafe"
+ * type Missing = CheckBranch<"route", never, "safe" | "unsafe", { safe: unknown }> // "Branch 'route' is missing case(s) for: unsafe (...)"
  * ```
  */
 export type CheckBranch<Id extends string, Known extends string, L extends string, Cases> = CheckId<Id, Known> extends Id
-  ? [Exclude<L, keyof Cases>] extends [never]
+  // Before the cases are inferred the compiler checks the id against their constraint (any name): let that pass.
+  ? string extends keyof Cases ? Id
+  : [Exclude<L, keyof Cases>] extends [never]
     ? [Exclude<keyof Cases, L>] extends [never] ? Id
-    : `Branch '${Id}' has unknown case(s): ${Join<Exclude<keyof Cases, L> & string>}`
-  : `Branch '${Id}' is missing case(s): ${Join<Exclude<L, keyof Cases>>}`
+    : DeadCases<Id, Exclude<keyof Cases, L> & string>
+  : `Branch '${Id}' is missing case(s) for: ${Join<Exclude<L, keyof Cases>>} (each value 'on' can return needs a case)`
   : CheckId<Id, Known>
+
+/**
+ * The message for branch cases that `on` can never return (dead code), shared by the builder and the record form.
+ *
+ * @example
+ * ```ts
+ * type M = DeadCases<"route", "maybe"> // "Branch 'route' has case(s) that 'on' never returns: maybe (remove them, or return them from 'on')"
+ * ```
+ */
+export type DeadCases<Id extends string, Dead extends string> =
+  `Branch '${Id}' has case(s) that 'on' never returns: ${Join<Dead>} (remove them, or return them from 'on')`
+
+/**
+ * The key of the hint added to every `ctx` type, so that "Property 'x' does not exist on type ..." also says how to
+ * make it exist. Optional and `never`: it cannot be read as a value.
+ *
+ * @example
+ * ```ts
+ * // Property 'embed' does not exist on type '{ readonly input: ...; readonly search: string; } &
+ * //   { readonly "(to read another step's output, add its id to needs)"?: never; }'
+ * ```
+ */
+export type NeedsHint = "(to read another step's output, add its id to needs)"
 
 /**
  * The context handed to a step: the workflow input plus exactly the declared needs.
@@ -124,6 +169,34 @@ export type CheckBranch<Id extends string, Known extends string, L extends strin
  * ```
  */
 export type Ctx<I, V, N extends string> = { readonly [K in "input" | N]: K extends "input" ? I : Lookup<V, K> }
+
+/**
+ * The body of a loop must return its state type (what `initial` returns, widened): checked on the loop's id, so the
+ * message is one sentence instead of a comparison of two Effect types.
+ *
+ * @example
+ * ```ts
+ * type Bad = CheckLoop<"refine", never, string, { text: string }> // "Loop 'refine': its body must return the state type that 'initial' returns"
+ * ```
+ */
+export type CheckLoop<Id extends string, Known extends string, A, S> = CheckId<Id, Known> extends Id
+  ? [A] extends [S | NotInferredYet] ? Id : `Loop '${Id}': its body must return the state type that 'initial' returns (the state cannot change type)`
+  : CheckId<Id, Known>
+
+declare const NotInferredYet: unique symbol
+/**
+ * The default of a type parameter inferred from a callback's return type. The compiler first checks the arguments
+ * that are not callbacks, with such parameters at their default: a check on an earlier argument must let this type
+ * pass, or it would fail before the callback is even looked at.
+ *
+ * @example
+ * ```ts
+ * // loop<..., A2 = NotInferredYet>(id: CheckLoop<Id, Known, A2, S>, options, body: (...) => Effect<A2>)
+ * ```
+ */
+export interface NotInferredYet {
+  readonly [NotInferredYet]: "the type of a callback's result, before inference"
+}
 
 /**
  * A loop state inferred as a single literal (`initial: () => 0`) is widened to its primitive (`number`).

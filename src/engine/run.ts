@@ -24,6 +24,8 @@ export type { ExecuteOptions } from "./RunState.ts"
  * ```
  */
 export type RunError<W> = WorkflowInputError | StepFailedWith<ErrorOf<W>>
+// The signatures below spell the union out instead of `RunError<W>`: compiler messages then print
+// `WorkflowInputError | StepFailedWith<LlmError>` rather than the whole workflow type inside `RunError<...>`.
 
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 
@@ -166,7 +168,7 @@ export const run = <W extends Any>(
   workflow: W,
   input: EncodedInputOf<W>,
   options?: ExecuteOptions
-): Effect.Effect<OutputsOf<W>, RunError<W>, RequirementsOf<W>> =>
+): Effect.Effect<OutputsOf<W>, WorkflowInputError | StepFailedWith<ErrorOf<W>>, RequirementsOf<W>> =>
   executeInternal(workflow, input, options, false) as any
 
 /**
@@ -182,7 +184,7 @@ export const execute = <W extends Any>(
   workflow: W,
   input: EncodedInputOf<W>,
   options?: ExecuteOptions
-): Effect.Effect<RunResult<OutputsOf<W>>, RunError<W>, RequirementsOf<W>> => executeInternal(workflow, input, options, true) as any
+): Effect.Effect<RunResult<OutputsOf<W>>, WorkflowInputError | StepFailedWith<ErrorOf<W>>, RequirementsOf<W>> => executeInternal(workflow, input, options, true) as any
 
 /**
  * The events of a run as a Stream; the stream fails with the run's error after emitting `RunFinished`.
@@ -196,7 +198,7 @@ export const events = <W extends Any>(
   workflow: W,
   input: EncodedInputOf<W>,
   options?: Omit<ExecuteOptions, "onEvent">
-): Stream.Stream<WorkflowEvent, RunError<W>, RequirementsOf<W>> =>
+): Stream.Stream<WorkflowEvent, WorkflowInputError | StepFailedWith<ErrorOf<W>>, RequirementsOf<W>> =>
   Stream.callback<WorkflowEvent, RunError<W>, RequirementsOf<W>>((queue) =>
     Effect.forkScoped(
       executeInternal(workflow, input, {
@@ -249,7 +251,7 @@ export const runWith = <W extends Any, ROut, LE, LR>(
   layer: [Exclude<RequirementsOf<W>, ROut>] extends [never] ? Layer.Layer<ROut, LE, LR>
     : MissingProviders<Exclude<RequirementsOf<W>, ROut>>,
   options?: ExecuteOptions
-): Effect.Effect<OutputsOf<W>, RunError<W> | LE, LR> =>
+): Effect.Effect<OutputsOf<W>, WorkflowInputError | StepFailedWith<ErrorOf<W>> | LE, LR> =>
   Effect.provide(run(workflow, input, options), layer as Layer.Layer<ROut, LE, LR>) as any
 
 /**
@@ -266,5 +268,5 @@ export const executeWith = <W extends Any, ROut, LE, LR>(
   layer: [Exclude<RequirementsOf<W>, ROut>] extends [never] ? Layer.Layer<ROut, LE, LR>
     : MissingProviders<Exclude<RequirementsOf<W>, ROut>>,
   options?: ExecuteOptions
-): Effect.Effect<RunResult<OutputsOf<W>>, RunError<W> | LE, LR> =>
+): Effect.Effect<RunResult<OutputsOf<W>>, WorkflowInputError | StepFailedWith<ErrorOf<W>> | LE, LR> =>
   Effect.provide(execute(workflow, input, options), layer as Layer.Layer<ROut, LE, LR>) as any

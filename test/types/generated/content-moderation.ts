@@ -33,7 +33,8 @@ const steps = {
         external: { moderate_content: moderateContentOutput },
         steps: {
           auto_publish: { output: autoPublishOutput },
-        }
+        },
+        levels: { auto_publish: 0 }
       }, {
         auto_publish: (ctx) => PublishAction.use((action) => action.run({ content: ctx.input.content })),
       }),
@@ -42,7 +43,8 @@ const steps = {
         external: { moderate_content: moderateContentOutput },
         steps: {
           flag_for_review: { output: flagForReviewOutput },
-        }
+        },
+        levels: { flag_for_review: 0 }
       }, {
         flag_for_review: (ctx) => QueueReviewAction.use((action) => action.run({ content: ctx.input.content, priority: "medium" })),
       }),
@@ -52,7 +54,8 @@ const steps = {
         steps: {
           generate_explanation: { output: generateExplanationOutput },
           notify_user: { needs: ["generate_explanation"], output: notifyUserOutput },
-        }
+        },
+        levels: { generate_explanation: 0, notify_user: 1 }
       }, {
         generate_explanation: (ctx) => Llm.generate({ provider: "anthropic", model: "claude-3-5-haiku-20241022", prompt: `Generate a polite explanation for why this content was blocked:
 ${ctx.input.content}
@@ -63,11 +66,15 @@ ${ctx.input.content}
   }
 } as const
 
+// Each step's depth in the graph: the compiler checks that every step is deeper than its needs (no cycle).
+const levels = { moderate_content: 0, route_based_on_moderation: 1 } as const
+
 /** The "content-moderation-router" workflow. */
 export const workflow = Workflow.fromRecord("content-moderation-router", {
   input: Input,
   version: "1.0",
-  steps
+  steps,
+  levels
 }, {
   moderate_content: (ctx) => Llm.generate({ provider: "openai", model: "gpt-4", prompt: `Classify this content as: safe, review, or block
 Content: ${ctx.input.content}

@@ -27,11 +27,15 @@ const steps = {
   generate_answer: { needs: ["merge_context"], output: generateAnswerOutput }
 } as const
 
+// Each step's depth in the graph: the compiler checks that every step is deeper than its needs (no cycle).
+const levels = { embed_query: 0, search_docs: 1, search_code: 1, parallel_search: 2, merge_context: 2, generate_answer: 3 } as const
+
 /** The "parallel-rag-search" workflow. */
 export const workflow = Workflow.fromRecord("parallel-rag-search", {
   input: Input,
   version: "1.0",
-  steps
+  steps,
+  levels
 }, {
   embed_query: (ctx) => Embeddings.embed({ provider: "openai", model: "text-embedding-3-small", input: ctx.input.query }),
   search_docs: (ctx) => VectorStore.search({ store: "pinecone", collection: "documentation", vector: Y.vector(ctx.embed_query), topK: 5 }),

@@ -34,7 +34,8 @@ const steps = {
         external: { answer_question: answerQuestionOutput, classify: classifyOutput },
         steps: {
           publish: { needs: ["answer_question"], output: publishOutput },
-        }
+        },
+        levels: { publish: 0 }
       }, {
         publish: (ctx) => LogAction.use((action) => action.run({ message: `Answer: ${ctx.answer_question}` })),
       }),
@@ -43,7 +44,8 @@ const steps = {
         external: { answer_question: answerQuestionOutput, classify: classifyOutput },
         steps: {
           add_disclaimer: { needs: ["answer_question"], output: addDisclaimerOutput },
-        }
+        },
+        levels: { add_disclaimer: 0 }
       }, {
         add_disclaimer: (ctx) => Y.as(addDisclaimerOutput, `${ctx.answer_question} (This answer may be incomplete.)`),
       }),
@@ -52,12 +54,16 @@ const steps = {
   _outputs: { needs: ["answer_question", "classify", "route"], output: Outputs }
 } as const
 
+// Each step's depth in the graph: the compiler checks that every step is deeper than its needs (no cycle).
+const levels = { answer_question: 0, classify: 1, route: 2, _outputs: 3 } as const
+
 /** Answer with OpenAI, fall back to Anthropic and then a smaller model; route on the answer's confidence */
 export const workflow = Workflow.fromRecord("provider-failover", {
   input: Input,
   description: "Answer with OpenAI, fall back to Anthropic and then a smaller model; route on the answer's confidence",
   version: "1.0",
-  steps
+  steps,
+  levels
 }, {
   answer_question: (ctx) => Y.cached("provider-failover/answer_question", [ctx.input.question], 600000, Llm.generate({ provider: "openai", model: "gpt-4o", prompt: ctx.input.question }).pipe(Effect.catchIf(isRetryable, () => Llm.generate({ provider: "anthropic", model: "claude-3-5-sonnet-20241022", prompt: ctx.input.question }))).pipe(Effect.catchIf(isRetryable, () => Llm.generate({ provider: "openai", model: "gpt-4o-mini", prompt: ctx.input.question })))),
   classify: (ctx) => Llm.generateObject({ provider: "anthropic", model: "claude-3-5-haiku-20241022", prompt: `Is this answer confident or hedged? ${ctx.answer_question}`, schema: classifyOutput }),
