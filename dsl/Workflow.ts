@@ -16,7 +16,7 @@
 import type { Effect, Schema } from "effect"
 import { type LoopMaxIterations, WorkflowDefinitionError } from "./errors.ts"
 import type { CommonOptions, Graph, Node } from "./Node.ts"
-import type { CheckBranch, CheckId, CheckLoop, CheckNeeds, Entry, IdsOf, Lookup, NeedsHint, NotInferredYet, Outputs, Widen } from "./types.ts"
+import type { CheckBranch, CheckId, CheckLoop, CheckNeeds, Entry, Lookup, NeedsHint, NotInferredYet, Outputs, Widen } from "./types.ts"
 
 /**
  * The key of a workflow value's phantom type slot (declared only: values are recognised with {@link isWorkflow}).
@@ -43,7 +43,9 @@ export type TypeId = typeof TypeId
  * the union of step errors `E` and of required services `R`.
  *
  * Type parameters: `I` decoded input, `IE` encoded input, `Out` output entries, `E` errors, `R` requirements,
- * `Vis` entries visible but produced outside (a branch case sees its branch's needs).
+ * `Vis` entries visible but produced outside (a branch case sees its branch's needs), `Ids` the ids of `Out` and `Vis`
+ * (kept as a plain union: the needs checks use it, and messages print it as the list of known ids; a workflow type
+ * written with six arguments has `Ids = string`).
  *
  * @example
  * ```ts
@@ -51,7 +53,7 @@ export type TypeId = typeof TypeId
  *   Workflow.make("demo", { input: Schema.Struct({ q: Schema.String }) }).step("a", (ctx) => Effect.succeed(ctx.input.q.length))
  * ```
  */
-export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = never> extends Graph {
+export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = never, out Ids extends string = string> extends Graph {
   readonly [TypeId]: {
     readonly _I: (_: I) => I
     readonly _IE: (_: IE) => IE
@@ -59,6 +61,7 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
     readonly _E: () => E
     readonly _R: () => R
     readonly _Vis: () => Vis
+    readonly _Ids: () => Ids
   }
 
   /**
@@ -70,9 +73,9 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
    * ```
    */
   step<const Id extends string, A, E2 = never, R2 = never>(
-    id: CheckId<Id, IdsOf<Out | Vis>>,
+    id: CheckId<Id, Ids>,
     run: (ctx: { readonly input: I }) => Effect.Effect<A, E2, R2>
-  ): Workflow<I, IE, Out | Entry<Id, A>, E | E2, R | R2, Vis>
+  ): Workflow<I, IE, Out | Entry<Id, A>, E | E2, R | R2, Vis, Ids | Id>
 
   /**
    * Adds a step: `ctx` holds `input` and exactly the declared needs, each typed with that step's output.
@@ -84,10 +87,10 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
    * ```
    */
   step<const Id extends string, const Needs extends ReadonlyArray<string> = [], A = never, E2 = never, R2 = never>(
-    id: CheckId<Id, IdsOf<Out | Vis>>,
-    options: StepOptions<Needs, IdsOf<Out | Vis>, A>,
+    id: CheckId<Id, Ids>,
+    options: StepOptions<Needs, Ids, A>,
     run: (ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<Out | Vis, K> } & { readonly [_ in NeedsHint]?: never }) => Effect.Effect<A, E2, R2>
-  ): Workflow<I, IE, Out | Entry<Id, A>, E | E2, R | R2, Vis>
+  ): Workflow<I, IE, Out | Entry<Id, A>, E | E2, R | R2, Vis, Ids | Id>
 
   /**
    * Routes on a literal: `on` returns one of a union of strings and exactly one case runs. The cases object must cover
@@ -109,12 +112,12 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
     // Any case name gets a typed builder (a case that `on` never returns is reported once, on the branch id).
     const Cases extends {
       readonly [name: string]: (
-        builder: Workflow<I, IE, never, never, never, Extract<Out | Vis, { readonly id: Needs[number] }>>
-      ) => Workflow<I, IE, any, any, any, any>
+        builder: Workflow<I, IE, never, never, never, Extract<Out | Vis, { readonly id: Needs[number] }>, Needs[number]>
+      ) => Workflow<I, IE, any, any, any, any, any>
     }
   >(
-    id: CheckBranch<Id, IdsOf<Out | Vis>, L, Cases>,
-    options: BranchOptions<Needs, IdsOf<Out | Vis>, I, Out | Vis, L>,
+    id: CheckBranch<Id, Ids, L, Cases>,
+    options: BranchOptions<Needs, Ids, I, Out | Vis, L>,
     cases: Cases
   ): Workflow<
     I,
@@ -122,7 +125,8 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
     Out | Entry<Id, BranchOutput<Cases>>,
     E | { [K in keyof Cases]: Cases[K] extends (b: any) => infer W ? ErrorOf<W> : never }[keyof Cases],
     R | { [K in keyof Cases]: Cases[K] extends (b: any) => infer W ? RequirementsOf<W> : never }[keyof Cases],
-    Vis
+    Vis,
+    Ids | Id
   >
 
   /**
@@ -135,14 +139,14 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
    * ```
    */
   map<const Id extends string, const Needs extends ReadonlyArray<string>, T, A, E2 = never, R2 = never>(
-    id: CheckId<Id, IdsOf<Out | Vis>>,
-    options: MapOptions<Needs, IdsOf<Out | Vis>, I, Out | Vis, T>,
+    id: CheckId<Id, Ids>,
+    options: MapOptions<Needs, Ids, I, Out | Vis, T>,
     body: (
       item: T,
       ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<Out | Vis, K> } & { readonly [_ in NeedsHint]?: never },
       index: number
     ) => Effect.Effect<A, E2, R2>
-  ): Workflow<I, IE, Out | Entry<Id, ReadonlyArray<A>>, E | E2, R | R2, Vis>
+  ): Workflow<I, IE, Out | Entry<Id, ReadonlyArray<A>>, E | E2, R | R2, Vis, Ids | Id>
 
   /**
    * Repeats `body` on a state until `until` holds or `maxIterations` bodies have run. The state type cannot change.
@@ -164,14 +168,14 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
     R2 = never,
     const M extends "fail" | "return" = "fail"
   >(
-    id: CheckLoop<Id, IdsOf<Out | Vis>, A2, Widen<S>>,
-    options: LoopOptions<Needs, IdsOf<Out | Vis>, I, Out | Vis, S, M>,
+    id: CheckLoop<Id, Ids, A2, Widen<S>>,
+    options: LoopOptions<Needs, Ids, I, Out | Vis, S, M>,
     body: (
       state: Widen<NoInfer<S>>,
       ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<Out | Vis, K> } & { readonly [_ in NeedsHint]?: never },
       iteration: number
     ) => Effect.Effect<A2, E2, R2>
-  ): Workflow<I, IE, Out | Entry<Id, Widen<S>>, E | E2 | ("fail" extends M ? LoopMaxIterations : never), R | R2, Vis>
+  ): Workflow<I, IE, Out | Entry<Id, Widen<S>>, E | E2 | ("fail" extends M ? LoopMaxIterations : never), R | R2, Vis, Ids | Id>
 
   /**
    * Runs another workflow as one step; its outputs record is this step's output. Composition keeps type-check time
@@ -183,10 +187,10 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
    * ```
    */
   call<const Id extends string, const Needs extends ReadonlyArray<string>, SI, SOut, SE, SR>(
-    id: CheckId<Id, IdsOf<Out | Vis>>,
-    options: CallOptions<Needs, IdsOf<Out | Vis>, I, Out | Vis, SI>,
-    workflow: Workflow<SI, any, SOut, SE, SR, never>
-  ): Workflow<I, IE, Out | Entry<Id, Outputs<SOut>>, E | SE, R | SR, Vis>
+    id: CheckId<Id, Ids>,
+    options: CallOptions<Needs, Ids, I, Out | Vis, SI>,
+    workflow: Workflow<SI, any, SOut, SE, SR, never, any>
+  ): Workflow<I, IE, Out | Entry<Id, Outputs<SOut>>, E | SE, R | SR, Vis, Ids | Id>
 }
 
 /**
@@ -283,7 +287,7 @@ export interface CallOptions<Needs extends ReadonlyArray<string>, Known extends 
  * const all: ReadonlyArray<Workflow.Any> = [rag, sentiment]
  * ```
  */
-export type Any = Workflow<any, any, any, any, any, any>
+export type Any = Workflow<any, any, any, any, any, any, any>
 
 /**
  * The decoded input type of a workflow.
@@ -293,7 +297,7 @@ export type Any = Workflow<any, any, any, any, any, any>
  * type In = Workflow.InputOf<typeof rag> // { readonly query: string }
  * ```
  */
-export type InputOf<W> = W extends Workflow<infer I, any, any, any, any, any> ? I : never
+export type InputOf<W> = W extends Workflow<infer I, any, any, any, any, any, any> ? I : never
 /**
  * The encoded input type of a workflow (what `run` accepts).
  *
@@ -302,7 +306,7 @@ export type InputOf<W> = W extends Workflow<infer I, any, any, any, any, any> ? 
  * const input: Workflow.EncodedInputOf<typeof rag> = { query: "what is Effect?" }
  * ```
  */
-export type EncodedInputOf<W> = W extends Workflow<any, infer IE, any, any, any, any> ? IE : never
+export type EncodedInputOf<W> = W extends Workflow<any, infer IE, any, any, any, any, any> ? IE : never
 /**
  * The record of outputs of a workflow.
  *
@@ -311,7 +315,7 @@ export type EncodedInputOf<W> = W extends Workflow<any, infer IE, any, any, any,
  * type Out = Workflow.OutputsOf<typeof rag> // { readonly embed: ...; readonly answer: string }
  * ```
  */
-export type OutputsOf<W> = W extends Workflow<any, any, infer Out, any, any, any>
+export type OutputsOf<W> = W extends Workflow<any, any, infer Out, any, any, any, any>
   // Spelled out (not `Outputs<Out>`) so that messages print `{ readonly answer: string }`, not `Outputs<Entry<...>>`.
   ? { readonly [P in Out & Entry<string, unknown> as P["id"]]: P["value"] }
   : never
@@ -323,7 +327,7 @@ export type OutputsOf<W> = W extends Workflow<any, any, infer Out, any, any, any
  * type E = Workflow.ErrorOf<typeof rag> // e.g. LlmError | VectorStoreError
  * ```
  */
-export type ErrorOf<W> = W extends Workflow<any, any, any, infer E, any, any> ? E : never
+export type ErrorOf<W> = W extends Workflow<any, any, any, infer E, any, any, any> ? E : never
 /**
  * The union of services a workflow requires.
  *
@@ -332,7 +336,7 @@ export type ErrorOf<W> = W extends Workflow<any, any, any, infer E, any, any> ? 
  * type R = Workflow.RequirementsOf<typeof rag> // e.g. Llm | Embeddings
  * ```
  */
-export type RequirementsOf<W> = W extends Workflow<any, any, any, any, infer R, any> ? R : never
+export type RequirementsOf<W> = W extends Workflow<any, any, any, any, infer R, any, any> ? R : never
 
 /**
  * The output of a branch: one `{ case, value }` per case, `value` being the outputs of that case's steps.
@@ -455,11 +459,11 @@ class WorkflowImpl implements Graph {
 export const make = <S extends Schema.Codec<any, any, never, never>>(
   name: string,
   options: { readonly input: S; readonly description?: string | undefined; readonly version?: string | undefined }
-): Workflow<S["Type"], S["Encoded"], never, never, never> =>
+): Workflow<S["Type"], S["Encoded"], never, never, never, never, never> =>
   new WorkflowImpl(
     { name, input: options.input, description: options.description, version: options.version, external: [] },
     []
-  ) as unknown as Workflow<S["Type"], S["Encoded"], never, never, never>
+  ) as unknown as Workflow<S["Type"], S["Encoded"], never, never, never, never, never>
 
 /**
  * True for workflow values.

@@ -136,11 +136,14 @@ export type Below<A extends number, B extends number> = LengthOrder<`${A}`, `${B
   ? O extends "shorter" ? true : O extends "same" ? DigitsBelow<`${A}`, `${B}`> : false
   : never
 
+// (`K extends keyof Levels ? Levels[K]` rather than `Levels[K & keyof Levels]`: intersecting with a 1,000-key union
+// distributes over it, once per step.)
 type NotAbove<G, Levels> = {
-  readonly [K in keyof G]: G[K] extends infer N
-    ? N extends keyof Levels ? Below<Levels[N] & number, Levels[K & keyof Levels] & number> extends true ? never : N : never
-    : never
+  readonly [K in keyof G]: K extends keyof Levels ? NeedsNotBelow<G[K], Levels, Levels[K] & number> : never
 }
+type NeedsNotBelow<N, Levels, Level extends number> = N extends keyof Levels
+  ? Below<Levels[N] & number, Level> extends true ? never : N
+  : never
 
 type LevelsProblem<G, Levels> = NotAbove<G, Levels> extends infer Bad
   ? [Bad[keyof Bad]] extends [never] ? never

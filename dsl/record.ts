@@ -154,18 +154,18 @@ export type Implementation<I, Steps, Ext> = {
         readonly body: (state: SpecOutput<Steps[K]>, ctx: { readonly [N in "input" | NeedsOf<Steps[K]>]: CtxValue<I, Steps, Ext, N> } & { readonly [_ in NeedsHint]?: never }, iteration: number) => Effect.Effect<SpecOutput<Steps[K]>, any, any>
       }
     : Steps[K] extends { readonly kind: "branch"; readonly cases: infer C } ? { readonly on: (ctx: { readonly [N in "input" | NeedsOf<Steps[K]>]: CtxValue<I, Steps, Ext, N> } & { readonly [_ in NeedsHint]?: never }) => keyof C & string }
-    : Steps[K] extends { readonly kind: "call"; readonly workflow: Workflow<infer SI, any, any, any, any, any> } ? { readonly input: (ctx: { readonly [N in "input" | NeedsOf<Steps[K]>]: CtxValue<I, Steps, Ext, N> } & { readonly [_ in NeedsHint]?: never }) => SI }
+    : Steps[K] extends { readonly kind: "call"; readonly workflow: Workflow<infer SI, any, any, any, any, any, any> } ? { readonly input: (ctx: { readonly [N in "input" | NeedsOf<Steps[K]>]: CtxValue<I, Steps, Ext, N> } & { readonly [_ in NeedsHint]?: never }) => SI }
     : (ctx: { readonly [N in "input" | NeedsOf<Steps[K]>]: CtxValue<I, Steps, Ext, N> } & { readonly [_ in NeedsHint]?: never }) => Effect.Effect<SpecOutput<Steps[K]>, any, any>
 }
 
 type EffectsOf<X> = X extends (...args: any) => infer T ? T : X extends object ? { [K in keyof X]: X[K] extends (...args: any) => infer T ? T : never }[keyof X] : never
 type ErrorOfImpl<Impl> = { [K in keyof Impl]: EffectsOf<Impl[K]> extends infer T ? T extends Effect.Effect<any, infer E, any> ? E : never : never }[keyof Impl]
 type ReqOfImpl<Impl> = { [K in keyof Impl]: EffectsOf<Impl[K]> extends infer T ? T extends Effect.Effect<any, any, infer R> ? R : never : never }[keyof Impl]
-type SubErrors<Steps> = { [K in keyof Steps]: Steps[K] extends { readonly kind: "call"; readonly workflow: Workflow<any, any, any, infer E, any, any> } ? E
-  : Steps[K] extends { readonly kind: "branch"; readonly cases: infer C } ? { [P in keyof C]: C[P] extends Workflow<any, any, any, infer E, any, any> ? E : never }[keyof C]
+type SubErrors<Steps> = { [K in keyof Steps]: Steps[K] extends { readonly kind: "call"; readonly workflow: Workflow<any, any, any, infer E, any, any, any> } ? E
+  : Steps[K] extends { readonly kind: "branch"; readonly cases: infer C } ? { [P in keyof C]: C[P] extends Workflow<any, any, any, infer E, any, any, any> ? E : never }[keyof C]
   : never }[keyof Steps]
-type SubReqs<Steps> = { [K in keyof Steps]: Steps[K] extends { readonly kind: "call"; readonly workflow: Workflow<any, any, any, any, infer R, any> } ? R
-  : Steps[K] extends { readonly kind: "branch"; readonly cases: infer C } ? { [P in keyof C]: C[P] extends Workflow<any, any, any, any, infer R, any> ? R : never }[keyof C]
+type SubReqs<Steps> = { [K in keyof Steps]: Steps[K] extends { readonly kind: "call"; readonly workflow: Workflow<any, any, any, any, infer R, any, any> } ? R
+  : Steps[K] extends { readonly kind: "branch"; readonly cases: infer C } ? { [P in keyof C]: C[P] extends Workflow<any, any, any, any, infer R, any, any> ? R : never }[keyof C]
   : never }[keyof Steps]
 
 type UnknownNeeds<Steps, Known extends PropertyKey> = {
@@ -289,7 +289,8 @@ export const fromRecord = <
   { [K in keyof Steps]: Entry<K & string, SpecOutput<Steps[K]>> }[keyof Steps],
   ErrorOfImpl<Impl> | SubErrors<Steps>,
   ReqOfImpl<Impl> | SubReqs<Steps>,
-  { [K in keyof Ext]: Entry<K & string, Ext[K]["Type"]> }[keyof Ext]
+  { [K in keyof Ext]: Entry<K & string, Ext[K]["Type"]> }[keyof Ext],
+  (keyof Steps | keyof Ext) & string
 > => {
   const external = Object.keys(definition.external ?? {})
   const specs = definition.steps as Readonly<Record<string, Spec>>

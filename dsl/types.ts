@@ -49,29 +49,21 @@ export type Lookup<V, K> = V extends Entry<infer Id, infer A> ? (K extends Id ? 
 export type Outputs<Out> = { readonly [P in Out & Entry<string, unknown> as P["id"]]: P["value"] }
 
 /**
- * Shown when a need names no earlier step: the message lists the ids that can be named there (at most
- * {@link MaxListed}, so a typo in a 1,000-step workflow prints a short line). Only built on the error path.
- *
- * @example
- * ```ts
- * type M = UnknownStep<"serach", "embed" | "search"> // "Unknown step 'serach' in needs (known steps here: embed, search)"
- * ```
- */
-export type UnknownStep<S extends string, Known extends string> = `Unknown step '${S}' in needs (${[Known] extends [never]
-  ? "no step comes before this one"
-  : `known steps here: ${JoinCapped<Known>}`})`
-
-/**
- * Each need must name an earlier step (so a cycle cannot be written).
+ * Each need must name an earlier step (so a cycle cannot be written). A need that does not is checked against a message
+ * that carries the ids known at that point: `"Unknown step 'serach' in needs" & { "known steps here"?: "embed" | "search" }`.
+ * The list is a type, not joined into the text: the compiler instantiates this type for every step while it infers
+ * the needs, and a joined list would cost a join per step on the happy path.
  *
  * @example
  * ```ts
  * type Ok = CheckNeeds<["a"], "a" | "b"> // readonly ["a"]
- * type Bad = CheckNeeds<["c"], "a" | "b"> // readonly ["Unknown step 'c' in needs (known steps here: a, b)"]
+ * type Bad = CheckNeeds<["c"], "a" | "b"> // readonly ["Unknown step 'c' in needs" & { "known steps here"?: "a" | "b" }]
  * ```
  */
 export type CheckNeeds<Needs extends ReadonlyArray<string>, Known extends string> = {
-  readonly [K in keyof Needs]: Needs[K] extends Known ? Needs[K] : UnknownStep<Needs[K], Known>
+  readonly [K in keyof Needs]: Needs[K] extends Known ? Needs[K]
+    : & `Unknown step '${Needs[K]}' in needs`
+      & { readonly "known steps here"?: [Known] extends [never] ? "none (no step comes before this one)" : Known }
 }
 
 /**
