@@ -1,6 +1,10 @@
 import { defineConfig } from "vitest/config"
 
+// Self-imports (`import { Workflow } from "llm-orchestrator"`) resolve to the TypeScript sources through the package's
+// "source" export condition; installed consumers get dist/ (see package.json exports, docs/packaging.md).
 export default defineConfig({
+  resolve: { conditions: ["source"] },
+  ssr: { resolve: { conditions: ["source"], externalConditions: ["source"] } },
   test: {
     include: ["test/**/*.test.ts", "examples/**/*.test.ts"],
     testTimeout: 30_000,

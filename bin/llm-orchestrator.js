@@ -20,5 +20,5 @@ if (existsSync(source)) {
   register()
   await import(source.href)
 } else {
-  await import(new URL("../dist/src/cli/bin.js", import.meta.url).href)
+  await import(new URL("../dist/cli/llm-orchestrator.mjs", import.meta.url).href)
 }

@@ -8,12 +8,13 @@
  * ```
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
-import { Effect } from "effect"
-import { Argument, Command } from "effect/cli"
+import { join, resolve } from "node:path"
+import { Effect, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { version } from "./version.ts"
 import { Output } from "./Output.ts"
 
-const workflow = `# yaml-language-server: $schema=../node_modules/llm-orchestrator/codegen/schema/workflow.schema.json
+const workflow = `# yaml-language-server: $schema=../node_modules/llm-orchestrator/dist/codegen/schema/workflow.schema.json
 name: summarize
 version: "1.0"
 description: Summarize a text and classify its tone
@@ -53,7 +54,7 @@ const mocks = `summarize: "Effect composes programs."
 tone: positive
 `
 
-const pkg = (name: string) => `${JSON.stringify({
+const pkg = (name: string, dependency: string) => `${JSON.stringify({
   name,
   private: true,
   type: "module",
@@ -63,18 +64,31 @@ const pkg = (name: string) => `${JSON.stringify({
     start: "llm-orchestrator run workflows/summarize.yaml --mock workflows/summarize.mock.yaml --input '{\"text\":\"hello\"}'",
     codegen: "llm-orchestrator codegen workflows/*.yaml --out src/generated"
   },
-  dependencies: { "llm-orchestrator": "^0.1.0" }
+  dependencies: { "llm-orchestrator": dependency }
 }, null, 2)}\n`
 
 /** `init <dir>`: scaffolds a new workflow project (example workflow, mocks, tests, package.json). */
 export const initCommand = Command.make("init", {
-  dir: Argument.String("dir").pipe(Argument.withDescription("Directory of the new project"))
-}, ({ dir }) =>
+  dir: Argument.String("dir").pipe(Argument.withDescription("Directory of the new project")),
+  from: Flag.String("from").pipe(
+    Flag.withDescription("Depend on llm-orchestrator from this tarball or directory (until it is on the registry): npm pack's .tgz or a checkout"),
+    Flag.optional
+  )
+}, ({ dir, from }) =>
   Output.use((o) =>
     Effect.sync(() => {
+      let dependency = `^${version}`
+      if (Option.isSome(from)) {
+        const path = resolve(o.cwd, from.value)
+        if (!existsSync(path)) {
+          o.err(`error: --from ${from.value}: no such file or directory`)
+          return o.exit(1)
+        }
+        dependency = `file:${path}`
+      }
       const name = dir.split(/[\\/]/).filter((x) => x !== "").pop() ?? "workflows"
       const files: ReadonlyArray<readonly [string, string]> = [
-        ["package.json", pkg(name.toLowerCase().replace(/[^a-z0-9-]/g, "-"))],
+        ["package.json", pkg(name.toLowerCase().replace(/[^a-z0-9-]/g, "-"), dependency)],
         ["workflows/summarize.yaml", workflow],
         ["workflows/summarize.test.yaml", tests],
         ["workflows/summarize.mock.yaml", mocks]
@@ -91,5 +105,8 @@ export const initCommand = Command.make("init", {
         o.out(`created ${join(dir, f)}`)
       }
       o.out(`next: cd ${dir} && npm install && npm test`)
+      if (Option.isNone(from)) {
+        o.out(`(llm-orchestrator@${version} comes from the npm registry; to use a local build instead: npm pack in a checkout, then init with --from path/to/llm-orchestrator-${version}.tgz)`)
+      }
     })
   )).pipe(Command.withDescription("Scaffold a project with one workflow, its tests and npm scripts"))

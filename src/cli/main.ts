@@ -8,7 +8,8 @@
  * const code = await runCli(["validate", "examples/parallel-rag.yaml"])
  * ```
  */
-import { NodeServices } from "@effect/platform-node"
+// The deep import: the package index also loads cluster, Redis and WebSocket modules the CLI never uses.
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Cause, Deferred, Effect, Layer } from "effect"
 import { Command } from "effect/cli"
 import { codegenCommand } from "./codegenCommand.ts"
@@ -19,9 +20,9 @@ import { Output } from "./Output.ts"
 import { runCommand } from "./runCommand.ts"
 import { testCommand } from "./testCommand.ts"
 import { validateCommand } from "./validateCommand.ts"
+import { version } from "./version.ts"
 
-/** The CLI version printed by `--version`. */
-export const version = "0.1.0"
+export { version } from "./version.ts"
 
 /** The command tree. */
 export const cli = Command.make("llm-orchestrator").pipe(

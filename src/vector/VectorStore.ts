@@ -20,7 +20,7 @@
  */
 import { Config, Context, Effect, Layer, Option } from "effect"
 import { makeMemoryStore } from "./MemoryStore.ts"
-import { makeQdrantStore, type QdrantOptions } from "./QdrantStore.ts"
+import type { QdrantOptions } from "./QdrantStore.ts"
 import { type CollectionNotFound, type DimensionMismatch, VectorStoreError, type VectorStoreFailure } from "./VectorStoreError.ts"
 import type {
   CollectionInfo,
@@ -34,6 +34,10 @@ import type {
   UpsertOptions,
   VectorStoreShape
 } from "./VectorStoreShape.ts"
+
+// The Qdrant client is loaded when a Qdrant store is built, not when this module is imported (import cost).
+const makeQdrantStore = (name: string, options: QdrantOptions): Effect.Effect<VectorStoreShape, VectorStoreError> =>
+  Effect.flatMap(Effect.promise(() => import("./QdrantStore.ts")), (m) => m.makeQdrantStore(name, options))
 
 /**
  * Identifier of the vector store named `Name`: what a workflow's `R` shows when it needs that store.

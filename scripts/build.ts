@@ -1,0 +1,46 @@
+/**
+ * `npm run build`: the package as users install it.
+ *  - dist/{src,dsl,codegen}: the library as JavaScript + `.d.ts` (tsc, tsconfig.build.json), what `exports` serves;
+ *  - dist/cli/: the CLI bundled by esbuild into one ESM file plus lazily loaded chunks (a command loads only what it
+ *    uses; effect is tree-shaken), with the provider SDKs left as imports of the installed packages;
+ *  - dist/codegen/schema/workflow.schema.json and dist/schema/config.schema.json for editors.
+ */
+import { spawnSync } from "node:child_process"
+import { cpSync, mkdirSync, rmSync } from "node:fs"
+import { join } from "node:path"
+import { build } from "esbuild"
+
+const root = join(import.meta.dirname, "..")
+const dist = join(root, "dist")
+
+/** Packages the bundle does not contain: loaded from node_modules when a provider is used. */
+export const external = ["openai", "@anthropic-ai/sdk", "@qdrant/js-client-rest", "@aws-sdk/*", "redis", "@redis/*", "ws", "tsx", "tsx/*"]
+
+/** Bundles the CLI entry into `outdir` (ESM with code splitting). */
+export const bundleCli = (outdir: string) =>
+  build({
+    entryPoints: { "llm-orchestrator": join(root, "src", "cli", "bin.ts") },
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node22",
+    external,
+    outExtension: { ".js": ".mjs" },
+    chunkNames: "chunks/[name]-[hash]",
+    legalComments: "none",
+    logLevel: "warning",
+    // Bundled CommonJS dependencies (yaml) call require: give them one.
+    banner: { js: `import { createRequire as __llmoCreateRequire } from "node:module"; const require = __llmoCreateRequire(import.meta.url);` }
+  })
+
+if (import.meta.main) {
+  rmSync(dist, { recursive: true, force: true })
+  const tsc = spawnSync(join(root, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" })
+  if (tsc.status !== 0) process.exit(tsc.status ?? 1)
+  await bundleCli(join(dist, "cli"))
+  mkdirSync(join(dist, "codegen", "schema"), { recursive: true })
+  cpSync(join(root, "codegen", "schema"), join(dist, "codegen", "schema"), { recursive: true })
+  console.log("built dist/ (library + .d.ts) and dist/cli/llm-orchestrator.mjs")
+}

@@ -1,0 +1,108 @@
+/**
+ * The package as a user gets it: `npm pack` (which builds), a fresh project scaffolded by `init --from <tarball>`,
+ * installed with `npm ci --offline` (dependencies from the npm cache, pinned by a lockfile made from this checkout's),
+ * then the installed bin: --help, validate, a mocked run, the scaffold's own `npm test`, a clear refusal on an old
+ * Node, and a TypeScript workflow type-checked against the published `.d.ts`.
+ */
+import { spawnSync, type SpawnSyncReturns } from "node:child_process"
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { delimiter, dirname, join } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+
+const root = join(import.meta.dirname, "..", "..")
+const dir = mkdtempSync(join(tmpdir(), "llmo-package-"))
+const app = join(dir, "app")
+// `node` on PATH is this Node (>= 22.19): the bin's `#!/usr/bin/env node` and npm itself run on it.
+const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env["PATH"]}`, NO_COLOR: "1", npm_config_update_notifier: "false" }
+const sh = (cmd: string, args: ReadonlyArray<string>, cwd: string): SpawnSyncReturns<string> =>
+  spawnSync(cmd, args, { cwd, env, encoding: "utf8", timeout: 120_000 })
+const ok = (r: SpawnSyncReturns<string>) => {
+  expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0)
+  return r.stdout
+}
+let tarball = ""
+
+beforeAll(() => {
+  const packed = ok(sh("npm", ["pack", "--silent", "--pack-destination", dir], root)).trim().split("\n").pop()!
+  tarball = join(dir, packed)
+  ok(sh(process.execPath, [join(root, "dist", "cli", "llm-orchestrator.mjs"), "init", app, "--from", tarball], root))
+  // A lockfile for the scaffold from this checkout's: the same dependency versions, installable from the npm cache.
+  const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean }> }
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as Record<string, unknown>
+  const appPkg = JSON.parse(readFileSync(join(app, "package.json"), "utf8")) as { name: string; dependencies: Record<string, string> }
+  const packages: Record<string, unknown> = {
+    "": { name: appPkg.name, dependencies: appPkg.dependencies },
+    "node_modules/llm-orchestrator": { version: pkg["version"], resolved: appPkg.dependencies["llm-orchestrator"], dependencies: pkg["dependencies"], bin: pkg["bin"], engines: pkg["engines"] }
+  }
+  for (const [k, v] of Object.entries(lock.packages)) if (k.startsWith("node_modules/") && v.dev !== true) packages[k] = v
+  writeFileSync(join(app, "package-lock.json"), JSON.stringify({ name: appPkg.name, lockfileVersion: 3, requires: true, packages }, null, 2))
+  ok(sh("npm", ["ci", "--offline", "--no-audit", "--no-fund", "--loglevel=error"], app))
+}, 180_000)
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+describe("the packed package", () => {
+  const bin = () => join(app, "node_modules", ".bin", "llm-orchestrator")
+
+  it("holds the built files and nothing of the checkout's sources or tests", () => {
+    const files = ok(sh("tar", ["tzf", tarball], dir)).split("\n").filter((f) => f !== "")
+    for (const f of ["package/bin/llm-orchestrator.js", "package/dist/cli/llm-orchestrator.mjs", "package/dist/src/index.js", "package/dist/src/index.d.ts", "package/dist/codegen/schema/workflow.schema.json"]) {
+      expect(files).toContain(f)
+    }
+    expect(files.filter((f) => /^package\/(src|test|examples|bench|codegen|dsl)\//.test(f) || f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([])
+    expect(existsSync(join(app, "node_modules", "llm-orchestrator", "src"))).toBe(false)
+  })
+
+  it("--help, validate and a mocked run work from the installed bin", () => {
+    expect(ok(sh(bin(), ["--help"], app))).toContain("USAGE")
+    expect(ok(sh(bin(), ["--version"], app)).trim()).toBe(`llm-orchestrator v${JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version}`)
+    const v = sh(bin(), ["validate", "workflows/summarize.yaml"], app)
+    expect(v.status, v.stderr).toBe(0)
+    expect(v.stderr).toContain("1 file(s) valid")
+    const run = JSON.parse(ok(sh(bin(), ["run", "workflows/summarize.yaml", "--mock", "workflows/summarize.mock.yaml", "--input", `{"text":"hi"}`, "--json"], app))) as { status: string; outputs: unknown }
+    expect(run).toMatchObject({ status: "succeeded", outputs: { summary: "Effect composes programs.", tone: "positive" } })
+  })
+
+  it("the scaffold's npm test runs its workflow's test cases", () => {
+    const out = ok(sh("npm", ["test", "--silent"], app))
+    expect(out).toContain("✓ summarizes and classifies")
+    expect(out).toContain("1 passed, 0 failed")
+  })
+
+  it.skipIf(!existsSync("/usr/bin/node") || Number(spawnSync("/usr/bin/node", ["-p", "process.versions.node.split('.')[0]"], { encoding: "utf8" }).stdout) >= 22)(
+    "on an old Node the bin refuses with the version it needs, exit 1",
+    () => {
+      const r = spawnSync("/usr/bin/node", [bin(), "--help"], { cwd: app, encoding: "utf8" })
+      expect(r.status).toBe(1)
+      expect(r.stderr).toMatch(/^llm-orchestrator needs Node >= 22\.19, found 2\d\.\d+\.\d+/)
+      expect(r.stdout).toBe("")
+    }
+  )
+
+  it("a TypeScript workflow type-checks against the published .d.ts (and a wrong one does not)", () => {
+    writeFileSync(join(app, "flow.ts"), `import { Effect, Schema } from "effect"
+import { Workflow } from "llm-orchestrator"
+
+export const flow = Workflow.make("flow", { input: Schema.Struct({ n: Schema.Number }) })
+  .step("double", (ctx) => Effect.succeed(ctx.input.n * 2))
+  .step("label", { needs: ["double"] }, (ctx) => Effect.succeed(\`n=\${ctx.double}\`))
+
+export const run = Workflow.run(flow, { n: 2 })
+`)
+    writeFileSync(join(app, "wrong.ts"), `import { Effect, Schema } from "effect"
+import { Workflow } from "llm-orchestrator"
+
+export const flow = Workflow.make("flow", { input: Schema.Struct({ n: Schema.Number }) })
+  .step("double", (ctx) => Effect.succeed(ctx.input.n * 2))
+  .step("label", { needs: ["double"] }, (ctx) => Effect.succeed(ctx.double.toUpperCase()))
+`)
+    const tsconfig = { compilerOptions: { target: "ES2023", module: "nodenext", moduleResolution: "nodenext", strict: true, noEmit: true, skipLibCheck: true, types: [] } }
+    writeFileSync(join(app, "tsconfig.json"), JSON.stringify({ ...tsconfig, files: ["flow.ts"] }))
+    writeFileSync(join(app, "tsconfig.wrong.json"), JSON.stringify({ ...tsconfig, files: ["wrong.ts"] }))
+    const tsc = join(root, "node_modules", ".bin", "tsc")
+    ok(sh(tsc, ["-p", "tsconfig.json"], app))
+    const wrong = sh(tsc, ["-p", "tsconfig.wrong.json"], app)
+    expect(wrong.status).not.toBe(0)
+    expect(wrong.stdout).toMatch(/wrong\.ts\(6,\d+\): error TS2339: Property 'toUpperCase' does not exist on type 'number'/)
+  })
+})
