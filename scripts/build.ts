@@ -6,15 +6,17 @@
  *  - dist/codegen/schema/workflow.schema.json and dist/schema/config.schema.json for editors.
  */
 import { spawnSync } from "node:child_process"
-import { cpSync, mkdirSync, rmSync } from "node:fs"
+import { cpSync, mkdirSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { build } from "esbuild"
 
 const root = join(import.meta.dirname, "..")
 const dist = join(root, "dist")
 
-/** Packages the bundle does not contain: loaded from node_modules when a provider is used. */
-export const external = ["openai", "@anthropic-ai/sdk", "@qdrant/js-client-rest", "@aws-sdk/*", "redis", "@redis/*", "ws", "tsx", "tsx/*"]
+/** What the CLI bundle contains; every other dependency (provider SDKs, database clients) stays an import of the installed package, loaded when used. */
+const bundled = new Set(["effect", "@effect/platform-node", "yaml"])
+const dependencies = Object.keys((JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies)
+export const external = [...dependencies.filter((d) => !bundled.has(d)).flatMap((d) => [d, `${d}/*`]), "tsx", "tsx/*", "redis", "@redis/*", "ws"]
 
 /** Bundles the CLI entry into `outdir` (ESM with code splitting). */
 export const bundleCli = (outdir: string) =>
