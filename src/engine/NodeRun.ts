@@ -7,8 +7,12 @@ import type { AnyCtx, Node } from "../../dsl/Node.ts"
 import { StepFailed } from "./errors.ts"
 import type { Plan } from "./plan.ts"
 import type { RunState } from "./RunState.ts"
+import { type Admission, type Call, CallGate, type Gate } from "../llm/CallGate.ts"
+import type { LlmError } from "../llm/LlmError.ts"
 import { StepUsage, sumUsage, type Usage, type UsageEntry, type UsageSink } from "../llm/Usage.ts"
+import { costOf, estimate } from "../providers/Pricing.ts"
 import { type ReliabilityEvent, ReliabilityEvents, type Sink as ReliabilitySink } from "../reliability/ReliabilityEvent.ts"
+import { CurrentStep, type StepCorrelation } from "../telemetry/Correlation.ts"
 import type { Failover, StepRecord } from "./RunResult.ts"
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
@@ -33,10 +37,11 @@ export const ctxOf = (node: Node, input: unknown, values: Record<string, unknown
 
 /**
  * One execution of a node: its attempt count, usage and timing. The methods live on the prototype, so a node costs
- * this object and two small callbacks instead of a set of closures; it is also the node's `StepUsage` sink and its
- * reliability-event sink (retries, failovers, cache hits of the provider calls it makes).
+ * this object and two small callbacks instead of a set of closures; it is also the node's `StepUsage` sink, its
+ * reliability-event sink (retries, failovers, cache hits of the provider calls it makes), its budget gate (calls are
+ * charged to the run's budget under the step's path) and its log correlation.
  */
-class NodeRun implements UsageSink, ReliabilitySink {
+class NodeRun implements UsageSink, ReliabilitySink, Gate, StepCorrelation {
   attempt = 0
   usage: Array<UsageEntry> | undefined = undefined
   failovers: Array<Failover> | undefined = undefined
@@ -49,10 +54,33 @@ class NodeRun implements UsageSink, ReliabilitySink {
     readonly startedAt: number
   ) {}
 
+  get runId(): string {
+    return this.state.runId
+  }
+  get workflow(): string {
+    return this.state.workflow
+  }
+  get stepId(): string {
+    return this.path
+  }
+
   record(provider: string, model: string, usage: Usage): Effect.Effect<void> {
+    const { state } = this
     ;(this.usage ??= []).push({ provider, model, usage })
+    const metrics = state.metrics
+    if (metrics !== undefined) {
+      // the workflow's tokens and cost, as the calls report them
+      return Effect.withFiber((fiber) => {
+        const context = fiber.context
+        metrics.inputTokens.updateUnsafe(usage.inputTokens, context)
+        metrics.outputTokens.updateUnsafe(usage.outputTokens, context)
+        const { usd } = estimate(state.prices, model, usage)
+        if (usd > 0) metrics.costUsd.updateUnsafe(usd, context)
+        return state.usageSink.record(provider, model, usage)
+      })
+    }
     // Forward to the sink around the run, so `trackUsage(Workflow.run(...))` sees the calls too.
-    return this.state.usageSink.record(provider, model, usage)
+    return state.usageSink.record(provider, model, usage)
   }
 
   publish(event: ReliabilityEvent): Effect.Effect<void> {
@@ -61,17 +89,39 @@ class NodeRun implements UsageSink, ReliabilitySink {
       ;(this.failovers ??= []).push({ from: event.from, to: event.to, error: event.error === undefined ? undefined : messageOf(event.error) })
     }
     state.emit?.({ _tag: "ProviderEvent", runId: state.runId, workflow: state.workflow, at: state.clock.currentTimeMillisUnsafe(), stepId: this.path, event })
+    if (event._tag === "BudgetExceeded" && state.metrics !== undefined) {
+      const tagged = state.metrics.budget(event.error.limit)
+      return Effect.withFiber((fiber) => {
+        tagged.updateUnsafe(1, fiber.context)
+        return state.reliabilitySink.publish(event)
+      })
+    }
+    if (state.spans) {
+      // on the innermost span: the call's, or the step's
+      return Effect.withFiber((fiber) => {
+        const span = fiber.cache.span
+        if (span !== undefined && span._tag === "Span") span.event(event._tag, state.clock.currentTimeNanosUnsafe(), eventAttributes(event))
+        return state.reliabilitySink.publish(event)
+      })
+    }
     return state.reliabilitySink.publish(event)
+  }
+
+  admit(call: Call): Effect.Effect<Admission, LlmError> {
+    return this.state.budget!.admit(call, this.path)
   }
 
   /** Counts an attempt and reports a retry. */
   begin(): void {
     const attempt = ++this.attempt
-    const { emit, clock } = this.state
+    const { emit, clock, metrics } = this.state
     if (attempt > 1 && emit !== undefined) {
       emit({ _tag: "StepRetrying", runId: this.state.runId, workflow: this.state.workflow, at: clock.currentTimeMillisUnsafe(), stepId: this.path, attempt, error: messageOf(this.lastError) })
     }
+    if (attempt > 1 && metrics !== undefined) this.retried++
   }
+  /** Attempts after the first, for the retries metric (counted at the end, where the fiber is at hand). */
+  retried = 0
 
   toStepFailed(error: unknown): unknown {
     return stepFailed(this.state, this.path, this.attempt, error)
@@ -80,18 +130,35 @@ class NodeRun implements UsageSink, ReliabilitySink {
   /** Writes the record and reports the end (run by `onExit`, so also on interruption). */
   finish(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
     const { state, node, path, startedAt, attempt, usage, failovers } = this
-    const { emit, records } = state
+    const { emit, records, metrics } = state
     if (!state.timed) return Effect.void
     const now = state.clock.currentTimeMillisUnsafe()
     const interrupted = Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
     const status = Exit.isSuccess(exit) ? "succeeded" : interrupted ? "interrupted" : "failed"
     if (records !== undefined) {
       const record: Mutable<StepRecord> = { stepId: path, kind: node.kind, status, attempts: attempt, startedAt, durationMillis: now - startedAt }
-      if (usage !== undefined) record.usage = sumUsage(usage)
+      if (usage !== undefined) {
+        record.usage = sumUsage(usage)
+        record.costUsd = costOf(state.prices, usage).usd
+      }
       if (failovers !== undefined) record.failovers = failovers
       records[path] = record
     }
-    if (emit === undefined) return Effect.void
+    const done = emit === undefined ? Effect.void : this.report(exit, now, interrupted)
+    if (metrics === undefined) return done
+    const duration = metrics.step(path, node.kind, status)
+    const retries = this.retried > 0 ? metrics.retry(path) : undefined
+    return Effect.withFiber((fiber) => {
+      duration.updateUnsafe((now - startedAt) / 1000, fiber.context)
+      retries?.updateUnsafe(this.retried, fiber.context)
+      return done
+    })
+  }
+
+  /** The end event. */
+  private report(exit: Exit.Exit<unknown, unknown>, now: number, interrupted: boolean): Effect.Effect<void> {
+    const { state, path, startedAt, attempt } = this
+    const emit = state.emit!
     if (Exit.isSuccess(exit)) {
       emit({ _tag: "StepSucceeded", runId: state.runId, workflow: state.workflow, at: now, stepId: path, attempts: attempt, durationMillis: now - startedAt })
     } else {
@@ -138,9 +205,14 @@ export const runNode = (
   // The node's own sinks only when someone can see what they collect (records, events): otherwise they would only
   // forward, and calls may as well report to the run's sinks directly (a context change per step costs ~0.35 µs and
   // ~0.5 KB while in flight). Both sinks in one context change.
-  if (traits.collects && timed) {
-    once = Effect.updateContext(once, (context: Context.Context<never>) =>
-      Context.add(Context.add(context, StepUsage, r), ReliabilityEvents, r) as Context.Context<unknown>)
+  if (traits.collects && state.collecting) {
+    const { budget, correlate } = state
+    once = Effect.updateContext(once, (context: Context.Context<never>) => {
+      let c = Context.add(Context.add(context, StepUsage, r), ReliabilityEvents, r)
+      if (budget !== undefined) c = Context.add(c, CallGate, r)
+      if (correlate) c = Context.add(c, CurrentStep, r)
+      return c as Context.Context<unknown>
+    })
   }
   const wrapped = plan.wrap[i]!(once, path, state.emit === undefined ? undefined : r)
   if (state.emit !== undefined) {
@@ -157,6 +229,20 @@ export const runNode = (
     })
   }
   return effect
+}
+
+/** The attributes of a reliability event on a span: its plain fields, errors by tag and message. */
+const eventAttributes = (event: ReliabilityEvent): Record<string, unknown> => {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(event)) {
+    if (key === "_tag" || value === undefined) continue
+    if (typeof value === "object" && value !== null) {
+      const tag = (value as { _tag?: unknown })._tag
+      out[`${key}.type`] = tag === undefined ? "unknown" : String(tag)
+      out[`${key}.message`] = messageOf(value)
+    } else out[key] = value
+  }
+  return out
 }
 
 /** Wraps a step's final error in `StepFailed` (with the step path and last attempt), unless it already is one. */

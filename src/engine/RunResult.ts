@@ -8,6 +8,7 @@
  * ```
  */
 
+import type { Spend } from "../budget/BudgetLedger.ts"
 import type { UsageTotals } from "../llm/Usage.ts"
 
 /**
@@ -29,6 +30,8 @@ export interface StepRecord {
   readonly durationMillis: number
   /** Tokens used by the LLM and embedding calls this step made (absent when it made none). */
   readonly usage?: UsageTotals | undefined
+  /** Estimated cost of those calls in USD, at the price table in use (`Pricing.Prices`; absent when it made none). */
+  readonly costUsd?: number | undefined
   /** Provider failovers that happened in this step, in order (absent when none). */
   readonly failovers?: ReadonlyArray<Failover> | undefined
 }
@@ -67,4 +70,10 @@ export interface RunResult<Outputs> {
   readonly durationMillis: number
   /** Tokens used by the whole run (the sum over its steps). */
   readonly usage: UsageTotals
+  /** Estimated cost of the whole run in USD, at the price table in use (`Pricing.Prices`). */
+  readonly costUsd: number
+  /** Models the run called that the price table does not know (they count 0 in `costUsd`); absent when none. */
+  readonly unpricedModels?: ReadonlyArray<string> | undefined
+  /** What the run's budget recorded, when it had one. */
+  readonly budget?: Spend | undefined
 }

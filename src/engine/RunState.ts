@@ -10,9 +10,14 @@
  */
 import type { Clock, Effect, Semaphore } from "effect"
 import type { Graph } from "../../dsl/Node.ts"
+import type { Budget } from "../budget/Budget.ts"
+import type { Ledger } from "../budget/BudgetLedger.ts"
 import type { WorkflowEvent } from "./events.ts"
 import type { UsageSink } from "../llm/Usage.ts"
+import type { PriceTable } from "../providers/Pricing.ts"
 import type { Sink as ReliabilitySink } from "../reliability/ReliabilityEvent.ts"
+import type { Names } from "../telemetry/Semconv.ts"
+import type { Recorder as MetricsRecorder } from "../telemetry/WorkflowMetrics.ts"
 import type { StepRecord } from "./RunResult.ts"
 
 /**
@@ -32,6 +37,11 @@ export interface ExecuteOptions {
   readonly runId?: string | undefined
   /** Create a span for the run and one per step; by default only when a tracer other than Effect's native one is installed. */
   readonly spans?: boolean | undefined
+  /**
+   * Spending limits of the run, over all its steps, map items and sub-workflows: a call that does not fit fails with
+   * `BudgetExceeded` before it is sent (see `Budget`).
+   */
+  readonly budget?: Budget | undefined
 }
 
 /**
@@ -57,6 +67,10 @@ export interface RunBase {
   readonly reliabilitySink: ReliabilitySink
   /** The graph runner, for nested graphs. */
   readonly runGraph: GraphRunner
+  /** The price table for the cost of steps and runs. */
+  readonly prices: PriceTable
+  /** The GenAI convention names spans are named by. */
+  readonly semconv: Names
 }
 
 /**
@@ -72,6 +86,12 @@ export interface Observers {
   readonly spans: boolean
   /** The run-wide concurrency limit: a permit per unit of work. */
   readonly semaphore: Semaphore.Semaphore | undefined
+  /** The run's budget: every call a step makes is charged to it, with the step's path. */
+  readonly budget: Ledger | undefined
+  /** Run and step metrics (`WorkflowMetrics`). */
+  readonly metrics: MetricsRecorder | undefined
+  /** Each step's fiber knows its run and step (`Correlation.CurrentStep`, for log lines). */
+  readonly correlate: boolean
 }
 
 /**
@@ -89,8 +109,14 @@ export interface RunState extends RunBase, Observers {
    * `"driven"` (the graph driver, which sees every step) otherwise.
    */
   readonly mode: "compiled" | "driven"
-  /** Someone reads per-step timing and outcomes (records or events): clock reads and the per-step end handler. */
+  /** Someone reads per-step timing and outcomes (records, events, metrics): clock reads and the per-step end handler. */
   readonly timed: boolean
+  /**
+   * Steps get their own services (usage and event sinks, budget gate, correlation) because someone reads what they
+   * collect or needs to know the step: records, events, spans (retry and failover events on them), a budget, metrics
+   * or log correlation.
+   */
+  readonly collecting: boolean
 }
 
 /** True when any observer is present: decided over every field of `Observers`, whatever they are. */
@@ -108,7 +134,7 @@ export const isObserved = (observers: Observers): boolean => {
  *
  * @example
  * ```ts
- * const state = makeRunState(base, { emit: undefined, records: undefined, spans: false, semaphore: undefined })
+ * const state = makeRunState(base, { emit: undefined, records: undefined, spans: false, semaphore: undefined, budget: undefined, metrics: undefined, correlate: false })
  * state.mode // "compiled"
  * ```
  */
@@ -116,5 +142,7 @@ export const makeRunState = (base: RunBase, observers: { readonly [K in keyof Ob
   ...base,
   ...observers,
   mode: isObserved(observers) ? "driven" : "compiled",
-  timed: observers.records !== undefined || observers.emit !== undefined
+  timed: observers.records !== undefined || observers.emit !== undefined || observers.metrics !== undefined,
+  collecting: observers.records !== undefined || observers.emit !== undefined || observers.spans ||
+    observers.budget !== undefined || observers.metrics !== undefined || observers.correlate
 })

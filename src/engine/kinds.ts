@@ -64,25 +64,44 @@ const runBranch = (state: RunState, node: BranchNode, path: string, input: unkno
     }
     const visible: Record<string, unknown> = {}
     for (const need of node.needs) visible[need] = ctx[need]
-    return Effect.map(state.runGraph(state, graph, `${path}/${chosen}`, input, visible), (value) => ({ case: chosen, value }))
+    const run = Effect.map(state.runGraph(state, graph, `${path}/${chosen}`, input, visible), (value) => ({ case: chosen, value }))
+    return state.spans ? Effect.andThen(Effect.annotateCurrentSpan("workflow.branch.case", chosen), run) : run
   })
 
-const runMap = (state: RunState, node: MapNode, _path: string, _input: unknown, ctx: AnyCtx) =>
+const runMap = (state: RunState, node: MapNode, path: string, _input: unknown, ctx: AnyCtx) =>
   Effect.suspend(() => {
     const items = node.over(ctx)
-    const body = state.semaphore === undefined
-      ? (item: unknown, index: number) => node.body(item, ctx, index)
-      : (item: unknown, index: number) => state.semaphore!.withPermits(1)(node.body(item, ctx, index))
+    let body = (item: unknown, index: number) => node.body(item, ctx, index)
+    if (state.spans) {
+      const inner = body
+      // one span per item, below the map's step span
+      body = (item, index) =>
+        Effect.withSpan(inner(item, index), `workflow.map.item ${path}[${index}]`, {
+          attributes: { "workflow.step": path, "workflow.map.index": index },
+          captureStackTrace: false
+        })
+    }
+    if (state.semaphore !== undefined) {
+      const inner = body
+      body = (item, index) => state.semaphore!.withPermits(1)(inner(item, index))
+    }
     return Effect.forEach(items, body, { concurrency: node.concurrency })
   })
 
 // A module-level generator: a generator closure built per execution costs V8 about 1.7 µs.
-const loopBody: (node: LoopNode, path: string, ctx: AnyCtx) => Effect.Effect<unknown, unknown, unknown> = Effect.fnUntraced(
-  function*(node: LoopNode, path: string, ctx: AnyCtx) {
+const loopBody: (node: LoopNode, path: string, ctx: AnyCtx, spans: boolean) => Effect.Effect<unknown, unknown, unknown> = Effect.fnUntraced(
+  function*(node: LoopNode, path: string, ctx: AnyCtx, spans: boolean) {
     let state = node.initial(ctx)
     for (let iteration = 0; iteration < node.maxIterations; iteration++) {
       if (node.until(state, iteration)) return state
-      state = yield* node.body(state, ctx, iteration)
+      const body = node.body(state, ctx, iteration)
+      // one span per iteration, below the loop's step span
+      state = yield* (spans
+        ? Effect.withSpan(body, `workflow.loop.iteration ${path}#${iteration}`, {
+          attributes: { "workflow.step": path, "workflow.loop.iteration": iteration },
+          captureStackTrace: false
+        })
+        : body)
     }
     // `until` is also checked after the last body: a loop that converges on its last allowed iteration returns.
     if (node.until(state, node.maxIterations) || node.onMaxIterations === "return") return state
@@ -94,10 +113,13 @@ const loopBody: (node: LoopNode, path: string, ctx: AnyCtx) => Effect.Effect<unk
     })
   }
 )
-const runLoop = (_state: RunState, node: LoopNode, path: string, _input: unknown, ctx: AnyCtx) => loopBody(node, path, ctx)
+const runLoop = (state: RunState, node: LoopNode, path: string, _input: unknown, ctx: AnyCtx) => loopBody(node, path, ctx, state.spans)
 
 const runCall = (state: RunState, node: CallNode, path: string, _input: unknown, ctx: AnyCtx) =>
-  Effect.suspend(() => state.runGraph(state, node.workflow, path, node.input(ctx), {}))
+  Effect.suspend(() => {
+    const run = state.runGraph(state, node.workflow, path, node.input(ctx), {})
+    return state.spans ? Effect.andThen(Effect.annotateCurrentSpan("workflow.call.workflow", node.workflow.name), run) : run
+  })
 
 /**
  * The table of kinds.

@@ -1,8 +1,14 @@
 /**
  * Running workflows: decode the input, run the graph, report events, collect per-step records.
  */
-import { Clock, Effect, Queue, Schema, SchemaIssue, Semaphore, Stream, Tracer } from "effect"
+import { type Cause, Clock, type Context, Effect, type Exit, Queue, Schema, SchemaIssue, Semaphore, Stream, Tracer } from "effect"
 import type { Layer } from "effect"
+import * as BudgetLedger from "../budget/BudgetLedger.ts"
+import { CallGate, none as noGate } from "../llm/CallGate.ts"
+import { costOf, Prices } from "../providers/Pricing.ts"
+import * as Correlation from "../telemetry/Correlation.ts"
+import { CurrentVersion, names } from "../telemetry/Semconv.ts"
+import * as WorkflowMetrics from "../telemetry/WorkflowMetrics.ts"
 import type { Any, EncodedInputOf, ErrorOf, OutputsOf, RequirementsOf } from "../../dsl/Workflow.ts"
 import type { Join } from "../../dsl/types.ts"
 import { type StepFailedWith, WorkflowInputError } from "./errors.ts"
@@ -89,60 +95,84 @@ const executeInternal = (
     // Spans cost a little per step: make them only when a real tracer is installed, unless asked explicitly.
     const spans = options?.spans ?? fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer
     const emit = options?.onEvent
-    // The run id is visible only in the result, events and spans.
-    const runId = options?.runId ?? (full || spans || emit !== undefined ? newRunId() : "")
+    const prices = fiber.getRef(Prices)
+    // A budget of this run, charged inside whatever budget is around it.
+    const gate = fiber.getRef(CallGate)
+    const budget = options?.budget === undefined ? undefined : BudgetLedger.make(options.budget, {
+      prices,
+      defaultMaxTokens: options.budget.maxOutputTokens,
+      parent: gate === noGate ? undefined : gate
+    })
+    const metrics = fiber.getRef(WorkflowMetrics.Enabled) ? WorkflowMetrics.forWorkflow(wf.name) : undefined
+    const correlate = fiber.getRef(Correlation.Enabled)
+    // The run id is visible only in the result, events, spans and log lines.
+    const runId = options?.runId ?? (full || spans || emit !== undefined || correlate ? newRunId() : "")
+    const semconv = names(fiber.getRef(CurrentVersion))
     const state: RunState = makeRunState({
       runId,
       workflow: wf.name,
       clock: fiber.getRef(Clock.Clock),
       usageSink: fiber.getRef(StepUsage),
       reliabilitySink: fiber.getRef(ReliabilityEvents),
-      runGraph
+      runGraph,
+      prices,
+      semconv
     }, {
       emit,
       records: full ? {} : undefined,
       spans,
-      semaphore: options?.concurrency === undefined ? undefined : Semaphore.makeUnsafe(options.concurrency)
+      semaphore: options?.concurrency === undefined ? undefined : Semaphore.makeUnsafe(options.concurrency),
+      budget,
+      metrics,
+      correlate
     })
     // `Workflow.run` without events: no records, no clock reads, no generator; decode, then run the graph.
-    const body = full || emit !== undefined
+    let body = full || state.timed
       ? runBody(state, wf, input, full)
       : Effect.flatMap(decodeCached(wf, input), (decoded) => runGraph(state, wf, "", decoded, {}))
-    return spans
-      ? Effect.withSpan(body, `workflow.run ${wf.name}`, {
-        attributes: { "workflow.name": wf.name, "workflow.run_id": runId },
-        captureStackTrace: false
-      })
-      : body
+    if (correlate) body = Effect.provideService(body, Correlation.CurrentStep, { runId, workflow: wf.name, stepId: undefined })
+    if (!spans) return body
+    const a = semconv.attributes
+    return Effect.withSpan(body, `${semconv.operations.invokeWorkflow} ${wf.name}`, {
+      attributes: {
+        [a.operationName]: semconv.operations.invokeWorkflow,
+        [a.workflowName]: wf.name,
+        "workflow.name": wf.name,
+        "workflow.run_id": runId
+      },
+      captureStackTrace: false
+    })
   })
+
+const statusOf = (exit: Exit.Exit<unknown, unknown>) => {
+  if (exit._tag === "Success") return { status: "succeeded", failure: undefined } as const
+  const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
+  return { status: failure === undefined ? "interrupted" : "failed", failure } as const
+}
 
 // A module-level generator: a generator closure built per run costs V8 about 1.7 µs.
 const runBody = Effect.fnUntraced(function*(state: RunState, wf: Any, input: unknown, full: boolean) {
-  const { clock, emit, runId } = state
+  const { clock, emit, runId, metrics } = state
   const decoded = yield* decodeCached(wf, input)
-  const startedAt = full || emit !== undefined ? clock.currentTimeMillisUnsafe() : 0
+  const startedAt = clock.currentTimeMillisUnsafe()
   emit?.({ _tag: "RunStarted", runId, workflow: wf.name, at: startedAt })
+  if (metrics !== undefined) yield* runStarted(metrics)
   const graph = runGraph(state, wf, "", decoded, {})
-  const outputs = yield* (emit === undefined ? graph : Effect.onExit(graph, (exit) =>
-    Effect.sync(() => {
+  const outputs = yield* (emit === undefined && metrics === undefined ? graph : Effect.onExit(graph, (exit) =>
+    Effect.withFiber((fiber) => {
       const at = clock.currentTimeMillisUnsafe()
-      if (exit._tag === "Success") {
-        emit({ _tag: "RunFinished", runId, workflow: wf.name, at, status: "succeeded", durationMillis: at - startedAt })
-      } else {
-        const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
-        emit({
-          _tag: "RunFinished",
-          runId,
-          workflow: wf.name,
-          at,
-          status: failure === undefined ? "interrupted" : "failed",
-          durationMillis: at - startedAt,
-          error: failure === undefined ? undefined : String((failure.error as { message?: unknown }).message ?? failure.error)
-        })
-      }
+      const { status, failure } = statusOf(exit)
+      const error = failure === undefined || failure._tag !== "Fail"
+        ? undefined
+        : String((failure.error as { message?: unknown }).message ?? failure.error)
+      emit?.({ _tag: "RunFinished", runId, workflow: wf.name, at, status, durationMillis: at - startedAt, error })
+      if (metrics !== undefined) runFinished(state, metrics, fiber.context, status, failure, (at - startedAt) / 1000)
+      return Effect.void
     })))
   if (!full) return outputs
   const records = state.records!
+  const usage = sumUsage(Object.values(records).flatMap((r) => r.usage?.entries ?? []))
+  const cost = costOf(state.prices, usage.entries)
   const result: RunResult<unknown> = {
     runId,
     workflow: wf.name,
@@ -150,10 +180,40 @@ const runBody = Effect.fnUntraced(function*(state: RunState, wf: Any, input: unk
     steps: records,
     startedAt,
     durationMillis: clock.currentTimeMillisUnsafe() - startedAt,
-    usage: sumUsage(Object.values(records).flatMap((r) => r.usage?.entries ?? []))
+    usage,
+    costUsd: cost.usd,
+    ...(cost.unpriced.length === 0 ? {} : { unpricedModels: cost.unpriced }),
+    ...(state.budget === undefined ? {} : { budget: state.budget.spend() })
   }
   return result
 })
+
+const runStarted = (metrics: WorkflowMetrics.Recorder) =>
+  Effect.withFiber((fiber) => {
+    metrics.started.updateUnsafe(1, fiber.context)
+    metrics.inFlight.modifyUnsafe(1, fiber.context)
+    return Effect.void
+  })
+
+const runFinished = (
+  state: RunState,
+  metrics: WorkflowMetrics.Recorder,
+  context: Context.Context<never>,
+  status: string,
+  failure: Cause.Reason<unknown> | undefined,
+  seconds: number
+) => {
+  metrics.inFlight.modifyUnsafe(-1, context)
+  metrics.finished(status).updateUnsafe(1, context)
+  metrics.duration(status).updateUnsafe(seconds, context)
+  // the conventions' own workflow duration, in the versions that have one
+  const genAi = state.semconv.metrics.workflowDuration
+  if (genAi !== undefined) {
+    const error = failure !== undefined && failure._tag === "Fail" ? (failure.error as { _tag?: unknown })._tag : undefined
+    metrics.invokeDuration(state.semconv, status === "succeeded" ? undefined : error === undefined ? "_OTHER" : String(error))
+      .updateUnsafe(seconds, context)
+  }
+}
 
 /**
  * Runs a workflow and returns the typed record of all its outputs.

@@ -20,7 +20,7 @@ export const wrapperOf = (node: Node) => {
   const retryOptions = retry === undefined
     ? undefined
     : isSchedule(retry)
-    ? { schedule: retry }
+    ? { schedule: retry, while: notBudget }
     : toRetryOptions(retry as RetryOptions)
   if (validate === undefined && timeoutMillis === undefined && retryOptions === undefined) return identity
   return (run: Effect.Effect<unknown, unknown, unknown>, path: string, onError: { lastError: unknown } | undefined) => {
@@ -57,9 +57,13 @@ const toRetryOptions = (retry: RetryOptions) => {
   const options: { schedule?: Schedule.Schedule<unknown, unknown>; times?: number; while?: (e: unknown) => boolean } = {}
   if (retry.schedule !== undefined) options.schedule = retry.schedule
   if (retry.times !== undefined) options.times = retry.times
-  if (retry.while !== undefined) options.while = (e) => retry.while!(e)
+  options.while = retry.while === undefined ? notBudget : (e) => notBudget(e) && retry.while!(e)
   if (options.schedule === undefined && options.times === undefined) options.times = 1
   return options
 }
+
+// A call the run's budget refused is refused again on every attempt: a step never retries it.
+const notBudget = (e: unknown): boolean =>
+  !(typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "BudgetExceeded")
 
 const durationMillis = (input: Duration.Input): number => Duration.toMillis(Duration.fromInputUnsafe(input))

@@ -26,6 +26,7 @@
  * ```
  */
 import { Context, Metric } from "effect"
+import type { Names } from "./Semconv.ts"
 
 // Seconds: from a fast in-process step to a long multi-call run.
 const durationBoundaries = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600]
@@ -227,6 +228,15 @@ export class Recorder {
   /** `workflow_step_retries_total` for one step. */
   retry(step: string): Tagged {
     return this.cached(`r\0${step}`, () => Metric.withAttributes(stepRetries, { workflow: this.workflow, step }))
+  }
+  /** The conventions' workflow duration (`gen_ai.invoke_workflow.duration`, latest only) for one error type. */
+  invokeDuration(table: Names, errorType: string | undefined): Tagged {
+    const m = table.metrics.workflowDuration!
+    return this.cached(`g\0${m.name}\0${errorType ?? ""}`, () => {
+      const attributes: Record<string, string> = { [table.attributes.workflowName]: this.workflow }
+      if (errorType !== undefined) attributes[table.attributes.errorType] = errorType
+      return Metric.withAttributes(Metric.histogram(m.name, { description: m.description, boundaries: m.boundaries ?? [] }), attributes)
+    })
   }
   /** `workflow_budget_exceeded_total` for one limit. */
   budget(limit: string): Tagged {

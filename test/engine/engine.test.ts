@@ -403,9 +403,9 @@ describe("tracing", () => {
         .step("b", { needs: ["a"] }, () => Effect.succeed(2))
       yield* Workflow.run(wf, { text: "x" }).pipe(Effect.withTracer(tracer))
       assert.deepStrictEqual(spans, [
-        { name: "workflow.run traced", parent: undefined },
-        { name: "workflow.step a", parent: "workflow.run traced" },
-        { name: "workflow.step b", parent: "workflow.run traced" }
+        { name: "invoke_workflow traced", parent: undefined },
+        { name: "workflow.step a", parent: "invoke_workflow traced" },
+        { name: "workflow.step b", parent: "invoke_workflow traced" }
       ])
       spans.length = 0
       yield* Workflow.run(wf, { text: "x" })

@@ -5,6 +5,9 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Clock, Effect, Exit, Fiber, Schema, Semaphore } from "effect"
+import { BudgetLedger } from "../../src/budget/index.ts"
+import { Pricing } from "../../src/providers/index.ts"
+import { Semconv, WorkflowMetrics } from "../../src/telemetry/index.ts"
 import { TestClock } from "effect/testing"
 import { WorkflowDefinitionError } from "../../dsl/errors.ts"
 import { runGraph } from "../../src/engine/runGraph.ts"
@@ -150,9 +153,20 @@ describe("the fast-path decision", () => {
     emit: () => {},
     records: {},
     spans: true,
-    semaphore: Semaphore.makeUnsafe(1)
+    semaphore: Semaphore.makeUnsafe(1),
+    budget: BudgetLedger.make({ usd: 1 }, { prices: Pricing.defaults }),
+    metrics: WorkflowMetrics.forWorkflow("w"),
+    correlate: true
   }
-  const none: { readonly [K in keyof Observers]-?: Observers[K] } = { emit: undefined, records: undefined, spans: false, semaphore: undefined }
+  const none: { readonly [K in keyof Observers]-?: Observers[K] } = {
+    emit: undefined,
+    records: undefined,
+    spans: false,
+    semaphore: undefined,
+    budget: undefined,
+    metrics: undefined,
+    correlate: false
+  }
   const base = Effect.runSync(Effect.withFiber((fiber) =>
     Effect.succeed({
       runId: "r",
@@ -160,7 +174,9 @@ describe("the fast-path decision", () => {
       clock: fiber.getRef(Clock.Clock),
       usageSink: { record: () => Effect.void },
       reliabilitySink: { publish: () => Effect.void },
-      runGraph
+      runGraph,
+      prices: Pricing.defaults,
+      semconv: Semconv.v1_41
     })
   ))
 

@@ -64,7 +64,7 @@ describe("Tracing over OTLP/HTTP", () => {
     it.live(`${protocol}: one span tree per run, LLM spans with the GenAI attributes, resource from the environment`, () =>
       Effect.gen(function*() {
         const spans = yield* exportRun(protocol)
-        const run = byName(spans, "workflow.run answer-flow")
+        const run = byName(spans, "invoke_workflow answer-flow")
         const draft = byName(spans, "workflow.step draft")
         const polish = byName(spans, "workflow.step polish")
         const chat = byName(spans, "chat gpt-4o")
