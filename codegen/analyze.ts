@@ -326,9 +326,17 @@ class Analyzer {
     this.reported.add(key)
     this.a.diagnostics.push({ file: this.a.file, ...pos, severity: "error", message })
   }
-  warn(path: Path, message: string) {
-    this.a.diagnostics.push({ file: this.a.file, ...this.src.locate(path), severity: "warning", message })
+  warn(path: Path, message: string, opts?: { text?: string }) {
+    const pos = opts?.text !== undefined ? this.src.locateText(path, opts.text) : this.src.locate(path)
+    this.a.diagnostics.push({ file: this.a.file, ...pos, severity: "warning", message })
   }
+
+  /** The branch whose condition is being resolved: an unknown name there is an error, never a new input. */
+  branchCondition: Node | undefined
+  /** Bare names taken as inputs (no inputs: block), at their first use; warned about unless also read as input.<name>. */
+  readonly inferred = new Map<string, { readonly where: Path; readonly ref: Ref; readonly scope: Scope }>()
+  /** Inputs read explicitly, as {{ input.<name> }}. */
+  readonly explicitInputs = new Set<string>()
 
   run() {
     for (const [name, spec] of Object.entries(this.wf.inputs ?? {})) {
@@ -350,6 +358,7 @@ class Analyzer {
     this.workflowOutputs()
     this.cycles(this.a.root)
     this.unused()
+    this.inferredInputs()
   }
 
   // ---- 1. collect nodes and scopes ----
@@ -638,7 +647,10 @@ class Analyzer {
         if (record) this.a.inputs.set(name, { type: T.string, optional: false })
         base = { type: T.string, producer: undefined }
       } else base = { type: decl.type, producer: undefined }
-      if (record) this.a.resolutions.set(ref, { kind: "input", name })
+      if (record) {
+        this.a.resolutions.set(ref, { kind: "input", name })
+        this.explicitInputs.add(name)
+      }
     } else {
       for (let s: Scope | undefined = scope; s !== undefined && base === undefined; s = s.parent) {
         const local = this.localType(s, ref.head)
@@ -676,10 +688,16 @@ class Analyzer {
           if (this.a.inputsDeclared || near !== undefined || from === undefined) {
             return fail(`unknown name "${ref.head}"${near !== undefined ? ` (did you mean "${near}"?)` : ""}; not an output or input`)
           }
-          // Without an inputs block, an unknown bare name is an input (the seed files work this way).
+          if (this.branchCondition !== undefined) {
+            // A router on a name nothing produces is a mistake, not a new input.
+            return fail(`unknown name "${ref.head}" in the condition of branch "${this.branchCondition.id}"; not an output or input (a branch routes on a step's output or a declared input)`)
+          }
+          // Without an inputs block, an unknown bare name is an input (the seed files work this way); it is warned
+          // about at the end unless the file also reads it as {{ input.<name> }}.
           if (record) {
             this.a.inputs.set(ref.head, { type: T.string, optional: false })
             this.a.resolutions.set(ref, { kind: "input", name: ref.head })
+            if (!this.inferred.has(ref.head)) this.inferred.set(ref.head, { where, ref, scope })
           }
           base = { type: T.string, producer: undefined }
         }
@@ -852,7 +870,9 @@ class Analyzer {
         break
       }
       case "branch": {
+        this.branchCondition = node
         const c = this.conditionOf(node, ["condition"], step.condition, node.scope)
+        this.branchCondition = undefined
         if (c === undefined) break
         const cases = [...(node.cases?.keys() ?? [])]
         let allowed: ReadonlyArray<string> | undefined
@@ -861,6 +881,7 @@ class Analyzer {
           const l = this.resolve(c.left, node.scope, undefined, [], false)
           if (l?.type.kind === "literal") allowed = l.type.values.map(String)
           else if (l?.type.kind === "boolean") allowed = ["true", "false"]
+          else if (l?.type.kind === "string") this.freeTextBranch(node, step, c.left, l.producer)
         }
         if (allowed !== undefined) {
           for (const k of cases) {
@@ -926,6 +947,55 @@ class Analyzer {
           })
         }
       }
+    }
+  }
+
+  /**
+   * A branch on text: only an answer that is exactly a case name takes that case. Suggest the enum that makes the
+   * value one of the cases (and the router exhaustive, checked here and in generated code).
+   */
+  freeTextBranch(node: Node, step: F.BranchStep, left: Ref, producer: Node | undefined) {
+    const cases = Object.keys(step.branches)
+    const enumText = `{ enum: [${cases.join(", ")}] }`
+    const what = producer?.step.type === "llm"
+      ? `the text answer of llm step "${producer.id}"`
+      : producer !== undefined
+      ? `the text result of ${producer.step.type} step "${producer.id}"`
+      : `a text input`
+    const fix = producer?.step.type === "llm"
+      ? `give "${producer.id}" output_schema: ${enumText} so the answer is one of the cases and the router is exhaustive`
+      : producer !== undefined
+      ? `route on a value with an enum type instead (e.g. an llm step with output_schema: ${enumText})`
+      : `declare the input as ${enumText} under inputs: so the router is exhaustive`
+    const otherwise = step.default !== undefined ? "takes the default case" : "fails the run with UnknownBranchCase"
+    this.warn(
+      [...node.path, "condition"],
+      `branch "${node.id}" routes on free text (${left.text} is ${what}): a value that is not exactly ${cases.map((c) => JSON.stringify(c)).join(cases.length > 2 ? ", " : " or ").replace(/, ([^,]*)$/, " or $1")} ${otherwise}; ${fix}`,
+      { text: left.text }
+    )
+  }
+
+  // ---- 6. inferred inputs ----
+  /** A bare name taken as a new input is often a typo: say so, with the names it could have meant. */
+  inferredInputs() {
+    for (const [name, use] of this.inferred) {
+      if (this.explicitInputs.has(name)) continue
+      const outputs = this.visibleNames(use.scope).filter((n) => !["item", "index", "previous", "iteration"].includes(n))
+      const step = this.a.nodes.get(name)
+      const near = closest(name, outputs, Math.max(2, Math.floor(name.length / 2)))
+      const hint = step !== undefined
+        ? step.outputName !== undefined
+          ? ` ("${name}" is a step id; read its result by its output name: {{ ${step.outputName} }})`
+          : ` ("${name}" is a step id; give step "${name}" an output name to read its result)`
+        : near !== undefined
+        ? ` (did you mean "${near}"?)`
+        : ""
+      const known = outputs.length === 0 ? "" : `; outputs here: ${outputs.slice(0, 8).join(", ")}${outputs.length > 8 ? ", ..." : ""}`
+      this.warn(
+        use.where,
+        `"${name}" is not an output${hint}, so it becomes a required input of the workflow (the file has no inputs: block)${known}. If it is an input, write {{ input.${name} }} or declare it under inputs:`,
+        { text: use.ref.text }
+      )
     }
   }
 

@@ -30,10 +30,13 @@ const distance = (a: string, b: string): number => {
  * closest("xyz", ["openai"]) // undefined
  * ```
  */
-export const closest = (name: string, candidates: Iterable<string>): string | undefined => {
+export const closest = (
+  name: string,
+  candidates: Iterable<string>,
+  limit: number = Math.max(1, Math.floor(name.length / 3))
+): string | undefined => {
   let best: string | undefined
   let bestD = Infinity
-  const limit = Math.max(1, Math.floor(name.length / 3))
   for (const c of candidates) {
     const d = distance(name.toLowerCase(), c.toLowerCase())
     if (d < bestD && d <= limit) {

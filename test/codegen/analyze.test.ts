@@ -32,9 +32,21 @@ describe("templates", () => {
 })
 
 describe("analysis", () => {
+  it("the seed files validate as written; what they leave to chance is a warning (inferred input, free-text router)", () => {
+    const warnings = ["content-moderation.yaml", "parallel-rag.yaml", "sentiment-analysis.yaml"].flatMap((f) =>
+      analyzeFile(join(examples, f)).diagnostics.map((d) => `${f}:${d.line}:${d.column}: ${d.severity}: ${d.message.slice(0, 40)}`)
+    )
+    assert.deepStrictEqual(warnings, [
+      "content-moderation.yaml:16:17: warning: branch \"route_based_on_moderation\" route",
+      "parallel-rag.yaml:9:13: warning: \"query\" is not an output, so it becomes "
+    ])
+  })
+
   it("seed parallel-rag: dependencies from references, parallel tasks visible after the group, inferred input", () => {
     const a = analyzeFile(join(examples, "parallel-rag.yaml"))
-    assert.deepStrictEqual(a.diagnostics, [])
+    // Valid; the inferred input is pointed out (a bare name that is no output is often a typo).
+    assert.deepStrictEqual(a.diagnostics.map((d) => [d.severity, d.line, d.column]), [["warning", 9, 13]])
+    assert.match(a.diagnostics[0]!.message, /^"query" is not an output, so it becomes a required input of the workflow/)
     const needs = Object.fromEntries([...a.nodes.values()].map((n) => [n.id, [...n.needs].sort()]))
     assert.deepStrictEqual(needs, {
       embed_query: [],
