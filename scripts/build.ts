@@ -44,5 +44,6 @@ if (import.meta.main) {
   await bundleCli(join(dist, "cli"))
   mkdirSync(join(dist, "codegen", "schema"), { recursive: true })
   cpSync(join(root, "codegen", "schema"), join(dist, "codegen", "schema"), { recursive: true })
+  cpSync(join(root, "schema"), join(dist, "schema"), { recursive: true })
   console.log("built dist/ (library + .d.ts) and dist/cli/llm-orchestrator.mjs")
 }

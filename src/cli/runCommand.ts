@@ -15,6 +15,7 @@ import { Output, style } from "./Output.ts"
 import { progress } from "./Progress.ts"
 import { exitCodeOf, Interrupt, type Signal } from "./Interrupt.ts"
 import { logLevels, runLog } from "./RunLog.ts"
+import * as Project from "../config/Project.ts"
 import * as Pipeline from "../pipeline/Pipeline.ts"
 import { describeMissing } from "../pipeline/PipelineError.ts"
 import type { StepStatus } from "../pipeline/RunReport.ts"
@@ -32,6 +33,9 @@ export const runCommand = Command.make("run", {
   output: Flag.String("output").pipe(Flag.withDescription("Also write the outputs as JSON to this file"), Flag.optional),
   concurrency: Flag.Int("concurrency").pipe(Flag.withDescription("At most this many steps (and map items) at once"), Flag.optional),
   json: Flag.Boolean("json").pipe(Flag.withDescription("Print one JSON document and nothing else"), Flag.withDefault(false)),
+  config: Flag.String("config").pipe(Flag.withDescription("Configuration file (default: ./llm-orchestrator.yaml when present)"), Flag.optional),
+  envFile: Flag.String("env-file").pipe(Flag.withDescription("Load environment variables from this file (KEY=value lines); the environment wins"), Flag.optional),
+  actions: Flag.String("actions").pipe(Flag.withDescription("A TS/JS module exporting custom actions (Action.make)"), Flag.optional),
   verbose: Flag.Boolean("verbose").pipe(Flag.withAlias("v"), Flag.withDescription("Same as --log-level debug"), Flag.withDefault(false)),
   logLevel: Flag.Literals("log-level", logLevels).pipe(
     Flag.withDescription("Run log on stderr: error, warn (breaker opened, failovers), info (also retries, rate-limit waits), debug"),
@@ -62,15 +66,29 @@ export const runCommand = Command.make("run", {
       if (typeof r === "string") return invalid([r])
       mocks = r
     }
+    const project = yield* Effect.result(Project.load({
+      cwd: o.cwd,
+      config: Option.getOrUndefined(args.config),
+      envFiles: Option.isSome(args.envFile) ? [args.envFile.value] : [],
+      actionsModule: Option.getOrUndefined(args.actions)
+    }))
+    if (project._tag === "Failure") {
+      const e = project.failure
+      return invalid(e._tag === "ConfigInvalid" ? e.problems : [e._tag === "ProviderConfigInvalid" ? `${e.provider} ${e.setting}: ${e.message}` : e.message])
+    }
     const mode = args.json ? "none" : o.isTTY ? "live" : "plain"
     const view = progress(o, mode)
-    const level = args.verbose ? "debug" : Option.getOrElse(args.logLevel, () => "warn" as const)
-    const log = runLog({ level, write: (line) => o.err(s.dim(line)), secrets: secretValues(process.env) })
+    const level = args.verbose ? "debug" : Option.getOrElse(args.logLevel, () => project.success.config.config.logging?.level ?? "warn")
+    const log = runLog({
+      level,
+      write: (line) => o.err(s.dim(line)),
+      secrets: [...secretValues(project.success.env), ...project.success.secrets.map(Redacted.value)]
+    })
     const interrupt = yield* Interrupt
     const result = yield* Effect.result(Pipeline.runFile(args.file, {
       input: loaded.value ?? {},
       mocks,
-      env: process.env,
+      ...Project.runOptions(project.success),
       interrupt,
       onSecrets: (secrets) => log.addSecrets(secrets.map(Redacted.value)),
       onEvent: (e) => {

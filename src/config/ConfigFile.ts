@@ -1,0 +1,114 @@
+/**
+ * The schema of `llm-orchestrator.yaml`, the project configuration (the plan's Appendix B, in YAML): providers with
+ * their settings (keys as secret references), reliability defaults and per-provider overrides, vector stores, the run
+ * store, the cache, logging, telemetry and actions. Durations are strings such as `200ms`, `30s`, `1 minute`.
+ *
+ * @example
+ * ```yaml
+ * providers:
+ *   openai:
+ *     api_key: env:OPENAI_API_KEY
+ *     reliability: { retry: { times: 4 }, rate_limit: { requests_per_minute: 500 } }
+ *   local:
+ *     use: openai
+ *     base_url: http://127.0.0.1:11434/v1
+ * ```
+ */
+import { Schema } from "effect"
+
+const isDuration = (s: string) => /^\s*\d+(?:\.\d+)?\s*(ms|millis|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hours?)\s*$/.test(s)
+
+/** A duration such as `200ms`, `30s`, `5 minutes`. */
+export const Duration = Schema.String.check(Schema.makeFilter((s: string) => isDuration(s) || `not a duration: "${s}" (e.g. 200ms, 30s, 5 minutes)`))
+
+const isSecretReference = (s: string) => /^(env|file|vault|aws-sm):\S+$/.test(s)
+
+/** A secret: a reference (`env:NAME`, `file:/run/secrets/x`, `vault:path#field`, `aws-sm:name`), never the value itself. */
+export const SecretReference = Schema.String.check(Schema.makeFilter((s: string) =>
+  isSecretReference(s) || `a secret must be a reference such as env:OPENAI_API_KEY or file:/run/secrets/openai, not the value`
+))
+
+/** Reliability settings (all optional; what is left out keeps the default policy of docs/reliability.md). */
+export const Reliability = Schema.Struct({
+  retry: Schema.optionalKey(Schema.Union([
+    Schema.Literal(false),
+    Schema.Struct({
+      times: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+      base: Schema.optionalKey(Duration),
+      factor: Schema.optionalKey(Schema.Number),
+      max_delay: Schema.optionalKey(Duration),
+      jitter: Schema.optionalKey(Schema.Boolean),
+      honour_retry_after: Schema.optionalKey(Schema.Boolean)
+    })
+  ])),
+  circuit_breaker: Schema.optionalKey(Schema.Union([
+    Schema.Literal(false),
+    Schema.Struct({ failures: Schema.Int.check(Schema.isGreaterThan(0)), open_for: Duration })
+  ])),
+  rate_limit: Schema.optionalKey(Schema.Union([
+    Schema.Literal(false),
+    Schema.Struct({
+      requests_per_minute: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0))),
+      tokens_per_minute: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0))),
+      on_exceeded: Schema.optionalKey(Schema.Literals(["wait", "fail"]))
+    })
+  ])),
+  concurrency: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0))),
+  timeout: Schema.optionalKey(Duration)
+})
+export type Reliability = typeof Reliability.Type
+
+/** A provider section: the catalogue entry it uses (default: its own name), its settings and its reliability. */
+export const Provider = Schema.Struct({
+  use: Schema.optionalKey(Schema.String),
+  api_key: Schema.optionalKey(SecretReference),
+  base_url: Schema.optionalKey(Schema.String),
+  model: Schema.optionalKey(Schema.String),
+  url: Schema.optionalKey(Schema.String),
+  reliability: Schema.optionalKey(Reliability)
+})
+export type Provider = typeof Provider.Type
+
+/** The configuration file. */
+export const ConfigFile = Schema.Struct({
+  providers: Schema.optionalKey(Schema.Record(Schema.String, Provider)),
+  /** Named vector stores: which provider serves each (`use: qdrant`) and its settings. */
+  stores: Schema.optionalKey(Schema.Record(Schema.String, Provider)),
+  /** Defaults for every provider without its own `reliability`. */
+  reliability: Schema.optionalKey(Reliability),
+  run_store: Schema.optionalKey(Schema.Struct({
+    type: Schema.Literals(["memory", "postgres", "sqlite"]),
+    url: Schema.optionalKey(Schema.String),
+    max_connections: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0)))
+  })),
+  cache: Schema.optionalKey(Schema.Struct({
+    type: Schema.optionalKey(Schema.Literals(["memory", "redis"])),
+    url: Schema.optionalKey(Schema.String),
+    ttl: Schema.optionalKey(Duration),
+    max_entries: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0)))
+  })),
+  logging: Schema.optionalKey(Schema.Struct({
+    level: Schema.optionalKey(Schema.Literals(["error", "warn", "info", "debug"])),
+    format: Schema.optionalKey(Schema.Literals(["text", "json"]))
+  })),
+  telemetry: Schema.optionalKey(Schema.Struct({
+    enabled: Schema.optionalKey(Schema.Boolean),
+    endpoint: Schema.optionalKey(Schema.String),
+    service_name: Schema.optionalKey(Schema.String)
+  })),
+  actions: Schema.optionalKey(Schema.Struct({
+    /** A TypeScript/JavaScript module exporting custom actions (relative to the config file). */
+    module: Schema.optionalKey(Schema.String),
+    /** The directory `file_read` / `file_write` are confined to (relative to the config file; default: its directory). */
+    files_dir: Schema.optionalKey(Schema.String),
+    /** The key `webhook` signs with (HMAC-SHA256). */
+    webhook_secret: Schema.optionalKey(SecretReference)
+  }))
+})
+export type ConfigFile = typeof ConfigFile.Type
+
+/** The file's JSON Schema, for editors (`# yaml-language-server: $schema=...`). */
+export const jsonSchema = (): Record<string, unknown> => {
+  const doc = Schema.toJsonSchemaDocument(ConfigFile, { onExcessProperty: "error" })
+  return { $schema: "https://json-schema.org/draft/2020-12/schema", title: "llm-orchestrator.yaml", ...doc.schema, $defs: doc.definitions }
+}
