@@ -130,7 +130,7 @@ describe("file: references", () => {
       assert.include((yield* err(join(dir, "big"))).message, "more than a secret file may")
     }).pipe(Effect.scoped, Effect.provide(Secrets.layer())))
 
-  it.live("an unreadable file is SecretAccessDenied (a real process of another user when the tests run as root)", () =>
+  it.live("an unreadable file is SecretAccessDenied (a real process without the capability to bypass file permissions)", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const path = join(dir, "locked")
@@ -139,13 +139,14 @@ describe("file: references", () => {
         await chmod(path, 0o000)
         await chmod(dir, 0o755)
       })
+      // Root reads any file: drop the capabilities that let it (root keeps owning the checkout, so the child can still
+      // load the project from a private temp clone, which a switch to another uid could not).
       const asRoot = process.getuid?.() === 0
-      const run = yield* Effect.promise(() =>
-        promisify(execFile)(process.execPath, [join(import.meta.dirname, "fixtures/resolve.ts"), `file:${path}`], {
-          ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
-          cwd: join(import.meta.dirname, "../..")
-        })
-      )
+      const script = [join(import.meta.dirname, "fixtures/resolve.ts"), `file:${path}`]
+      const [command, args] = asRoot
+        ? ["setpriv", ["--inh-caps=-all", "--bounding-set=-dac_override,-dac_read_search", "--", process.execPath, ...script]] as const
+        : [process.execPath, script] as const
+      const run = yield* Effect.promise(() => promisify(execFile)(command, args, { cwd: join(import.meta.dirname, "../..") }))
       const outcome = JSON.parse(run.stdout)
       assert.deepStrictEqual(outcome, { error: "SecretAccessDenied", message: `file:${path}: permission denied reading ${path}` })
       assert.notInclude(run.stdout + run.stderr, "sk-locked")
