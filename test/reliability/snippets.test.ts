@@ -10,6 +10,7 @@ import * as cache from "./snippets/cache.ts"
 import * as failover from "./snippets/failover.ts"
 import * as policy from "./snippets/policy.ts"
 import { normalise, snippets } from "../support/docSnippets.ts"
+import { Logging } from "../../src/telemetry/index.ts"
 
 describe("docs/reliability.md snippets", () => {
   const blocks = snippets("docs/reliability.md")
@@ -20,7 +21,14 @@ describe("docs/reliability.md snippets", () => {
       assert.strictEqual(normalise(code), normalise(source), `docs block ${file} differs from test/reliability/snippets/${file}`)
     }
   })
-  it.live("policy.ts", () => Effect.map(policy.program, (s) => assert.strictEqual(s, "hello after retries (3 calls)")))
+  it.live("policy.ts", () => {
+    // the snippet logs each reliability event: into the test logger, not onto the test output
+    const logs = Logging.test()
+    return Effect.map(policy.program.pipe(Effect.provide(logs.layer)), (s) => {
+      assert.strictEqual(s, "hello after retries (3 calls)")
+      assert.deepStrictEqual(logs.entries.map((e) => e.message), ["Retrying", "Retrying"])
+    })
+  })
   it.live("failover.ts", () =>
     Effect.map(failover.program, (s) => assert.strictEqual(s, "from the backup via anthropic/claude-sonnet-4-5 after 1 failover(s), 3 attempts")))
   it.live("cache.ts", () => Effect.map(cache.program, (s) => assert.strictEqual(s, "answer #1 to What is Effect?; hits 1, misses 1")))
