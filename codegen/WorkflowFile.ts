@@ -498,6 +498,24 @@ export const Defaults = Schema.Struct({
 }).annotate({ identifier: "Defaults", description: "Values every step inherits unless it sets its own" })
 
 /**
+ * The file's `budget`: what one run may spend on LLM and embedding calls, in US dollars and/or tokens (input and
+ * output together), over all its steps; `max_output_tokens` bounds calls that set no `max_tokens` (default 4096).
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(Budget)({ usd: 0.5, tokens: 200000 })
+ * ```
+ */
+export const Budget = Schema.Struct({
+  usd: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0)).annotate({ description: "At most this many US dollars per run" })),
+  tokens: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0)).annotate({ description: "At most this many tokens per run" })),
+  max_output_tokens: Schema.optionalKey(
+    Schema.Int.check(Schema.isGreaterThan(0)).annotate({ description: "Output limit of calls that set no max_tokens (default 4096)" })
+  )
+}).check(Schema.makeFilter((b) => b.usd !== undefined || b.tokens !== undefined || "a budget needs usd or tokens"))
+  .annotate({ identifier: "Budget", description: "Spending limits of one run; a call that would pass them fails before it is sent" })
+
+/**
  * A whole workflow file.
  *
  * @example
@@ -514,6 +532,7 @@ export const WorkflowFile = Schema.Struct({
   inputs: Schema.optionalKey(Schema.Record(Schema.String, TypeSpec)),
   outputs: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
   defaults: Schema.optionalKey(Defaults),
+  budget: Schema.optionalKey(Budget),
   steps: Schema.Array(Step).check(Schema.isMinLength(1))
 }).annotate({ identifier: "WorkflowFile", title: "llm-orchestrator workflow", description: "A YAML LLM workflow" })
 /**

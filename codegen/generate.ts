@@ -127,7 +127,7 @@ class Writer {
 
 
 class Generator {
-  readonly uses = { schedule: false, llm: false, embeddings: false, vectorStore: false, context: false, runtime: false, isRetryable: false }
+  readonly uses = { schedule: false, llm: false, embeddings: false, vectorStore: false, context: false, runtime: false, canFallBack: false }
   readonly actions = new Map<string, string>()
   readonly subImports = new Map<string, string>()
   readonly schemaConsts = new Map<string, string>()
@@ -238,7 +238,7 @@ class Generator {
   }
   readonly schemaDecls: Array<string> = []
   /** Module-level names in use: generated names get a numeric suffix rather than collide ("a_b" and "aB"). */
-  readonly names = new Set(["Input", "Outputs", "workflow", "steps", "Requirements", "SearchHit", "Effect", "Schema", "Context", "Schedule", "Workflow", "Llm", "Embeddings", "VectorStore", "Y", "isRetryable"])
+  readonly names = new Set(["Input", "Outputs", "workflow", "steps", "Requirements", "SearchHit", "Effect", "Schema", "Context", "Schedule", "Workflow", "Llm", "Embeddings", "VectorStore", "Y", "canFallBack"])
   unique(base: string): string {
     let name = base
     for (let i = 2; this.names.has(name); i++) name = `${base}${i}`
@@ -282,8 +282,8 @@ class Generator {
         const [first, ...fallbacks] = step.attempts
         let e = call(first!.provider, first!.model)
         for (const fb of fallbacks) {
-          this.uses.isRetryable = true
-          e = `${e}.pipe(Effect.catchIf(isRetryable, () => ${call(fb.provider, fb.model)}))`
+          this.uses.canFallBack = true
+          e = `${e}.pipe(Effect.catchIf(canFallBack, () => ${call(fb.provider, fb.model)}))`
         }
         return this.cached(step.policies, e, `[${prompt}]`)
       }
@@ -542,7 +542,7 @@ class Generator {
     out.push(`import { ${effectImports.join(", ")} } from "effect"`)
     const pkg = this.options.importFrom ?? "llm-orchestrator"
     out.push(`import { Workflow } from ${JSON.stringify(pkg)}`)
-    const llm = [...(this.uses.embeddings ? ["Embeddings"] : []), ...(this.uses.isRetryable ? ["isRetryable"] : []), ...(this.uses.llm ? ["Llm"] : [])]
+    const llm = [...(this.uses.embeddings ? ["Embeddings"] : []), ...(this.uses.canFallBack ? ["canFallBack"] : []), ...(this.uses.llm ? ["Llm"] : [])]
     if (llm.length > 0) out.push(`import { ${llm.join(", ")} } from ${JSON.stringify(`${pkg}/llm`)}`)
     if (this.uses.vectorStore) out.push(`import { VectorStore } from ${JSON.stringify(`${pkg}/vector`)}`)
     out.push(`import * as Y from ${JSON.stringify(this.options.runtimeFrom ?? "llm-orchestrator/yaml")}`)

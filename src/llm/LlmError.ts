@@ -220,6 +220,20 @@ export const isRetryable = (u: unknown): boolean =>
   isLlmError(u) ? u.retryable : typeof u === "object" && u !== null && (u as { retryable?: unknown }).retryable === true
 
 /**
+ * True when another provider or model may serve a call this one could not: the retryable failures of
+ * {@link isRetryable}, and a {@link BudgetExceeded} refusal (a cheaper model may fit the budget). YAML `fallback`
+ * entries move on for these.
+ *
+ * @example
+ * ```ts
+ * Llm.generate({ provider: "openai", model: "gpt-4o", prompt }).pipe(
+ *   Effect.catchIf(canFallBack, () => Llm.generate({ provider: "openai", model: "gpt-4o-mini", prompt })))
+ * ```
+ */
+export const canFallBack = (u: unknown): boolean =>
+  isRetryable(u) || (isLlmError(u) && u._tag === "BudgetExceeded")
+
+/**
  * Token counts reported by one call (or summed over several).
  *
  * @example

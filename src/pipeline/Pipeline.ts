@@ -19,7 +19,9 @@ import { Cause, Effect, Exit, Layer, type Redacted } from "effect"
 import { type Analysis, type AnalyzeOptions, analyzeFile } from "../../codegen/analyze.ts"
 import { formatDiagnostic } from "../../codegen/Diagnostic.ts"
 import { closest } from "../../codegen/didYouMean.ts"
+import type { Budget } from "../budget/Budget.ts"
 import type { WorkflowEvent } from "../engine/events.ts"
+import type { RunResult } from "../engine/RunResult.ts"
 import { execute as executeGraph } from "../engine/run.ts"
 import { type ActionHandler, type Interpreted, interpret } from "../yaml/interpret.ts"
 import { InputInvalid, type PipelineError, RunFailed, RunInterrupted, WorkflowInvalid } from "./PipelineError.ts"
@@ -47,6 +49,19 @@ export interface RunOptions extends PrepareOptions, Services.ServicesOptions {
   /** Receives the secret values the services were built with, before the run starts (to redact them from logs). */
   readonly onSecrets?: ((secrets: ReadonlyArray<Redacted.Redacted<string>>) => void) | undefined
   readonly analyze?: AnalyzeOptions | undefined
+  /** Spending limits of the run; default: the file's `budget`. */
+  readonly budget?: Budget | undefined
+}
+
+/** The run budget a workflow file declares (`budget: { usd, tokens, max_output_tokens }`). */
+export const budgetOf = (analysis: Analysis): Budget | undefined => {
+  const b = analysis.workflow?.budget
+  if (b === undefined) return undefined
+  return {
+    ...(b.usd === undefined ? {} : { usd: b.usd }),
+    ...(b.tokens === undefined ? {} : { tokens: b.tokens }),
+    ...(b.max_output_tokens === undefined ? {} : { maxOutputTokens: b.max_output_tokens })
+  }
 }
 
 /** Reads and analyses a workflow file; its errors (file:line:col) fail with `WorkflowInvalid`. */
@@ -107,7 +122,7 @@ export const execute = (
   interpreted: Interpreted,
   input: Readonly<Record<string, unknown>>,
   layer: Layer.Layer<any, any, never>,
-  options: Pick<RunOptions, "onEvent" | "concurrency" | "interrupt"> = {}
+  options: Pick<RunOptions, "onEvent" | "concurrency" | "interrupt" | "budget"> = {}
 ): Effect.Effect<RunReport, RunFailed | RunInterrupted> =>
   Effect.gen(function*() {
     const tracker = stepTracker()
@@ -118,10 +133,11 @@ export const execute = (
     const run = Effect.exit(
       (executeGraph(interpreted.workflow, input as never, {
         onEvent,
-        ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {})
-      }) as Effect.Effect<{ outputs: Record<string, unknown>; durationMillis: number }, unknown, unknown>).pipe(
+        ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+        ...(options.budget !== undefined ? { budget: options.budget } : {})
+      }) as Effect.Effect<RunResult<Record<string, unknown>>, unknown, unknown>).pipe(
         Effect.provide(layer as Layer.Layer<unknown>)
-      ) as Effect.Effect<{ outputs: Record<string, unknown>; durationMillis: number }, unknown>
+      ) as Effect.Effect<RunResult<Record<string, unknown>>, unknown>
     )
     // The race interrupts the run fiber and waits for its finalizers before the outcome is reported.
     const raced = yield* Effect.raceFirst(
@@ -133,8 +149,22 @@ export const execute = (
     }
     const exit = raced.exit
     if (Exit.isSuccess(exit)) {
-      const outputs = (exit.value.outputs["_outputs"] ?? {}) as Record<string, unknown>
-      return { outputs, steps: tracker.snapshot(), durationMillis: exit.value.durationMillis }
+      const result = exit.value
+      const outputs = (result.outputs["_outputs"] ?? {}) as Record<string, unknown>
+      const steps = tracker.snapshot()
+      // the cost of each step that called a model, from the engine's records
+      for (const [id, record] of Object.entries(result.steps)) {
+        const step = steps[id]
+        if (step !== undefined && record.costUsd !== undefined) steps[id] = { ...step, costUsd: record.costUsd }
+      }
+      return {
+        outputs,
+        steps,
+        durationMillis: result.durationMillis,
+        usage: { inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens, calls: result.usage.calls },
+        costUsd: result.costUsd,
+        ...(result.budget === undefined ? {} : { budget: result.budget })
+      }
     }
     const failure = Cause.squash(exit.cause)
     const tag = failure !== null && typeof failure === "object" && "_tag" in failure ? String(failure._tag) : "Defect"
@@ -165,5 +195,6 @@ export const runFile = (file: string, options: RunOptions): Effect.Effect<RunRep
     const interpreted = yield* prepare(analysis, options)
     const services = yield* Services.resolve(interpreted.requirements, options)
     options.onSecrets?.(services.secrets)
-    return yield* execute(interpreted, input, services.layer, options)
+    const budget = options.budget ?? budgetOf(analysis)
+    return yield* execute(interpreted, input, services.layer, budget === undefined ? options : { ...options, budget })
   }).pipe(Effect.scoped)

@@ -9,6 +9,7 @@
  * ```
  */
 import { Schema } from "effect"
+import type { Spend } from "../budget/BudgetLedger.ts"
 import type { WorkflowEvent } from "../engine/events.ts"
 
 /** One step's state. */
@@ -17,7 +18,9 @@ export const StepStatus = Schema.Struct({
   status: Schema.Literals(["running", "succeeded", "failed", "skipped", "interrupted"]),
   attempts: Schema.Number,
   durationMillis: Schema.Number,
-  error: Schema.optionalKey(Schema.String)
+  error: Schema.optionalKey(Schema.String),
+  /** Estimated cost of the step's model calls in USD (absent when it made none). */
+  costUsd: Schema.optionalKey(Schema.Number)
 })
 export type StepStatus = typeof StepStatus.Type
 
@@ -26,6 +29,12 @@ export interface RunReport {
   readonly outputs: Readonly<Record<string, unknown>>
   readonly steps: Readonly<Record<string, StepStatus>>
   readonly durationMillis: number
+  /** Tokens and calls of the whole run. */
+  readonly usage?: { readonly inputTokens: number; readonly outputTokens: number; readonly calls: number } | undefined
+  /** Estimated cost of the whole run in USD, at the price table in use. */
+  readonly costUsd?: number | undefined
+  /** What the run's budget recorded, when it had one. */
+  readonly budget?: Spend | undefined
 }
 
 /** Follows a run's events and keeps each step's latest state (the engine's internal `_outputs` step is left out). */

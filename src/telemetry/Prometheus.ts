@@ -109,3 +109,18 @@ export const layerServer = (
     Layer.effect(HttpServer.HttpServer, HttpServer.HttpServer),
     layerEnabled
   ).pipe(Layer.provide(NodeHttpServer.layer(createServer, { port: options.port, host: options.host ?? "0.0.0.0" })))
+
+/**
+ * {@link layerServer} providing nothing to the program (the server is only a side effect of the layer).
+ *
+ * @example
+ * ```ts
+ * Layer.mergeAll(Tracing.layer(), Prometheus.layerServerOnly({ port: 9464 }))
+ * ```
+ */
+export const layerServerOnly = (
+  options: { readonly port: number; readonly host?: string | undefined }
+): Layer.Layer<never, HttpServerError.ServeError> =>
+  Layer.merge(HttpRouter.serve(layerRoute(), { disableLogger: true, disableListenLog: true }), layerEnabled).pipe(
+    Layer.provide(NodeHttpServer.layer(createServer, { port: options.port, host: options.host ?? "0.0.0.0" }))
+  )

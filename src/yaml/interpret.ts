@@ -25,7 +25,7 @@ import type { Any } from "../../dsl/Workflow.ts"
 import { run } from "../engine/run.ts"
 import { Embeddings } from "../llm/Embeddings.ts"
 import { Llm } from "../llm/Llm.ts"
-import { isRetryable } from "../llm/LlmError.ts"
+import { canFallBack } from "../llm/LlmError.ts"
 import * as VectorStore from "../vector/VectorStore.ts"
 import * as Y from "./runtime.ts"
 
@@ -338,7 +338,7 @@ class Interpreter {
         }
         const [first, ...fallbacks] = s.attempts
         let e = call(first!.provider, first!.model)
-        for (const fb of fallbacks) e = e.pipe(Effect.catchIf(isRetryable, () => call(fb.provider, fb.model)))
+        for (const fb of fallbacks) e = e.pipe(Effect.catchIf(canFallBack, () => call(fb.provider, fb.model)))
         return this.cached(s.policies, [prompt], e)
       }
       case "embed": {

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Schema, Tracer } from "effect"
 import { Llm, Workflow } from "../../src/index.ts"
-import { GenAiSpan, Semconv, Tracing } from "../../src/telemetry/index.ts"
+import { GenAiSpan, Semconv, SpanRecorder, Telemetry, Tracing } from "../../src/telemetry/index.ts"
 import { Mock } from "../../src/testing/Mock.ts"
 import { type ReceivedSpan, startOtlpReceiver } from "../support/otlpReceiver.ts"
 
@@ -128,5 +128,23 @@ describe("Tracing over OTLP/HTTP", () => {
       const chat = byName(receiver.spans(), "chat gpt-4o")
       assert.strictEqual(chat.attributes["error.type"], "RateLimited")
       assert.strictEqual(chat.status.code, 2)
+    }))
+
+  it.live("Telemetry.layer: the recorder sees the same spans the exporter sends; settings sections map onto options", () =>
+    Effect.gen(function*() {
+      const receiver = yield* Effect.promise(() => startOtlpReceiver())
+      yield* Effect.addFinalizer(() => Effect.promise(() => receiver.close()))
+      const recorder = SpanRecorder.make()
+      yield* Workflow.execute(wf, { question: "why?" }).pipe(
+        Effect.provide(mocks),
+        Effect.provide(Telemetry.layer({ otlpEndpoint: receiver.endpoint, recorder, env: { OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" } }))
+      )
+      const exported = receiver.spans().map((s) => s.spanId).sort()
+      assert.strictEqual(exported.length, 5)
+      assert.deepStrictEqual(recorder.spans().map((s) => s.spanId).sort(), exported)
+      assert.deepStrictEqual(
+        Telemetry.fromSettings({ otlp_endpoint: "http://c:4318", metrics_port: 9464, semconv: "latest" }, { format: "json", level: "debug" }),
+        { otlpEndpoint: "http://c:4318", metricsPort: 9464, semconv: "latest", log: { format: "json", level: "Debug" } }
+      )
     }))
 })
