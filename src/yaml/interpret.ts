@@ -385,7 +385,7 @@ class Interpreter {
   }
 
   /** Retry and timeout as engine step options (with the description). */
-  options_(p: Policies): Record<string, unknown> {
+  stepOptions(p: Policies): Record<string, unknown> {
     const out: Record<string, unknown> = {}
     if (p.placement === "engine") {
       const r = this.retry(p)
@@ -425,7 +425,7 @@ class Interpreter {
     const specs: Record<string, unknown> = {}
     const impls: Record<string, unknown> = {}
     for (const s of block.steps) {
-      const base = { needs: s.needs, ...this.options_(s.policies) }
+      const base = { needs: s.needs, ...this.stepOptions(s.policies) }
       const plain = () => {
         specs[s.id] = { ...base, output: this.schema(s.id, s.output) }
         impls[s.id] = (ctx: Record<string, unknown>) => this.effect(s, { ctx, locals: new Map() })
