@@ -11,7 +11,7 @@
 // The deep import: the package index also loads cluster, Redis and WebSocket modules the CLI never uses.
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Cause, Deferred, Effect, Layer } from "effect"
-import { Command } from "effect/cli"
+import { CliOutput, Command } from "effect/cli"
 import { codegenCommand } from "./codegenCommand.ts"
 import { graphCommand } from "./graphCommand.ts"
 import { initCommand } from "./initCommand.ts"
@@ -34,7 +34,23 @@ export const cli = Command.make("llm-orchestrator").pipe(
 export const runWith = (args: ReadonlyArray<string>, output: Layer.Layer<Output>): Effect.Effect<number> =>
   Effect.gen(function*() {
     const o = yield* Output
-    const exit = yield* Effect.exit(Command.runWith(cli, { version })(args))
+    // Help and version on stdout; a usage mistake is one line on stderr (and where to find the help), not the help.
+    const presenter: CliOutput.Presenter = {
+      present: (event) =>
+        Effect.gen(function*() {
+          const formatter = yield* CliOutput.Formatter
+          switch (event._tag) {
+            case "Help":
+              return o.out(formatter.formatHelpDoc(event.helpDoc))
+            case "Version":
+              return o.out(formatter.formatVersion(event.name, event.version))
+            case "InvalidInvocation":
+              for (const e of event.errors) o.err(`error: ${e.message}`)
+              o.err(`run "${event.commandPath.join(" ")} --help" for usage`)
+          }
+        })
+    }
+    const exit = yield* Effect.exit(Command.runWith(cli, { version })(args).pipe(Effect.provide(CliOutput.layerPresenter(presenter))))
     // Bad usage (unknown flag, missing argument): effect/cli printed help and the error; that is exit code 2.
     if (exit._tag === "Failure") {
       const failure = Cause.squash(exit.cause)

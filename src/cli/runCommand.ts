@@ -36,7 +36,7 @@ export const runCommand = Command.make("run", {
   config: Flag.String("config").pipe(Flag.withDescription("Configuration file (default: ./llm-orchestrator.yaml when present)"), Flag.optional),
   envFile: Flag.String("env-file").pipe(Flag.withDescription("Load environment variables from this file (KEY=value lines); the environment wins"), Flag.optional),
   actions: Flag.String("actions").pipe(Flag.withDescription("A TS/JS module exporting custom actions (Action.make)"), Flag.optional),
-  verbose: Flag.Boolean("verbose").pipe(Flag.withAlias("v"), Flag.withDescription("Same as --log-level debug"), Flag.withDefault(false)),
+  verbose: Flag.Boolean("verbose").pipe(Flag.withDescription("Same as --log-level debug"), Flag.withDefault(false)),
   logLevel: Flag.Literals("log-level", logLevels).pipe(
     Flag.withDescription("Run log on stderr: error, warn (breaker opened, failovers), info (also retries, rate-limit waits), debug"),
     Flag.optional
