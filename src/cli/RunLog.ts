@@ -34,6 +34,8 @@ const reliabilityLine = (stepId: string, e: ReliabilityEvent): readonly [LogLeve
       return [e.to === "Open" ? "warn" : "info", `breaker   ${e.provider}: ${e.from} -> ${e.to}`]
     case "CircuitRejected":
       return ["info", `breaker   ${stepId}: ${e.provider} rejected the call (circuit open, next probe in ${Math.round(e.retryAfterMillis)}ms)`]
+    case "CircuitWaited":
+      return ["info", `breaker   ${stepId}: ${e.provider} waited ${Math.round(e.waitedMillis)}ms at the ${e.state === "Open" ? "open" : "half-open"} circuit`]
     case "RateLimitWaited":
       return ["info", `ratelimit ${stepId}: ${e.provider} waited ${Math.round(e.waitedMillis)}ms for ${e.limit}`]
     case "Failover":

@@ -128,7 +128,17 @@ export const toPolicy = (r: ConfigFile.Reliability | undefined, base: Reliabilit
       ? base.circuitBreaker
       : r.circuit_breaker === false
       ? false
-      : { failures: r.circuit_breaker.failures, openFor: toDurationInput(r.circuit_breaker.open_for) },
+      : {
+        ...(base.circuitBreaker === false ? {} : base.circuitBreaker),
+        ...(r.circuit_breaker.failure_rate !== undefined ? { failureRate: r.circuit_breaker.failure_rate } : {}),
+        ...(r.circuit_breaker.window !== undefined ? { window: r.circuit_breaker.window } : {}),
+        ...(r.circuit_breaker.minimum_calls !== undefined ? { minimumCalls: r.circuit_breaker.minimum_calls } : {}),
+        ...(r.circuit_breaker.consecutive_failures !== undefined ? { consecutiveFailures: r.circuit_breaker.consecutive_failures } : {}),
+        ...(r.circuit_breaker.open_for !== undefined ? { openFor: d(r.circuit_breaker.open_for) } : {}),
+        ...(r.circuit_breaker.max_open_for !== undefined ? { maxOpenFor: d(r.circuit_breaker.max_open_for) } : {}),
+        ...(r.circuit_breaker.when_open !== undefined ? { whenOpen: r.circuit_breaker.when_open } : {}),
+        ...(r.circuit_breaker.max_wait !== undefined ? { maxWait: d(r.circuit_breaker.max_wait) } : {})
+      },
     rateLimit: r.rate_limit === undefined
       ? base.rateLimit
       : r.rate_limit === false

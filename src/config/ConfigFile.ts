@@ -43,7 +43,17 @@ export const Reliability = Schema.Struct({
   ])),
   circuit_breaker: Schema.optionalKey(Schema.Union([
     Schema.Literal(false),
-    Schema.Struct({ failures: Schema.Int.check(Schema.isGreaterThan(0)), open_for: Duration })
+    // the breaker of src/reliability/Breaker.ts: a failure rate over a window by default
+    Schema.Struct({
+      failure_rate: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
+      window: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0))),
+      minimum_calls: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0))),
+      consecutive_failures: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0))),
+      open_for: Schema.optionalKey(Duration),
+      max_open_for: Schema.optionalKey(Duration),
+      when_open: Schema.optionalKey(Schema.Literals(["wait", "fail"])),
+      max_wait: Schema.optionalKey(Duration)
+    })
   ])),
   rate_limit: Schema.optionalKey(Schema.Union([
     Schema.Literal(false),

@@ -8,6 +8,7 @@
  * Effect.catchTag("ProviderUnavailable", (e) => CircuitOpen.isCircuitOpen(e) ? useCache : Effect.fail(e))
  * ```
  */
+import { Context } from "effect"
 import type { AiError } from "effect/ai"
 import { ProviderUnavailable } from "../llm/LlmError.ts"
 import { toAiError } from "../providers/ErrorMapping.ts"
@@ -51,3 +52,18 @@ export const makeAiError = (provider: string, retryAfterMillis: number): AiError
   rejected.add(e)
   return e
 }
+
+/**
+ * What a guarded call does at an open circuit, when set: `"fail"` at once, or `"wait"` for the half-open probe.
+ * `Failover` sets `"fail"` on every entry but the last, so an open circuit moves the call to the next provider;
+ * unset, the policy's `circuitBreaker.whenOpen` decides (default `"wait"`).
+ *
+ * @example
+ * ```ts
+ * // handle the open circuit yourself, e.g. with a cached answer
+ * call.pipe(Effect.provideService(CircuitOpen.WhenOpen, "fail"), Effect.catchIf(CircuitOpen.isCircuitOpen, () => cached))
+ * ```
+ */
+export const WhenOpen = Context.Reference<"wait" | "fail" | undefined>("llm-orchestrator/reliability/WhenOpen", {
+  defaultValue: () => undefined
+})

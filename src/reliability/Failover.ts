@@ -16,10 +16,15 @@
  * served.value.text; served.servedBy; served.failovers   // [{ from: "openai/gpt-4o", to: "anthropic/...", error }]
  * ```
  */
-import { Cause, type Context, Effect, ExecutionPlan, type Layer, Metric, type Schedule } from "effect"
+import { Cause, Context, Effect, ExecutionPlan, Layer, Metric, type Schedule, Stream } from "effect"
+import type { LanguageModel } from "effect/ai"
+import { Llm } from "../llm/Llm.ts"
 import type { LlmError } from "../llm/LlmError.ts"
+import { LlmProvider, type LlmProviderShape } from "../llm/LlmProvider.ts"
+import type { TextStreamPart } from "../llm/LlmRequest.ts"
 import { classify } from "../providers/ErrorMapping.ts"
-import { isCircuitOpen } from "./CircuitOpen.ts"
+import { isCircuitOpen, WhenOpen } from "./CircuitOpen.ts"
+import * as Reliability from "./Reliability.ts"
 import * as ReliabilityEvent from "./ReliabilityEvent.ts"
 import * as ReliabilityMetrics from "./ReliabilityMetrics.ts"
 import { shouldRetry } from "./Retry.ts"
@@ -83,6 +88,11 @@ export interface Served<A> {
  */
 export const shouldFailover = (error: unknown): boolean => isCircuitOpen(error) || shouldRetry(error)
 
+const failFast = <S>(provide: Context.Context<S> | Layer.Layer<S>): Context.Context<S> | Layer.Layer<S> =>
+  Layer.isLayer(provide)
+    ? Layer.merge(provide as Layer.Layer<S>, Layer.succeed(WhenOpen, "fail" as const)) as Layer.Layer<S>
+    : Context.add(provide as Context.Context<S>, WhenOpen, "fail")
+
 /**
  * Runs `self` over `steps` in order; see the module doc.
  *
@@ -101,8 +111,9 @@ export const run = <S, A, E, R>(
     let attempts = 0
     let lastError: LlmError | undefined
     const plan = ExecutionPlan.make(
-      ...(steps.map((s) => ({
-        provide: s.provide,
+      ...(steps.map((s, i) => ({
+        // every entry but the last fails fast at an open circuit, so the next provider takes over at once
+        provide: i === steps.length - 1 ? s.provide : failFast(s.provide),
         attempts: s.attempts ?? 1,
         while: (e: unknown) => shouldFailover(e),
         ...(s.schedule === undefined ? {} : { schedule: s.schedule })
@@ -140,3 +151,150 @@ export const run = <S, A, E, R>(
 export const withFailover = <S>(steps: readonly [Step<S>, ...Array<Step<S>>]) =>
 <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, S>> =>
   Effect.map(run(steps, self), (s) => s.value)
+
+/**
+ * One provider of a {@link layer}: a name, the `LanguageModel` layer serving it (run under `policy`), or none to use
+ * the named provider `LlmProvider<provider>` already in context (with whatever policy it was built with).
+ *
+ * @example
+ * ```ts
+ * const primary: Failover.Entry = { provider: "openai", layer: OpenAi.layer({ model: "gpt-4o-mini", apiKey }) }
+ * const backup: Failover.Entry = { provider: "anthropic", layer: Anthropic.layer({ model: "claude-haiku-4-5", apiKey }), model: "claude-haiku-4-5" }
+ * const mocked: Failover.Entry = { provider: "cheap" } // MockLlm.layer("cheap", ...) provided elsewhere
+ * ```
+ */
+export type Entry = {
+  /** Name in events, run results, errors and metrics; also the circuit of this entry's breaker. */
+  readonly provider: string
+  /** Model id sent to this provider (default: the model the call asks for). Set it when vendors differ. */
+  readonly model?: string | undefined
+  /** Attempts on this entry before moving on (default 1; its policy retries inside each attempt). */
+  readonly attempts?: number | undefined
+  /** Delay between this entry's attempts. */
+  readonly schedule?: Schedule.Schedule<any, unknown> | undefined
+} & (
+  | {
+    readonly layer: Layer.Layer<LanguageModel.LanguageModel, any, any>
+    /** The policy of this entry's calls (default `Reliability.defaultPolicy`; `false`: none). */
+    readonly policy?: Reliability.Policy | false | undefined
+  }
+  | { readonly layer?: undefined; readonly policy?: undefined }
+)
+
+/**
+ * What a {@link layer} over `Entries` needs: the requirements of their layers, and the named providers of the entries
+ * without one.
+ *
+ * @example
+ * ```ts
+ * type R = Failover.EntriesRequirement<[{ provider: "openai"; layer: Layer.Layer<LanguageModel.LanguageModel> }, { provider: "cheap" }]>
+ * // LlmProvider<"cheap">
+ * ```
+ */
+export type EntriesRequirement<Entries extends ReadonlyArray<Entry>> = Entries[number] extends infer E
+  ? E extends { readonly layer: Layer.Layer<any, any, infer R> } ? R
+  : E extends { readonly provider: infer N extends string } ? LlmProvider<N>
+  : never
+  : never
+
+/**
+ * The errors building the layers of `Entries` may fail with.
+ *
+ * @example
+ * ```ts
+ * type E = Failover.EntriesError<[{ provider: "openai"; layer: Layer.Layer<LanguageModel.LanguageModel, ConfigError> }]> // ConfigError
+ * ```
+ */
+export type EntriesError<Entries extends ReadonlyArray<Entry>> = Entries[number] extends infer E
+  ? E extends { readonly layer: Layer.Layer<any, infer Err, any> } ? Err : never
+  : never
+
+interface EntryService {
+  readonly shape: LlmProviderShape
+  readonly model: string | undefined
+}
+
+// The entry serving the current failover step (each step provides its own).
+class CurrentEntry extends Context.Service<CurrentEntry, EntryService>()("llm-orchestrator/reliability/Failover/CurrentEntry") {}
+
+const withModel = <Req extends { readonly model: string }>(request: Req, model: string | undefined): Req =>
+  model === undefined ? request : { ...request, model }
+
+/**
+ * The named provider `name` served by `entries` in order: every call (text, object, stream) goes to the first entry
+ * and moves to the next on a provider failure (retryable errors after the entry's own retries, open circuits at once;
+ * never on a bad request). Each entry with a `layer` gets its own guard under its `policy` (default
+ * `Reliability.defaultPolicy`). Each move is a `Failover` event, so a workflow step records it in
+ * `RunResult.steps[id].failovers`. A stream fails over only before its first part arrives.
+ *
+ * @example
+ * ```ts
+ * import { Failover } from "llm-orchestrator/reliability"
+ * const Main = Failover.layer("main", [
+ *   { provider: "openai", layer: OpenAi.layer({ model: "gpt-4o-mini", apiKey: openaiKey }) },
+ *   { provider: "anthropic", layer: Anthropic.layer({ model: "claude-haiku-4-5", apiKey: anthropicKey }), model: "claude-haiku-4-5" }
+ * ])
+ * Llm.generate({ provider: "main", model: "gpt-4o-mini", prompt: "hi" }).pipe(Effect.provide(Main))
+ * ```
+ */
+export const layer = <const Name extends string, const Entries extends readonly [Entry, ...Array<Entry>]>(
+  name: Name,
+  entries: Entries
+): Layer.Layer<LlmProvider<Name>, EntriesError<Entries>, EntriesRequirement<Entries>> =>
+  Layer.effect(
+    LlmProvider.key(name),
+    Effect.gen(function*() {
+      const served: Array<EntryService> = []
+      for (const entry of entries) {
+        if (entry.layer === undefined) {
+          served.push({ shape: yield* LlmProvider.key(entry.provider), model: entry.model })
+          continue
+        }
+        const policy = entry.policy ?? Reliability.defaultPolicy
+        const provider = policy === false
+          ? Llm.layer(entry.provider, entry.layer)
+          : Reliability.layerLlm(policy, entry.provider, entry.layer)
+        const context = yield* Layer.build(provider)
+        served.push({ shape: Context.get(context, LlmProvider.key(entry.provider)), model: entry.model })
+      }
+      const steps = entries.map((entry, i): Step<CurrentEntry> => ({
+        name: entry.provider,
+        provide: Context.make(CurrentEntry, served[i]!),
+        attempts: entry.attempts,
+        schedule: entry.schedule
+      })) as unknown as readonly [Step<CurrentEntry>, ...Array<Step<CurrentEntry>>]
+      const over = withFailover(steps)
+
+      const streamFrom = (i: number, request: Parameters<LlmProviderShape["streamText"]>[0]): Stream.Stream<TextStreamPart, LlmError> =>
+        Stream.suspend(() => {
+          const { shape, model } = served[i]!
+          const stream = shape.streamText(withModel(request, model))
+          if (i === served.length - 1) return stream
+          let started = false
+          return stream.pipe(
+            Stream.tap(() => Effect.sync(() => void (started = true))),
+            Stream.provideService(WhenOpen, "fail"),
+            Stream.catchCause((cause) => {
+              const error = Cause.findErrorOption(cause)
+              if (started || error._tag === "None" || !shouldFailover(error.value)) return Stream.failCause(cause)
+              const record = { from: entries[i]!.provider, to: entries[i + 1]!.provider, error: classify(error.value) }
+              return Stream.unwrap(
+                Effect.gen(function*() {
+                  yield* ReliabilityEvent.emit({ _tag: "Failover", ...record })
+                  yield* Metric.update(ReliabilityMetrics.failovers.pipe(Metric.withAttributes({ from: record.from, to: record.to })), 1)
+                  return streamFrom(i + 1, request)
+                })
+              )
+            })
+          )
+        })
+
+      const shape: LlmProviderShape = {
+        name,
+        generateText: (request) => over(Effect.flatMap(CurrentEntry, (e) => e.shape.generateText(withModel(request, e.model)))),
+        generateObject: (request) => over(Effect.flatMap(CurrentEntry, (e) => e.shape.generateObject(withModel(request, e.model)))),
+        streamText: (request) => streamFrom(0, request)
+      }
+      return shape
+    })
+  ) as Layer.Layer<LlmProvider<Name>, EntriesError<Entries>, EntriesRequirement<Entries>>

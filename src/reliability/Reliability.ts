@@ -15,7 +15,7 @@
  * import { Reliability } from "llm-orchestrator/reliability"
  * const policy = Reliability.policy({
  *   retry: { times: 4, base: "200 millis", maxDelay: "20 seconds" },
- *   circuitBreaker: { failures: 10, openFor: "30 seconds" },
+ *   circuitBreaker: { failureRate: 0.6, window: 100, openFor: "30 seconds" },
  *   rateLimit: { requestsPerMinute: 500, tokensPerMinute: 200_000 },
  *   concurrency: 8
  * })
@@ -29,28 +29,26 @@
 import { Duration, Effect, Exit, Layer, Metric, type Scope, Semaphore, Stream } from "effect"
 import type { AiError } from "effect/ai"
 import { EmbeddingModel, LanguageModel } from "effect/ai"
-import { CircuitBreaker, RateLimiter } from "effect/persistence"
+import { RateLimiter } from "effect/persistence"
 import { Llm } from "../llm/Llm.ts"
 import { type LlmError, ProviderTimeout, ProviderUnavailable, RateLimited } from "../llm/LlmError.ts"
 import type { LlmProvider, LlmProviderShape } from "../llm/LlmProvider.ts"
 import { classify, toAiError } from "../providers/ErrorMapping.ts"
+import * as Breaker from "./Breaker.ts"
 import * as CircuitOpen from "./CircuitOpen.ts"
 import * as ReliabilityEvent from "./ReliabilityEvent.ts"
 import * as ReliabilityMetrics from "./ReliabilityMetrics.ts"
 import * as Retry from "./Retry.ts"
 
 /**
- * Circuit breaker settings: open after `failures` consecutive provider failures, probe again after `openFor`.
+ * Circuit breaker settings; see {@link Breaker.CircuitBreakerOptions} (failure rate over a window by default).
  *
  * @example
  * ```ts
- * Reliability.policy({ circuitBreaker: { failures: 5, openFor: "1 minute" } })
+ * Reliability.policy({ circuitBreaker: { failureRate: 0.5, window: 50, openFor: "1 minute" } })
  * ```
  */
-export interface CircuitBreakerOptions {
-  readonly failures: number
-  readonly openFor: Duration.Input
-}
+export type CircuitBreakerOptions = Breaker.CircuitBreakerOptions
 
 /**
  * Rate limits per provider (token buckets refilled over one minute).
@@ -86,8 +84,10 @@ export interface Policy {
 }
 
 /**
- * The default policy: 8 retries (200 ms doubling, jittered, cap 20 s, Retry-After honoured), breaker opening after 10
- * consecutive provider failures for 30 s, no rate limit, unbounded concurrency, no extra timeout.
+ * The default policy: 8 retries (200 ms doubling, jittered, cap 20 s, Retry-After honoured); a breaker per provider
+ * opening when 60 % of the last 100 calls failed, open 5 s doubling per failed probe up to 1 minute, callers without
+ * a failover entry waiting for its probe (up to 1 minute);
+ * no rate limit, unbounded concurrency, no extra timeout.
  *
  * @example
  * ```ts
@@ -96,7 +96,12 @@ export interface Policy {
  */
 export const defaultPolicy: Policy = {
   retry: {},
-  circuitBreaker: { failures: 10, openFor: "30 seconds" },
+  circuitBreaker: {
+    failureRate: Breaker.defaults.failureRate,
+    window: Breaker.defaults.window,
+    openFor: Breaker.defaults.openFor,
+    maxOpenFor: Breaker.defaults.maxOpenFor
+  },
   rateLimit: false,
   concurrency: undefined,
   timeout: undefined
@@ -151,8 +156,6 @@ export const estimateTokens = (prompt: unknown): number => {
   return Math.max(1, Math.ceil(text.length / 4))
 }
 
-const gaugeValue = { Closed: 0, HalfOpen: 1, Open: 2 } as const
-
 /**
  * Builds a {@link Guard} for `policy`; breaker and limiter state live as long as the scope.
  *
@@ -166,20 +169,7 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
   const scope = yield* Effect.scope
   const events = yield* ReliabilityEvent.ReliabilityEvents
 
-  const breaker = policy.circuitBreaker === false ? undefined : yield* CircuitBreaker.make({
-    tripPolicy: CircuitBreaker.consecutive(policy.circuitBreaker.failures),
-    openDuration: policy.circuitBreaker.openFor
-  }).pipe(Effect.provide(CircuitBreaker.layerStoreMemory()))
-
-  if (breaker !== undefined) {
-    yield* Stream.runForEach(breaker.transitions, (t) =>
-      Effect.gen(function*() {
-        yield* events.publish({ _tag: "CircuitStateChanged", provider: t.key, from: t.from, to: t.to })
-        yield* Metric.update(ReliabilityMetrics.circuitTransitions.pipe(Metric.withAttributes({ provider: t.key, to: t.to })), 1)
-        yield* Metric.update(ReliabilityMetrics.circuitState.pipe(Metric.withAttributes({ provider: t.key })), gaugeValue[t.to])
-      })).pipe(Effect.forkIn(scope))
-    yield* Effect.yieldNow
-  }
+  const breaker = policy.circuitBreaker === false ? undefined : yield* Breaker.make(policy.circuitBreaker, events)
 
   const limiter = policy.rateLimit === false ? undefined : yield* RateLimiter.make.pipe(Effect.provide(RateLimiter.layerStoreMemory))
 
@@ -250,23 +240,6 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
     })
   }
 
-  // which failures count against the provider's health: outages and timeouts, not bad requests or rate limits
-  const breakerOutcome = (exit: Exit.Exit<unknown, unknown>): CircuitBreaker.Outcome => {
-    if (Exit.isSuccess(exit)) return CircuitBreaker.success
-    const error = exit.cause.reasons.find((r) => r._tag === "Fail")
-    if (error === undefined || error._tag !== "Fail") return CircuitBreaker.ignored
-    const e = classify(error.error)
-    return e !== undefined && (e._tag === "ProviderUnavailable" || e._tag === "ProviderTimeout")
-      ? CircuitBreaker.failure()
-      : CircuitBreaker.ignored
-  }
-
-  const rejected = (provider: string, retryAfterMillis: number) =>
-    Effect.gen(function*() {
-      yield* ReliabilityEvent.emit({ _tag: "CircuitRejected", provider, retryAfterMillis })
-      yield* Metric.update(ReliabilityMetrics.circuitRejections.pipe(Metric.withAttributes({ provider })), 1)
-    })
-
   const core = <E2>(
     provider: string,
     tokens: number,
@@ -300,14 +273,14 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
       counted
     )
     if (breaker !== undefined) {
-      guarded = breaker.execute(guarded, { key: provider, classify: breakerOutcome }).pipe(
-        Effect.catchIf((e): e is CircuitBreaker.CircuitBreakerError => e instanceof CircuitBreaker.CircuitBreakerError, (e) => {
-          const retryAfterMillis = e.reason._tag === "CircuitOpen" ? Duration.toMillis(e.reason.retryAfter) : 0
-          return Effect.andThen(rejected(provider, retryAfterMillis), Effect.fail(circuitError(provider, retryAfterMillis)))
-        })
-      ) as Effect.Effect<A, E | E2, R>
-    }
-    if (policy.retry !== false) {
+      // the breaker's per-call state (has it waited through an opening?) lives across the call's retries
+      const through = guarded
+      const retry = policy.retry
+      guarded = Effect.suspend(() => {
+        const attemptOnce = breaker.protect(provider, through, circuitError, Breaker.callState())
+        return retry === false ? attemptOnce : Effect.retry(attemptOnce, Retry.schedule(provider, retry))
+      })
+    } else if (policy.retry !== false) {
       guarded = Effect.retry(guarded, Retry.schedule(provider, policy.retry))
     }
     // call-scoped events go to the caller's sink and to the sink the guard was built with
@@ -328,14 +301,7 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
   // which Stream.unwrap provides for the stream's lifetime)
   const admitStream = (provider: string, tokens: number): Effect.Effect<void, AiError.AiError, Scope.Scope> =>
     Effect.gen(function*() {
-      if (breaker !== undefined) {
-        const state = yield* Effect.orElseSucceed(breaker.state(provider), () => ({ _tag: "Closed" as const, key: provider }))
-        if (state._tag === "Open") {
-          const ms = Duration.toMillis(state.retryAfter)
-          yield* rejected(provider, ms)
-          return yield* Effect.fail(CircuitOpen.makeAiError(provider, ms))
-        }
-      }
+      if (breaker !== undefined) yield* breaker.admitStream(provider, CircuitOpen.makeAiError)
       yield* Effect.mapError(rateLimit(provider, tokens), (e) => toAiError("policy", e))
       const sem = semaphore(provider)
       if (sem !== undefined) yield* sem.takeScoped(1)
@@ -389,9 +355,7 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
   })
 
   const circuitState: Guard["circuitState"] = (provider) =>
-    breaker === undefined
-      ? Effect.succeed("Closed")
-      : breaker.state(provider).pipe(Effect.map((s) => s._tag), Effect.orElseSucceed(() => "Closed" as const))
+    breaker === undefined ? Effect.succeed("Closed") : breaker.state(provider)
 
   const guard: Guard = { policy, apply, wrapLanguageModel, wrapLlmProvider, wrapEmbeddingModel, circuitState }
   return guard

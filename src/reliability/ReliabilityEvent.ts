@@ -1,6 +1,6 @@
 /**
- * What the reliability layer does, as events: retries, circuit-breaker state changes and rejections, rate-limit waits,
- * failovers, cache hits and misses, calls a budget refused. Delivered to the current {@link ReliabilityEvents} sink (a `Context.Reference`,
+ * What the reliability layer does, as events: retries, circuit-breaker state changes, rejections and waits, rate-limit
+ * waits, failovers, cache hits and misses, calls a budget refused. Delivered to the current {@link ReliabilityEvents} sink (a `Context.Reference`,
  * default: drop), so the engine can forward them into its own event stream, tests can collect them, and
  * {@link layerPubSub} fans them out.
  *
@@ -37,6 +37,7 @@ export type ReliabilityEvent =
   | { readonly _tag: "Retrying"; readonly provider: string; readonly attempt: number; readonly delayMillis: number; readonly error: LlmError }
   | { readonly _tag: "CircuitStateChanged"; readonly provider: string; readonly from: CircuitState; readonly to: CircuitState }
   | { readonly _tag: "CircuitRejected"; readonly provider: string; readonly retryAfterMillis: number }
+  | { readonly _tag: "CircuitWaited"; readonly provider: string; readonly state: "Open" | "HalfOpen"; readonly waitedMillis: number }
   | { readonly _tag: "RateLimitWaited"; readonly provider: string; readonly limit: "requests" | "tokens"; readonly waitedMillis: number }
   | { readonly _tag: "Failover"; readonly from: string; readonly to: string; readonly error: LlmError | undefined }
   | { readonly _tag: "CacheHit"; readonly cache: string; readonly key: string }

@@ -8,6 +8,7 @@
  * const openai = Reliability.layerLlm(Reliability.defaultPolicy, "openai", OpenAi.layer({ model: "gpt-4o", apiKey }))
  * ```
  */
+export * as Breaker from "./Breaker.ts"
 export * as CircuitOpen from "./CircuitOpen.ts"
 export * as Failover from "./Failover.ts"
 export * as Reliability from "./Reliability.ts"

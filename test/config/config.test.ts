@@ -48,14 +48,14 @@ providers:
     reliablity: { retry: { times: 2 } }
   anthropic:
     reliability:
-      circuit_breaker: { failures: 5, open_for: soon }
+      circuit_breaker: { consecutive_failures: 5, open_for: soon }
 logging: { level: loud }
 `))
       assert.deepStrictEqual(e.problems, [
         `${file}:1:1: unknown field "providres" (did you mean "providers"?)`,
         `${file}:4:14: field "api_key": a secret must be a reference such as env:OPENAI_API_KEY or file:/run/secrets/openai, not the value`,
         `${file}:5:5: unknown field "reliablity" (did you mean "reliability"?)`,
-        `${file}:8:49: field "open_for": not a duration: "soon" (e.g. 200ms, 30s, 5 minutes)`,
+        `${file}:8:61: field "open_for": not a duration: "soon" (e.g. 200ms, 30s, 5 minutes)`,
         `${file}:9:19: field "level": expected "error" | "warn" | "info" | "debug"`
       ])
     }))

@@ -34,6 +34,19 @@ describe("Failover", () => {
       assert.deepStrictEqual(failover?._tag === "Failover" && [failover.from, failover.to], ["primary", "backup"])
     }))
 
+  it.effect("an entry without `attempts` is tried once before moving on", () =>
+    Effect.gen(function*() {
+      const primary = yield* scripted(() => down)
+      const backup = yield* scripted(() => ({ text: "from backup" }))
+      const served = yield* Failover.run([
+        { name: "primary", provide: lm(primary.model) },
+        { name: "backup", provide: lm(backup.model) }
+      ], LanguageModel.generateText({ prompt: "x" }))
+      assert.strictEqual(served.value.text, "from backup")
+      assert.strictEqual(primary.calls.length, 1)
+      assert.strictEqual(served.attempts, 2)
+    }))
+
   it.effect("a bad request does not fail over", () =>
     Effect.gen(function*() {
       const primary = yield* scripted(() => ({ error: new InvalidRequest({ provider: "primary", message: "bad", status: 400 }) }))
@@ -55,7 +68,7 @@ describe("Failover", () => {
       const primaryRaw = yield* scripted(() => (now >= outage.from && now < outage.to ? down : { text: "primary" }))
       const backup = yield* scripted(() => ({ text: "backup" }))
       const guard = yield* Reliability.make(Reliability.policy({
-        circuitBreaker: { failures: N, openFor: "45 seconds" },
+        circuitBreaker: { consecutiveFailures: N, openFor: "45 seconds" },
         retry: { times: 2, base: "100 millis", jitter: false }
       })).pipe(ReliabilityEvent.withSink(collect(events)))
       const primary = guard.wrapLanguageModel("primary", primaryRaw.model)

@@ -74,7 +74,7 @@ describe("Circuit breaker", () => {
       const events: Array<ReliabilityEvent.ReliabilityEvent> = []
       let healthy = false
       const m = yield* scripted(() => (healthy ? ok : down()))
-      const guard = yield* Reliability.make(Reliability.policy({ retry: false, circuitBreaker: { failures: 3, openFor: "10 seconds" } }))
+      const guard = yield* Reliability.make(Reliability.policy({ retry: false, circuitBreaker: { consecutiveFailures: 3, openFor: "10 seconds", whenOpen: "fail" } }))
         .pipe(ReliabilityEvent.withSink(collect(events)))
       const model = guard.wrapLanguageModel("p", m.model)
       for (let i = 0; i < 3; i++) yield* model.generateText({ prompt: "x" }).pipe(Effect.flip)
@@ -103,7 +103,7 @@ describe("Circuit breaker", () => {
           ? { error: new InvalidRequest({ provider: "p", message: "bad", status: 400 }) }
           : { error: new RateLimited({ provider: "p", message: "429" }) }
       )
-      const guard = yield* Reliability.make(Reliability.policy({ retry: false, circuitBreaker: { failures: 2, openFor: "10 seconds" } }))
+      const guard = yield* Reliability.make(Reliability.policy({ retry: false, circuitBreaker: { consecutiveFailures: 2, openFor: "10 seconds" } }))
       for (let i = 0; i < 6; i++) yield* guard.wrapLanguageModel("p", m.model).generateText({ prompt: "x" }).pipe(Effect.flip)
       assert.strictEqual(yield* guard.circuitState("p"), "Closed")
       assert.strictEqual(m.calls.length, 6)
@@ -205,7 +205,7 @@ describe("Streams", () => {
   it.effect("a stream holds its concurrency permit until it ends, and fails fast while the circuit is open", () =>
     Effect.gen(function*() {
       const m = yield* scripted(() => ({ error: new ProviderUnavailable({ provider: "p", message: "down" }) }))
-      const guard = yield* Reliability.make(Reliability.policy({ retry: false, concurrency: 1, circuitBreaker: { failures: 1, openFor: "1 minute" } }))
+      const guard = yield* Reliability.make(Reliability.policy({ retry: false, concurrency: 1, circuitBreaker: { consecutiveFailures: 1, openFor: "1 minute", whenOpen: "fail" } }))
       const model = guard.wrapLanguageModel("p", m.model)
       const parts = yield* Stream.runCollect(model.streamText({ prompt: "x" }).pipe(Stream.tap(() => Effect.sleep("1 second")))).pipe(Effect.forkChild)
       yield* TestClock.adjust("10 millis")

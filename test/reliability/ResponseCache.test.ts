@@ -26,6 +26,22 @@ describe("ResponseCache", () => {
       assert.deepStrictEqual(events.map((e) => e._tag), ["CacheMiss", "CacheHit", "CacheMiss", "CacheMiss"])
     }))
 
+  it("the key differs by model and provider, and does not depend on the key order of params (nested too)", () => {
+    const base = { provider: "openai", model: "gpt-4o", prompt: "same prompt" }
+    assert.notStrictEqual(ResponseCache.key(base), ResponseCache.key({ ...base, model: "gpt-4o-mini" }), "model is part of the key")
+    assert.notStrictEqual(ResponseCache.key(base), ResponseCache.key({ ...base, provider: "azure" }), "provider is part of the key")
+    assert.strictEqual(
+      ResponseCache.key({ ...base, params: { temperature: 0, maxTokens: 5, stop: { a: 1, b: [{ y: 2, x: 1 }] } } }),
+      ResponseCache.key({ ...base, params: { stop: { b: [{ x: 1, y: 2 }], a: 1 }, maxTokens: 5, temperature: 0 } })
+    )
+    assert.notStrictEqual(
+      ResponseCache.key({ ...base, params: { temperature: 0 } }),
+      ResponseCache.key({ ...base, params: { temperature: 1 } })
+    )
+    // arrays keep their order: a different order is a different request
+    assert.notStrictEqual(ResponseCache.key({ ...base, params: { stop: ["a", "b"] } }), ResponseCache.key({ ...base, params: { stop: ["b", "a"] } }))
+  })
+
   it.effect("TTL expiry and LRU eviction; failures are not cached", () =>
     Effect.gen(function*() {
       const cache = yield* ResponseCache.make({ capacity: 2, ttl: "1 minute" })

@@ -67,7 +67,7 @@ describe("Policies over the wire", () => {
     Effect.gen(function*() {
       const { guard, model, server } = yield* guarded(() => Wire.error(503, "down"), {
         retry: false,
-        circuitBreaker: { failures: 3, openFor: "1 minute" }
+        circuitBreaker: { consecutiveFailures: 3, openFor: "1 minute", whenOpen: "fail" }
       })
       for (let i = 0; i < 6; i++) yield* model.generateText({ prompt: "x" }).pipe(Effect.flip)
       assert.strictEqual(server.requests.length, 3)

@@ -5,7 +5,7 @@ import { Effect, Layer, Redacted } from "effect"
 import type { LanguageModel } from "effect/ai"
 import type { LlmError, LlmProvider } from "../../src/llm/index.ts"
 import { OpenAi } from "../../src/providers/index.ts"
-import { Reliability } from "../../src/reliability/index.ts"
+import { Failover, Reliability } from "../../src/reliability/index.ts"
 
 declare const model: Layer.Layer<LanguageModel.LanguageModel>
 
@@ -32,3 +32,13 @@ export const q = Reliability.policy({ retries: 4 })
 export const k = OpenAi.layer({ model: "gpt-4o", apiKey: Redacted.make("sk") })
 // @ts-expect-error a plain string key is refused
 export const plain = OpenAi.layer({ model: "gpt-4o", apiKey: "sk-plain" })
+
+// compile-time: the layer serves exactly its name and requires the providers of entries without a layer
+export const served: Layer.Layer<LlmProvider<"main">, never, LlmProvider<"cheap">> = Failover.layer("main", [
+  { provider: "openai", layer: model },
+  { provider: "cheap" }
+])
+// @ts-expect-error the entry "cheap" needs LlmProvider<"cheap">: the layer is not self-contained
+export const selfContained: Layer.Layer<LlmProvider<"main">> = Failover.layer("main", [{ provider: "openai", layer: model }, { provider: "cheap" }])
+// @ts-expect-error a failover layer for "main" does not serve "backup"
+export const wrongName: Layer.Layer<LlmProvider<"backup">, never, LlmProvider<"cheap">> = Failover.layer("main", [{ provider: "cheap" }])

@@ -17,7 +17,7 @@ const Flaky = Layer.effect(
 
 const policy = Reliability.policy({
   retry: { times: 4, base: "10 millis", maxDelay: "1 second" },
-  circuitBreaker: { failures: 5, openFor: "30 seconds" },
+  circuitBreaker: { failureRate: 0.5, window: 20, openFor: "30 seconds" },
   rateLimit: { requestsPerMinute: 600 },
   concurrency: 4
 })
