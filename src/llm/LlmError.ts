@@ -156,6 +156,46 @@ export class BudgetExceeded extends Schema.TaggedError<BudgetExceeded>()("Budget
 }
 
 /**
+ * A data-protection policy refused the call before it was sent: the prompt holds personal data (e-mail addresses,
+ * phone numbers, card numbers, IBANs, configured patterns) and the policy says `refuse`. `kinds` lists what was
+ * found (never the data itself); `step` is the workflow step that made the call. Never retried.
+ *
+ * @example
+ * ```ts
+ * Llm.generate(request).pipe(Effect.catchTag("PiiRefused", (e) => Effect.fail(`step ${e.step} sent ${e.kinds.join(", ")}`)))
+ * ```
+ */
+export class PiiRefused extends Schema.TaggedError<PiiRefused>()("PiiRefused", {
+  provider: Schema.String,
+  message: Schema.String,
+  step: Schema.optionalKey(Schema.String),
+  kinds: Schema.Array(Schema.String)
+}) {
+  readonly retryable = false
+}
+
+/**
+ * A prompt limit refused the call before it was sent: the prompt is larger than the step's limit
+ * (`promptTokens`), the step's or the run's prompts together would exceed theirs (`stepPromptTokens`,
+ * `runPromptTokens`), or the call asks for more output than allowed (`outputTokens`). Never retried.
+ *
+ * @example
+ * ```ts
+ * new PromptLimitExceeded({ provider: "openai", step: "summarize", limit: "promptTokens", tokens: 9120, max: 8000, message: "…" }).retryable // false
+ * ```
+ */
+export class PromptLimitExceeded extends Schema.TaggedError<PromptLimitExceeded>()("PromptLimitExceeded", {
+  provider: Schema.String,
+  message: Schema.String,
+  step: Schema.optionalKey(Schema.String),
+  limit: Schema.Literals(["promptTokens", "stepPromptTokens", "runPromptTokens", "outputTokens"]),
+  tokens: Schema.Number,
+  max: Schema.Number
+}) {
+  readonly retryable = false
+}
+
+/**
  * Any failure of a language-model or embedding call.
  *
  * @example
@@ -172,6 +212,8 @@ export type LlmError =
   | ContentFiltered
   | InvalidOutput
   | BudgetExceeded
+  | PiiRefused
+  | PromptLimitExceeded
 
 /**
  * Schema of {@link LlmError}, for persistence and transport.
@@ -189,10 +231,12 @@ export const LlmError = Schema.Union([
   ContextLengthExceeded,
   ContentFiltered,
   InvalidOutput,
-  BudgetExceeded
+  BudgetExceeded,
+  PiiRefused,
+  PromptLimitExceeded
 ])
 
-const tags = new Set(["RateLimited", "ProviderTimeout", "ProviderUnavailable", "InvalidRequest", "ContextLengthExceeded", "ContentFiltered", "InvalidOutput", "BudgetExceeded"])
+const tags = new Set(["RateLimited", "ProviderTimeout", "ProviderUnavailable", "InvalidRequest", "ContextLengthExceeded", "ContentFiltered", "InvalidOutput", "BudgetExceeded", "PiiRefused", "PromptLimitExceeded"])
 
 /**
  * True for any {@link LlmError}.

@@ -128,5 +128,9 @@ export const toAiError = (error: LlmError, method = "generateText"): AiError.AiE
     case "BudgetExceeded":
       // refused before sending: the request cannot be served within the run's budget; retrying will not help
       return AiError.make({ module, method, reason: new AiError.InvalidRequestError({ description: `budget exceeded: ${error.message}` }) })
+    case "PiiRefused":
+    case "PromptLimitExceeded":
+      // refused locally before any request: a non-retryable invalid request for effect/ai
+      return AiError.make({ module, method, reason: new AiError.InvalidRequestError({ description: error.message }) })
   }
 }

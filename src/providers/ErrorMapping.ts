@@ -26,6 +26,8 @@ import {
   InvalidRequest,
   isLlmError,
   type LlmError,
+  PiiRefused,
+  PromptLimitExceeded,
   ProviderTimeout,
   ProviderUnavailable,
   RateLimited
@@ -148,6 +150,13 @@ const encode = (e: LlmError): { readonly [k: string]: Json } => {
     const { _tag, provider, message, stepId, ...amounts } = e
     Object.assign(base, amounts, stepId === undefined ? {} : { stepId })
   }
+  if ("step" in e && e.step !== undefined) base.step = e.step
+  if (e._tag === "PiiRefused") base.kinds = e.kinds.join(",")
+  if (e._tag === "PromptLimitExceeded") {
+    base.limit = e.limit
+    base.tokens = e.tokens
+    base.max = e.max
+  }
   return base
 }
 
@@ -179,6 +188,24 @@ const decode = (u: unknown): LlmError | undefined => {
     case "BudgetExceeded": {
       const decoded = Schema.decodeUnknownOption(BudgetExceeded)(m)
       return decoded._tag === "Some" ? decoded.value : new InvalidRequest({ provider, message })
+    }
+    case "PiiRefused":
+      return new PiiRefused({
+        provider,
+        message,
+        ...(typeof m.step === "string" ? { step: m.step } : {}),
+        kinds: typeof m.kinds === "string" && m.kinds !== "" ? m.kinds.split(",") : []
+      })
+    case "PromptLimitExceeded": {
+      const limit = m.limit === "stepPromptTokens" || m.limit === "runPromptTokens" || m.limit === "outputTokens" ? m.limit : "promptTokens"
+      return new PromptLimitExceeded({
+        provider,
+        message,
+        ...(typeof m.step === "string" ? { step: m.step } : {}),
+        limit,
+        tokens: typeof m.tokens === "number" ? m.tokens : 0,
+        max: typeof m.max === "number" ? m.max : 0
+      })
     }
   }
   return undefined
@@ -228,6 +255,9 @@ export const toAiError = (method: string, error: LlmError): AiError.AiError => {
         return new AiError.StructuredOutputError({ description, responseText: error.raw, metadata })
       case "BudgetExceeded":
         return new AiError.InvalidRequestError({ description: `budget exceeded: ${description}`, metadata })
+      case "PiiRefused":
+      case "PromptLimitExceeded":
+        return new AiError.InvalidRequestError({ description, metadata })
     }
   })()
   return AiError.make({ module: `llm-orchestrator/${error.provider}`, method, reason })
