@@ -255,7 +255,8 @@ const version = /^v?\d{1,3}\.\d{1,3}\.\d{1,3}(?!\d)/
 const compactDate = /^(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])$/
 const ascending = "01234567890123456789"
 const descending = "98765432109876543210"
-const decimal = /^\d+[.,]\d{1,2}$/
+const decimal = /^\d+[.,]\d+$/
+const cue = /\b(?:tel|phone|call|mobile|cell|fax|whats ?app|sms|tél|telefon|handy|ruf)\.?\s*(?:no\.?|number|#)?\s*:?\s*$/i
 const yearRange = /^(?:19|20)\d{2}\s*[-–]\s*(?:19|20)\d{2}$/
 
 // A run of only dates, versions and decimals ("1.13.15 / 8.10.2026", changelog lines) is not parsed at all.
@@ -271,8 +272,8 @@ const worthParsing = (run: string): boolean => {
 }
 
 // Whether a number libphonenumber accepted is written like a phone number. International numbers (+, 00) are. A
-// national number needs separators or 10-11 digits: a bare run of 7-9 digits is an id (issue and order numbers)
-// far more often, and longer ones are timestamps. Never a phone number: dates, year ranges, versions, decimals,
+// national number needs separators: a bare run of digits is an id (issue, order, account numbers, timestamps) far
+// more often, unless a word says it is a phone number ("call 4155552671", "tel: 030901820"; see `add`). Never a phone number: dates, year ranges, versions, decimals,
 // anything with a run of blanks (table columns).
 const year = /^(?:19|20)\d{2}$/
 const plausible = (found: string): boolean => {
@@ -289,13 +290,14 @@ const plausible = (found: string): boolean => {
   for (const part of core.split(/[\s/.-]+/)) if (compactDate.test(part)) return false
   const digitsOnly = core.replace(/\D/g, "")
   if (/(\d)\1{5}/.test(digitsOnly) || (digitsOnly.length >= 8 && (ascending.includes(digitsOnly) || descending.includes(digitsOnly)))) return false
+  if (groups.length > 2 && groups.every((g) => g === groups[0])) return false // "61 61 61 61"
   if (core.startsWith("+") || core.startsWith("00")) return true
   let digits = 0
   for (let i = 0; i < core.length; i++) {
     const c = core.charCodeAt(i)
     if (c >= 48 && c <= 57) digits++
   }
-  return separator.test(core) ? true : digits === 10 || digits === 11
+  return separator.test(core)
 }
 
 /**
@@ -358,7 +360,8 @@ export const phone = (options: { readonly regions?: ReadonlyArray<CountryCode> }
           if (/^\.\p{L}/u.test(text.slice(e, e + 2))) return // "960229.html": a file name
           // a US ZIP+4 after a state code ("Boston, MA 02110-1301") is an address
           if (/^\d{5}-\d{4}$/.test(text.slice(s, e)) && /\b[A-Z]{2},?\s{1,8}$/.test(text.slice(Math.max(0, s - 12), s))) return
-          if (!plausible(text.slice(s, e))) return
+          const found = text.slice(s, e)
+          if (!plausible(found) && !(/^\d{7,12}$/.test(found) && cue.test(text.slice(Math.max(0, s - 24), s)))) return
           // overlapping readings of one number (different regions): keep the longest
           const overlapping = seen.findIndex((x) => s < x.end && e > x.start)
           if (overlapping < 0) seen.push({ kind: "phone", start: s, end: e })
