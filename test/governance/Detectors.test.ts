@@ -87,12 +87,13 @@ describe("detectors on examples", () => {
     assert.deepStrictEqual(Detectors.detect(text, detectors).map((m) => m.kind), ["employee-id", "iban"])
     assert.strictEqual(Redaction.maskText(text, detectors), "[EMPLOYEE_ID] paid to [IBAN]")
   })
-  it("linear on adversarial input (long runs of local-part characters, digits, separators)", () => {
-    const inputs = ["a".repeat(200_000) + "@", "1 ".repeat(100_000), "@".repeat(100_000), "a.".repeat(100_000) + "@x.com", "DE".repeat(100_000)]
+  it("no blow-up on adversarial input (long runs of local-part characters, digits, separators)", () => {
+    // a guard against quadratic scans (minutes on these inputs), not a performance figure: see bench:governance
+    const inputs = ["a".repeat(200_000) + "@", "1 ".repeat(100_000), "12 ".repeat(30_000), "@".repeat(100_000), "a.".repeat(100_000) + "@x.com", "DE".repeat(100_000)]
     for (const input of inputs) {
       const start = performance.now()
       Detectors.detect(input, Detectors.defaults)
-      assert.isBelow(performance.now() - start, 2_000, `${input.slice(0, 10)}… took too long`)
+      assert.isBelow(performance.now() - start, 20_000, `${input.slice(0, 10)}… took too long`)
     }
   })
 })
