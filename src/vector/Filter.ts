@@ -224,7 +224,22 @@ const keyOf = (condition: Record<string, unknown>, path: string): ReadonlyArray<
   return key.split(".")
 }
 
-type Visitor<A> = {
+/**
+ * What a backend supplies to compile filters to its own language with {@link fold}: one case per condition kind and
+ * one for the `must` / `should` / `must_not` combination (each list undefined when the clause is absent). `key` is the
+ * dotted payload key, `segments` its parts.
+ *
+ * @example
+ * ```ts
+ * const toText: Filter.Visitor<string> = {
+ *   match: (key, _s, v) => `${key} = ${JSON.stringify(v)}`,
+ *   any: (key, _s, vs) => `${key} in ${JSON.stringify(vs)}`,
+ *   range: (key, _s, r) => `${key} in ${JSON.stringify(r)}`,
+ *   bool: (must, should, not) => [must?.join(" and "), should?.join(" or "), not && `not (${not.join(" or ")})`].filter(Boolean).join(" and ")
+ * }
+ * ```
+ */
+export type Visitor<A> = {
   readonly match: (key: string, segments: ReadonlyArray<string>, value: MatchValue) => A
   readonly any: (key: string, segments: ReadonlyArray<string>, values: ReadonlyArray<string | number>) => A
   readonly range: (key: string, segments: ReadonlyArray<string>, bounds: Range) => A
@@ -311,6 +326,18 @@ const evaluator: Visitor<Predicate> = {
     (should === undefined || should.length === 0 || should.some((p) => p(payload))) &&
     (mustNot === undefined || !mustNot.some((p) => p(payload)))
 }
+
+/**
+ * Validates a filter (throwing {@link InvalidFilter} like {@link compile}) and folds it with `visitor`: how each store
+ * adapter compiles the one filter language to its own (SQL, Pinecone metadata filters, Chroma where, ...), with the
+ * same validation everywhere.
+ *
+ * @example
+ * ```ts
+ * const sql = Filter.fold(filter, mySqlVisitor)
+ * ```
+ */
+export const fold = <A>(filter: Filter, visitor: Visitor<A>, path = "filter"): A => walk(filter, path, visitor)
 
 /**
  * Validates a filter and compiles it to a payload predicate (used by the in-memory store). Throws {@link InvalidFilter}

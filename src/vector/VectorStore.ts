@@ -18,8 +18,12 @@
  * const program = hits.pipe(Effect.provide(VectorStore.layerMemory("docs")))
  * ```
  */
+import type { PGliteInterface } from "@electric-sql/pglite"
 import { Config, Context, Effect, Layer, Option } from "effect"
+import { SqlClient } from "effect/sql/SqlClient"
 import { makeMemoryStore } from "./MemoryStore.ts"
+import * as PgExecutor from "./PgExecutor.ts"
+import { makePgVectorStore, type PgVectorOptions } from "./PgVectorStore.ts"
 import type { QdrantOptions } from "./QdrantStore.ts"
 import { type CollectionNotFound, type DimensionMismatch, VectorStoreError, type VectorStoreFailure } from "./VectorStoreError.ts"
 import type {
@@ -221,6 +225,103 @@ export const layerQdrantConfig = <const Name extends string>(
   config: Config.Config<QdrantOptions> = qdrantConfig()
 ): Layer.Layer<VectorStoreFor<Name>, VectorStoreError | Config.ConfigError> =>
   Layer.unwrap(Effect.map(config, (options) => layerQdrant(name, options)))
+
+/**
+ * Builds a pgvector store named `name` over an executor (see {@link PgExecutor}).
+ *
+ * @example
+ * ```ts
+ * const store = yield* VectorStore.makePgVector("docs", PgExecutor.fromSqlClient(sql), { schema: "rag" })
+ * ```
+ */
+export const makePgVector = (
+  name: string,
+  executor: PgExecutor.PgExecutor,
+  options?: PgVectorOptions
+): Effect.Effect<VectorStoreShape, VectorStoreError> => makePgVectorStore(name, executor, options)
+
+/**
+ * The store `name` on a Postgres server with pgvector, through the `SqlClient` in context (`PgClient.layer` from
+ * `@effect/sql-pg`). Fails to build with a `VectorStoreError` naming the problem when the extension is missing.
+ *
+ * @example
+ * ```ts
+ * const DocsLive = VectorStore.layerPgVector("docs", { schema: "rag" }).pipe(
+ *   Layer.provide(PgClient.layer({ url: Redacted.make(process.env.DATABASE_URL!) }))
+ * )
+ * ```
+ */
+export const layerPgVector = <const Name extends string>(
+  name: Name,
+  options?: PgVectorOptions
+): Layer.Layer<VectorStoreFor<Name>, VectorStoreError, SqlClient> =>
+  Layer.effect(service(name), Effect.flatMap(SqlClient, (sql) => makePgVectorStore(name, PgExecutor.fromSqlClient(sql), options)))
+
+/**
+ * Options of {@link layerPglite}: where PGlite keeps its files (default: in memory) and the pgvector options.
+ *
+ * @example
+ * ```ts
+ * const o: PgliteOptions = { dataDir: "./.data/vectors" }
+ * ```
+ */
+export interface PgliteOptions extends PgVectorOptions {
+  /** A directory for a persistent database (default: in memory, gone when the layer is released). */
+  readonly dataDir?: string | undefined
+}
+
+/**
+ * The store `name` on an in-process PGlite database with pgvector (no server): started when the layer is built
+ * (a few seconds: Postgres' initdb in WASM), closed when it is released.
+ *
+ * @example
+ * ```ts
+ * const DocsLive = VectorStore.layerPglite("docs", { dataDir: "./.data/vectors" })
+ * ```
+ */
+export const layerPglite = <const Name extends string>(
+  name: Name,
+  options: PgliteOptions = {}
+): Layer.Layer<VectorStoreFor<Name>, VectorStoreError> =>
+  Layer.effect(
+    service(name),
+    Effect.gen(function*() {
+      const db = yield* Effect.acquireRelease(
+        Effect.tryPromise({
+          try: async () => {
+            const [{ PGlite }, { vector }] = await Promise.all([import("@electric-sql/pglite"), import("@electric-sql/pglite-pgvector")])
+            return await PGlite.create({ ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }), extensions: { vector } })
+          },
+          catch: (e) =>
+            new VectorStoreError({
+              store: name,
+              operation: "connect",
+              retryable: false,
+              message: `Vector store "${name}" (pgvector on PGlite): cannot start PGlite: ${e instanceof Error ? e.message : String(e)}`
+            })
+        }),
+        (db) => Effect.promise(() => db.close()).pipe(Effect.ignore)
+      )
+      const executor = yield* PgExecutor.fromPglite(db)
+      return yield* makePgVectorStore(name, executor, options)
+    })
+  )
+
+/**
+ * The store `name` on a PGlite database you created (with the pgvector extension loaded) and close yourself.
+ *
+ * @example
+ * ```ts
+ * const db = await PGlite.create({ extensions: { vector } })
+ * const DocsLive = VectorStore.layerPgliteFrom("docs", db, { schema: "tenant_1" })
+ * ```
+ */
+export const layerPgliteFrom = <const Name extends string>(
+  name: Name,
+  db: PGliteInterface,
+  options?: PgVectorOptions
+): Layer.Layer<VectorStoreFor<Name>, VectorStoreError> =>
+  Layer.effect(service(name), Effect.flatMap(PgExecutor.fromPglite(db), (executor) => makePgVectorStore(name, executor, options)))
 
 /**
  * Step helper: creates a collection in store `store` (no-op when it exists with the same configuration).

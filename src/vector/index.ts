@@ -9,9 +9,12 @@
  */
 export * as Bm25 from "./Bm25.ts"
 export * as Filter from "./Filter.ts"
+export * as PgExecutor from "./PgExecutor.ts"
 export * as VectorStore from "./VectorStore.ts"
 export type { VectorStoreFor } from "./VectorStore.ts"
 export type { QdrantOptions } from "./QdrantStore.ts"
+export type { PgVectorOptions } from "./PgVectorStore.ts"
+export type { PgliteOptions } from "./VectorStore.ts"
 export { CollectionNotFound, DimensionMismatch, VectorStoreError, VectorStoreFailure } from "./VectorStoreError.ts"
 export type {
   CollectionInfo,
