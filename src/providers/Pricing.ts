@@ -63,7 +63,15 @@ export const defaults: PriceTable = {
   "claude-sonnet-4": { input: 3, output: 15 },
   "claude-haiku-4-5": { input: 1, output: 5 },
   "claude-3-7-sonnet": { input: 3, output: 15 },
-  "claude-3-5-haiku": { input: 0.8, output: 4 }
+  "claude-3-5-haiku": { input: 0.8, output: 4 },
+  // Cohere
+  "command-a": { input: 2.5, output: 10 },
+  "command-r-plus": { input: 2.5, output: 10 },
+  "command-r": { input: 0.15, output: 0.6 },
+  "command-r7b": { input: 0.0375, output: 0.15 },
+  "embed-v4.0": { input: 0.12, output: 0 },
+  "embed-english-v3.0": { input: 0.1, output: 0 },
+  "embed-multilingual-v3.0": { input: 0.1, output: 0 }
 }
 
 /**

@@ -11,6 +11,7 @@
  * ```
  */
 export * as Anthropic from "./Anthropic.ts"
+export * as Cohere from "./Cohere.ts"
 export * as Catalogue from "./catalogue/Catalogue.ts"
 export * as Entry from "./catalogue/Entry.ts"
 export * as ErrorMapping from "./ErrorMapping.ts"
