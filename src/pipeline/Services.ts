@@ -152,7 +152,14 @@ export const resolve = Effect.fnUntraced(function*(requirements: Requirements, o
   }
   for (const [store, steps] of requirements.stores) {
     const config = options.stores?.[store]
-    const candidates = config?.use !== undefined ? [Catalogue.find("vector", config.use, table)] : Catalogue.ofKind("vector", table)
+    // A store named after a provider (`database: pinecone`) is that provider's; otherwise the configured `use`, else
+    // the first provider whose required settings are present (providers that need none are never a silent fallback).
+    const named = Catalogue.find("vector", store, table)
+    const candidates = config?.use !== undefined
+      ? [Catalogue.find("vector", config.use, table)]
+      : named !== undefined
+      ? [named]
+      : Catalogue.ofKind("vector", table).filter((e) => e.settings.some((x) => x.required && x.default === undefined))
     if (candidates[0] === undefined) {
       unknown("vector", store, steps)
       continue

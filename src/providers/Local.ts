@@ -17,7 +17,7 @@
  * ```
  */
 import type { Layer } from "effect"
-import type { LanguageModel } from "effect/ai"
+import type { EmbeddingModel, LanguageModel } from "effect/ai"
 import type { LlmProvider } from "../llm/LlmProvider.ts"
 import * as OpenAi from "./OpenAi.ts"
 
@@ -84,6 +84,17 @@ export const options = (preset: Preset, o: Options): OpenAi.Options => ({
  * ```
  */
 export const layer = (preset: Preset, o: Options): Layer.Layer<LanguageModel.LanguageModel> => OpenAi.layer(options(preset, o))
+
+/**
+ * `EmbeddingModel` layer of a local server (`embeddingModel` names the server's embedding model).
+ *
+ * @example
+ * ```ts
+ * Local.layerEmbeddings(Local.presets.ollama, { model: "llama3.2", embeddingModel: "nomic-embed-text" })
+ * ```
+ */
+export const layerEmbeddings = (preset: Preset, o: Options): Layer.Layer<EmbeddingModel.EmbeddingModel> =>
+  OpenAi.layerEmbeddings(options(preset, o))
 
 /**
  * A local server as a named provider of the src/llm `Llm` service.

@@ -24,6 +24,7 @@ import { SqlClient } from "effect/sql/SqlClient"
 import { makeMemoryStore } from "./MemoryStore.ts"
 import * as PgExecutor from "./PgExecutor.ts"
 import { makePgVectorStore, type PgVectorOptions } from "./PgVectorStore.ts"
+import type { PineconeOptions } from "./PineconeStore.ts"
 import type { QdrantOptions } from "./QdrantStore.ts"
 import { type CollectionNotFound, type DimensionMismatch, VectorStoreError, type VectorStoreFailure } from "./VectorStoreError.ts"
 import type {
@@ -322,6 +323,21 @@ export const layerPgliteFrom = <const Name extends string>(
   options?: PgVectorOptions
 ): Layer.Layer<VectorStoreFor<Name>, VectorStoreError> =>
   Layer.effect(service(name), Effect.flatMap(PgExecutor.fromPglite(db), (executor) => makePgVectorStore(name, executor, options)))
+
+/**
+ * The store `name` on Pinecone (one index per collection; see `PineconeStore.ts`). The SDK loads when the layer is
+ * built; no request is made until the first call.
+ *
+ * @example
+ * ```ts
+ * const DocsLive = VectorStore.layerPinecone("docs", { apiKey: Redacted.make(process.env.PINECONE_API_KEY!), region: "us-east-1" })
+ * ```
+ */
+export const layerPinecone = <const Name extends string>(
+  name: Name,
+  options: PineconeOptions
+): Layer.Layer<VectorStoreFor<Name>, VectorStoreError> =>
+  Layer.effect(service(name), Effect.flatMap(Effect.promise(() => import("./PineconeStore.ts")), (m) => m.makePineconeStore(name, options)))
 
 /**
  * Step helper: creates a collection in store `store` (no-op when it exists with the same configuration).

@@ -14,6 +14,7 @@ export * as VectorStore from "./VectorStore.ts"
 export type { VectorStoreFor } from "./VectorStore.ts"
 export type { QdrantOptions } from "./QdrantStore.ts"
 export type { PgVectorOptions } from "./PgVectorStore.ts"
+export type { PineconeOptions } from "./PineconeStore.ts"
 export type { PgliteOptions } from "./VectorStore.ts"
 export { CollectionNotFound, DimensionMismatch, VectorStoreError, VectorStoreFailure } from "./VectorStoreError.ts"
 export type {

@@ -101,7 +101,7 @@ describe("analysis", () => {
     assert.deepStrictEqual(es, [
       `t.yaml:5:66: unknown name "nope1"; not an output or input`,
       `t.yaml:6:66: unknown filter "jion" (did you mean "json"?); known: json, join, default, upper, lower, trim, length`,
-      `t.yaml:7:35: unknown provider "opneai" (did you mean "openai"?); known: openai, anthropic`
+      `t.yaml:7:35: unknown provider "opneai" (did you mean "openai"?); known: openai, anthropic, cohere, ollama, vllm, llamacpp, lmstudio`
     ])
   })
 

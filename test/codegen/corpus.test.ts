@@ -18,7 +18,7 @@ const expected: Record<string, ReadonlyArray<string>> =
     "5:20: unknown step type \"lm\" (did you mean \"llm\"?); expected one of llm, embed, vector_search, parallel, transform, branch, action, map, loop, workflow",
     "6:78: unknown name \"secnd\" (did you mean \"second\"?); not an output or input",
     "12:63: unknown field \"temprature\" in llm step (did you mean \"temperature\"?)",
-    "13:41: unknown provider \"opnai\" (did you mean \"openai\"?); known: openai, anthropic"
+    "13:41: unknown provider \"opnai\" (did you mean \"openai\"?); known: openai, anthropic, cohere, ollama, vllm, llamacpp, lmstudio"
   ],
   "workflow-input-type.yaml": [
     "6:71: input \"n\" of workflow \"sub/typed-sub.yaml\" expects integer, but string was given"
@@ -161,7 +161,7 @@ const expected: Record<string, ReadonlyArray<string>> =
     "3:82: field \"temperature\": expected a value between 0 and 2"
   ],
   "two-errors-one-file.yaml": [
-    "3:35: unknown provider \"opnai\" (did you mean \"openai\"?); known: openai, anthropic",
+    "3:35: unknown provider \"opnai\" (did you mean \"openai\"?); known: openai, anthropic, cohere, ollama, vllm, llamacpp, lmstudio",
     "4:41: unknown transform function \"nope\"; known: concat, merge, template, json_parse, length, first, identity",
     "4:55: warning: \"a\" is not an output (\"a\" is a step id; give step \"a\" an output name to read its result), so it becomes a required input of the workflow (the file has no inputs: block). If it is an input, write {{ input.a }} or declare it under inputs:"
   ],
@@ -169,14 +169,14 @@ const expected: Record<string, ReadonlyArray<string>> =
     "7:20: unclosed \"{{\" (missing \"}}\")"
   ],
   "unknown-defaults-provider.yaml": [
-    "3:13: unknown provider \"gemini\"; known: openai, anthropic"
+    "3:13: unknown provider \"gemini\"; known: openai, anthropic, cohere, ollama, vllm, llamacpp, lmstudio"
   ],
   "unknown-embed-provider.yaml": [
-    "5:15: unknown provider \"anthropic\"; known: openai",
+    "5:15: unknown provider \"anthropic\"; known: openai, cohere, ollama, vllm, llamacpp, lmstudio",
     "7:13: warning: \"text\" is not an output, so it becomes a required input of the workflow (the file has no inputs: block). If it is an input, write {{ input.text }} or declare it under inputs:"
   ],
   "unknown-fallback-provider.yaml": [
-    "9:19: unknown provider \"opneai\" (did you mean \"openai\"?); known: openai, anthropic"
+    "9:19: unknown provider \"opneai\" (did you mean \"openai\"?); known: openai, anthropic, cohere, ollama, vllm, llamacpp, lmstudio"
   ],
   "unknown-field-of-object.yaml": [
     "10:66: verdict: no field \"lable\" in { label: string, score: number } (did you mean \"label\"?)"
@@ -194,7 +194,7 @@ const expected: Record<string, ReadonlyArray<string>> =
     "9:14: unknown name \"txt\" (did you mean \"text\"?); not an output or input"
   ],
   "unknown-provider.yaml": [
-    "5:15: unknown provider \"anthropc\" (did you mean \"anthropic\"?); known: openai, anthropic"
+    "5:15: unknown provider \"anthropc\" (did you mean \"anthropic\"?); known: openai, anthropic, cohere, ollama, vllm, llamacpp, lmstudio"
   ],
   "unknown-step-field.yaml": [
     "7:5: unknown field \"promt\" in llm step (did you mean \"prompt\"?)"

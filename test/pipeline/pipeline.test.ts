@@ -68,9 +68,10 @@ describe("Pipeline.runFile", () => {
       assert.deepStrictEqual(e.missing.map((m) => [m.kind, m.name, m.steps, m.hint]), [
         ["llm", "anthropic", ["generate_answer"], "set ANTHROPIC_API_KEY"],
         ["embeddings", "openai", ["embed_query"], "set OPENAI_API_KEY"],
-        ["vector", "pinecone", ["search_docs", "search_code"], "set QDRANT_URL"]
+        ["vector", "pinecone", ["search_docs", "search_code"], "set PINECONE_API_KEY"]
       ])
-      assert.include(e.message, `steps "search_docs", "search_code" need vector store "pinecone": set QDRANT_URL or mock them (--mock)`)
+      // a store named after a provider is that provider's, never silently Qdrant
+      assert.include(e.message, `steps "search_docs", "search_code" need vector store "pinecone": set PINECONE_API_KEY or mock them (--mock)`)
     }))
 
   it.live("a config section with a file: secret, under a name of its own (use: openai), reaches the server with that key", () =>
@@ -157,9 +158,9 @@ describe("Pipeline.runFile", () => {
 
 describe("Catalogue", () => {
   it("one table serves validate, the pipeline and the docs", () => {
-    assert.deepStrictEqual(Catalogue.ids("llm"), ["openai", "anthropic"])
-    assert.deepStrictEqual(Catalogue.ids("embeddings"), ["openai"])
-    assert.deepStrictEqual(Catalogue.ids("vector"), ["qdrant"])
+    assert.deepStrictEqual(Catalogue.ids("llm"), ["openai", "anthropic", "cohere", "ollama", "vllm", "llamacpp", "lmstudio"])
+    assert.deepStrictEqual(Catalogue.ids("embeddings"), ["openai", "cohere", "ollama", "vllm", "llamacpp", "lmstudio"])
+    assert.deepStrictEqual(Catalogue.ids("vector"), ["qdrant", "pgvector", "pinecone", "pglite", "memory"])
     assert.deepStrictEqual(Catalogue.requiredEnv(Catalogue.find("llm", "anthropic")!), ["ANTHROPIC_API_KEY"])
     const doc = readFileSync(join(root, "docs", "providers.md"), "utf8")
     const table = /<!-- catalogue:start -->\n([\s\S]*?)\n<!-- catalogue:end -->/.exec(doc)?.[1]

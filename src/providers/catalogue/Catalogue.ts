@@ -12,11 +12,31 @@
  */
 import type { Entry, EmbeddingsEntry, Kind, LlmEntry, Setting, VectorEntry } from "./Entry.ts"
 import { anthropicLlm } from "./entries/anthropic.ts"
+import { cohereEmbeddings, cohereLlm } from "./entries/cohere.ts"
+import { localEmbeddings, localLlm } from "./entries/local.ts"
 import { openAiEmbeddings, openAiLlm } from "./entries/openai.ts"
+import { memory, pglite, pgvector } from "./entries/pgvector.ts"
+import { pinecone } from "./entries/pinecone.ts"
 import { qdrant } from "./entries/qdrant.ts"
 
-/** Every provider, in the order they are documented and suggested. */
-export const entries: ReadonlyArray<Entry> = [openAiLlm, anthropicLlm, openAiEmbeddings, qdrant]
+/**
+ * Every provider, in the order they are documented and suggested. Vector stores without a required setting
+ * (`pglite`, `memory`) serve a store only when it is named after them or configured with `use:`, never as a fallback.
+ */
+export const entries: ReadonlyArray<Entry> = [
+  openAiLlm,
+  anthropicLlm,
+  cohereLlm,
+  ...localLlm,
+  openAiEmbeddings,
+  cohereEmbeddings,
+  ...localEmbeddings,
+  qdrant,
+  pgvector,
+  pinecone,
+  pglite,
+  memory
+]
 
 type ByKind = { readonly llm: LlmEntry; readonly embeddings: EmbeddingsEntry; readonly vector: VectorEntry }
 
