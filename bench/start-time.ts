@@ -6,16 +6,18 @@
  *   (and building + running a 3-step workflow), and an idle worker's RSS.
  */
 import { spawnSync } from "node:child_process"
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
-import { loadavg, tmpdir } from "node:os"
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { loadavg } from "node:os"
 import { join } from "node:path"
 
 const root = join(import.meta.dirname, "..")
 const node = process.execPath
 const runs = Number(process.env["RUNS"] ?? 15)
-if (!existsSync(join(root, "dist", "src", "cli", "bin.js"))) spawnSync("npm", ["run", "build"], { cwd: root, stdio: "inherit" })
+if (!existsSync(join(root, "dist", "cli", "llm-orchestrator.mjs"))) spawnSync("npm", ["run", "build"], { cwd: root, stdio: "inherit" })
 
-const dir = mkdtempSync(join(tmpdir(), "llmo-bench-start-"))
+// Inside the checkout, so the scripts resolve `effect` from its node_modules as an installed project would.
+mkdirSync(join(root, ".scratch"), { recursive: true })
+const dir = mkdtempSync(join(root, ".scratch", "bench-start-"))
 const wf = join(dir, "three.yaml")
 writeFileSync(wf, `name: three
 inputs:
@@ -30,13 +32,13 @@ writeFileSync(mock, "a: x\nb: y\n")
 const entry = join(dir, "entry.mjs")
 writeFileSync(entry, `const t0 = performance.now()
 const { Workflow } = await import(${JSON.stringify(join(root, "dist", "src", "index.js"))})
-const { Effect } = await import("effect")
+const { Effect, Schema } = await import("effect")
 const t1 = performance.now()
-const wf = Workflow.make("three")
-  .step("a", () => Effect.succeed(1))
+const wf = Workflow.make("three", { input: Schema.Struct({ n: Schema.Number }) })
+  .step("a", (ctx) => Effect.succeed(ctx.input.n))
   .step("b", { needs: ["a"] }, (ctx) => Effect.succeed(ctx.a + 1))
   .step("c", { needs: ["b"] }, (ctx) => Effect.succeed(ctx.b * 2))
-await Effect.runPromise(Workflow.run(wf, {}))
+await Effect.runPromise(Workflow.run(wf, { n: 1 }))
 const t2 = performance.now()
 console.log(JSON.stringify({ importMillis: t1 - t0, buildAndRunMillis: t2 - t1 }))
 `)
@@ -64,7 +66,11 @@ const time = (args: ReadonlyArray<string>) => {
   return stats(ms)
 }
 
-const bin = join(root, "dist", "src", "cli", "bin.js")
+// The package as installed: bin/ and dist/ under node_modules/llm-orchestrator (the bin runs the bundled CLI).
+const installed = join(dir, "node_modules", "llm-orchestrator")
+mkdirSync(installed, { recursive: true })
+for (const f of ["bin", "dist", "package.json"]) cpSync(join(root, f), join(installed, f), { recursive: true })
+const bin = join(installed, "bin", "llm-orchestrator.js")
 console.log(`node ${process.version}, ${runs} runs each, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
 for (const [name, args] of [
   ["--help", [bin, "--help"]],
@@ -88,4 +94,5 @@ const total = stats(inProcess.map((x) => x.importMillis + x.buildAndRunMillis))
 console.log(`import { Workflow }       median ${fmt(imp.median)}  IQR ${fmt(imp.p25)}..${fmt(imp.p75)}`)
 console.log(`import + build + run 3    median ${fmt(total.median)}  IQR ${fmt(total.p25)}..${fmt(total.p75)}  (process wall ${fmt(stats(wall).median)})`)
 const rss = stats(Array.from({ length: 5 }, () => JSON.parse(spawnSync(node, ["--expose-gc", idle], { encoding: "utf8" }).stdout).rss / 2 ** 20))
+rmSync(dir, { recursive: true, force: true })
 console.log(`idle worker RSS           median ${rss.median.toFixed(0)} MB  range ${rss.min.toFixed(0)}..${rss.max.toFixed(0)} MB`)

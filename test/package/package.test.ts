@@ -22,6 +22,15 @@ const ok = (r: SpawnSyncReturns<string>) => {
   return r.stdout
 }
 let tarball = ""
+const flowSource = `import { Effect, Schema } from "effect"
+import { Workflow } from "llm-orchestrator"
+
+export const flow = Workflow.make("flow", { input: Schema.Struct({ n: Schema.Number }) })
+  .step("double", (ctx) => Effect.succeed(ctx.input.n * 2))
+  .step("label", { needs: ["double"] }, (ctx) => Effect.succeed(\`n=\${ctx.double}\`))
+
+export const run = Workflow.run(flow, { n: 2 })
+`
 
 beforeAll(() => {
   const packed = ok(sh("npm", ["pack", "--silent", "--pack-destination", dir], root)).trim().split("\n").pop()!
@@ -63,10 +72,22 @@ describe("the packed package", () => {
     expect(run).toMatchObject({ status: "succeeded", outputs: { summary: "Effect composes programs.", tone: "positive" } })
   })
 
-  it("the scaffold's npm test runs its workflow's test cases", () => {
+  it("the scaffold's npm test runs its workflow's test cases, npm start its mocked run", () => {
     const out = ok(sh("npm", ["test", "--silent"], app))
     expect(out).toContain("✓ summarizes and classifies")
     expect(out).toContain("1 passed, 0 failed")
+    const start = ok(sh("npm", ["start", "--silent"], app))
+    expect(start).toMatch(/^ok\s+summarize \(\d+ms\)$/m)
+    expect(start).toContain(`"tone": "positive"`)
+  })
+
+  it("docs/getting-started.md shows the steps this test takes, in this order", () => {
+    const doc = readFileSync(join(root, "docs", "getting-started.md"), "utf8")
+    const steps = ["npm ci", "npm pack", "npm run cli -- init ../my-flows --from llm-orchestrator-0.1.0.tgz", "cd ../my-flows", "npm install", "npm test", "npx llm-orchestrator validate workflows/summarize.yaml", "npm start"]
+    const blocks = [...doc.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.trim().split("\n"))
+    expect(blocks.slice(0, steps.length)).toEqual(steps)
+    // The TypeScript example of the page is the one type-checked below.
+    expect(doc).toContain(flowSource.split("\n\nexport const run")[0])
   })
 
   it.skipIf(!existsSync("/usr/bin/node") || Number(spawnSync("/usr/bin/node", ["-p", "process.versions.node.split('.')[0]"], { encoding: "utf8" }).stdout) >= 22)(
@@ -80,15 +101,7 @@ describe("the packed package", () => {
   )
 
   it("a TypeScript workflow type-checks against the published .d.ts (and a wrong one does not)", () => {
-    writeFileSync(join(app, "flow.ts"), `import { Effect, Schema } from "effect"
-import { Workflow } from "llm-orchestrator"
-
-export const flow = Workflow.make("flow", { input: Schema.Struct({ n: Schema.Number }) })
-  .step("double", (ctx) => Effect.succeed(ctx.input.n * 2))
-  .step("label", { needs: ["double"] }, (ctx) => Effect.succeed(\`n=\${ctx.double}\`))
-
-export const run = Workflow.run(flow, { n: 2 })
-`)
+    writeFileSync(join(app, "flow.ts"), flowSource)
     writeFileSync(join(app, "wrong.ts"), `import { Effect, Schema } from "effect"
 import { Workflow } from "llm-orchestrator"
 
