@@ -13,7 +13,7 @@ import type { Duration, Effect, Schedule, Schema } from "effect"
  * wf.nodes.filter((n) => n.kind === "branch").map((n) => n.id)
  * ```
  */
-export type NodeKind = "step" | "branch" | "map" | "loop" | "call"
+export type NodeKind = "step" | "branch" | "map" | "loop" | "call" | "wait"
 
 /**
  * Any context handed to a node's functions: `input` plus the outputs of the node's needs.
@@ -145,6 +145,22 @@ export interface CallNode extends NodeBase {
 }
 
 /**
+ * Waits for a value from outside the run (a person's approval, an edited text), decoded with `signal`; the value is the
+ * node's output. `timeoutMillis` bounds the wait; `request` is what the run shows while it waits (the draft to approve).
+ *
+ * @example
+ * ```ts
+ * for (const n of wf.nodes) if (n.kind === "wait") console.log(n.id, "waits for a signal")
+ * ```
+ */
+export interface WaitNode extends NodeBase {
+  readonly kind: "wait"
+  readonly signal: Schema.Top
+  readonly timeoutMillis: number | undefined
+  readonly request: ((ctx: AnyCtx) => unknown) | undefined
+}
+
+/**
  * One node of a workflow graph.
  *
  * @example
@@ -152,7 +168,7 @@ export interface CallNode extends NodeBase {
  * const ids = wf.nodes.map((n: Node) => `${n.kind}:${n.id}`)
  * ```
  */
-export type Node = StepNode | BranchNode | MapNode | LoopNode | CallNode
+export type Node = StepNode | BranchNode | MapNode | LoopNode | CallNode | WaitNode
 
 /**
  * A workflow's graph: its name, input Schema and nodes (in the order they were declared).

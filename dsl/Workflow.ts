@@ -14,7 +14,8 @@
  * ```
  */
 import type { Effect, Schema } from "effect"
-import { type LoopMaxIterations, WorkflowDefinitionError } from "./errors.ts"
+import { Duration } from "effect"
+import { type LoopMaxIterations, type WaitTimedOut, WorkflowDefinitionError } from "./errors.ts"
 import type { CommonOptions, Graph, Node } from "./Node.ts"
 import type { CheckBranch, CheckId, CheckLoop, CheckNeeds, Entry, Lookup, NeedsHint, NotInferredYet, Outputs, Widen } from "./types.ts"
 
@@ -191,6 +192,81 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
     options: CallOptions<Needs, Ids, I, Out | Vis, SI>,
     workflow: Workflow<SI, any, SOut, SE, SR, never, any>
   ): Workflow<I, IE, Out | Entry<Id, Outputs<SOut>>, E | SE, R | SR, Vis, Ids | Id>
+
+  /**
+   * Waits for a value from outside the run (a person approving a draft, an edited text), decoded with `signal`; the
+   * value is this step's output. In a durable run (`Durable.start`) the run is `suspended` here, survives restarts at
+   * no cost, and goes on when `Durable.signal` (typed by `signal`) or the CLI's `signal` command delivers the value.
+   * With `timeout`, the step fails with `WaitTimedOut` when no value arrived in time. `request` is what the run shows
+   * while it waits (`status` prints it).
+   *
+   * @example
+   * ```ts
+   * wf.wait("approve", { needs: ["draft"], signal: Schema.Struct({ approved: Schema.Boolean, note: Schema.String }),
+   *   timeout: "2 days", request: (ctx) => ({ draft: ctx.draft }) })
+   * ```
+   */
+  wait<const Id extends string, const Needs extends ReadonlyArray<string> = [], S extends Schema.Codec<any, any, never, never> = never, T extends Duration.Input | undefined = undefined>(
+    id: CheckId<Id, Ids>,
+    options: WaitOptions<Needs, Ids, I, Out | Vis, S, T>
+  ): Workflow<I, IE, Out | WaitEntry<Id, S["Type"]>, E | (undefined extends T ? never : WaitTimedOut), R, Vis, Ids | Id>
+}
+
+/**
+ * The output entry of a `wait` step: its value is the signal, and the marker lets a signal's type be checked against
+ * the step (see `WaitIdsOf` / `SignalOf`).
+ *
+ * @example
+ * ```ts
+ * type E = WaitEntry<"approve", { approved: boolean }>
+ * ```
+ */
+export interface WaitEntry<Id extends string, A> extends Entry<Id, A> {
+  readonly wait: true
+}
+
+/**
+ * The ids of the top-level `wait` steps of a workflow.
+ *
+ * @example
+ * ```ts
+ * type W = Workflow.WaitIdsOf<typeof review> // "approve"
+ * ```
+ */
+export type WaitIdsOf<W> = W extends Workflow<any, any, infer Out, any, any, any, any>
+  ? Out extends { readonly id: infer K extends string; readonly wait: true } ? K : never
+  : never
+
+/**
+ * The value a signal for wait step `Id` of workflow `W` carries (the type of the step's signal Schema).
+ *
+ * @example
+ * ```ts
+ * const value: Workflow.SignalOf<typeof review, "approve"> = { approved: true, note: "ship it" }
+ * ```
+ */
+export type SignalOf<W, Id extends string> = W extends Workflow<any, any, infer Out, any, any, any, any>
+  ? Out extends { readonly id: Id; readonly wait: true; readonly value: infer A } ? A : never
+  : never
+
+/**
+ * Options of a wait step.
+ *
+ * @example
+ * ```ts
+ * wf.wait("approve", { needs: ["draft"], signal: Schema.Struct({ approved: Schema.Boolean }), timeout: "1 day" })
+ * ```
+ */
+export interface WaitOptions<Needs extends ReadonlyArray<string>, Known extends string, I, V, S, T> {
+  readonly needs?: CheckNeeds<Needs, Known>
+  /** The Schema the signal is decoded with; its type is the step's output. */
+  readonly signal: S
+  /** How long to wait; past it the step fails with `WaitTimedOut`. No limit when absent. */
+  readonly timeout?: T
+  /** What the run shows while it waits (the draft to approve, a question): kept with the run and printed by `status`. */
+  readonly request?: ((ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<V, K> } & { readonly [_ in NeedsHint]?: never }) => unknown) | undefined
+  /** Human-readable description, shown by `toMermaid` and the CLI. */
+  readonly description?: string | undefined
 }
 
 /**
@@ -440,6 +516,20 @@ class WorkflowImpl implements Graph {
       maxIterations: options.maxIterations,
       onMaxIterations: options.onMaxIterations ?? "fail",
       body
+    })
+  }
+
+  wait(id: string, options: any): WorkflowImpl {
+    const timeoutMillis = options.timeout === undefined ? undefined : Duration.toMillis(Duration.fromInputUnsafe(options.timeout))
+    return this.add({
+      kind: "wait",
+      id,
+      needs: options.needs ?? [],
+      options: { description: options.description },
+      output: options.signal,
+      signal: options.signal,
+      timeoutMillis,
+      request: options.request
     })
   }
 

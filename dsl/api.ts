@@ -9,6 +9,9 @@ export {
   make,
   type OutputsOf,
   type RequirementsOf,
+  type SignalOf,
+  type WaitEntry,
+  type WaitIdsOf,
   type Workflow
 } from "./Workflow.ts"
 export { fromRecord, type Implementation, type Spec } from "./record.ts"

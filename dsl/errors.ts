@@ -81,3 +81,46 @@ export class UnknownBranchCase extends Schema.TaggedError<UnknownBranchCase>()("
   cases: Schema.Array(Schema.String),
   message: Schema.String
 }) {}
+
+/**
+ * A `wait` step's deadline passed before its signal arrived.
+ *
+ * @example
+ * ```ts
+ * wf.wait("approve", { signal: Approval, timeout: "2 days" })
+ * // ... Effect.catchTag("WaitTimedOut", (e) => Effect.logWarning(`${e.stepId}: no answer after ${e.timeoutMillis} ms`))
+ * ```
+ */
+export class WaitTimedOut extends Schema.TaggedError<WaitTimedOut>()("WaitTimedOut", {
+  stepId: Schema.String,
+  timeoutMillis: Schema.Number,
+  message: Schema.String
+}) {}
+
+/**
+ * A `wait` step ran where nothing can deliver its signal: an in-memory run without a value for it in the `signals`
+ * option. Durable runs (`Durable.start`) receive signals from `Durable.signal` or the CLI's `signal` command.
+ *
+ * @example
+ * ```ts
+ * Workflow.run(wf, input, { signals: { approve: { approved: true } } }) // gives the wait its value in memory
+ * ```
+ */
+export class NoSignal extends Schema.TaggedError<NoSignal>()("NoSignal", {
+  stepId: Schema.String,
+  message: Schema.String
+}) {}
+
+/**
+ * A signal did not decode with its `wait` step's Schema; `issues` name each bad field.
+ *
+ * @example
+ * ```ts
+ * Effect.catchTag("SignalInvalid", (e) => Console.error(e.issues.map((i) => `${i.path}: ${i.message}`).join("\n")))
+ * ```
+ */
+export class SignalInvalid extends Schema.TaggedError<SignalInvalid>()("SignalInvalid", {
+  stepId: Schema.String,
+  issues: Schema.Array(Schema.Struct({ path: Schema.String, message: Schema.String })),
+  message: Schema.String
+}) {}

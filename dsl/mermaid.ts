@@ -28,6 +28,8 @@ const shape = (node: Node, id: string, text: string): string => {
       return `${id}(("${text} (loop)"))`
     case "call":
       return `${id}[/"${text} (call)"/]`
+    case "wait":
+      return `${id}>"${text} (wait)"]`
   }
 }
 

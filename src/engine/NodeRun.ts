@@ -199,7 +199,7 @@ export const runNode = (
   // One suspend per attempt: count it, then run the attempt.
   let once: Effect.Effect<unknown, unknown, unknown> = Effect.suspend(() => {
     r.begin()
-    return traits.attempt(state, node, path, input, r.ctx)
+    return traits.attempt(state, node, path, input, r.ctx, r.attempt)
   })
   if (traits.permit && state.semaphore !== undefined) once = state.semaphore.withPermits(1)(once)
   // The node's own sinks only when someone can see what they collect (records, events): otherwise they would only
@@ -214,7 +214,11 @@ export const runNode = (
       return c as Context.Context<unknown>
     })
   }
-  const wrapped = plan.wrap[i]!(once, path, state.emit === undefined ? undefined : r)
+  let wrapped = plan.wrap[i]!(once, path, state.emit === undefined ? undefined : r)
+  // A durable run persists the node's whole execution (retries included) as one unit, or replays it.
+  if (state.journal !== undefined && traits.journal === "unit") {
+    wrapped = state.journal.unit({ name: path, stepId: path, kind: node.kind, output: node.output }, wrapped, r)
+  }
   if (state.emit !== undefined) {
     state.emit({ _tag: "StepStarted", runId: state.runId, workflow: state.workflow, at: r.startedAt, stepId: path, kind: node.kind })
   }

@@ -19,6 +19,7 @@ import type { Sink as ReliabilitySink } from "../reliability/ReliabilityEvent.ts
 import type { Names } from "../telemetry/Semconv.ts"
 import type { Recorder as MetricsRecorder } from "../telemetry/WorkflowMetrics.ts"
 import type { StepRecord } from "./RunResult.ts"
+import type { StepJournal } from "./StepJournal.ts"
 
 /**
  * Options of one run.
@@ -42,6 +43,11 @@ export interface ExecuteOptions {
    * `BudgetExceeded` before it is sent (see `Budget`).
    */
   readonly budget?: Budget | undefined
+  /**
+   * The values of `wait` steps for a run in memory, by step path (`approve`, `route/safe/approve`), in their encoded
+   * form (as JSON gives them). A durable run gets its signals from `Durable.signal` instead.
+   */
+  readonly signals?: Readonly<Record<string, unknown>> | undefined
 }
 
 /**
@@ -71,6 +77,8 @@ export interface RunBase {
   readonly prices: PriceTable
   /** The GenAI convention names spans are named by. */
   readonly semconv: Names
+  /** In-memory values of wait steps, by path (the `signals` option). */
+  readonly signals: Readonly<Record<string, unknown>> | undefined
 }
 
 /**
@@ -92,6 +100,8 @@ export interface Observers {
   readonly metrics: MetricsRecorder | undefined
   /** Each step's fiber knows its run and step (`Correlation.CurrentStep`, for log lines). */
   readonly correlate: boolean
+  /** Persists each unit of work before its dependants start, and replays it (durable runs, `StepJournal.ts`). */
+  readonly journal: StepJournal | undefined
 }
 
 /**
@@ -134,7 +144,7 @@ export const isObserved = (observers: Observers): boolean => {
  *
  * @example
  * ```ts
- * const state = makeRunState(base, { emit: undefined, records: undefined, spans: false, semaphore: undefined, budget: undefined, metrics: undefined, correlate: false })
+ * const state = makeRunState(base, { emit: undefined, records: undefined, spans: false, semaphore: undefined, budget: undefined, metrics: undefined, correlate: false, journal: undefined })
  * state.mode // "compiled"
  * ```
  */

@@ -119,7 +119,7 @@ const attemptOf = (env: Env, i: number): Effect.Effect<unknown, unknown, unknown
   if (!plan.once[i]) return runNode(state, plan, i, prefix, input, env.ctxOf(i))
   const node = plan.nodes[i]!
   const path = prefix === "" ? node.id : `${prefix}/${node.id}`
-  return plan.wrap[i]!(plan.traits[i]!.attempt(state, node, path, input, env.ctxOf(i)), path, undefined)
+  return plan.wrap[i]!(plan.traits[i]!.attempt(state, node, path, input, env.ctxOf(i), 1), path, undefined)
 }
 
 /** A node's failure as the run reports it: `StepFailed` on attempt 1 (a `runNode` failure already is one). */

@@ -10,7 +10,7 @@
  * )
  * ```
  */
-import { Schema } from "effect"
+import { Schema, SchemaIssue } from "effect"
 
 /**
  * One problem in a run input: the field path (`text`, `items[2].id`) and what is wrong there.
@@ -75,3 +75,26 @@ export class StepFailed extends Schema.TaggedError<StepFailed>()("StepFailed", {
 export interface StepFailedWith<E> extends StepFailed {
   readonly error: E
 }
+
+const issueFormatter = SchemaIssue.makeFormatterStandardSchemaV1()
+
+const pathOf = (path: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined): string => {
+  if (path === undefined || path.length === 0) return "(root)"
+  let out = ""
+  for (const segment of path) {
+    const key = typeof segment === "object" ? segment.key : segment
+    out += typeof key === "number" ? `[${key}]` : out === "" ? String(key) : `.${String(key)}`
+  }
+  return out
+}
+
+/**
+ * The problems of a Schema decoding failure, one per bad field (`items[2].id: Missing key`).
+ *
+ * @example
+ * ```ts
+ * Effect.mapError(Schema.decodeUnknownEffect(schema)(value, { errors: "all" }), (e) => issuesOf(e))
+ * ```
+ */
+export const issuesOf = (error: Schema.SchemaError): Array<InputIssue> =>
+  issueFormatter(error.issue).issues.map((issue) => ({ path: pathOf(issue.path), message: issue.message }))

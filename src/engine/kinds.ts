@@ -5,11 +5,14 @@
  * is planned, never run as if it were a plain step.
  *
  * Branch and call nodes run nested graphs through `state.runGraph`, so this module imports the runner's types only.
+ * With a journal (durable runs), each unit of work goes through it: see `StepJournal.ts` and the `journal` trait.
  */
-import { Effect } from "effect"
-import { LoopMaxIterations, UnknownBranchCase, WorkflowDefinitionError } from "../../dsl/errors.ts"
-import type { AnyCtx, BranchNode, CallNode, LoopNode, MapNode, Node, NodeKind, StepNode } from "../../dsl/Node.ts"
+import { Effect, Schema } from "effect"
+import { LoopMaxIterations, NoSignal, SignalInvalid, UnknownBranchCase, WorkflowDefinitionError } from "../../dsl/errors.ts"
+import type { AnyCtx, BranchNode, CallNode, LoopNode, MapNode, Node, NodeKind, StepNode, WaitNode } from "../../dsl/Node.ts"
+import { issuesOf } from "./errors.ts"
 import type { RunState } from "./RunState.ts"
+import { attemptPath, type StepJournal } from "./StepJournal.ts"
 
 /** What the engine needs to know about a kind of node. */
 export interface KindTraits<N extends Node = Node> {
@@ -17,7 +20,7 @@ export interface KindTraits<N extends Node = Node> {
    * One attempt of the node. For a step it calls the step's function at once (its result is the attempt); the other
    * kinds return a lazy effect.
    */
-  readonly attempt: (state: RunState, node: N, path: string, input: unknown, ctx: AnyCtx) => Effect.Effect<unknown, unknown, unknown>
+  readonly attempt: (state: RunState, node: N, path: string, input: unknown, ctx: AnyCtx, attempt: number) => Effect.Effect<unknown, unknown, unknown>
   /**
    * The run-wide concurrency limit counts units of work: a step or a loop takes a permit; a map's items take one each
    * (so the map must not, or `concurrency: 1` would deadlock); branch and call nodes leave it to their children.
@@ -28,6 +31,12 @@ export interface KindTraits<N extends Node = Node> {
    * around the run); branch and call nodes leave that to the steps of their nested graphs.
    */
   readonly collects: boolean
+  /**
+   * How a durable run journals the node: `unit` (the whole node, retries included, is one unit of work), `inside`
+   * (the node journals its own units: map items, loop iterations, the wait), `none` (only the nodes of its nested
+   * graphs are journaled: branch, call).
+   */
+  readonly journal: "unit" | "inside" | "none"
 }
 
 const runStep = (_state: RunState, node: StepNode, _path: string, _input: unknown, ctx: AnyCtx) => {
@@ -39,7 +48,7 @@ const runStep = (_state: RunState, node: StepNode, _path: string, _input: unknow
   }
 }
 
-const runBranch = (state: RunState, node: BranchNode, path: string, input: unknown, ctx: AnyCtx) =>
+const runBranch = (state: RunState, node: BranchNode, path: string, input: unknown, ctx: AnyCtx, attempt: number) =>
   Effect.suspend(() => {
     const chosen = node.on(ctx)
     const graph = Object.hasOwn(node.cases, chosen) ? node.cases[chosen] : undefined
@@ -64,14 +73,18 @@ const runBranch = (state: RunState, node: BranchNode, path: string, input: unkno
     }
     const visible: Record<string, unknown> = {}
     for (const need of node.needs) visible[need] = ctx[need]
-    const run = Effect.map(state.runGraph(state, graph, `${path}/${chosen}`, input, visible), (value) => ({ case: chosen, value }))
+    const run = Effect.map(state.runGraph(state, graph, `${attemptPath(path, attempt)}/${chosen}`, input, visible), (value) => ({ case: chosen, value }))
     return state.spans ? Effect.andThen(Effect.annotateCurrentSpan("workflow.branch.case", chosen), run) : run
   })
 
-const runMap = (state: RunState, node: MapNode, path: string, _input: unknown, ctx: AnyCtx) =>
+const runMap = (state: RunState, node: MapNode, path: string, _input: unknown, ctx: AnyCtx, attempt: number) =>
   Effect.suspend(() => {
     const items = node.over(ctx)
-    let body = (item: unknown, index: number) => node.body(item, ctx, index)
+    const { journal, semaphore } = state
+    let body = journal === undefined
+      ? (item: unknown, index: number) => node.body(item, ctx, index)
+      : (item: unknown, index: number) =>
+        journal.unit({ name: `${attemptPath(path, attempt)}#${index}`, stepId: path, kind: "map", output: undefined }, node.body(item, ctx, index), undefined)
     if (state.spans) {
       const inner = body
       // one span per item, below the map's step span
@@ -81,20 +94,30 @@ const runMap = (state: RunState, node: MapNode, path: string, _input: unknown, c
           captureStackTrace: false
         })
     }
-    if (state.semaphore !== undefined) {
+    if (semaphore !== undefined) {
       const inner = body
-      body = (item, index) => state.semaphore!.withPermits(1)(inner(item, index))
+      body = (item, index) => semaphore.withPermits(1)(inner(item, index))
     }
     return Effect.forEach(items, body, { concurrency: node.concurrency })
   })
 
 // A module-level generator: a generator closure built per execution costs V8 about 1.7 µs.
-const loopBody: (node: LoopNode, path: string, ctx: AnyCtx, spans: boolean) => Effect.Effect<unknown, unknown, unknown> = Effect.fnUntraced(
-  function*(node: LoopNode, path: string, ctx: AnyCtx, spans: boolean) {
+const loopBody: (
+  node: LoopNode,
+  path: string,
+  ctx: AnyCtx,
+  spans: boolean,
+  journal: StepJournal | undefined,
+  attempt: number
+) => Effect.Effect<unknown, unknown, unknown> = Effect.fnUntraced(
+  function*(node: LoopNode, path: string, ctx: AnyCtx, spans: boolean, journal: StepJournal | undefined, attempt: number) {
     let state = node.initial(ctx)
     for (let iteration = 0; iteration < node.maxIterations; iteration++) {
       if (node.until(state, iteration)) return state
-      const body = node.body(state, ctx, iteration)
+      let body = node.body(state, ctx, iteration)
+      if (journal !== undefined) {
+        body = journal.unit({ name: `${attemptPath(path, attempt)}@${iteration}`, stepId: path, kind: "loop", output: undefined }, body, undefined)
+      }
       // one span per iteration, below the loop's step span
       state = yield* (spans
         ? Effect.withSpan(body, `workflow.loop.iteration ${path}#${iteration}`, {
@@ -113,12 +136,48 @@ const loopBody: (node: LoopNode, path: string, ctx: AnyCtx, spans: boolean) => E
     })
   }
 )
-const runLoop = (state: RunState, node: LoopNode, path: string, _input: unknown, ctx: AnyCtx) => loopBody(node, path, ctx, state.spans)
+const runLoop = (state: RunState, node: LoopNode, path: string, _input: unknown, ctx: AnyCtx, attempt: number) =>
+  loopBody(node, path, ctx, state.spans, state.journal, attempt)
 
-const runCall = (state: RunState, node: CallNode, path: string, _input: unknown, ctx: AnyCtx) =>
+const runCall = (state: RunState, node: CallNode, path: string, _input: unknown, ctx: AnyCtx, attempt: number) =>
   Effect.suspend(() => {
-    const run = state.runGraph(state, node.workflow, path, node.input(ctx), {})
+    const run = state.runGraph(state, node.workflow, attemptPath(path, attempt), node.input(ctx), {})
     return state.spans ? Effect.andThen(Effect.annotateCurrentSpan("workflow.call.workflow", node.workflow.name), run) : run
+  })
+
+/**
+ * Decodes a signal (its encoded form, as JSON gives it) with the wait step's Schema; a bad value fails with
+ * `SignalInvalid` naming each field.
+ *
+ * @example
+ * ```ts
+ * decodeSignal(node, "approve", { approved: "yes" }) // fails: approved: Expected boolean, got "yes"
+ * ```
+ */
+export const decodeSignal = (node: WaitNode, stepId: string, value: unknown): Effect.Effect<unknown, SignalInvalid> =>
+  Effect.mapError(
+    Schema.decodeUnknownEffect(node.signal as Schema.Codec<unknown, unknown>)(value, { errors: "all" }),
+    (error) => {
+      const issues = issuesOf(error)
+      return new SignalInvalid({
+        stepId,
+        issues,
+        message: `Signal for '${stepId}' is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`
+      })
+    }
+  )
+
+/** A wait: the journal suspends the run until the signal arrives; in memory, the value comes from the `signals` option. */
+const runWait = (state: RunState, node: WaitNode, path: string, _input: unknown, ctx: AnyCtx, attempt: number) =>
+  Effect.suspend(() => {
+    if (state.journal !== undefined) {
+      return state.journal.wait({ name: attemptPath(path, attempt), stepId: path, kind: "wait", output: node.signal }, node, ctx)
+    }
+    const signals = state.signals
+    if (signals === undefined || !Object.hasOwn(signals, path)) {
+      return Effect.fail(new NoSignal({ stepId: path, message: `Step '${path}' waits for a signal: give it in the 'signals' option, or run durably (Durable.start)` }))
+    }
+    return decodeSignal(node, path, signals[path])
   })
 
 /**
@@ -130,11 +189,13 @@ const runCall = (state: RunState, node: CallNode, path: string, _input: unknown,
  * ```
  */
 export const kinds: { readonly [K in NodeKind]: KindTraits<Extract<Node, { readonly kind: K }>> } = {
-  step: { attempt: runStep, permit: true, collects: true },
-  branch: { attempt: runBranch, permit: false, collects: false },
-  map: { attempt: runMap, permit: false, collects: true },
-  loop: { attempt: runLoop, permit: true, collects: true },
-  call: { attempt: runCall, permit: false, collects: false }
+  step: { attempt: runStep, permit: true, collects: true, journal: "unit" },
+  branch: { attempt: runBranch, permit: false, collects: false, journal: "none" },
+  map: { attempt: runMap, permit: false, collects: true, journal: "inside" },
+  loop: { attempt: runLoop, permit: true, collects: true, journal: "inside" },
+  call: { attempt: runCall, permit: false, collects: false, journal: "none" },
+  // A wait takes no permit: it does no work, and holding one while a person decides could stall the run.
+  wait: { attempt: runWait, permit: false, collects: false, journal: "inside" }
 }
 
 /**

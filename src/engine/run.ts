@@ -1,7 +1,7 @@
 /**
  * Running workflows: decode the input, run the graph, report events, collect per-step records.
  */
-import { type Cause, Clock, type Context, Effect, type Exit, Queue, Schema, SchemaIssue, Semaphore, Stream, Tracer } from "effect"
+import { type Cause, Clock, type Context, Effect, type Exit, Queue, Schema, Semaphore, Stream, Tracer } from "effect"
 import type { Layer } from "effect"
 import * as BudgetLedger from "../budget/BudgetLedger.ts"
 import { CallGate, none as noGate } from "../llm/CallGate.ts"
@@ -11,7 +11,7 @@ import { CurrentVersion, names } from "../telemetry/Semconv.ts"
 import * as WorkflowMetrics from "../telemetry/WorkflowMetrics.ts"
 import type { Any, EncodedInputOf, ErrorOf, OutputsOf, RequirementsOf } from "../../dsl/Workflow.ts"
 import type { Join } from "../../dsl/types.ts"
-import { type StepFailedWith, WorkflowInputError } from "./errors.ts"
+import { issuesOf, type StepFailedWith, WorkflowInputError } from "./errors.ts"
 import type { WorkflowEvent } from "./events.ts"
 import { runGraph } from "./runGraph.ts"
 import { type ExecuteOptions, makeRunState, type RunState } from "./RunState.ts"
@@ -33,20 +33,8 @@ export type RunError<W> = WorkflowInputError | StepFailedWith<ErrorOf<W>>
 // The signatures below spell the union out instead of `RunError<W>`: compiler messages then print
 // `WorkflowInputError | StepFailedWith<LlmError>` rather than the whole workflow type inside `RunError<...>`.
 
-const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
-
-const pathOf = (path: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined): string => {
-  if (path === undefined || path.length === 0) return "(root)"
-  let out = ""
-  for (const segment of path) {
-    const key = typeof segment === "object" ? segment.key : segment
-    out += typeof key === "number" ? `[${key}]` : out === "" ? String(key) : `.${String(key)}`
-  }
-  return out
-}
-
 const toInputError = (wf: { readonly name: string }, error: Schema.SchemaError) => {
-  const issues = formatter(error.issue).issues.map((issue) => ({ path: pathOf(issue.path), message: issue.message }))
+  const issues = issuesOf(error)
   const detail = issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")
   return new WorkflowInputError({ workflow: wf.name, message: `Invalid input for workflow '${wf.name}': ${detail}`, issues })
 }
@@ -116,7 +104,8 @@ const executeInternal = (
       reliabilitySink: fiber.getRef(ReliabilityEvents),
       runGraph,
       prices,
-      semconv
+      semconv,
+      signals: options?.signals
     }, {
       emit,
       records: full ? {} : undefined,
@@ -124,7 +113,8 @@ const executeInternal = (
       semaphore: options?.concurrency === undefined ? undefined : Semaphore.makeUnsafe(options.concurrency),
       budget,
       metrics,
-      correlate
+      correlate,
+      journal: undefined
     })
     // `Workflow.run` without events: no records, no clock reads, no generator; decode, then run the graph.
     let body = full || state.timed

@@ -207,6 +207,15 @@ export const makeMemory = (): RunStoreShape => {
         const prev = m.get(stepId) ?? emptyWait(runId, stepId)
         m.set(stepId, { ...prev, appliedAt: at, timedOut })
       }),
+    claimTimeout: (runId, stepId, at) =>
+      Effect.sync(() => {
+        const m = waitsOf(runId)
+        const prev = m.get(stepId) ?? emptyWait(runId, stepId)
+        if (prev.signal !== undefined || prev.appliedAt !== undefined) return false
+        m.set(stepId, { ...prev, appliedAt: at, timedOut: true })
+        events.push({ runId, seq: ++seq, at, type: "WaitTimedOut", stepId, data: undefined })
+        return true
+      }),
     acquireRunner: (owner, now, expiryMillis, isDead) =>
       Effect.sync(() => {
         if (lease === undefined || lease.owner === owner.owner || lease.heartbeatAt + expiryMillis < now || isDead(lease)) {

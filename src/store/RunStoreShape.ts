@@ -349,8 +349,13 @@ export interface RunStoreShape {
   readonly waits: (runId: string) => Effect.Effect<ReadonlyArray<WaitRow>, RunStoreError>
   /** Waits to deliver: with a signal, or past their deadline, and not yet delivered. */
   readonly waitsToApply: (now: number) => Effect.Effect<ReadonlyArray<WaitRow>, RunStoreError>
-  /** The runner delivered a wait's signal (or its timeout) to the engine. */
+  /** The runner delivered a wait's signal to the engine. */
   readonly markWaitApplied: (runId: string, stepId: string, at: number, timedOut: boolean) => Effect.Effect<void, RunStoreError>
+  /**
+   * The runner is about to time a wait out: true when it may (no signal arrived), and from then on the wait takes no
+   * signal; false when a signal came first (it is delivered instead).
+   */
+  readonly claimTimeout: (runId: string, stepId: string, at: number) => Effect.Effect<boolean, RunStoreError>
   /**
    * Takes the runner lease: free, held by `owner` already, expired (no heartbeat for `expiryMillis`), or held by a
    * process `isDead` says is gone. Otherwise returns the holder.

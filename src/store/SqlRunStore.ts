@@ -365,6 +365,14 @@ export const makeSql: Effect.Effect<RunStoreShape, RunStoreError, SqlClient.SqlC
         Effect.mapError(failed("markWaitApplied"))
       ),
 
+    claimTimeout: (runId, stepId, at) =>
+      sql.withTransaction(Effect.gen(function*() {
+        const claimed = yield* sql<{ step_id: string }>`UPDATE llmo_waits SET applied_at = ${at}, timed_out = 1
+          WHERE run_id = ${runId} AND step_id = ${stepId} AND signal IS NULL AND applied_at IS NULL RETURNING step_id`
+        if (claimed.length > 0) yield* event({ runId, at, type: "WaitTimedOut", stepId, data: undefined })
+        return claimed.length > 0
+      })).pipe(Effect.mapError(failed("claimTimeout"))),
+
     acquireRunner: (owner, now, expiryMillis, isDead) =>
       Effect.gen(function*() {
         const rows = yield* sql<Record<string, unknown>>`SELECT * FROM llmo_runner WHERE id = 1`

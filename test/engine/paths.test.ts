@@ -117,7 +117,7 @@ for (const [name, run] of paths) {
         assert.instanceOf((defect as { defect: unknown } | undefined)?.defect, WorkflowDefinitionError)
         assert.strictEqual(
           ((defect as { defect: WorkflowDefinitionError }).defect).message,
-          "bogus: step 'b' has unknown kind 'bogus' (known: step, branch, map, loop, call)"
+          "bogus: step 'b' has unknown kind 'bogus' (known: step, branch, map, loop, call, wait)"
         )
         assert.deepStrictEqual(ran, [])
       }))
@@ -156,7 +156,8 @@ describe("the fast-path decision", () => {
     semaphore: Semaphore.makeUnsafe(1),
     budget: BudgetLedger.make({ usd: 1 }, { prices: Pricing.defaults }),
     metrics: WorkflowMetrics.forWorkflow("w"),
-    correlate: true
+    correlate: true,
+    journal: { unit: (_unit, effect) => effect, wait: () => Effect.never }
   }
   const none: { readonly [K in keyof Observers]-?: Observers[K] } = {
     emit: undefined,
@@ -165,7 +166,8 @@ describe("the fast-path decision", () => {
     semaphore: undefined,
     budget: undefined,
     metrics: undefined,
-    correlate: false
+    correlate: false,
+    journal: undefined
   }
   const base = Effect.runSync(Effect.withFiber((fiber) =>
     Effect.succeed({
@@ -176,7 +178,8 @@ describe("the fast-path decision", () => {
       reliabilitySink: { publish: () => Effect.void },
       runGraph,
       prices: Pricing.defaults,
-      semconv: Semconv.v1_41
+      semconv: Semconv.v1_41,
+      signals: undefined
     })
   ))
 
@@ -190,7 +193,7 @@ describe("the fast-path decision", () => {
 
   it("an observer the decision has never heard of still forces the driver", () => {
     // The decision reads every field, so a new one is counted without being listed anywhere.
-    assert.isTrue(isObserved({ ...none, journal: {} } as unknown as Observers))
+    assert.isTrue(isObserved({ ...none, budget: {} } as unknown as Observers))
   })
 })
 

@@ -190,8 +190,12 @@ export const runStoreContract = (label: string, makeLayer: () => Layer.Layer<Run
         assert.deepStrictEqual((yield* s.waitsToApply(50)).map((w) => w.stepId), ["approve"])
         assert.deepStrictEqual((yield* s.waitsToApply(100)).map((w) => w.stepId).sort(), ["approve", "review"])
         yield* s.markWaitApplied("r1", "approve", 60, false)
-        yield* s.markWaitApplied("r1", "review", 101, true)
+        // A wait with a signal cannot time out; one without can, once.
+        assert.isFalse(yield* s.claimTimeout("r1", "approve", 100))
+        assert.isTrue(yield* s.claimTimeout("r1", "review", 101))
+        assert.isFalse(yield* s.claimTimeout("r1", "review", 102))
         assert.deepStrictEqual(yield* s.waitsToApply(1_000), [])
+        assert.isTrue((yield* s.waits("r1")).find((w) => w.stepId === "review")!.timedOut)
         // A timed-out wait takes no signal any more.
         assert.strictEqual((yield* Effect.flip(s.putSignal("r1", "review", { late: true }, 102)))._tag, "AlreadySignalled")
         // Reaching the wait again (a replay) keeps the first wait time.

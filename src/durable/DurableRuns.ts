@@ -1,0 +1,740 @@
+/**
+ * The durable runs service: start, await, inspect, cancel, signal, resume, rerun and prune runs on a store, from the
+ * runner of that store or from any other process.
+ *
+ * One process per store is the **runner**: it holds the runner lease in the run store (renewed every couple of
+ * seconds; a holder whose process is gone is replaced at once), hosts the workflow engine, resumes every unfinished
+ * run when it starts, and applies what other processes asked for. Any other process is a **client**: its requests
+ * (start, cancel, signal) are written to the run store, and the runner picks them up within one poll interval
+ * (250 ms by default); in the runner's own process they take effect at once. With `role: "auto"` (the default) a
+ * process becomes the runner when no other live process is, and a client otherwise, so two processes on one SQLite
+ * file never run the same steps twice.
+ *
+ * Server (issue 12) and scale-out (issue 15) build on this service: they call the same methods; scale-out replaces
+ * the single-runner engine (`Engine.ts`) underneath.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { DurableRuns } from "llm-orchestrator/durable"
+ * const program = Effect.gen(function*() {
+ *   const runs = yield* DurableRuns.DurableRuns
+ *   yield* runs.register(wf)
+ *   const run = yield* runs.start(wf, { query: "hi" })
+ *   return yield* runs.await(run.runId)
+ * }).pipe(Effect.provide(DurableRuns.layer({ store: "sqlite:.llm-orchestrator/runs.db" })))
+ * ```
+ */
+import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, Layer, Schedule, Schema, Scope } from "effect"
+import { EntityAddress, EntityId, EntityType, MessageStorage, ShardId, ShardingConfig, SqlMessageStorage } from "effect/cluster"
+import * as Digest from "effect/crypto/Digest"
+import type { SqlClient } from "effect/sql"
+import { DurableDeferred, type WorkflowEngine } from "effect/workflow"
+import { createHash, randomUUID } from "node:crypto"
+import { hostname } from "node:os"
+import type { Graph, Node, WaitNode } from "../../dsl/Node.ts"
+import { SignalInvalid } from "../../dsl/errors.ts"
+import { issuesOf, type WorkflowInputError } from "../engine/errors.ts"
+import { decodeInput } from "../engine/run.ts"
+import { isTerminal } from "../store/RunStatus.ts"
+import { RunStore } from "../store/RunStore.ts"
+import {
+  AlreadySignalled,
+  type Json,
+  type ListFilter,
+  RunNotFound,
+  type RunEvent,
+  type RunRecord,
+  type RunStoreError,
+  type RunStoreShape,
+  type StepRow,
+  type WaitRow
+} from "../store/RunStoreShape.ts"
+import { checkDurable } from "./checks.ts"
+import { decodeValue, jsonCodec } from "./codec.ts"
+import * as Engine from "./Engine.ts"
+import { NotAWait, type NotDurable, RunFinished, RunnerActive, StoreUnavailable, UnknownStep, WorkflowNotRegistered } from "./errors.ts"
+import * as GraphShape from "./GraphShape.ts"
+import { replayProblems } from "./replay.ts"
+import { Cancellations, waitDeferred } from "./Journal.ts"
+import { type Registered, Registry } from "./Registry.ts"
+import { runBody, RunWorkflow } from "./RunWorkflow.ts"
+import * as Store from "./Store.ts"
+
+/**
+ * Options of a run.
+ *
+ * @example
+ * ```ts
+ * runs.start(wf, input, { idempotencyKey: `order-${order.id}`, concurrency: 4 })
+ * ```
+ */
+export interface StartOptions {
+  /** The run id (a fresh one when absent); starting an existing id returns that run. */
+  readonly runId?: string | undefined
+  /** Derives the run id from the workflow name and this key: starting twice with one key starts one run. */
+  readonly idempotencyKey?: string | undefined
+  /** At most this many steps (and map items, loop bodies) running at once. */
+  readonly concurrency?: number | undefined
+  /** Where the definition lives (a YAML file), so another process can load it to resume the run. */
+  readonly source?: Json | undefined
+  /** @internal rerun bookkeeping */
+  readonly parentRunId?: string | undefined
+  /** @internal */
+  readonly rerunFrom?: string | undefined
+  /** @internal */
+  readonly seeds?: Readonly<Record<string, Json>> | undefined
+}
+
+/**
+ * A run with its units of work and waits.
+ *
+ * @example
+ * ```ts
+ * const view = yield* runs.get("run-1")
+ * view.steps.filter((s) => s.status === "failed")
+ * ```
+ */
+export interface RunView {
+  readonly run: RunRecord
+  readonly steps: ReadonlyArray<StepRow>
+  readonly waits: ReadonlyArray<WaitRow>
+}
+
+/**
+ * What `check` says about one stored run of a workflow.
+ *
+ * @example
+ * ```ts
+ * for (const r of yield* runs.check(wf)) if (!r.compatible) console.error(r.runId, r.problems)
+ * ```
+ */
+export interface CheckResult {
+  readonly runId: string
+  readonly status: RunRecord["status"]
+  readonly compatible: boolean
+  readonly problems: ReadonlyArray<string>
+}
+
+/**
+ * Options of the service.
+ *
+ * @example
+ * ```ts
+ * DurableRuns.layer({ store: "postgres://postgres@127.0.0.1:5432/runs", pollInterval: "500 millis", gracePeriod: "60 seconds" })
+ * ```
+ */
+export interface Options {
+  readonly store: Store.Spec | string
+  /** `auto` (default): the runner when no other live process is, else a client. */
+  readonly role?: "auto" | "runner" | "client" | undefined
+  /** How often the runner reads the run store for work from other processes, and the engine its storage (250 ms). */
+  readonly pollInterval?: Duration.Input | undefined
+  /** How long shutting down waits for the units in flight (30 s). */
+  readonly gracePeriod?: Duration.Input | undefined
+  /** How long a runner lease lasts without a heartbeat (10 s). */
+  readonly leaseExpiry?: Duration.Input | undefined
+  /**
+   * Loads the definition of a run whose workflow is not registered (the CLI loads its YAML file from the run's
+   * `source`); undefined: not available here.
+   */
+  readonly load?: ((run: RunRecord) => Effect.Effect<{ readonly graph: Graph; readonly context: Context.Context<never> } | undefined>) | undefined
+  /** Where the runner reports problems it cannot fail anything with (a store write that failed; default: stderr). */
+  readonly onProblem?: ((message: string) => void) | undefined
+}
+
+/**
+ * What the service does.
+ *
+ * @example
+ * ```ts
+ * const runs = yield* DurableRuns.DurableRuns
+ * runs.role // "runner" or "client"
+ * ```
+ */
+export interface DurableRunsShape {
+  readonly role: "runner" | "client"
+  /** The store, as it may be printed. */
+  readonly store: string
+  /** The run store underneath (for reading what the service does not wrap). */
+  readonly runStore: RunStoreShape
+  /**
+   * Makes a workflow runnable here; its steps will run with `context` (by default the services of the caller).
+   * Runs of it that were waiting for their definition go on.
+   */
+  readonly register: (
+    graph: Graph,
+    options?: { readonly source?: Json | undefined; readonly context?: Context.Context<never> | undefined }
+  ) => Effect.Effect<Registered, NotDurable>
+  /** Starts a run (durable once this returns); registers the workflow with the caller's services if needed. */
+  readonly start: (graph: Graph, input: unknown, options?: StartOptions) => Effect.Effect<RunRecord, NotDurable | WorkflowInputError | RunStoreError>
+  readonly get: (runId: string) => Effect.Effect<RunView, RunNotFound | RunStoreError>
+  /** Waits for the run to finish and returns it (succeeded, failed or cancelled). */
+  readonly await: (runId: string) => Effect.Effect<RunRecord, RunNotFound | RunStoreError>
+  readonly list: (filter?: ListFilter) => Effect.Effect<ReadonlyArray<RunRecord>, RunStoreError>
+  readonly events: (runId: string, after?: number) => Effect.Effect<ReadonlyArray<RunEvent>, RunStoreError>
+  /**
+   * Cancels a run: acknowledged when this returns (no provider call starts after), its units in flight are
+   * interrupted, and it is `cancelled` within about a second when a runner is alive (at once when none is).
+   */
+  readonly cancel: (runId: string) => Effect.Effect<RunRecord, RunNotFound | RunFinished | RunStoreError>
+  /**
+   * Delivers the signal of wait step `stepId`, given as JSON (the signal Schema's encoded form); a value that does not
+   * decode is refused with the fields named, and the run keeps waiting.
+   */
+  readonly signal: (
+    runId: string,
+    stepId: string,
+    value: unknown
+  ) => Effect.Effect<void, RunNotFound | RunFinished | NotAWait | SignalInvalid | AlreadySignalled | WorkflowNotRegistered | RunStoreError>
+  /** Resumes a run that is not going on (its definition was missing or changed: `force` runs it on the current one). */
+  readonly resume: (runId: string, options?: { readonly force?: boolean | undefined }) => Effect.Effect<RunRecord, RunNotFound | RunFinished | RunnerActive | RunStoreError>
+  /**
+   * Starts a new run from a finished one, reusing the outputs of every step that does not depend on `from`, and
+   * re-running `from` and what depends on it (or using `value`, as JSON, as `from`'s output).
+   */
+  readonly rerun: (
+    runId: string,
+    options: { readonly from: string; readonly value?: unknown }
+  ) => Effect.Effect<RunRecord, RunNotFound | UnknownStep | WorkflowNotRegistered | NotDurable | WorkflowInputError | SignalInvalid | RunStoreError>
+  /** Deletes finished runs older than `olderThan` (with the engine's rows of them); returns their ids. */
+  readonly prune: (options: { readonly olderThan: Duration.Input }) => Effect.Effect<ReadonlyArray<string>, RunStoreError>
+  /** Replays the stored journal of each unfinished (or, with `all`, every) run of `graph`'s workflow against it. */
+  readonly check: (graph: Graph, options?: { readonly all?: boolean | undefined }) => Effect.Effect<ReadonlyArray<CheckResult>, RunStoreError>
+}
+
+/**
+ * The service.
+ *
+ * @example
+ * ```ts
+ * const runs = yield* DurableRuns.DurableRuns
+ * ```
+ */
+export class DurableRuns extends Context.Service<DurableRuns, DurableRunsShape>()("llm-orchestrator/DurableRuns") {}
+
+const newRunId = () => `run-${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`
+
+/** True when a process on this host with that pid is gone (`kill(pid, 0)` fails with ESRCH). */
+const isDead = (lease: { readonly pid: number; readonly host: string }): boolean => {
+  if (lease.host !== hostname()) return false
+  if (lease.pid === process.pid) return false
+  try {
+    process.kill(lease.pid, 0)
+    return false
+  } catch (e) {
+    return (e as { code?: string }).code === "ESRCH"
+  }
+}
+
+/** The wait node at `path` of `graph` (`route/safe/approve`, `sub/approve`; a `~n` attempt suffix is ignored). */
+const findWait = (graph: Graph, path: string): WaitNode | undefined => {
+  const parts = path.split("/").map((p) => p.replace(/~\d+$/, ""))
+  let nodes: ReadonlyArray<Node> = graph.nodes
+  for (let i = 0; i < parts.length; i++) {
+    const node = nodes.find((n) => n.id === parts[i])
+    if (node === undefined) return undefined
+    if (i === parts.length - 1) return node.kind === "wait" ? node : undefined
+    if (node.kind === "branch") {
+      const sub = node.cases[parts[++i]!]
+      if (sub === undefined) return undefined
+      nodes = sub.nodes
+    } else if (node.kind === "call") nodes = node.workflow.nodes
+    else return undefined
+  }
+  return undefined
+}
+
+/** Every wait path of a graph (for messages). */
+const waitPaths = (shape: GraphShape.Shape) => Object.entries(shape).filter(([, s]) => s.kind === "wait").map(([p]) => p)
+
+/**
+ * The units downstream of `from` (itself included) in a graph's shape: nodes that need it, transitively, at its level;
+ * a container's children and, from a child, the container's dependants.
+ */
+const downstreamOf = (shape: GraphShape.Shape, from: string): Set<string> => {
+  const paths = Object.keys(shape)
+  const parentOf = (p: string) => {
+    const parts = p.split("/")
+    // `route/case/x` belongs to `route`; `sub/x` (a call) to `sub`.
+    for (let k = parts.length - 1; k > 0; k--) {
+      const candidate = parts.slice(0, k).join("/")
+      if (shape[candidate] !== undefined) return candidate
+    }
+    return undefined
+  }
+  const siblingPath = (p: string, need: string): string => {
+    const parent = parentOf(p)
+    if (parent === undefined) return need
+    const rest = p.slice(parent.length + 1).split("/")
+    const kind = shape[parent]!.kind
+    const base = kind === "branch" ? `${parent}/${rest[0]}` : parent
+    const own = `${base}/${need}`
+    return shape[own] !== undefined ? own : siblingPath(parent, need)
+  }
+  const dependants = new Map<string, Array<string>>()
+  const add = (a: string, b: string) => {
+    let list = dependants.get(a)
+    if (list === undefined) dependants.set(a, (list = []))
+    list.push(b)
+  }
+  for (const p of paths) {
+    for (const need of shape[p]!.needs) add(siblingPath(p, need), p)
+    const parent = parentOf(p)
+    if (parent !== undefined) {
+      add(parent, p)
+      add(p, parent)
+    }
+  }
+  const out = new Set<string>([from])
+  const queue = [from]
+  while (queue.length > 0) {
+    const p = queue.pop()!
+    for (const q of dependants.get(p) ?? []) {
+      // From a child up to its container only for dependants of the container, never back down to other children.
+      if (!out.has(q)) {
+        out.add(q)
+        if (!(parentOf(p) === q && q !== from)) queue.push(q)
+        else for (const r of dependants.get(q) ?? []) if (parentOf(r) !== q && !out.has(r)) {
+          out.add(r)
+          queue.push(r)
+        }
+      }
+    }
+  }
+  return out
+}
+
+/**
+ * Builds the service on a store; in the runner role, also the engine and the runner's loop, for the lifetime of the
+ * scope. Closing the scope stops taking work, lets the units in flight finish within the grace period, releases the
+ * lease, and leaves the rest to be resumed.
+ *
+ * @example
+ * ```ts
+ * const runs = yield* DurableRuns.make({ store: "memory" })
+ * ```
+ */
+export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUnavailable | RunnerActive | RunStoreError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const spec = typeof options.store === "string" ? Store.parse(options.store) : options.store
+    if (spec === undefined) {
+      return yield* new StoreUnavailable({
+        store: String(options.store),
+        message: `Unknown store '${String(options.store)}': use memory, sqlite:PATH (or a .db file) or postgres://user@host:port/db`
+      })
+    }
+    const shown = Store.show(spec)
+    const pollInterval = Duration.fromInputUnsafe(options.pollInterval ?? "250 millis")
+    const gracePeriod = Duration.fromInputUnsafe(options.gracePeriod ?? "30 seconds")
+    const leaseExpiry = Duration.toMillis(Duration.fromInputUnsafe(options.leaseExpiry ?? "10 seconds"))
+    const problem = options.onProblem ?? ((message: string) => process.stderr.write(`llm-orchestrator: ${message}\n`))
+
+    // The store: its SqlClient (SQLite, Postgres) and the run index on it.
+    const sqlContext = spec._tag === "memory" ? undefined : yield* Layer.build(Store.sqlLayer(spec))
+    const store = sqlContext === undefined
+      ? (yield* Layer.build(RunStore.layerMemory)).pipe(Context.get(RunStore))
+      : (yield* Layer.build(RunStore.layerSql.pipe(Layer.provide(Layer.succeedContext(sqlContext))))).pipe(Context.get(RunStore))
+
+    // The role: one runner per store.
+    const owner = { owner: randomUUID(), pid: process.pid, host: hostname() }
+    let role: "runner" | "client" = "client"
+    if (spec._tag === "memory" || options.role !== "client") {
+      const lease = yield* store.acquireRunner(owner, yield* Clock.currentTimeMillis, leaseExpiry, isDead)
+      if (lease.acquired) role = "runner"
+      else if (options.role === "runner") {
+        return yield* new RunnerActive({
+          store: shown,
+          pid: lease.holder.pid,
+          host: lease.holder.host,
+          message: `Another process (pid ${lease.holder.pid} on ${lease.holder.host}, since ${new Date(lease.holder.startedAt).toISOString()}) runs the workflows of ${shown}; this one can only be its client`
+        })
+      }
+    }
+
+    const registry = new Registry()
+    const cancellations = new Cancellations()
+    const waiters = new Map<string, Set<Deferred.Deferred<void>>>()
+    const changed = (runId: string) => {
+      const set = waiters.get(runId)
+      if (set === undefined) return
+      waiters.delete(runId)
+      for (const d of set) Deferred.doneUnsafe(d, Exit.void)
+    }
+    let wake: Deferred.Deferred<void> = Deferred.makeUnsafe()
+    const poke = () => Deferred.doneUnsafe(wake, Exit.void)
+    const now = Clock.currentTimeMillis
+
+    const load = (run: RunRecord): Effect.Effect<Registered | undefined> =>
+      options.load === undefined
+        ? Effect.succeed(undefined)
+        : Effect.map(options.load(run), (found) => (found === undefined ? undefined : registry.register(found.graph, found.context, run.source)))
+
+    // The engine, in the runner only.
+    let engineContext: Context.Context<WorkflowEngine.WorkflowEngine | MessageStorage.MessageStorage> | undefined
+    if (role === "runner") {
+      const engineOptions = { pollInterval, terminationTimeout: gracePeriod }
+      const engine = sqlContext === undefined
+        ? Engine.layerMemory(engineOptions)
+        : Engine.layerSql(engineOptions).pipe(Layer.provide(Layer.succeedContext(sqlContext)))
+      const handler = RunWorkflow.toLayer((payload) =>
+        runBody({ store, registry, cancellations, load, changed, onStoreError: (e) => problem(`run store: ${String((e as { message?: unknown }).message ?? e)}`) }, payload.runId)
+      )
+      engineContext = yield* Layer.build(handler.pipe(Layer.provideMerge(engine)))
+    }
+    const withEngine = <A, E>(effect: Effect.Effect<A, E, WorkflowEngine.WorkflowEngine | MessageStorage.MessageStorage>): Effect.Effect<A, E> =>
+      Effect.provideContext(effect, engineContext!)
+    const executionIdOf = (runId: string) => RunWorkflow.executionId({ runId })
+
+    const submit = (run: RunRecord) =>
+      Effect.gen(function*() {
+        yield* withEngine(RunWorkflow.execute({ runId: run.runId }, { discard: true }))
+        yield* store.updateRun(run.runId, { submitted: true })
+      })
+
+    const applyWait = (wait: WaitRow) =>
+      Effect.gen(function*() {
+        const executionId = yield* executionIdOf(wait.runId)
+        const deferred = waitDeferred(wait.stepId)
+        const token = DurableDeferred.tokenFromExecutionId(deferred, { workflow: RunWorkflow, executionId })
+        const at = yield* now
+        if (wait.signal !== undefined) {
+          yield* withEngine(DurableDeferred.succeed(deferred, { token, value: { signal: wait.signal } }))
+          yield* store.markWaitApplied(wait.runId, wait.stepId, at, false)
+        } else if (yield* store.claimTimeout(wait.runId, wait.stepId, at)) {
+          const timeoutMillis = (wait.deadlineAt ?? at) - (wait.waitingSince ?? at)
+          yield* withEngine(DurableDeferred.fail(deferred, { token, error: { timedOut: true, timeoutMillis } }))
+        }
+      })
+
+    const cancelHere = (run: RunRecord) =>
+      Effect.gen(function*() {
+        cancellations.fire(run.runId)
+        if (run.submitted) yield* withEngine(RunWorkflow.interrupt(yield* executionIdOf(run.runId)))
+        if (!run.submitted || run.status === "pending") {
+          yield* store.setStatus(run.runId, "cancelled", yield* now, { error: { _tag: "RunCancelled", message: `Run '${run.runId}' was cancelled` } }).pipe(
+            Effect.catchTag("InvalidTransition", () => Effect.void),
+            Effect.catchTag("RunNotFound", () => Effect.void)
+          )
+          changed(run.runId)
+        }
+      })
+
+    // The runner's loop: the inbox (new runs, cancels, signals and timed-out waits from any process) and the lease.
+    if (role === "runner") {
+      let lastBeat = yield* now
+      const tick = Effect.gen(function*() {
+        for (const run of yield* store.runsToSubmit()) yield* submit(run)
+        for (const run of yield* store.cancelRequested()) {
+          if (!cancellations.isFired(run.runId)) yield* cancelHere(run)
+        }
+        for (const wait of yield* store.waitsToApply(yield* now)) yield* applyWait(wait)
+        const at = yield* now
+        if (at - lastBeat >= 2_000) {
+          lastBeat = at
+          if (!(yield* store.heartbeat(owner.owner, at))) problem(`another process took over the runner lease of ${shown}`)
+        }
+      })
+      const loop = Effect.gen(function*() {
+        while (true) {
+          yield* tick.pipe(Effect.catchCause((cause) => Effect.sync(() => problem(`runner: ${Cause.pretty(cause)}`))))
+          const current = wake
+          yield* Effect.raceFirst(Deferred.await(current), Effect.sleep(pollInterval))
+          if (current === wake) wake = Deferred.makeUnsafe()
+        }
+      })
+      yield* Effect.forkScoped(loop)
+      yield* Effect.addFinalizer(() => Effect.ignore(store.releaseRunner(owner.owner)))
+      // Runs that were waiting for a definition go on when it is registered.
+      registry.onRegister((entry) => {
+        Effect.runFork(
+          Effect.gen(function*() {
+            for (const run of yield* store.unfinishedRuns()) {
+              if (run.workflow !== entry.graph.name || run.blocked === undefined) continue
+              yield* store.updateRun(run.runId, { blocked: null })
+              if (run.submitted) yield* withEngine(RunWorkflow.resume(yield* executionIdOf(run.runId)))
+            }
+          }).pipe(Effect.catchCause((cause) => Effect.sync(() => problem(`resume after register: ${Cause.pretty(cause)}`))))
+        )
+      })
+    }
+
+    const getRun = (runId: string) =>
+      Effect.flatMap(store.getRun(runId), (run) => (run === undefined ? Effect.fail(new RunNotFound({ runId })) : Effect.succeed(run)))
+
+    const definitionOf = (run: RunRecord) =>
+      Effect.flatMap(Effect.suspend(() => Effect.succeed(registry.get(run.workflow))), (entry) =>
+        entry !== undefined ? Effect.succeed(entry) : Effect.flatMap(load(run), (loaded) =>
+          loaded !== undefined
+            ? Effect.succeed(loaded)
+            : Effect.fail(new WorkflowNotRegistered({ workflow: run.workflow, message: `Workflow '${run.workflow}' of run '${run.runId}' is not registered in this process` }))))
+
+    const register: DurableRunsShape["register"] = (graph, registerOptions) =>
+      Effect.gen(function*() {
+        const refused = checkDurable(graph)
+        if (refused !== undefined) return yield* refused
+        const context = registerOptions?.context ?? (yield* Effect.context<never>())
+        return registry.register(graph, context, registerOptions?.source)
+      })
+
+    const start: DurableRunsShape["start"] = (graph, input, startOptions = {}) =>
+      Effect.gen(function*() {
+        const entry = registry.get(graph.name)?.graph === graph ? registry.get(graph.name)! : yield* register(graph, { source: startOptions.source })
+        // The input is checked here, so a bad one fails the start call instead of the run.
+        const decoded = yield* decodeInput(graph, input)
+        const encoded = (yield* Effect.orDie(Schema.encodeUnknownEffect(jsonCodec(graph.input))(decoded))) as Json
+        const runId = startOptions.runId ?? (startOptions.idempotencyKey !== undefined
+          ? `run-${createHash("sha256").update(`${graph.name}\u0000${startOptions.idempotencyKey}`).digest("hex").slice(0, 24)}`
+          : newRunId())
+        const { run } = yield* store.createRun({
+          runId,
+          workflow: graph.name,
+          version: graph.version,
+          graphHash: entry.hash,
+          shape: entry.shape as unknown as Json,
+          source: startOptions.source ?? entry.source,
+          input: encoded,
+          options: startOptions.concurrency === undefined ? {} : { concurrency: startOptions.concurrency },
+          parentRunId: startOptions.parentRunId,
+          rerunFrom: startOptions.rerunFrom,
+          seeds: startOptions.seeds,
+          idempotencyKey: startOptions.idempotencyKey,
+          createdAt: yield* now
+        })
+        if (role === "runner" && !run.submitted && run.status === "pending") yield* Effect.orDie(submit(run))
+        return (yield* store.getRun(runId)) ?? run
+      })
+
+    const awaitRun: DurableRunsShape["await"] = (runId) =>
+      Effect.gen(function*() {
+        while (true) {
+          const waiter = Deferred.makeUnsafe<void>()
+          let set = waiters.get(runId)
+          if (set === undefined) waiters.set(runId, (set = new Set()))
+          set.add(waiter)
+          const run = yield* getRun(runId)
+          if (isTerminal(run.status)) {
+            set.delete(waiter)
+            return run
+          }
+          // Woken by this process's engine, or at the next poll (a run finished by another process).
+          yield* Effect.raceFirst(Deferred.await(waiter), Effect.sleep(role === "runner" ? Duration.seconds(1) : pollInterval))
+        }
+      })
+
+    const cancel: DurableRunsShape["cancel"] = (runId) =>
+      Effect.gen(function*() {
+        const before = yield* getRun(runId)
+        if (isTerminal(before.status)) return yield* new RunFinished({ runId, status: before.status, message: `Run '${runId}' already ${before.status}` })
+        const run = yield* store.requestCancel(runId, yield* now)
+        if (role === "runner") {
+          yield* Effect.orDie(cancelHere(run))
+        } else {
+          const lease = yield* store.runner()
+          const alive = lease !== undefined && lease.heartbeatAt + leaseExpiry >= (yield* now) && !isDead(lease)
+          // Nobody runs it: it is cancelled now (the engine's execution ends when a runner next sees it).
+          if (!alive) {
+            yield* store.setStatus(runId, "cancelled", yield* now, { error: { _tag: "RunCancelled", message: `Run '${runId}' was cancelled` } }).pipe(
+              Effect.catchTag("InvalidTransition", () => Effect.void),
+              Effect.catchTag("RunNotFound", () => Effect.void)
+            )
+          }
+        }
+        // The runner reports it within a poll or two.
+        const done = yield* awaitRun(runId).pipe(Effect.timeoutOption(Duration.seconds(2)))
+        return done._tag === "Some" ? done.value : yield* getRun(runId)
+      })
+
+    const signal: DurableRunsShape["signal"] = (runId, stepId, value) =>
+      Effect.gen(function*() {
+        const run = yield* getRun(runId)
+        if (isTerminal(run.status)) return yield* new RunFinished({ runId, status: run.status, message: `Run '${runId}' already ${run.status}: it takes no signal` })
+        const entry = yield* definitionOf(run)
+        const node = findWait(entry.graph, stepId)
+        if (node === undefined) {
+          const waits = waitPaths(entry.shape)
+          return yield* new NotAWait({
+            runId,
+            stepId,
+            waits,
+            message: `Run '${runId}' has no wait step '${stepId}' (its wait steps: ${waits.join(", ") || "none"})`
+          })
+        }
+        const decoded = yield* Effect.exit(Schema.decodeUnknownEffect(jsonCodec(node.signal))(value, { errors: "all" }))
+        if (Exit.isFailure(decoded)) {
+          const failure = Cause.findErrorOption(decoded.cause)
+          const schemaError = failure._tag === "Some" ? failure.value as Schema.SchemaError : undefined
+          const issues = schemaError === undefined ? [{ path: "(value)", message: Cause.pretty(decoded.cause) }] : signalIssues(schemaError)
+          return yield* new SignalInvalid({
+            stepId,
+            issues,
+            message: `Signal for '${stepId}' of run '${runId}' is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`
+          })
+        }
+        yield* store.putSignal(runId, stepId, value as Json, yield* now)
+        poke()
+      })
+
+    const resume: DurableRunsShape["resume"] = (runId, resumeOptions) =>
+      Effect.gen(function*() {
+        const run = yield* getRun(runId)
+        if (isTerminal(run.status)) return yield* new RunFinished({ runId, status: run.status, message: `Run '${runId}' already ${run.status}` })
+        if (role !== "runner") {
+          const lease = yield* store.runner()
+          return yield* new RunnerActive({
+            store: shown,
+            pid: lease?.pid ?? 0,
+            host: lease?.host ?? "",
+            message: `Another process (pid ${lease?.pid} on ${lease?.host}) runs the workflows of ${shown}: it resumes runs itself`
+          })
+        }
+        if (resumeOptions?.force === true) yield* store.updateRun(runId, { forced: true })
+        yield* store.updateRun(runId, { blocked: null })
+        if (!run.submitted) yield* Effect.orDie(submit(run))
+        else yield* withEngine(RunWorkflow.resume(yield* executionIdOf(runId)))
+        return yield* getRun(runId)
+      })
+
+    const rerun: DurableRunsShape["rerun"] = (runId, rerunOptions) =>
+      Effect.gen(function*() {
+        const parent = yield* getRun(runId)
+        const entry = yield* definitionOf(parent)
+        const { from } = rerunOptions
+        if (entry.shape[from] === undefined) {
+          return yield* new UnknownStep({ runId, stepId: from, message: `Run '${runId}' has no step '${from}' (steps: ${Object.keys(entry.shape).join(", ")})` })
+        }
+        const downstream = downstreamOf(entry.shape, from)
+        const seeds: Record<string, Json> = {}
+        for (const step of yield* store.steps(runId)) {
+          if (step.status !== "succeeded" || step.output === undefined) continue
+          if (downstream.has(step.stepId)) continue
+          seeds[step.name] = step.output
+        }
+        if (Object.hasOwn(rerunOptions, "value")) {
+          const node = findNode(entry.graph, from)
+          const schema = node?.kind === "wait" ? node.signal : node?.output
+          if (schema !== undefined) {
+            const ok = yield* Effect.exit(Schema.decodeUnknownEffect(jsonCodec(schema))(rerunOptions.value, { errors: "all" }))
+            if (Exit.isFailure(ok)) {
+              const failure = Cause.findErrorOption(ok.cause)
+              const issues = failure._tag === "Some" ? signalIssues(failure.value as Schema.SchemaError) : [{ path: "(value)", message: "invalid" }]
+              return yield* new SignalInvalid({ stepId: from, issues, message: `Value for '${from}' is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}` })
+            }
+          }
+          seeds[from] = rerunOptions.value as Json
+        }
+        const input = yield* decodeValue("input", entry.graph.input, parent.input)
+        const encodedInput = yield* Effect.orDie(Schema.encodeUnknownEffect(entry.graph.input as Schema.Codec<unknown, unknown>)(input))
+        return yield* start(entry.graph, encodedInput, {
+          parentRunId: runId,
+          rerunFrom: from,
+          seeds,
+          source: parent.source,
+          concurrency: (parent.options as { concurrency?: number } | null)?.concurrency
+        })
+      })
+
+    const prune: DurableRunsShape["prune"] = (pruneOptions) =>
+      Effect.gen(function*() {
+        const before = (yield* now) - Duration.toMillis(Duration.fromInputUnsafe(pruneOptions.olderThan))
+        const pruned = yield* store.prune(before)
+        if (pruned.length === 0 || sqlContext === undefined && engineContext === undefined) return pruned
+        // The engine's rows of those executions (messages and replies); a memory store's go with the process.
+        const storage = engineContext !== undefined
+          ? Context.get(engineContext, MessageStorage.MessageStorage)
+          : sqlContext === undefined
+          ? undefined
+          : Context.get(
+            yield* Layer.build(SqlMessageStorage.layer.pipe(
+              Layer.provide([Digest.layerWebCrypto, ShardingConfig.layer(), Layer.succeedContext(sqlContext as Context.Context<SqlClient.SqlClient>)])
+            )),
+            MessageStorage.MessageStorage
+          )
+        if (storage === undefined) return pruned
+        for (const id of pruned) {
+          const executionId = yield* executionIdOf(id)
+          yield* storage.clearAddress(EntityAddress.make({
+            entityType: EntityType.make(`Workflow/${RunWorkflow._tag}`),
+            entityId: EntityId.make(executionId),
+            shardId: ShardId.make("default", 0)
+          })).pipe(Effect.catchCause((cause) => Effect.sync(() => problem(`prune ${id}: ${Cause.pretty(cause)}`))))
+        }
+        return pruned
+      }).pipe(Effect.scoped)
+
+    const check: DurableRunsShape["check"] = (graph, checkOptions) =>
+      Effect.gen(function*() {
+        const shape = GraphShape.of(graph)
+        const hash = GraphShape.hash(shape)
+        const runs = checkOptions?.all === true ? yield* store.listRuns({ workflow: graph.name }) : (yield* store.unfinishedRuns()).filter((r) => r.workflow === graph.name)
+        const out: Array<CheckResult> = []
+        for (const run of runs) {
+          const problems: Array<string> = []
+          if (run.graphHash !== hash) {
+            for (const c of GraphShape.changes(run.shape as unknown as GraphShape.Shape, shape)) if (c.breaking) problems.push(`step '${c.stepId}' ${c.change === "removed (or renamed)" ? "was removed (or renamed)" : `changed (${c.change})`}`)
+          }
+          if (problems.length === 0) problems.push(...(yield* replayProblems(graph, run, yield* store.steps(run.runId), yield* store.waits(run.runId))))
+          out.push({ runId: run.runId, status: run.status, compatible: problems.length === 0, problems })
+        }
+        return out
+      })
+
+    return {
+      role,
+      store: shown,
+      runStore: store,
+      register,
+      start,
+      get: (runId) =>
+        Effect.gen(function*() {
+          const run = yield* getRun(runId)
+          return { run, steps: yield* store.steps(runId), waits: yield* store.waits(runId) }
+        }),
+      await: awaitRun,
+      list: (filter) => store.listRuns(filter),
+      events: (runId, after) => store.events(runId, { after }),
+      cancel,
+      signal,
+      resume,
+      rerun,
+      prune,
+      check
+    } satisfies DurableRunsShape
+  })
+
+const findNode = (graph: Graph, path: string): Node | undefined => {
+  const parts = path.split("/")
+  let nodes: ReadonlyArray<Node> = graph.nodes
+  for (let i = 0; i < parts.length; i++) {
+    const node = nodes.find((n) => n.id === parts[i])
+    if (node === undefined) return undefined
+    if (i === parts.length - 1) return node
+    if (node.kind === "branch") nodes = node.cases[parts[++i]!]?.nodes ?? []
+    else if (node.kind === "call") nodes = node.workflow.nodes
+    else return undefined
+  }
+  return undefined
+}
+
+const signalIssues = (error: Schema.SchemaError) => issuesOf(error)
+
+/**
+ * The service as a Layer.
+ *
+ * @example
+ * ```ts
+ * program.pipe(Effect.provide(DurableRuns.layer({ store: "sqlite:.llm-orchestrator/runs.db" })))
+ * ```
+ */
+export const layer = (options: Options): Layer.Layer<DurableRuns, StoreUnavailable | RunnerActive | RunStoreError> =>
+  Layer.effect(DurableRuns, make(options))
+
+/**
+ * A durable runs service in memory (tests): the same engine and journal, nothing kept after the process.
+ *
+ * @example
+ * ```ts
+ * program.pipe(Effect.provide(DurableRuns.layerMemory))
+ * ```
+ */
+export const layerMemory: Layer.Layer<DurableRuns> = Layer.orDie(layer({ store: "memory", gracePeriod: "5 seconds" }))

@@ -1,0 +1,188 @@
+/**
+ * The one effect/workflow definition every durable run is an execution of. Its payload is the run id (the execution
+ * id is derived from it, so starting the same run twice joins it); its body reads the run from the run index, finds
+ * the definition, and runs the graph through the in-memory engine with a journal (`Journal.ts`), so both engines have
+ * the same graph semantics. The body is replayed after every restart and wake-up: every decision in it depends only on
+ * the run's stored input and on journaled values.
+ *
+ * The body keeps the run index in step: `running` when it starts, `suspended` when it suspends on a wait, the outputs
+ * or the error at the end, `cancelled` when a cancel interrupted it. A run that cannot go on here (its workflow is not
+ * registered in this process, or its definition changed) is suspended with the reason in `blocked`, and resumed when
+ * the definition is registered (or with `resume --force`).
+ */
+import { Cause, Clock, Context, Effect, Exit, Schema, Semaphore, Tracer } from "effect"
+import { Workflow, WorkflowEngine } from "effect/workflow"
+import { decodeInput } from "../engine/run.ts"
+import { runGraph } from "../engine/runGraph.ts"
+import { makeRunState } from "../engine/RunState.ts"
+import { ReliabilityEvents } from "../reliability/ReliabilityEvent.ts"
+import { StepUsage } from "../llm/Usage.ts"
+import { Prices } from "../providers/Pricing.ts"
+import { CurrentVersion, names } from "../telemetry/Semconv.ts"
+import type { Json, RunRecord, RunStoreShape } from "../store/RunStoreShape.ts"
+import { encodeError, encodeOutputs } from "./codec.ts"
+import { RunCancelled } from "./errors.ts"
+import * as GraphShape from "./GraphShape.ts"
+import { type Cancellations, makeJournal } from "./Journal.ts"
+import type { Registered, Registry } from "./Registry.ts"
+
+/**
+ * The workflow of durable runs (one per store; its executions are the runs).
+ *
+ * @example
+ * ```ts
+ * const executionId = yield* RunWorkflow.executionId({ runId: "run-1" })
+ * ```
+ */
+export const RunWorkflow = Workflow.make("llm-orchestrator/run", {
+  payload: { runId: Schema.String },
+  success: Schema.Json,
+  error: Schema.Json,
+  idempotencyKey: (payload) => payload.runId
+})
+
+/** What the body needs from the process it runs in. */
+export interface BodyEnv {
+  readonly store: RunStoreShape
+  readonly registry: Registry
+  readonly cancellations: Cancellations
+  /** Loads the definition of a run whose workflow is not registered (the CLI loads its YAML file from `source`). */
+  readonly load: (run: RunRecord) => Effect.Effect<Registered | undefined>
+  /** Told whenever a run's status changed here (wakes the callers awaiting it in this process). */
+  readonly changed: (runId: string) => void
+  readonly onStoreError: (error: unknown) => void
+}
+
+const cancelledJson = (runId: string): Json => encodeError(new RunCancelled({ runId, message: `Run '${runId}' was cancelled` }))
+
+/** True for a failure that is a cancellation (the run's own, or a unit's journaled `RunCancelled`). */
+export const isCancellation = (error: unknown): boolean => {
+  if (error === null || typeof error !== "object") return false
+  const e = error as { _tag?: unknown; error?: unknown }
+  if (e._tag === "RunCancelled") return true
+  return e._tag === "StepFailed" && isCancellation(e.error)
+}
+
+/**
+ * The body of run `runId`.
+ *
+ * @example
+ * ```ts
+ * RunWorkflow.toLayer((payload) => runBody(env, payload.runId))
+ * ```
+ */
+export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, WorkflowEngine.WorkflowInstance | WorkflowEngine.WorkflowEngine> => {
+  const { store } = env
+  let blocked = false
+  const now = Clock.currentTimeMillis
+  const setStatus = (to: RunRecord["status"], fields?: { readonly output?: Json; readonly error?: Json }) =>
+    Effect.flatMap(now, (at) =>
+      store.setStatus(runId, to, at, fields).pipe(
+        Effect.tap(() => Effect.sync(() => env.changed(runId))),
+        // A run another process already finished (a cancel with no runner alive) stays as it is.
+        Effect.catchTag("InvalidTransition", () => Effect.void),
+        Effect.orDie
+      ))
+
+  const block = (reason: string) =>
+    Effect.gen(function*() {
+      blocked = true
+      yield* Effect.orDie(store.updateRun(runId, { blocked: reason }))
+      env.changed(runId)
+      const instance = yield* WorkflowEngine.WorkflowInstance
+      return yield* Workflow.suspend(instance)
+    })
+
+  const body = Effect.gen(function*() {
+    const run = yield* Effect.orDie(store.getRun(runId))
+    if (run === undefined) return yield* Effect.die(new Error(`Durable run '${runId}' is not in the run store`))
+    // Finished elsewhere (or before a crash between the index and the engine): report what the index says.
+    if (run.status === "succeeded") return run.output ?? null
+    if (run.status === "failed") return yield* Effect.fail(run.error ?? null)
+    if (run.status === "cancelled") return yield* Effect.fail(cancelledJson(runId))
+    if (run.cancelRequestedAt !== undefined) {
+      yield* setStatus("cancelled", { error: cancelledJson(runId) })
+      return yield* Effect.fail(cancelledJson(runId))
+    }
+    const entry = env.registry.get(run.workflow) ?? (yield* env.load(run))
+    if (entry === undefined) return yield* block(`workflow '${run.workflow}' is not registered in this process`)
+    if (entry.hash !== run.graphHash && !run.forced) {
+      const breaking = GraphShape.changes(run.shape as unknown as GraphShape.Shape, entry.shape).filter((c) => c.breaking)
+      if (breaking.length > 0) {
+        return yield* block(`definition of '${run.workflow}' changed since the run started: ${GraphShape.describe(breaking)}; resume with --force to run it anyway`)
+      }
+    }
+    if (run.blocked !== undefined) yield* Effect.orDie(store.updateRun(runId, { blocked: null }))
+    yield* setStatus("running")
+    const graph = entry.graph
+    const input = yield* decodeInput(graph, run.input)
+    const concurrency = (run.options as { concurrency?: number } | null)?.concurrency
+    const outputs = yield* Effect.withFiber((fiber) => {
+      const state = makeRunState({
+        runId,
+        workflow: graph.name,
+        clock: fiber.getRef(Clock.Clock),
+        usageSink: fiber.getRef(StepUsage),
+        reliabilitySink: fiber.getRef(ReliabilityEvents),
+        runGraph,
+        prices: fiber.getRef(Prices),
+        semconv: names(fiber.getRef(CurrentVersion)),
+        signals: undefined
+      }, {
+        emit: undefined,
+        records: undefined,
+        spans: fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer,
+        semaphore: concurrency === undefined ? undefined : Semaphore.makeUnsafe(concurrency),
+        budget: undefined,
+        metrics: undefined,
+        correlate: false,
+        journal: makeJournal({
+          runId,
+          store,
+          cancellations: env.cancellations,
+          seeds: run.seeds as Readonly<Record<string, Json>> | undefined,
+          onStoreError: env.onStoreError
+        })
+      })
+      return runGraph(state, graph, "", input, {})
+    }).pipe(
+      // The steps run with the services their workflow was registered with; the engine's own services win.
+      Effect.updateContext((context: Context.Context<never>) => Context.merge(entry.context, context) as Context.Context<unknown>)
+    ) as Effect.Effect<Record<string, unknown>, unknown>
+    const encoded = yield* encodeOutputs(graph, outputs)
+    yield* setStatus("succeeded", { output: encoded })
+    return encoded
+  })
+
+  return body.pipe(
+    Effect.catchCause((cause) =>
+      Effect.gen(function*() {
+        if (Cause.hasInterruptsOnly(cause)) return yield* Effect.failCause(cause)
+        const failure = Cause.findErrorOption(cause)
+        if (failure._tag === "None") {
+          // A defect (a step that threw, a bug): the run failed; the engine keeps the defect as the execution's end.
+          yield* setStatus("failed", { error: { _tag: "Defect", message: Cause.pretty(cause) } })
+          return yield* Effect.failCause(cause as Cause.Cause<never>)
+        }
+        const error = failure.value
+        if (isCancellation(error)) {
+          yield* setStatus("cancelled", { error: cancelledJson(runId) })
+          return yield* Effect.fail(cancelledJson(runId))
+        }
+        const json = encodeError(error)
+        yield* setStatus("failed", { error: json })
+        return yield* Effect.fail(json)
+      })
+    ),
+    Effect.onExit((exit) =>
+      Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
+        ? Effect.flatMap(WorkflowEngine.WorkflowInstance, (instance) => {
+          if (instance.interrupted) return setStatus("cancelled", { error: cancelledJson(runId) })
+          if (instance.suspended && !blocked) return setStatus("suspended")
+          // Abandoned (the runner shuts down): the run stays running and resumes on the next start.
+          return Effect.void
+        })
+        : Effect.void
+    )
+  ) as Effect.Effect<Json, Json, WorkflowEngine.WorkflowInstance | WorkflowEngine.WorkflowEngine>
+}
