@@ -132,6 +132,8 @@ const graphOf = (
 export class Recorder {
   t0 = 0
   readonly started: Record<string, number> = {}
+  /** When each label last ended successfully (relative to the run's start). */
+  readonly succeeded: Record<string, number> = {}
   /** Labels in the order they started (attempts after the first as `label~n`). */
   readonly order: Array<string> = []
   readonly interrupted: Array<string> = []
@@ -147,7 +149,7 @@ export const digest = (values: ReadonlyArray<unknown>): string => {
   return (h >>> 0).toString(36)
 }
 
-const odd = (spec: Base, seconds: number) => seconds * 1000 + 500 + 7 * spec.uid
+const oddMillis = (spec: Base, seconds: number) => seconds * 1000 + 500 + 7 * spec.uid
 
 /** The builder without its compile-time checks (ids and needs are computed). */
 interface Untyped {
@@ -166,8 +168,13 @@ export interface Built {
   reset(t0: number): Recorder
 }
 
-/** Builds the workflow of `specs`; every step, item and iteration records itself in the current recorder. */
-export const buildDag = (name: string, specs: ReadonlyArray<Spec>): Built => {
+/**
+ * Builds the workflow of `specs`; every step, item and iteration records itself in the current recorder. `unitMillis`
+ * is the length of the generator's "second" (1000 under TestClock; a few ms for engines that need a live clock).
+ */
+export const buildDag = (name: string, specs: ReadonlyArray<Spec>, options: { readonly unitMillis?: number } = {}): Built => {
+  const unit = options.unitMillis ?? 1000
+  const odd = (spec: Base, seconds: number) => Math.round(oddMillis(spec, seconds) * unit / 1000)
   const built: Built = {
     workflow: undefined as never,
     recorder: new Recorder(),
@@ -185,11 +192,16 @@ export const buildDag = (name: string, specs: ReadonlyArray<Spec>): Built => {
       if (attempt === 1) rec.started[label] = now - rec.t0
       rec.order.push(attempt === 1 ? label : `${label}~${attempt}`)
       return body().pipe(
+        Effect.tap(() => Effect.map(Clock.currentTimeMillis, (end) => {
+          rec.succeeded[label] = end - rec.t0
+        })),
         Effect.onInterrupt(() => Effect.sync(() => rec.interrupted.push(label))),
         Effect.ensuring(Effect.sync(() => rec.finalized.push(label)))
       )
     })
-  const sleep = (millis: number) => (millis === 0 ? Effect.void : Effect.sleep(`${millis} millis`))
+  const sleepExact = (millis: number) => (millis === 0 ? Effect.void : Effect.sleep(`${millis} millis`))
+  /** Sleeps `millis` of the generator's time (scaled by `unitMillis`). */
+  const sleep = (millis: number) => sleepExact(Math.round(millis * unit / 1000))
 
   const graph = (b: Untyped, specs: ReadonlyArray<Spec>, prefix: string): Untyped => {
     for (const spec of specs) {
@@ -199,8 +211,8 @@ export const buildDag = (name: string, specs: ReadonlyArray<Spec>): Built => {
         case "step": {
           const options: Record<string, unknown> = { needs: spec.needs }
           if (spec.output) options["output"] = Schema.String
-          if (spec.retries > 0) options["retry"] = { schedule: Schedule.spaced("1 second"), times: spec.retries }
-          if (spec.mode === "timeout") options["timeout"] = "1 second"
+          if (spec.retries > 0) options["retry"] = { schedule: Schedule.spaced(`${unit} millis`), times: spec.retries }
+          if (spec.mode === "timeout") options["timeout"] = `${unit} millis`
           b = b.step(spec.id, options, (ctx) =>
             instrument(label, () => {
               const attempt = built.recorder.attempts[label]!
@@ -209,13 +221,13 @@ export const buildDag = (name: string, specs: ReadonlyArray<Spec>): Built => {
                 case "ok":
                   return Effect.as(sleep(spec.seconds * 1000), value)
                 case "fails":
-                  return Effect.andThen(sleep(odd(spec, spec.seconds)), Effect.fail(new Boom({ id: label })))
+                  return Effect.andThen(sleepExact(odd(spec, spec.seconds)), Effect.fail(new Boom({ id: label })))
                 case "instant":
                   return Effect.fail(new Boom({ id: label }))
                 case "flaky":
                   return attempt <= spec.flaky ? Effect.fail(new Boom({ id: `${label}~${attempt}` })) : Effect.as(sleep(spec.seconds * 1000), value)
                 case "exhausted":
-                  return Effect.andThen(sleep(odd(spec, 0)), Effect.fail(new Boom({ id: `${label}~${attempt}` })))
+                  return Effect.andThen(sleepExact(odd(spec, 0)), Effect.fail(new Boom({ id: `${label}~${attempt}` })))
                 case "timeout":
                   // Later attempts finish at once, within the timeout.
                   return attempt === 1 ? Effect.as(sleep(5000), "late") : Effect.succeed(value)
@@ -231,7 +243,7 @@ export const buildDag = (name: string, specs: ReadonlyArray<Spec>): Built => {
           }, (item: string, _ctx, index) =>
             instrument(`${label}#${index}`, () =>
               index === spec.failAt
-                ? Effect.andThen(sleep(odd(spec, 0)), Effect.fail(new Boom({ id: `${label}#${index}` })))
+                ? Effect.andThen(sleepExact(odd(spec, 0)), Effect.fail(new Boom({ id: `${label}#${index}` })))
                 : Effect.as(sleep((index % 3) * 1000), `${item}!`)))
           break
         }
@@ -246,7 +258,7 @@ export const buildDag = (name: string, specs: ReadonlyArray<Spec>): Built => {
           }, (state: number, _ctx, iteration) =>
             instrument(`${label}@${iteration}`, () =>
               // The last body of a loop that will fail ends at an odd instant (its failure is the loop's).
-              Effect.as(sleep(failing && iteration === spec.maxIterations - 1 ? odd(spec, 0) : 1000), state + 1)))
+              Effect.as(failing && iteration === spec.maxIterations - 1 ? sleepExact(odd(spec, 0)) : sleep(1000), state + 1)))
           break
         }
         case "branch": {

@@ -1,0 +1,129 @@
+/**
+ * The crash harness: runs the crash worker in child processes, kills it with SIGKILL at seeded random points and
+ * restarts it until it finishes, then reads the side-effect log to count what ran again.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { seededRandom } from "../../../src/testing/index.ts"
+import { needs } from "./crashWorkflow.ts"
+
+const root = join(import.meta.dirname, "..", "..", "..")
+const worker = join(import.meta.dirname, "crashWorker.ts")
+
+export interface CrashReport {
+  readonly incarnations: number
+  readonly kills: number
+  /** Outputs per run index, from the last worker. */
+  readonly outputs: ReadonlyArray<unknown>
+  /** Steps that started more than once (in flight at a kill: allowed, at-least-once). */
+  readonly reRuns: number
+  /** Steps that started again after a step that needs them had started (so after their output was stored): must be 0. */
+  readonly finishedReRuns: ReadonlyArray<string>
+  /** Per incarnation: milliseconds from spawn to READY. */
+  readonly readyMillis: ReadonlyArray<number>
+  readonly log: string
+}
+
+const waitLine = (child: ChildProcess, prefix: string, timeoutMillis: number): Promise<string | undefined> =>
+  new Promise((resolve) => {
+    let buffer = ""
+    const timer = setTimeout(() => resolve(undefined), timeoutMillis)
+    child.stdout!.on("data", (d: Buffer) => {
+      buffer += d.toString("utf8")
+      const line = buffer.split("\n").find((l) => l.startsWith(prefix))
+      if (line !== undefined) {
+        clearTimeout(timer)
+        resolve(line)
+      }
+    })
+    child.on("exit", () => {
+      clearTimeout(timer)
+      resolve(buffer.split("\n").find((l) => l.startsWith(prefix)))
+    })
+  })
+
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode)
+    else child.on("exit", (code) => resolve(code))
+  })
+
+const lineCount = (file: string) => {
+  const text = readFileSync(file, "utf8")
+  let n = 0
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) n++
+  return n
+}
+
+/**
+ * Runs `runs` runs on `store` through `kills` SIGKILLs, then one worker that finishes. Each kill lands at a seeded
+ * random point of the work: after the worker has written a random number of side-effect lines (1 to 2 x runs), so
+ * kills fall inside steps whatever the machine's load.
+ */
+export const crashTest = async (options: {
+  readonly store: string
+  readonly runs: number
+  readonly kills: number
+  readonly seed: number
+}): Promise<CrashReport> => {
+  const dir = mkdtempSync(join(tmpdir(), "llmo-crash-"))
+  const log = join(dir, "side-effects.log")
+  writeFileSync(log, "")
+  const next = seededRandom(options.seed)
+  const readyMillis: Array<number> = []
+  let incarnations = 0
+  let kills = 0
+  const stderr: Array<string> = []
+  for (;;) {
+    incarnations++
+    const spawned = Date.now()
+    const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", worker, options.store, log, String(options.runs)], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NO_COLOR: "1" }
+    })
+    child.stderr!.on("data", (d: Buffer) => stderr.push(d.toString("utf8")))
+    const done = waitLine(child, "DONE ", 120_000)
+    const ready = await waitLine(child, "READY", 60_000)
+    if (ready === undefined) throw new Error(`worker ${incarnations} never got ready: ${stderr.join("")}`)
+    readyMillis.push(Date.now() - spawned)
+    if (kills < options.kills) {
+      const base = lineCount(log)
+      const target = base + 1 + Math.floor(next() * 2 * options.runs)
+      while (child.exitCode === null && lineCount(log) < target) await new Promise((r) => setTimeout(r, 2))
+      if (child.exitCode === null) {
+        child.kill("SIGKILL")
+        kills++
+        await exited(child)
+        continue
+      }
+    }
+    const line = await done
+    const code = await exited(child)
+    if (line === undefined) throw new Error(`worker ${incarnations} exited ${code} without finishing: ${stderr.join("")}`)
+    const text = readFileSync(log, "utf8")
+    return { incarnations, kills, outputs: JSON.parse(line.slice("DONE ".length)), ...analyse(text), readyMillis, log: text }
+  }
+}
+
+/** Re-runs in the side-effect log, and re-runs of steps whose dependants had already started. */
+export const analyse = (text: string) => {
+  const lines = text.split("\n").filter((l) => l !== "").map((l) => {
+    const [ev, run, step] = l.split(" ")
+    return { ev: ev!, run: run!, step: step! }
+  })
+  const starts = new Map<string, number>()
+  for (const l of lines) if (l.ev === "start") starts.set(`${l.run}/${l.step}`, (starts.get(`${l.run}/${l.step}`) ?? 0) + 1)
+  const reRuns = [...starts.values()].filter((n) => n > 1).length
+  const finishedReRuns: Array<string> = []
+  lines.forEach((l, index) => {
+    if (l.ev !== "start") return
+    // Did a step that needs this one start earlier? Then this one's output had been stored: it must not run again.
+    const dependants = Object.entries(needs).filter(([, ns]) => ns.includes(l.step)).map(([s]) => s)
+    const before = lines.slice(0, index).some((m) => m.ev === "start" && m.run === l.run && dependants.includes(m.step))
+    if (before) finishedReRuns.push(`${l.run}/${l.step}`)
+  })
+  return { reRuns, finishedReRuns }
+}
