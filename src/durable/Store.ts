@@ -28,7 +28,13 @@ import { StoreUnavailable } from "./errors.ts"
  */
 export type Spec =
   | { readonly _tag: "memory" }
-  | { readonly _tag: "sqlite"; readonly filename: string; readonly synchronous?: "NORMAL" | "FULL" | undefined }
+  | {
+    readonly _tag: "sqlite"
+    readonly filename: string
+    readonly synchronous?: "NORMAL" | "FULL" | undefined
+    /** How long to wait for another process's lock before failing (5 s). */
+    readonly busyTimeoutMillis?: number | undefined
+  }
   | { readonly _tag: "postgres"; readonly url: string }
 
 /**
@@ -98,7 +104,7 @@ const reasonOf = (error: unknown): string => {
 export const sqlLayer = (spec: Exclude<Spec, { readonly _tag: "memory" }>): Layer.Layer<SqlClient.SqlClient, StoreUnavailable> => {
   const shown = show(spec)
   const client: Layer.Layer<SqlClient.SqlClient, unknown> = spec._tag === "sqlite"
-    ? SqliteClient.layer({ filename: spec.filename, synchronous: spec.synchronous })
+    ? SqliteClient.layer({ filename: spec.filename, synchronous: spec.synchronous, busyTimeoutMillis: spec.busyTimeoutMillis })
     : PgClient.layer({ url: Redacted.make(spec.url), connectTimeout: "3 seconds", applicationName: "llm-orchestrator" })
   const probe = Layer.effectDiscard(
     Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT 1`).pipe(
