@@ -113,11 +113,11 @@ export interface GovernanceShape {
 export class Governance extends Context.Service<Governance, GovernanceShape>()("llm-orchestrator/Governance") {}
 
 /**
- * Personal data masked in prompts, by kind.
+ * Pieces of personal data masked in prompts.
  *
  * @example
  * ```ts
- * // governance_pii_masked_total{kind="email"} 3
+ * // governance_pii_masked_total 3
  * ```
  */
 export const piiMasked = Metric.counter("governance_pii_masked_total", { description: "Personal data replaced by placeholders in prompts", incremental: true })
@@ -270,6 +270,7 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
         const local = new Map<string, string>()
         const fresh: Array<{ placeholder: string; original: string }> = []
         const kinds = new Set<string>()
+        let maskedCount = 0
         let chars = 0
         const counted = policy.countTokens === estimateTokens ? undefined : ([] as Array<string>)
         const reversible = pii.reversible || pii.restoreOutput
@@ -287,6 +288,7 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
           }
           for (const m of found) kinds.add(m.kind)
           if (pii.prompt === "refuse") return s
+          maskedCount += found.length
           const out = Redaction.replace(s, found, (m, original) => {
             const { placeholder, fresh: isNew } = numbering.assign(m.kind, original)
             if (reversible) {
@@ -370,7 +372,8 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
             : vault.lookup(runId, missing).pipe(Effect.orElseSucceed(() => new Map<string, string>()))
           return Effect.map(fromVault, (found) => Redaction.restore(text, (p) => local.get(p) ?? found.get(p)))
         }
-        const metrics = Effect.forEach([...kinds], (kind) => Metric.update(piiMasked.pipe(Metric.withAttributes({ kind })), 1), { discard: true })
+        // one update per call: attributes per kind would cost a metric key (a JSON string) per update
+        const metrics = maskedCount === 0 ? Effect.void : Metric.update(piiMasked, maskedCount)
         const store = fresh.length > 0 && vault !== undefined && runId !== undefined ? vault.put(runId, fresh) : Effect.void
         return Effect.as(Effect.andThen(metrics, store), { request: masked, restore, restoring, settle })
       }))
