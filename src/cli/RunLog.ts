@@ -49,8 +49,16 @@ const reliabilityLine = (stepId: string, e: ReliabilityEvent): readonly [LogLeve
   }
 }
 
-/** A run log writing the lines at or above `level` to `write`, with `secrets` redacted. */
-export const runLog = (options: { readonly level: LogLevel; readonly write: (line: string) => void; readonly secrets?: ReadonlyArray<string> }) => {
+/**
+ * A run log writing the lines at or above `level` to `write`, with `secrets` redacted. With `json`, each line is a JSON
+ * object (`timestamp`, `level`, `message`, `run_id`, `workflow`, `step_id`), like the structured logs.
+ */
+export const runLog = (options: {
+  readonly level: LogLevel
+  readonly write: (line: string) => void
+  readonly secrets?: ReadonlyArray<string>
+  readonly json?: boolean
+}) => {
   let secrets = [...(options.secrets ?? [])]
   let redact = redactor(secrets)
   /** Also redacts these values (the secrets the run's providers were built with). */
@@ -58,10 +66,21 @@ export const runLog = (options: { readonly level: LogLevel; readonly write: (lin
     secrets = [...secrets, ...more]
     redact = redactor(secrets)
   }
+  let current: WorkflowEvent | undefined
   const emit = (level: LogLevel, line: string) => {
-    if (rank(level) <= rank(options.level)) options.write(redact(`[${level}] ${line}`))
+    if (rank(level) > rank(options.level)) return
+    if (options.json !== true) return options.write(redact(`[${level}] ${line}`))
+    const e = current
+    options.write(redact(JSON.stringify({
+      timestamp: new Date(e?.at ?? Date.now()).toISOString(),
+      level: level.toUpperCase(),
+      message: line.replace(/^(\S+)\s+/, "$1 "),
+      ...(e === undefined ? {} : { run_id: e.runId, workflow: e.workflow }),
+      ...(e !== undefined && "stepId" in e ? { step_id: e.stepId } : {})
+    })))
   }
   const onEvent = (e: WorkflowEvent): void => {
+    current = e
     switch (e._tag) {
       case "ProviderEvent": {
         const [level, line] = reliabilityLine(e.stepId, e.event)

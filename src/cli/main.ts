@@ -17,6 +17,7 @@ import { graphCommand } from "./graphCommand.ts"
 import { initCommand } from "./initCommand.ts"
 import { exitCodeOf, Interrupt, type Signal } from "./Interrupt.ts"
 import { Output } from "./Output.ts"
+import { metricsCommand } from "./metricsCommand.ts"
 import { runCommand } from "./runCommand.ts"
 import { testCommand } from "./testCommand.ts"
 import { validateCommand } from "./validateCommand.ts"
@@ -27,7 +28,7 @@ export { version } from "./version.ts"
 /** The command tree. */
 export const cli = Command.make("llm-orchestrator").pipe(
   Command.withDescription("Typed LLM workflows: validate, generate, run and test YAML workflows"),
-  Command.withSubcommands([validateCommand, codegenCommand, runCommand, testCommand, graphCommand, initCommand])
+  Command.withSubcommands([validateCommand, codegenCommand, runCommand, testCommand, graphCommand, initCommand, metricsCommand])
 )
 
 /** Runs the CLI with `args` (without the program name) and the given Output; resolves to the exit code. */

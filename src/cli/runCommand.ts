@@ -15,6 +15,7 @@ import { Output, style } from "./Output.ts"
 import { progress } from "./Progress.ts"
 import { exitCodeOf, Interrupt, type Signal } from "./Interrupt.ts"
 import { logLevels, runLog } from "./RunLog.ts"
+import { costLines, summaryLine, telemetryFlags, telemetryOf, waterfallOf } from "./TelemetryFlags.ts"
 import * as Project from "../config/Project.ts"
 import * as Pipeline from "../pipeline/Pipeline.ts"
 import { describeMissing } from "../pipeline/PipelineError.ts"
@@ -40,7 +41,8 @@ export const runCommand = Command.make("run", {
   logLevel: Flag.Literals("log-level", logLevels).pipe(
     Flag.withDescription("Run log on stderr: error, warn (breaker opened, failovers), info (also retries, rate-limit waits), debug"),
     Flag.optional
-  )
+  ),
+  ...telemetryFlags
 }, (args) =>
   Effect.gen(function*() {
     const o = yield* Output
@@ -76,14 +78,15 @@ export const runCommand = Command.make("run", {
       const e = project.failure
       return invalid(e._tag === "ConfigInvalid" ? e.problems : [e._tag === "ProviderConfigInvalid" ? `${e.provider} ${e.setting}: ${e.message}` : e.message])
     }
-    const mode = args.json ? "none" : o.isTTY ? "live" : "plain"
+    const config = project.success.config.config
+    const secrets = [...secretValues(project.success.env), ...project.success.secrets.map(Redacted.value)]
+    const telemetry = telemetryOf(args, config, project.success.env, secrets)
+    if (telemetry.problems.length > 0) return invalid(telemetry.problems)
+    const jsonLog = (Option.getOrUndefined(args.logFormat) ?? config.logging?.format) === "json"
+    const mode = args.json || jsonLog ? "none" : o.isTTY ? "live" : "plain"
     const view = progress(o, mode)
-    const level = args.verbose ? "debug" : Option.getOrElse(args.logLevel, () => project.success.config.config.logging?.level ?? "warn")
-    const log = runLog({
-      level,
-      write: (line) => o.err(s.dim(line)),
-      secrets: [...secretValues(project.success.env), ...project.success.secrets.map(Redacted.value)]
-    })
+    const level = args.verbose ? "debug" : Option.getOrElse(args.logLevel, () => config.logging?.level ?? "warn")
+    const log = runLog({ level, write: (line) => o.err(jsonLog ? line : s.dim(line)), secrets, json: jsonLog })
     const interrupt = yield* Interrupt
     const result = yield* Effect.result(Pipeline.runFile(args.file, {
       input: loaded.value ?? {},
@@ -96,17 +99,28 @@ export const runCommand = Command.make("run", {
         view.onEvent(e)
       },
       ...(Option.isSome(args.concurrency) ? { concurrency: args.concurrency.value } : {}),
+      ...(telemetry.budget === undefined ? {} : { budget: telemetry.budget }),
       onLog: view.log
-    }))
+    }).pipe(Effect.provide(telemetry.layer)))
+    if (telemetry.recorder !== undefined) o.err(waterfallOf(telemetry.recorder))
     if (result._tag === "Success") {
       const report = result.success
       const text = JSON.stringify(report.outputs, null, 2)
       if (Option.isSome(args.output)) writeFileSync(args.output.value, `${text}\n`)
       if (args.json) {
-        o.out(JSON.stringify({ status: "succeeded", outputs: report.outputs, steps: report.steps, durationMillis: report.durationMillis }, null, 2))
+        o.out(JSON.stringify({
+          status: "succeeded",
+          outputs: report.outputs,
+          steps: report.steps,
+          durationMillis: report.durationMillis,
+          usage: report.usage,
+          costUsd: report.costUsd,
+          ...(report.budget === undefined ? {} : { budget: report.budget })
+        }, null, 2))
       } else {
         o.out(text)
-        o.err(s.green(`done in ${report.durationMillis}ms`))
+        for (const line of costLines(report)) o.err(s.dim(line))
+        o.err(s.green(summaryLine(report)))
       }
       return
     }
@@ -139,5 +153,7 @@ export const runCommand = Command.make("run", {
         o.exit(e.inputError ? 2 : 1)
         return
       }
+      case "ServeError":
+        return invalid([`--metrics-port: cannot listen (${String((e.cause as { message?: unknown } | undefined)?.message ?? e.cause)})`])
     }
   })).pipe(Command.withDescription("Run a YAML workflow (offline with --mock); exit 0 ok, 1 failed, 2 invalid, 130/143 interrupted"))

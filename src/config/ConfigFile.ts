@@ -99,13 +99,27 @@ export const ConfigFile = Schema.Struct({
   })),
   logging: Schema.optionalKey(Schema.Struct({
     level: Schema.optionalKey(Schema.Literals(["error", "warn", "info", "debug"])),
-    format: Schema.optionalKey(Schema.Literals(["text", "json"]))
+    /** `text`: the run log lines; `json`: JSON lines with run_id, step_id, trace_id (`pretty`/`auto` for a terminal). */
+    format: Schema.optionalKey(Schema.Literals(["text", "json", "pretty", "auto"]))
   })),
   telemetry: Schema.optionalKey(Schema.Struct({
+    /** false: no trace export, whatever the OTEL_* variables say. */
     enabled: Schema.optionalKey(Schema.Boolean),
+    /** OTLP/HTTP base endpoint (http://host:4318); default: OTEL_EXPORTER_OTLP_ENDPOINT. */
     endpoint: Schema.optionalKey(Schema.String),
-    service_name: Schema.optionalKey(Schema.String)
+    service_name: Schema.optionalKey(Schema.String),
+    /** Serve Prometheus /metrics on this port while the process runs. */
+    metrics_port: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))),
+    /** GenAI semantic-convention names: v1.41 (default) or latest (as OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental). */
+    semconv: Schema.optionalKey(Schema.Literals(["v1.41", "latest"])),
+    /** Record prompt and completion text on spans (default false: privacy). */
+    capture_content: Schema.optionalKey(Schema.Boolean)
   })),
+  /** Price overrides in USD per million tokens, by model id or id prefix, on top of the built-in table. */
+  prices: Schema.optionalKey(Schema.Record(Schema.String, Schema.Struct({
+    input: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)),
+    output: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))
+  }))),
   actions: Schema.optionalKey(Schema.Struct({
     /** A TypeScript/JavaScript module exporting custom actions (relative to the config file). */
     module: Schema.optionalKey(Schema.String),
