@@ -9,16 +9,16 @@
  * yield* Pipeline.runFile(file, { ...options, budget: t.budget }).pipe(Effect.provide(t.layer))
  * ```
  */
-import { Layer, Option } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { Flag } from "effect/cli"
 import type { HttpServerError } from "effect/http"
-import type { OtlpExporter } from "effect/observability"
+import * as OtlpExporter from "effect/observability/OtlpExporter"
 import type { Budget } from "../budget/Budget.ts"
 import type { ConfigFile } from "../config/ConfigFile.ts"
 import type { RunReport } from "../pipeline/RunReport.ts"
 import * as Pricing from "../providers/Pricing.ts"
 import * as SpanRecorder from "../telemetry/SpanRecorder.ts"
-import * as Telemetry from "../telemetry/Telemetry.ts"
+import type * as Telemetry from "../telemetry/Telemetry.ts"
 import * as Waterfall from "../telemetry/Waterfall.ts"
 
 /** The flags. */
@@ -90,7 +90,14 @@ export const telemetryOf = (
     // structured logs go to stderr: stdout carries the run's outputs
     ...(format === undefined || format === "text" ? {} : { log: { format, stream: "stderr" as const, secrets } })
   }
-  const layer = Layer.merge(Telemetry.layer(options), config?.prices === undefined ? Layer.empty : Pricing.layer(config.prices))
+  // The exporter, the /metrics server and the logger are loaded only when asked for: a plain run starts faster.
+  const wanted = options.otlpEndpoint !== undefined || options.metricsPort !== undefined || options.log !== undefined ||
+    options.recorder !== undefined || options.semconv !== undefined || options.captureContent !== undefined ||
+    Object.keys(options.env ?? {}).some((k) => k === "OTEL_EXPORTER_OTLP_ENDPOINT" || k === "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+  const telemetry: Layer.Layer<OtlpExporter.Flusher, HttpServerError.ServeError> = wanted
+    ? Layer.unwrap(Effect.map(Effect.promise(() => import("../telemetry/Telemetry.ts")), (m) => m.layer(options)))
+    : OtlpExporter.layerFlusher
+  const layer = Layer.merge(telemetry, config?.prices === undefined ? Layer.empty : Pricing.layer(config.prices))
   const usd = Option.getOrUndefined(args.budgetUsd)
   const tokens = Option.getOrUndefined(args.budgetTokens)
   const budget = usd === undefined && tokens === undefined

@@ -16,6 +16,7 @@ import { progress } from "./Progress.ts"
 import { exitCodeOf, Interrupt, type Signal } from "./Interrupt.ts"
 import { logLevels, runLog } from "./RunLog.ts"
 import { costLines, summaryLine, telemetryFlags, telemetryOf, waterfallOf } from "./TelemetryFlags.ts"
+import * as TraceContext from "../telemetry/TraceContext.ts"
 import * as Project from "../config/Project.ts"
 import * as Pipeline from "../pipeline/Pipeline.ts"
 import { describeMissing } from "../pipeline/PipelineError.ts"
@@ -101,7 +102,7 @@ export const runCommand = Command.make("run", {
       ...(Option.isSome(args.concurrency) ? { concurrency: args.concurrency.value } : {}),
       ...(telemetry.budget === undefined ? {} : { budget: telemetry.budget }),
       onLog: view.log
-    }).pipe(Effect.provide(telemetry.layer)))
+    }).pipe(TraceContext.withParent(project.success.env["TRACEPARENT"]), Effect.provide(telemetry.layer)))
     if (telemetry.recorder !== undefined) o.err(waterfallOf(telemetry.recorder))
     if (result._tag === "Success") {
       const report = result.success

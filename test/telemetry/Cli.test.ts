@@ -61,7 +61,13 @@ describe("run: traces, logs, cost and budgets from the command line", () => {
       yield* Effect.addFinalizer(() => Effect.promise(() => receiver.close()))
       const child = spawnCli(
         ["run", workflow, "--input", `{"topic":"otters"}`, "--otlp-endpoint", receiver.endpoint, "--trace", "--log-format", "json", "--log-level", "debug"],
-        { ...openAiEnv(server.url), OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_SERVICE_NAME: "cli-test" }
+        {
+          ...openAiEnv(server.url),
+          OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+          OTEL_SERVICE_NAME: "cli-test",
+          // the caller's span: the run continues its trace (W3C Trace Context in the environment)
+          TRACEPARENT: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        }
       )
       const done = yield* Effect.promise(() => finished(child))
       assert.strictEqual(done.code, 0, done.stderr)
@@ -72,6 +78,9 @@ describe("run: traces, logs, cost and budgets from the command line", () => {
       const draft = spans.find((s) => s.name === "workflow.step draft")
       const chats = spans.filter((s) => s.name === "chat gpt-4o")
       assert.isDefined(run)
+      assert.strictEqual(run?.traceId, "4bf92f3577b34da6a3ce929d0e0e4736")
+      assert.strictEqual(run?.parentSpanId, "00f067aa0ba902b7")
+      assert.isTrue(spans.every((s) => s.traceId === "4bf92f3577b34da6a3ce929d0e0e4736"))
       assert.strictEqual(draft?.parentSpanId, run?.spanId)
       assert.strictEqual(chats.length, 2)
       assert.deepInclude(chats[0]!.attributes, { "gen_ai.provider.name": "openai", "gen_ai.usage.input_tokens": 1000, "gen_ai.request.max_tokens": 400 })
