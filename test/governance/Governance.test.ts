@@ -231,3 +231,29 @@ describe("Governance: streams, structured output, storage", () => {
       assert.strictEqual(text, `re "card ${CARD}"`)
     }).pipe(Effect.provide(Governance.layerLlm(Governance.policy({ pii: { prompt: "allow" } }), "mock", splitting))))
 })
+
+describe("Telemetry masking", () => {
+  it.effect("log messages, annotations and causes, span names, attributes, events and failures: no personal data", () =>
+    Effect.gen(function*() {
+      const captured = capture()
+      const { Telemetry } = yield* Effect.promise(() => import("../../src/governance/index.ts"))
+      yield* Effect.gen(function*() {
+        yield* Effect.log(`mail from ${EMAIL}`).pipe(Effect.annotateLogs({ customer: EMAIL, iban: IBAN }))
+        yield* Effect.gen(function*() {
+          yield* Effect.annotateCurrentSpan({ "customer.card": CARD, nested: { phone: PHONE } })
+          yield* Effect.fail(new Error(`refund to ${IBAN} failed`))
+        }).pipe(Effect.withSpan(`lookup ${EMAIL}`), Effect.catchCause((cause) => Effect.logError("lookup failed", cause)))
+      }).pipe(Effect.withSpan("request"), Effect.provide(Telemetry.layer()), Effect.provide(captured.layer))
+      const text = captured.text()
+      assert.include(text, "mail from [EMAIL]")
+      assert.include(text, "lookup [EMAIL]")
+      assert.include(text, "[CARD]")
+      for (const pii of PII) assert.notInclude(text, pii, text)
+      // annotations are masked in what the logger is handed
+      const { Logger, References } = yield* Effect.promise(() => import("effect"))
+      const seen: Array<unknown> = []
+      const spy = Logger.make((o) => void seen.push(o.fiber.getRef(References.CurrentLogAnnotations)))
+      yield* Effect.log("x").pipe(Effect.annotateLogs({ customer: EMAIL }), Effect.provide(Telemetry.layer()), Effect.provide(Logger.layer([spy])))
+      assert.deepStrictEqual(seen, [{ customer: "[EMAIL]" }])
+    }))
+})
