@@ -16,6 +16,7 @@
 import type { Effect, Schema } from "effect"
 import { Duration } from "effect"
 import { type LoopMaxIterations, type WaitTimedOut, WorkflowDefinitionError } from "./errors.ts"
+import type * as Fallback from "./Fallback.ts"
 import type { CommonOptions, Graph, Node } from "./Node.ts"
 import type { CheckBranch, CheckId, CheckLoop, CheckNeeds, Entry, Lookup, NeedsHint, NotInferredYet, Outputs, Widen } from "./types.ts"
 
@@ -87,11 +88,18 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
    *   (ctx) => generate(ctx.docs))
    * ```
    */
-  step<const Id extends string, const Needs extends ReadonlyArray<string> = [], A = never, E2 = never, R2 = never>(
-    id: CheckId<Id, Ids>,
-    options: StepOptions<Needs, Ids, A>,
+  step<
+    const Id extends string,
+    const Needs extends ReadonlyArray<string> = [],
+    A = NotInferredYet,
+    E2 = never,
+    R2 = never,
+    F extends Fallback.Option<unknown, unknown> = never
+  >(
+    id: Fallback.CheckFallback<Id, CheckId<Id, Ids>, A, F>,
+    options: StepOptions<Needs, Ids, A, F>,
     run: (ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<Out | Vis, K> } & { readonly [_ in NeedsHint]?: never }) => Effect.Effect<A, E2, R2>
-  ): Workflow<I, IE, Out | Entry<Id, A>, E | E2, R | R2, Vis, Ids | Id>
+  ): Workflow<I, IE, Out | Entry<Id, A>, E | E2, R | R2 | Fallback.RequirementsOf<NoInfer<F>>, Vis, Ids | Id>
 
   /**
    * Routes on a literal: `on` returns one of a union of strings and exactly one case runs. The cases object must cover
@@ -277,11 +285,16 @@ export interface WaitOptions<Needs extends ReadonlyArray<string>, Known extends 
  * wf.step("answer", { needs: ["docs"], output: Schema.String, timeout: "20 seconds" }, (ctx) => Effect.succeed(`${ctx.docs}`))
  * ```
  */
-export interface StepOptions<Needs extends ReadonlyArray<string>, Known extends string, A> extends CommonOptions {
+export interface StepOptions<Needs extends ReadonlyArray<string>, Known extends string, A, F = never> extends CommonOptions {
   /** Ids of earlier steps whose outputs this step reads. */
   readonly needs?: CheckNeeds<Needs, Known>
   /** Schema of the output, validated when the step succeeds (needed for persistence and YAML). */
   readonly output?: Schema.Codec<A, unknown, never, never> | undefined
+  /**
+   * What serves the step when it fails for good (after its retries), tried in order: `Fallback.value(v)` (typed like
+   * the output), `Fallback.cached()` (its last good output for the same inputs), `Fallback.workflow(wf, ...)`.
+   */
+  readonly fallback?: F | undefined
 }
 
 /**

@@ -9,6 +9,7 @@
  *   .step("greet", (ctx) => Effect.succeed(`hello ${ctx.input.name}`))
  * ```
  */
+export * as Fallback from "./Fallback.ts"
 export * as Workflow from "./api.ts"
 export * from "./errors.ts"
 export type { Entry, Outputs } from "./types.ts"

@@ -7,6 +7,8 @@
  * ```
  */
 export * as Workflow from "./Workflow.ts"
+export * as Fallback from "../dsl/Fallback.ts"
+export { LastGoodOutputs, type LastGoodOutputsShape } from "./engine/fallback.ts"
 export * from "../dsl/errors.ts"
 export type { Entry, Outputs } from "../dsl/types.ts"
 export type * from "../dsl/Node.ts"

@@ -92,6 +92,8 @@ export const runLog = (options: {
         return emit("debug", `start     ${e.stepId}`)
       case "StepFailed":
         return emit(e.interrupted ? "debug" : "error", `failed    ${e.stepId}: ${e.error}`)
+      case "StepFallback":
+        return emit("warn", `fallback  ${e.stepId}: served by fallback ${e.index} (${e.kind}) after ${e.error}`)
       case "RunFinished":
         return emit("debug", `run       ${e.status} in ${e.durationMillis}ms`)
     }

@@ -13,7 +13,8 @@ import { StepUsage, sumUsage, type Usage, type UsageEntry, type UsageSink } from
 import { costOf, estimate } from "../providers/Pricing.ts"
 import { type ReliabilityEvent, ReliabilityEvents, type Sink as ReliabilitySink } from "../reliability/ReliabilityEvent.ts"
 import { CurrentStep, type StepCorrelation } from "../telemetry/Correlation.ts"
-import type { Failover, StepRecord } from "./RunResult.ts"
+import { fallbacksOf, withFallbacks } from "./fallback.ts"
+import type { Failover, FallbackRecord, StepRecord } from "./RunResult.ts"
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
@@ -45,6 +46,7 @@ class NodeRun implements UsageSink, ReliabilitySink, Gate, StepCorrelation {
   attempt = 0
   usage: Array<UsageEntry> | undefined = undefined
   failovers: Array<Failover> | undefined = undefined
+  fallback: FallbackRecord | undefined = undefined
   lastError: unknown = undefined
   constructor(
     readonly state: RunState,
@@ -129,7 +131,7 @@ class NodeRun implements UsageSink, ReliabilitySink, Gate, StepCorrelation {
 
   /** Writes the record and reports the end (run by `onExit`, so also on interruption). */
   finish(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
-    const { state, node, path, startedAt, attempt, usage, failovers } = this
+    const { state, node, path, startedAt, attempt, usage, failovers, fallback } = this
     const { emit, records, metrics } = state
     if (!state.timed) return Effect.void
     const now = state.clock.currentTimeMillisUnsafe()
@@ -142,6 +144,7 @@ class NodeRun implements UsageSink, ReliabilitySink, Gate, StepCorrelation {
         record.costUsd = costOf(state.prices, usage).usd
       }
       if (failovers !== undefined) record.failovers = failovers
+      if (fallback !== undefined) record.fallback = fallback
       records[path] = record
     }
     const done = emit === undefined ? Effect.void : this.report(exit, now, interrupted)
@@ -215,6 +218,9 @@ export const runNode = (
     })
   }
   let wrapped = plan.wrap[i]!(once, path, state.emit === undefined ? undefined : r)
+  // fallbacks inside the durable unit: a replay gives back what served the step
+  const fallbacks = fallbacksOf(node)
+  if (fallbacks.length > 0) wrapped = withFallbacks(state, node, path, r.ctx, fallbacks, (served) => void (r.fallback = served))(wrapped)
   // A durable run persists the node's whole execution (retries included) as one unit, or replays it.
   if (state.journal !== undefined && traits.journal === "unit") {
     wrapped = state.journal.unit({ name: path, stepId: path, kind: node.kind, output: node.output }, wrapped, r)

@@ -34,6 +34,24 @@ export interface StepRecord {
   readonly costUsd?: number | undefined
   /** Provider failovers that happened in this step, in order (absent when none). */
   readonly failovers?: ReadonlyArray<Failover> | undefined
+  /** The step fallback that served the step after it failed (absent when the step itself succeeded or failed). */
+  readonly fallback?: FallbackRecord | undefined
+}
+
+/**
+ * Which step fallback served a step, and the error that made the step fall back.
+ *
+ * @example
+ * ```ts
+ * const result = yield* Workflow.execute(wf, input)
+ * result.steps["summary"]?.fallback // { kind: "cached", index: 0, error: "StepFailed: ..." }
+ * ```
+ */
+export interface FallbackRecord {
+  readonly kind: "value" | "cached" | "workflow"
+  /** Its position in the step's `fallback` list. */
+  readonly index: number
+  readonly error: string
 }
 
 /**

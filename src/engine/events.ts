@@ -88,6 +88,21 @@ export interface StepFailedEvent extends Base {
   readonly interrupted: boolean
 }
 /**
+ * A step failed for good and one of its fallbacks served it (`kind`: value, cached or workflow; `index` in its list).
+ *
+ * @example
+ * ```ts
+ * Workflow.execute(wf, input, { onEvent: (e) => { if (e._tag === "StepFallback") console.warn(e.stepId, "served by", e.kind, "after", e.error) } })
+ * ```
+ */
+export interface StepFallback extends Base {
+  readonly _tag: "StepFallback"
+  readonly stepId: string
+  readonly kind: "value" | "cached" | "workflow"
+  readonly index: number
+  readonly error: string
+}
+/**
  * A step will not run: it belongs to a branch case that was not taken.
  *
  * @example
@@ -144,6 +159,7 @@ export type WorkflowEvent =
   | StepRetrying
   | StepSucceeded
   | StepFailedEvent
+  | StepFallback
   | StepSkipped
   | ProviderEvent
   | RunFinished

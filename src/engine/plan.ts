@@ -6,6 +6,7 @@ import type { Effect } from "effect"
 import type { Graph, Node } from "../../dsl/Node.ts"
 import type { Program } from "./decompose.ts"
 import { type KindTraits, traitsOf } from "./kinds.ts"
+import { fallbacksOf } from "./fallback.ts"
 import { wrapperOf } from "./wrap.ts"
 
 /** What the engine precomputes once per node and caches with the graph. */
@@ -79,7 +80,8 @@ export const planOf = (graph: Graph): Plan => {
     needSlots: nodes.map((node) => Int32Array.from(node.needs, (need) => index.get(need) ?? -1)),
     traits,
     wrap: nodes.map(wrapperOf),
-    once: nodes.map((node) => node.options.retry === undefined && node.options.timeout === undefined),
+    // a node with fallbacks goes through `runNode` (which adds them), never the one-attempt shortcut
+    once: nodes.map((node) => node.options.retry === undefined && node.options.timeout === undefined && fallbacksOf(node).length === 0),
     program: undefined
   }
   plans.set(graph, plan)

@@ -94,8 +94,17 @@ const stable = (u: unknown): unknown => {
  * ResponseCache.key({ provider: "openai", model: "gpt-4o", prompt: "hi", params: { temperature: 0 } }) // hex sha-256
  * ```
  */
-export const key = (parts: KeyParts): string =>
-  createHash("sha256").update(JSON.stringify(stable([parts.provider, parts.model, parts.prompt, parts.params ?? null]))).digest("hex")
+export const key = (parts: KeyParts): string => hash([parts.provider, parts.model, parts.prompt, parts.params ?? null])
+
+/**
+ * Hex SHA-256 of the canonical JSON of `value` (object keys sorted at every depth, Schemas by identity).
+ *
+ * @example
+ * ```ts
+ * ResponseCache.hash({ b: 1, a: 2 }) === ResponseCache.hash({ a: 2, b: 1 }) // true
+ * ```
+ */
+export const hash = (value: unknown): string => createHash("sha256").update(JSON.stringify(stable(value)) ?? "undefined").digest("hex")
 
 /**
  * A new cache (default capacity 1000 entries, TTL 1 hour).

@@ -10,13 +10,14 @@ import * as cache from "./snippets/cache.ts"
 import * as failover from "./snippets/failover.ts"
 import * as failoverLayer from "./snippets/failover-layer.ts"
 import * as policy from "./snippets/policy.ts"
+import * as stepFallback from "./snippets/step-fallback.ts"
 import { normalise, snippets } from "../support/docSnippets.ts"
 import { Logging } from "../../src/telemetry/index.ts"
 
 describe("docs/reliability.md snippets", () => {
   const blocks = snippets("docs/reliability.md")
   it("every snippet block is the tested file", () => {
-    assert.deepStrictEqual([...blocks.keys()].sort(), ["cache.ts", "failover-layer.ts", "failover.ts", "policy.ts"])
+    assert.deepStrictEqual([...blocks.keys()].sort(), ["cache.ts", "failover-layer.ts", "failover.ts", "policy.ts", "step-fallback.ts"])
     for (const [file, code] of blocks) {
       const source = readFileSync(join(import.meta.dirname, "snippets", file), "utf8")
       assert.strictEqual(normalise(code), normalise(source), `docs block ${file} differs from test/reliability/snippets/${file}`)
@@ -34,5 +35,7 @@ describe("docs/reliability.md snippets", () => {
     Effect.map(failover.program, (s) => assert.strictEqual(s, "from the backup via anthropic/claude-sonnet-4-5 after 1 failover(s), 3 attempts")))
   it.live("failover-layer.ts", () =>
     Effect.map(failoverLayer.program, (s) => assert.strictEqual(s, "hello from anthropic (failed over openai -> anthropic)")))
+  it.effect("step-fallback.ts", () =>
+    Effect.map(stepFallback.program, (s) => assert.strictEqual(s, "(short) Effect is a TypeScript library. [fallback 1: workflow]")))
   it.live("cache.ts", () => Effect.map(cache.program, (s) => assert.strictEqual(s, "answer #1 to What is Effect?; hits 1, misses 1")))
 })

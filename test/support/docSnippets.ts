@@ -16,6 +16,7 @@ export const normalise = (code: string) =>
     .replaceAll(/"(\.\.\/)+src\/secrets\/index\.ts"/g, `"llm-orchestrator/secrets"`)
     .replaceAll(/"(\.\.\/)+src\/governance\/index\.ts"/g, `"llm-orchestrator/governance"`)
     .replaceAll(/"(\.\.\/)+src\/index\.ts"/g, `"llm-orchestrator"`)
+    .replaceAll(/"(\.\.\/)+src\/testing\/index\.ts"/g, `"llm-orchestrator/testing"`)
     .trim()
 
 /** The snippet blocks of a markdown file (path from the repository root): file name -> code. */
