@@ -400,7 +400,10 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
     )
   }
 
-  const wrapLlmProvider: GovernanceShape["wrapLlmProvider"] = (shape) => ({
+  // The provider's native effect/ai model is not passed on: `Llm.withLanguageModel` would call it directly, past the
+  // policy. Without it, withLanguageModel builds a model over the governed calls (text, structured output, streams;
+  // tool calling through withLanguageModel is not available on a governed provider).
+  const wrapLlmProvider: GovernanceShape["wrapLlmProvider"] = ({ languageModel: _native, ...shape }) => ({
     ...shape,
     generateText: (request) =>
       Effect.flatMap(prepare(shape.name, request), (p) =>

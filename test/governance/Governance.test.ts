@@ -257,3 +257,25 @@ describe("Telemetry masking", () => {
       assert.deepStrictEqual(seen, [{ customer: "[EMAIL]" }])
     }))
 })
+
+describe("Governance and effect/ai models", () => {
+  it.effect("Llm.withLanguageModel on a governed provider goes through the policy, not the native model", () =>
+    Effect.gen(function*() {
+      const { LanguageModel } = yield* Effect.promise(() => import("effect/ai"))
+      const seen: Array<string> = []
+      const native = yield* LanguageModel.make({
+        generateText: (options) => Effect.sync(() => {
+          seen.push(JSON.stringify(options.prompt))
+          return [{ type: "text", text: "native" }, { type: "finish", reason: "stop", usage: { inputTokens: { total: 1 }, outputTokens: { total: 1 } } }] as any
+        }),
+        streamText: () => Stream.empty
+      })
+      const provider = Llm.layer("nat", native)
+      const governed = Governance.layerLlm(Governance.defaultPolicy, "nat", provider)
+      const res = yield* Llm.withLanguageModel({ provider: "nat", model: "m" }, LanguageModel.generateText({ prompt: `mail ${EMAIL}` })).pipe(Effect.provide(governed))
+      assert.strictEqual(res.text, "native")
+      assert.strictEqual(seen.length, 1)
+      assert.notInclude(seen[0]!, EMAIL)
+      assert.include(seen[0]!, "[EMAIL_1]")
+    }))
+})
