@@ -174,6 +174,8 @@ export interface LlmStep extends StepBase {
   readonly maxTokens: number | undefined
   /** Structured output: the type the answer must have (`output_schema`). */
   readonly schema: Type | undefined
+  /** `stream: true`: the answer is streamed, its deltas reported as it is written. */
+  readonly stream: boolean
 }
 
 /**

@@ -179,6 +179,8 @@ export const LlmStep = Schema.Struct({
   temperature: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 2 }))),
   max_tokens: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0))),
   output_schema: Schema.optionalKey(TypeSpec),
+  /** Stream the answer: its text arrives as deltas (`step.delta` events on the server's SSE, `run --stream`). */
+  stream: Schema.optionalKey(Schema.Boolean.annotate({ description: "Stream the answer as it is written (text answers only, not with output_schema)" })),
   fallback: Schema.optionalKey(Schema.Array(Fallback))
 }).annotate({ identifier: "LlmStep", description: "Call a language model" })
 

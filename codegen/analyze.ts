@@ -505,6 +505,9 @@ class Analyzer {
       if (provider !== undefined) node.provider = provider
       if (model !== undefined) node.model = model
       step.fallback?.forEach((f, i) => checkProvider(f.provider, [...p, "fallback", i, "provider"], this.llmProviders()))
+      if (step.stream === true && step.output_schema !== undefined) {
+        this.error([...p, "stream"], `llm step "${step.id}" cannot stream a structured answer: remove stream or output_schema`)
+      }
     } else if (step.type === "embed") {
       const provider = step.provider ?? d?.embedding_provider ?? d?.provider
       const model = step.model ?? d?.embedding_model

@@ -336,7 +336,8 @@ class Lowering {
           system: step.system === undefined ? undefined : this.template(node, "system", "text"),
           temperature: step.temperature,
           maxTokens: step.max_tokens,
-          schema: step.output_schema === undefined ? undefined : base.output
+          schema: step.output_schema === undefined ? undefined : base.output,
+          stream: step.stream === true
         }
       case "embed":
         return { ...base, kind: "embed", provider: node.provider!, model: node.model!, input: this.template(node, "input", "text") }

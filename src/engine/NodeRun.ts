@@ -15,6 +15,8 @@ import { type ReliabilityEvent, ReliabilityEvents, type Sink as ReliabilitySink 
 import { CurrentStep, type StepCorrelation } from "../telemetry/Correlation.ts"
 import { fallbacksOf, withFallbacks } from "./fallback.ts"
 import type { Failover, FallbackRecord, StepRecord } from "./RunResult.ts"
+import { type Sink as DeltaSink, TextDeltas } from "../llm/TextDeltas.ts"
+import type { Failover, StepRecord } from "./RunResult.ts"
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
@@ -42,7 +44,7 @@ export const ctxOf = (node: Node, input: unknown, values: Record<string, unknown
  * reliability-event sink (retries, failovers, cache hits of the provider calls it makes), its budget gate (calls are
  * charged to the run's budget under the step's path) and its log correlation.
  */
-class NodeRun implements UsageSink, ReliabilitySink, Gate, StepCorrelation {
+class NodeRun implements UsageSink, ReliabilitySink, Gate, StepCorrelation, DeltaSink {
   attempt = 0
   usage: Array<UsageEntry> | undefined = undefined
   failovers: Array<Failover> | undefined = undefined
@@ -107,6 +109,12 @@ class NodeRun implements UsageSink, ReliabilitySink, Gate, StepCorrelation {
       })
     }
     return state.reliabilitySink.publish(event)
+  }
+
+  /** A delta of a streamed answer of this step, reported as a `StepDelta` event. */
+  delta(text: string): void {
+    const { state } = this
+    state.emit?.({ _tag: "StepDelta", runId: state.runId, workflow: state.workflow, at: state.clock.currentTimeMillisUnsafe(), stepId: this.path, text })
   }
 
   admit(call: Call): Effect.Effect<Admission, LlmError> {
@@ -212,6 +220,7 @@ export const runNode = (
     const { budget, correlate } = state
     once = Effect.updateContext(once, (context: Context.Context<never>) => {
       let c = Context.add(Context.add(context, StepUsage, r), ReliabilityEvents, r)
+      if (state.emit !== undefined) c = Context.add(c, TextDeltas, r)
       if (budget !== undefined) c = Context.add(c, CallGate, r)
       if (correlate) c = Context.add(c, CurrentStep, r)
       return c as Context.Context<unknown>

@@ -116,6 +116,20 @@ export interface StepSkipped extends Base {
   readonly reason: string
 }
 /**
+ * The next piece of the answer of a streaming LLM step (`stream: true` in YAML, `Llm.stream` in code), as the
+ * provider writes it. The deltas of one step, joined, are its answer.
+ *
+ * @example
+ * ```ts
+ * Workflow.execute(wf, input, { onEvent: (e) => { if (e._tag === "StepDelta") process.stdout.write(e.text) } })
+ * ```
+ */
+export interface StepDelta extends Base {
+  readonly _tag: "StepDelta"
+  readonly stepId: string
+  readonly text: string
+}
+/**
  * Something the reliability layer did inside a step: a provider call retried, a circuit breaker rejecting a call, a
  * rate-limit wait, a failover to another provider, a response-cache hit or miss.
  *
@@ -161,5 +175,6 @@ export type WorkflowEvent =
   | StepFailedEvent
   | StepFallback
   | StepSkipped
+  | StepDelta
   | ProviderEvent
   | RunFinished

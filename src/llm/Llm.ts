@@ -28,6 +28,7 @@ const providerOf = <N extends string>(name: N) =>
   LlmProvider.key(name) as unknown as Effect.Effect<LlmProviderShape, never, LlmProviderFor<N>>
 import type { ObjectRequest, ObjectResponse, TextRequest, TextResponse } from "./LlmRequest.ts"
 import { reportUsage } from "./Usage.ts"
+import { noop as noDeltas, TextDeltas } from "./TextDeltas.ts"
 import { estimateTokens } from "./CallGate.ts"
 import { type CallSpec, observeCall, observeStream } from "./observeCall.ts"
 
@@ -167,7 +168,10 @@ const stream = <const N extends string>(options: GenerateOptions<N>): Stream.Str
     ).pipe(
       Stream.mapEffect((part) =>
         part._tag === "Delta"
-          ? Effect.succeed([part.text])
+          ? Effect.map(TextDeltas, (sink) => {
+            if (sink !== noDeltas) sink.delta(part.text)
+            return [part.text]
+          })
           : Effect.as(reportUsage(options.provider, options.model, part.usage), [])
       ),
       Stream.flattenIterable

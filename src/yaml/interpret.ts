@@ -13,7 +13,7 @@
  * const { workflow } = interpret(analyzeFile("examples/sentiment-analysis.yaml"), { mocks: { extract_sentiment: "positive" } })
  * ```
  */
-import { Effect, Schedule, Schema } from "effect"
+import { Effect, Schedule, Schema, Stream } from "effect"
 import type { Analysis } from "../../codegen/analyze.ts"
 import { lower } from "../../codegen/lower.ts"
 import type { Access, Block, Body, Expr, LoweredCondition, LoweredStep, LoweredWorkflow, Param, Policies } from "../../codegen/Lowered.ts"
@@ -334,7 +334,8 @@ class Interpreter {
             ...(s.temperature !== undefined ? { temperature: s.temperature } : {}),
             ...(s.maxTokens !== undefined ? { maxTokens: s.maxTokens } : {})
           }
-          return s.schema !== undefined ? Llm.generateObject({ ...base, schema: this.schema(s.id, s.schema) }) : Llm.generate(base)
+          if (s.schema !== undefined) return Llm.generateObject({ ...base, schema: this.schema(s.id, s.schema) })
+          return s.stream ? Stream.mkString(Llm.stream(base)) : Llm.generate(base)
         }
         const [first, ...fallbacks] = s.attempts
         let e = call(first!.provider, first!.model)

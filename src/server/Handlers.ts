@@ -1,0 +1,309 @@
+/**
+ * The handlers of every group of the API, on the services the server is built from: the workflow registry, the run
+ * service (durable runs), the key store, the audit log. Handlers check what the role check in the middleware cannot:
+ * the caller's workflow allow list (a key for workflow `a` gets 403 on runs of `b`), and the runs a key may have
+ * going at once.
+ *
+ * @example
+ * ```ts
+ * const routes = HttpApiBuilder.layer(Api.Api).pipe(Layer.provide(Handlers.layer(options)))
+ * ```
+ */
+import { Clock, Context, Deferred, Duration, Effect, Layer, Option, Redacted, Scope, Stream } from "effect"
+import { HttpApiBuilder } from "effect/http-api"
+import { KeyStore } from "../auth/KeyStore.ts"
+import { allows, CurrentPrincipal, type Principal } from "../auth/Principal.ts"
+import { version } from "../cli/version.ts"
+import { describeMissing } from "../pipeline/PipelineError.ts"
+import * as Services from "../pipeline/Services.ts"
+import * as Prometheus from "../telemetry/Prometheus.ts"
+import { Api } from "./Api.ts"
+import * as ApiError from "./ApiError.ts"
+import { AuditLog } from "./AuditLog.ts"
+import * as EventStream from "./EventStream.ts"
+import type { Limits } from "./Limits.ts"
+import type * as Model from "./Model.ts"
+import { RunService, type RunServiceShape } from "./RunService.ts"
+import { AuditNote } from "./Security.ts"
+import { type Entry, inputJsonSchema, WorkflowRegistry } from "./WorkflowRegistry.ts"
+
+/**
+ * What the handlers need besides their services.
+ *
+ * @example
+ * ```ts
+ * Handlers.layer({ limits, services: { env: process.env }, stop: Deferred.await(shutdown) })
+ * ```
+ */
+export interface Options {
+  readonly limits: Limits
+  /** Where YAML workflows get their providers and stores (the configuration and environment). */
+  readonly services: Services.ServicesOptions
+  /** Completes when the server shuts down (event streams end). */
+  readonly stop: Effect.Effect<void>
+  /** How often event streams read the store (default 100 ms). */
+  readonly pollInterval?: Duration.Input | undefined
+}
+
+const notAllowed = (who: Principal, workflow: string) =>
+  new ApiError.Forbidden({
+    code: "workflow_not_allowed",
+    message: `This ${who.kind === "key" ? "key" : "token"} may not act on workflow '${workflow}' (allowed: ${who.workflows === "*" ? "all" : who.workflows.join(", ") || "none"})`,
+    workflow
+  })
+
+const checkWorkflow = (workflow: string) =>
+  Effect.flatMap(CurrentPrincipal, (who) => (allows(who, workflow) ? Effect.void : Effect.fail(notAllowed(who, workflow))))
+
+const summaryOf = (entry: Entry): Model.WorkflowSummary => ({
+  name: entry.name,
+  ...(entry.description !== undefined ? { description: entry.description } : {}),
+  format: entry.format,
+  inputs: entry.inputs,
+  steps: entry.graph.nodes.map((n) => n.id),
+  registeredAt: entry.registeredAt,
+  registeredBy: entry.registeredBy
+})
+
+const detailOf = (entry: Entry): Model.WorkflowDetail => ({
+  ...summaryOf(entry),
+  mermaid: entry.mermaid,
+  inputSchema: inputJsonSchema(entry.graph),
+  ...(entry.source !== undefined ? { source: entry.source } : {})
+})
+
+const accepted = (run: Model.RunSummary): Model.RunAccepted => ({
+  ...run,
+  links: { self: `/runs/${run.runId}`, events: `/runs/${run.runId}/events` }
+})
+
+const principalName = (who: Principal) => `${who.kind}:${who.id}`
+
+/**
+ * Runs going at once per caller, and the audit entry of each run's end. A run started here is watched until it
+ * finishes: its slot is freed and `run.finished` (by the system, with the run's final status) is appended.
+ */
+const makeRunSlots = (runs: RunServiceShape, audit: AuditLog["Service"], scope: Scope.Scope) => {
+  const active = new Map<string, Set<string>>()
+  const watch = (owner: string, runId: string, requestId: string) =>
+    Effect.gen(function*() {
+      while (!(yield* runs.await(runId, "1 hour").pipe(Effect.orElseSucceed(() => true)))) {
+        // a long run: keep waiting
+      }
+      active.get(owner)?.delete(runId)
+      const final = yield* Effect.result(runs.get(runId))
+      const status = final._tag === "Success" ? final.success.status : "unknown"
+      yield* audit.append({
+        actor: { kind: "system", id: "server", name: "server" },
+        action: "run.finished",
+        target: `run:${runId}`,
+        requestId,
+        outcome: status === "succeeded" ? "ok" : status === "cancelled" ? "denied" : "error",
+        status: status === "succeeded" ? 200 : 500,
+        detail: `status=${status}; started by ${owner}`
+      }).pipe(Effect.ignore)
+    }).pipe(Effect.forkIn(scope), Effect.asVoid)
+  return {
+    count: (owner: string) => active.get(owner)?.size ?? 0,
+    add: (owner: string, runId: string, requestId: string) =>
+      Effect.suspend(() => {
+        let set = active.get(owner)
+        if (set === undefined) active.set(owner, (set = new Set()))
+        set.add(runId)
+        return watch(owner, runId, requestId)
+      })
+  }
+}
+
+/**
+ * Every group's handlers (they need the services named in the type, plus `Authentication` for the security check).
+ *
+ * @example
+ * ```ts
+ * Layer.provide(Handlers.layer(options))
+ * ```
+ */
+export const layer = (options: Options) => {
+  const pollInterval = options.pollInterval ?? "100 millis"
+
+  const system = HttpApiBuilder.group(Api, "system", Effect.fn(function*(handlers) {
+    const runs = yield* RunService
+    return handlers.handleAll({
+      health: () => Effect.succeed({ status: "ok" as const, version }),
+      ready: () => Effect.as(runs.ready, { status: "ready" as const, store: runs.store, role: runs.role }),
+      metrics: () => Prometheus.format
+    })
+  }))
+
+  const workflows = HttpApiBuilder.group(Api, "workflows", Effect.fn(function*(handlers) {
+    const registry = yield* WorkflowRegistry
+    const registryFailure = (e: { readonly message: string }) => new ApiError.Unavailable({ code: "store_unavailable", message: `Workflow registry: ${e.message}` })
+    return handlers.handleAll({
+      list: () =>
+        Effect.gen(function*() {
+          const who = yield* CurrentPrincipal
+          const all = yield* registry.list()
+          return { workflows: all.filter((e) => allows(who, e.name)).map(summaryOf) }
+        }),
+      register: ({ payload }) =>
+        Effect.gen(function*() {
+          const who = yield* CurrentPrincipal
+          const definition = typeof payload === "string" ? { source: payload, format: "yaml" as const } : payload
+          const entry = yield* registry.register({ source: definition.source, format: definition.format, by: principalName(who) }).pipe(
+            Effect.catchTag("RegistryError", (e) => Effect.fail(registryFailure(e)))
+          )
+          const note = yield* AuditNote
+          note.target = `workflow:${entry.name}`
+          return detailOf(entry)
+        }),
+      get: ({ params }) =>
+        Effect.gen(function*() {
+          yield* checkWorkflow(params.name)
+          return detailOf(yield* registry.get(params.name))
+        }),
+      remove: ({ params }) =>
+        Effect.gen(function*() {
+          yield* checkWorkflow(params.name)
+          yield* registry.remove(params.name).pipe(Effect.catchTag("RegistryError", (e) => Effect.fail(registryFailure(e))))
+        })
+    })
+  }))
+
+  const runsGroup = HttpApiBuilder.group(Api, "runs", Effect.fn(function*(handlers) {
+    const registry = yield* WorkflowRegistry
+    const runs = yield* RunService
+    const audit = yield* AuditLog
+    const scope = yield* Scope.Scope
+    const slots = makeRunSlots(runs, audit, scope)
+    // The services of each YAML workflow, built once per registration for the life of the server.
+    const built = new WeakMap<Entry, Context.Context<never>>()
+    const contextOf = (entry: Entry) =>
+      Effect.gen(function*() {
+        if (entry.context !== undefined) return entry.context
+        const cached = built.get(entry)
+        if (cached !== undefined) return cached
+        const resolved = yield* Services.resolve(entry.requirements!, options.services).pipe(
+          Effect.provideService(Scope.Scope, scope),
+          Effect.mapError((e) =>
+            e._tag === "ServicesMissing"
+              ? new ApiError.Unprocessable({ code: "services_missing", message: e.missing.map(describeMissing).join("; ").replace(/ or mock (it|them) \(--mock\)/g, ""), problems: e.missing.map(describeMissing) })
+              : new ApiError.Unprocessable({ code: "services_missing", message: `provider "${e.provider}" setting ${e.setting}: ${e.message}` })
+          )
+        )
+        const context = yield* Layer.buildWithScope(resolved.layer, scope).pipe(
+          Effect.mapError((e) => new ApiError.Unprocessable({ code: "services_missing", message: `Services of workflow '${entry.name}' could not be built: ${String((e as { message?: unknown })?.message ?? e)}` }))
+        )
+        built.set(entry, context as Context.Context<never>)
+        return context as Context.Context<never>
+      })
+    const runOf = (runId: string) =>
+      Effect.gen(function*() {
+        const run = yield* runs.get(runId)
+        yield* checkWorkflow(run.workflow)
+        return run
+      })
+    return handlers.handleAll({
+      start: ({ params, query, headers, payload, request }) =>
+        Effect.gen(function*() {
+          const who = yield* CurrentPrincipal
+          yield* checkWorkflow(params.name)
+          const entry = yield* registry.get(params.name)
+          const owner = principalName(who)
+          if (slots.count(owner) >= options.limits.maxConcurrentRuns) {
+            return yield* new ApiError.TooManyRequests({
+              code: "too_many_runs",
+              message: `This ${who.kind === "key" ? "key" : "subject"} already has ${options.limits.maxConcurrentRuns} runs going (the limit); wait for one to finish`
+            })
+          }
+          const context = yield* contextOf(entry)
+          const { run, created } = yield* runs.start({ entry, input: payload.input ?? {}, context, idempotencyKey: headers["idempotency-key"] })
+          const note = yield* AuditNote
+          note.target = `run:${run.runId}`
+          note.detail = `workflow=${entry.name}${created ? "" : "; existing run (idempotency key)"}`
+          if (created) yield* slots.add(owner, run.runId, request.headers["x-request-id"] ?? "unknown")
+          if (query.wait !== "true") return accepted(run)
+          const limit = Math.min(Duration.toMillis(options.limits.maxWait), (query.timeout ?? Infinity) * 1000)
+          const finished = yield* runs.await(run.runId, Duration.millis(limit))
+          if (!finished) return accepted((yield* runs.get(run.runId)))
+          return yield* runs.get(run.runId)
+        }),
+      list: ({ query }) =>
+        Effect.gen(function*() {
+          const who = yield* CurrentPrincipal
+          if (query.workflow !== undefined) yield* checkWorkflow(query.workflow)
+          return yield* runs.list({
+            workflow: query.workflow,
+            workflows: who.workflows === "*" ? undefined : who.workflows,
+            status: query.status,
+            since: query.since,
+            limit: query.limit ?? 50,
+            cursor: query.cursor
+          })
+        }),
+      get: ({ params }) => runOf(params.id),
+      events: ({ params, query, headers }) =>
+        Effect.gen(function*() {
+          yield* runOf(params.id)
+          const lastEventId = headers["last-event-id"]
+          let after = query.after
+          if (lastEventId !== undefined && lastEventId.trim() !== "") {
+            const n = Number(lastEventId)
+            if (!Number.isInteger(n) || n < 0) {
+              return yield* new ApiError.BadRequest({ code: "invalid_request", message: `Last-Event-ID must be an event id of this run (a non-negative integer), got '${lastEventId}'`, errors: [{ path: "headers.last-event-id", message: "not an event id" }] })
+            }
+            after = Math.max(after ?? 0, n)
+          }
+          return EventStream.follow(runs, params.id, {
+            after,
+            filter: EventStream.parseFilter(query.types, query.steps),
+            pollInterval,
+            stop: options.stop
+          }).pipe(Stream.orDie)
+        }),
+      cancel: ({ params }) => Effect.flatMap(runOf(params.id), () => runs.cancel(params.id)),
+      signal: ({ params, payload }) => Effect.flatMap(runOf(params.id), () => runs.signal(params.id, payload.step, payload.value ?? null)),
+      resume: ({ params, payload }) => Effect.flatMap(runOf(params.id), () => runs.resume(params.id, payload.force ?? false)),
+      prune: ({ payload }) =>
+        Effect.map(runs.prune(payload.olderThanDays * 86_400_000), (deleted) => ({ deleted })).pipe(Effect.orDie)
+    })
+  }))
+
+  const keysGroup = HttpApiBuilder.group(Api, "keys", Effect.fn(function*(handlers) {
+    const keys = yield* KeyStore
+    return handlers.handleAll({
+      list: () => Effect.map(keys.list(), (list) => ({ keys: list })).pipe(Effect.orDie),
+      create: ({ payload }) =>
+        Effect.gen(function*() {
+          const { token, key } = yield* keys.create({ name: payload.name, role: payload.role, workflows: payload.workflows ?? "*", expiresAt: payload.expiresAt }).pipe(Effect.orDie)
+          const note = yield* AuditNote
+          note.target = `key:${key.id}`
+          note.detail = `role=${key.role}; workflows=${key.workflows === "*" ? "*" : key.workflows.join(",")}`
+          // The token is shown here, once; it is never logged or audited.
+          return { token: Redacted.value(token), key }
+        }),
+      revoke: ({ params }) =>
+        keys.revoke(params.id).pipe(
+          Effect.catchTag("KeyNotFound", (e) => Effect.fail(new ApiError.NotFound({ code: "key_not_found", message: e.message }))),
+          Effect.catchTag("KeyStoreError", (e) => Effect.die(e))
+        )
+    })
+  }))
+
+  const auditGroup = HttpApiBuilder.group(Api, "audit", Effect.fn(function*(handlers) {
+    const log = yield* AuditLog
+    return handlers.handleAll({
+      list: ({ query }) =>
+        Effect.gen(function*() {
+          const limit = query.limit ?? 100
+          const after = query.cursor === undefined ? undefined : Number(query.cursor)
+          const entries = yield* log.list({ action: query.action, actor: query.actor, since: query.since, after: Number.isFinite(after) ? after : undefined, limit: limit + 1 }).pipe(Effect.orDie)
+          const page = entries.slice(0, limit)
+          return entries.length > limit ? { entries: page, next: String(page[page.length - 1]!.seq) } : { entries: page }
+        })
+    })
+  }))
+
+  return Layer.mergeAll(system, workflows, runsGroup, keysGroup, auditGroup)
+}
+
+export { Clock, Deferred, Option }

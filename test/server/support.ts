@@ -1,0 +1,99 @@
+/**
+ * A real server on 127.0.0.1 (random port) for the tests: memory key store, audit log and registry, the given run
+ * service (the in-process one by default), and keys of every role created up front.
+ */
+import { Effect, Exit, Layer, Redacted, Scope } from "effect"
+import { HttpServer } from "effect/http"
+import * as AuditLogModule from "../../src/server/AuditLog.ts"
+import { AuditLog } from "../../src/server/AuditLog.ts"
+import * as KeyStoreModule from "../../src/auth/KeyStore.ts"
+import { KeyStore } from "../../src/auth/KeyStore.ts"
+import * as LocalRunService from "../../src/server/LocalRunService.ts"
+import { RunService } from "../../src/server/RunService.ts"
+import * as Server from "../../src/server/Server.ts"
+import * as WorkflowRegistry from "../../src/server/WorkflowRegistry.ts"
+
+export interface TestServer {
+  readonly url: string
+  readonly keys: { readonly admin: string; readonly runner: string; readonly viewer: string; readonly restricted: string; readonly revoked: string }
+  readonly audit: AuditLog["Service"]
+  readonly registry: WorkflowRegistry.WorkflowRegistryShape
+  readonly runs: RunService["Service"]
+  readonly close: () => Promise<void>
+}
+
+export const startServer = async (
+  options: Server.Options = {},
+  services: { readonly runs?: Layer.Layer<RunService, unknown> | undefined } = {}
+): Promise<TestServer> => {
+  const scope = Effect.runSync(Scope.make())
+  const program = Effect.gen(function*() {
+    const base = Layer.mergeAll(
+      KeyStoreModule.layerMemory,
+      AuditLogModule.layerMemory,
+      WorkflowRegistry.layer({ storage: WorkflowRegistry.storageMemory(), analyze: options.services?.catalogue === undefined ? undefined : { providers: { llm: options.services.catalogue.filter((e) => e.kind === "llm").map((e) => e.id), embeddings: [] } } }),
+      services.runs ?? LocalRunService.layer
+    )
+    const context = yield* Layer.buildWithScope(base, scope)
+    const serverContext = yield* Layer.buildWithScope(Server.layer({ port: 0, ...options }).pipe(Layer.provide(Layer.succeedContext(context))), scope)
+    const server = serverContext.mapUnsafe.get(HttpServer.HttpServer.key) as HttpServer.HttpServer
+    const address = server.address as { hostname: string; port: number }
+    const keys = context.mapUnsafe.get(KeyStore.key) as KeyStore["Service"]
+    const make = (name: string, role: "viewer" | "runner" | "admin", workflows: "*" | ReadonlyArray<string> = "*") =>
+      Effect.map(keys.create({ name, role, workflows }), (k) => ({ token: Redacted.value(k.token), id: k.key.id }))
+    const admin = yield* make("admin", "admin")
+    const runner = yield* make("runner", "runner")
+    const viewer = yield* make("viewer", "viewer")
+    const restricted = yield* make("restricted", "runner", ["allowed-only"])
+    const revoked = yield* make("revoked", "admin")
+    yield* keys.revoke(revoked.id)
+    return {
+      url: `${options.tls !== undefined ? "https" : "http"}://127.0.0.1:${address.port}`,
+      keys: { admin: admin.token, runner: runner.token, viewer: viewer.token, restricted: restricted.token, revoked: revoked.token },
+      audit: context.mapUnsafe.get(AuditLog.key) as AuditLog["Service"],
+      registry: context.mapUnsafe.get(WorkflowRegistry.WorkflowRegistry.key) as WorkflowRegistry.WorkflowRegistryShape,
+      runs: context.mapUnsafe.get(RunService.key) as RunService["Service"],
+      close: () => Effect.runPromise(Scope.close(scope, Exit.void))
+    }
+  })
+  return Effect.runPromise(program as Effect.Effect<TestServer, unknown>)
+}
+
+export const call = async (
+  server: { readonly url: string },
+  method: string,
+  path: string,
+  options: { readonly token?: string | undefined; readonly body?: unknown; readonly headers?: Record<string, string>; readonly raw?: string } = {}
+): Promise<{ readonly status: number; readonly body: any; readonly text: string; readonly headers: Headers }> => {
+  const headers: Record<string, string> = { ...options.headers }
+  if (options.token !== undefined) headers["authorization"] = `Bearer ${options.token}`
+  let body: string | undefined
+  if (options.raw !== undefined) body = options.raw
+  else if (options.body !== undefined) {
+    body = JSON.stringify(options.body)
+    headers["content-type"] ??= "application/json"
+  }
+  const res = await fetch(`${server.url}${path}`, { method, headers, body })
+  const text = await res.text()
+  let parsed: unknown
+  try {
+    parsed = text === "" ? undefined : JSON.parse(text)
+  } catch {
+    parsed = undefined
+  }
+  return { status: res.status, body: parsed, text, headers: res.headers }
+}
+
+export const echoWorkflow = `name: echo
+description: Repeats its input
+inputs:
+  text: { type: string }
+steps:
+  - id: shout
+    type: transform
+    function: template
+    template: "echo: {{ input.text }}"
+    output: loud
+outputs:
+  loud: "{{ loud }}"
+`
