@@ -83,14 +83,16 @@ const principalName = (who: Principal) => `${who.kind}:${who.id}`
  * Runs going at once per caller, and the audit entry of each run's end. A run started here is watched until it
  * finishes: its slot is freed and `run.finished` (by the system, with the run's final status) is appended.
  */
-const makeRunSlots = (runs: RunServiceShape, audit: AuditLog["Service"], scope: Scope.Scope) => {
-  const active = new Map<string, Set<string>>()
+const makeRunSlots = (runs: RunServiceShape, audit: AuditLog["Service"], scope: Scope.Scope, limit: number) => {
+  // Reserved synchronously before a run starts, so concurrent requests cannot overshoot the limit.
+  const reserved = new Map<string, number>()
+  const release = (owner: string) => reserved.set(owner, Math.max(0, (reserved.get(owner) ?? 1) - 1))
   const watch = (owner: string, runId: string, requestId: string) =>
     Effect.gen(function*() {
       while (!(yield* runs.await(runId, "1 hour").pipe(Effect.orElseSucceed(() => true)))) {
         // a long run: keep waiting
       }
-      active.get(owner)?.delete(runId)
+      release(owner)
       const final = yield* Effect.result(runs.get(runId))
       const status = final._tag === "Success" ? final.success.status : "unknown"
       yield* audit.append({
@@ -104,14 +106,16 @@ const makeRunSlots = (runs: RunServiceShape, audit: AuditLog["Service"], scope: 
       }).pipe(Effect.ignore)
     }).pipe(Effect.forkIn(scope), Effect.asVoid)
   return {
-    count: (owner: string) => active.get(owner)?.size ?? 0,
-    add: (owner: string, runId: string, requestId: string) =>
-      Effect.suspend(() => {
-        let set = active.get(owner)
-        if (set === undefined) active.set(owner, (set = new Set()))
-        set.add(runId)
-        return watch(owner, runId, requestId)
-      })
+    /** Takes a slot; false when the owner has `limit` runs going. */
+    reserve: (owner: string): boolean => {
+      const n = reserved.get(owner) ?? 0
+      if (n >= limit) return false
+      reserved.set(owner, n + 1)
+      return true
+    },
+    release,
+    /** The reserved slot now belongs to run `runId`, freed when it finishes. */
+    watch
   }
 }
 
@@ -174,7 +178,7 @@ export const layer = (options: Options) => {
     const runs = yield* RunService
     const audit = yield* AuditLog
     const scope = yield* Scope.Scope
-    const slots = makeRunSlots(runs, audit, scope)
+    const slots = makeRunSlots(runs, audit, scope, options.limits.maxConcurrentRuns)
     // The services of each YAML workflow, built once per registration for the life of the server.
     const built = new WeakMap<Entry, Context.Context<never>>()
     const contextOf = (entry: Entry) =>
@@ -209,18 +213,23 @@ export const layer = (options: Options) => {
           yield* checkWorkflow(params.name)
           const entry = yield* registry.get(params.name)
           const owner = principalName(who)
-          if (slots.count(owner) >= options.limits.maxConcurrentRuns) {
+          if (!slots.reserve(owner)) {
             return yield* new ApiError.TooManyRequests({
               code: "too_many_runs",
               message: `This ${who.kind === "key" ? "key" : "subject"} already has ${options.limits.maxConcurrentRuns} runs going (the limit); wait for one to finish`
             })
           }
-          const context = yield* contextOf(entry)
-          const { run, created } = yield* runs.start({ entry, input: payload.input ?? {}, context, idempotencyKey: headers["idempotency-key"] })
+          const started = yield* Effect.exit(Effect.gen(function*() {
+            const context = yield* contextOf(entry)
+            return yield* runs.start({ entry, input: payload.input ?? {}, context, idempotencyKey: headers["idempotency-key"] })
+          }))
+          if (started._tag === "Failure" || !started.value.created) slots.release(owner)
+          if (started._tag === "Failure") return yield* Effect.failCause(started.cause)
+          const { run, created } = started.value
           const note = yield* AuditNote
           note.target = `run:${run.runId}`
           note.detail = `workflow=${entry.name}${created ? "" : "; existing run (idempotency key)"}`
-          if (created) yield* slots.add(owner, run.runId, request.headers["x-request-id"] ?? "unknown")
+          if (created) yield* slots.watch(owner, run.runId, request.headers["x-request-id"] ?? "unknown")
           if (query.wait !== "true") return accepted(run)
           const limit = Math.min(Duration.toMillis(options.limits.maxWait), (query.timeout ?? Infinity) * 1000)
           const finished = yield* runs.await(run.runId, Duration.millis(limit))

@@ -17,7 +17,7 @@ import { createServer as createHttpServer } from "node:http"
 import { createServer as createHttpsServer } from "node:https"
 import { readFileSync } from "node:fs"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Deferred, Duration, Effect, Layer, SchemaIssue, type Types } from "effect"
+import { Cause, Deferred, Duration, Effect, Layer, SchemaIssue, type Types } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiError, HttpApiScalar } from "effect/http-api"
 import { RateLimiter } from "effect/persistence"
@@ -123,12 +123,15 @@ const layerGlobal = (limits: Limits.Limits) =>
       const response = yield* effect.pipe(
         Effect.catchCause((cause) =>
           Effect.gen(function*() {
-            const failure = cause.reasons.find((r) => r._tag === "Fail")
-            const error = failure?._tag === "Fail" ? (failure.error as { _tag?: string; reason?: { _tag?: string } }) : undefined
+            const error = Cause.squash(cause) as { _tag?: string; message?: unknown; reason?: { _tag?: string; reason?: string } } | undefined
+            if (error?._tag === "HttpServerError" && error.reason?._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge") {
+              return json(413, new ApiError.PayloadTooLarge({ code: "payload_too_large", message: `The request body is over the limit of ${limits.bodyBytes} bytes`, limitBytes: limits.bodyBytes }))
+            }
             if (error?._tag === "HttpServerError" && error.reason?._tag === "RouteNotFound") {
               return json(404, new ApiError.NotFound({ code: "route_not_found", message: `No route ${request.method} ${request.url.split("?")[0]}` }))
             }
-            yield* Effect.logError(`request ${requestId} failed`, cause)
+            // Only the tag and message: the cause holds the request, whose headers hold the caller's credentials.
+            yield* Effect.logError(`request ${requestId} (${request.method} ${request.url.split("?")[0]}) failed: ${error?._tag ?? "Defect"}: ${String(error?.message ?? error)}`)
             return json(500, new ApiError.InternalError({ code: "internal", message: `Internal error (request ${requestId})` }))
           })
         )

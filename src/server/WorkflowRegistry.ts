@@ -209,12 +209,13 @@ export const make = (options: Options & { readonly onProblem?: ((message: string
           try {
             JSON.parse(source)
           } catch (e) {
+            // JSON.parse names no position on Node 24; YAML (a superset of JSON) finds where the text breaks.
+            const located = analyzeSource("workflow.json", source, options.analyze).diagnostics.find((d) => d.severity === "error")
             const m = /position (\d+)/.exec(String((e as Error).message))
-            const offset = m === null ? 0 : Number(m[1])
-            const before = source.slice(0, offset).split("\n")
-            const line = before.length
-            const column = (before[before.length - 1]?.length ?? 0) + 1
-            const message = `invalid JSON: ${(e as Error).message}`
+            const before = m === null ? undefined : source.slice(0, Number(m[1])).split("\n")
+            const line = before !== undefined ? before.length : located?.line ?? 1
+            const column = before !== undefined ? (before[before.length - 1]?.length ?? 0) + 1 : located?.column ?? 1
+            const message = `invalid JSON: ${(e as Error).message.replace(/\s+/g, " ")}`
             return yield* invalid(message, [{ line, column, message, text: `workflow.json:${line}:${column}: ${message}` }])
           }
         }

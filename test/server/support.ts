@@ -37,7 +37,7 @@ export const startServer = async (
     const context = yield* Layer.buildWithScope(base, scope)
     const serverContext = yield* Layer.buildWithScope(Server.layer({ port: 0, ...options }).pipe(Layer.provide(Layer.succeedContext(context))), scope)
     const server = serverContext.mapUnsafe.get(HttpServer.HttpServer.key) as HttpServer.HttpServer
-    const address = server.address as { hostname: string; port: number }
+    const address = (server as unknown as { address: { hostname: string; port: number } }).address
     const keys = context.mapUnsafe.get(KeyStore.key) as KeyStore["Service"]
     const make = (name: string, role: "viewer" | "runner" | "admin", workflows: "*" | ReadonlyArray<string> = "*") =>
       Effect.map(keys.create({ name, role, workflows }), (k) => ({ token: Redacted.value(k.token), id: k.key.id }))
@@ -73,7 +73,7 @@ export const call = async (
     body = JSON.stringify(options.body)
     headers["content-type"] ??= "application/json"
   }
-  const res = await fetch(`${server.url}${path}`, { method, headers, body })
+  const res = await fetch(`${server.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) })
   const text = await res.text()
   let parsed: unknown
   try {
@@ -96,4 +96,70 @@ steps:
     output: loud
 outputs:
   loud: "{{ loud }}"
+`
+
+export interface SseMessage {
+  readonly id: string | undefined
+  readonly event: string
+  readonly data: string
+}
+
+/** Reads an SSE response until it ends (or `stopAfter` messages), parsing `id:`, `event:` and `data:` lines. */
+export const readSse = async (
+  server: { readonly url: string },
+  path: string,
+  options: { readonly token: string; readonly lastEventId?: string | undefined; readonly stopAfter?: number | undefined }
+): Promise<ReadonlyArray<SseMessage>> => {
+  const controller = new AbortController()
+  const headers: Record<string, string> = { authorization: `Bearer ${options.token}`, accept: "text/event-stream" }
+  if (options.lastEventId !== undefined) headers["last-event-id"] = options.lastEventId
+  const res = await fetch(`${server.url}${path}`, { headers, signal: controller.signal })
+  if (res.status !== 200) throw new Error(`SSE ${path}: ${res.status} ${await res.text()}`)
+  const out: Array<SseMessage> = []
+  const decoder = new TextDecoder()
+  let buffer = ""
+  const reader = res.body!.getReader()
+  try {
+    while (true) {
+      const { done, value } = await reader.read()
+      if (done) break
+      buffer += decoder.decode(value, { stream: true })
+      let end: number
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end)
+        buffer = buffer.slice(end + 2)
+        let id: string | undefined
+        let event = "message"
+        const data: Array<string> = []
+        for (const line of block.split("\n")) {
+          if (line.startsWith("id: ")) id = line.slice(4)
+          else if (line.startsWith("event: ")) event = line.slice(7)
+          else if (line.startsWith("data: ")) data.push(line.slice(6))
+        }
+        out.push({ id, event, data: data.join("\n") })
+        if (options.stopAfter !== undefined && out.length >= options.stopAfter) {
+          controller.abort()
+          return out
+        }
+      }
+    }
+  } catch (e) {
+    if (!controller.signal.aborted) throw e
+  }
+  return out
+}
+
+export const streamingWorkflow = `name: storyteller
+inputs:
+  topic: { type: string }
+steps:
+  - id: tell
+    type: llm
+    provider: openai
+    model: gpt-4o-mini
+    prompt: "Tell a story about {{ input.topic }}"
+    stream: true
+    output: story
+outputs:
+  story: "{{ story }}"
 `
