@@ -9,7 +9,7 @@
  * const routes = HttpApiBuilder.layer(Api.Api).pipe(Layer.provide(Handlers.layer(options)))
  * ```
  */
-import { Clock, Context, Deferred, Duration, Effect, Layer, Option, Redacted, Scope, Stream } from "effect"
+import { type Context, Duration, Effect, Layer, Redacted, Scope, Stream } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { KeyStore } from "../auth/KeyStore.ts"
 import { allows, CurrentPrincipal, type Principal } from "../auth/Principal.ts"
@@ -315,4 +315,4 @@ export const layer = (options: Options) => {
   return Layer.mergeAll(system, workflows, runsGroup, keysGroup, auditGroup)
 }
 
-export { Clock, Deferred, Option }
+

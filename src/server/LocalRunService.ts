@@ -8,7 +8,7 @@
  * const runs = yield* LocalRunService.make()
  * ```
  */
-import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Scope } from "effect"
+import { Cause, Clock, Deferred, Duration, Effect, Exit, Fiber, Layer, Scope } from "effect"
 import type { WorkflowEvent } from "../engine/events.ts"
 import type { RunResult } from "../engine/RunResult.ts"
 import { decodeInput, execute } from "../engine/run.ts"
@@ -244,4 +244,4 @@ export const make = (): Effect.Effect<RunServiceShape, never, Scope.Scope> =>
  */
 export const layer: Layer.Layer<RunService> = Layer.effect(RunService, make())
 
-export type { Context }
+
