@@ -12,6 +12,8 @@ import { Context, Effect, Layer } from "effect"
 export interface OutputShape {
   readonly out: (text: string) => void
   readonly err: (text: string) => void
+  /** Writes `text` to stderr as it is, without a newline (the deltas of a streamed answer). */
+  readonly stream: (text: string) => void
   /** Rewrite the last `n` lines of stdout (live progress); only used when `isTTY`. */
   readonly isTTY: boolean
   /** ANSI colours allowed (a TTY and NO_COLOR unset). */
@@ -31,6 +33,7 @@ export class Output extends Context.Service<Output, OutputShape>()("llm-orchestr
     return {
       out: (t) => void process.stdout.write(`${t}\n`),
       err: (t) => void process.stderr.write(`${t}\n`),
+      stream: (t) => void process.stderr.write(t),
       isTTY,
       color: isTTY && !noColor,
       exit: (c) => void (code = Math.max(code, c)),
@@ -43,17 +46,19 @@ export class Output extends Context.Service<Output, OutputShape>()("llm-orchestr
   static capture(options: { readonly isTTY?: boolean; readonly color?: boolean; readonly cwd?: string } = {}) {
     const stdout: Array<string> = []
     const stderr: Array<string> = []
+    const streamed: Array<string> = []
     let code = 0
     const shape: OutputShape = {
       out: (t) => void stdout.push(...t.split("\n")),
       err: (t) => void stderr.push(...t.split("\n")),
+      stream: (t) => void streamed.push(t),
       isTTY: options.isTTY ?? false,
       color: options.color ?? false,
       exit: (c) => void (code = Math.max(code, c)),
       exitCode: () => code,
       cwd: options.cwd ?? process.cwd()
     }
-    return { layer: Layer.succeed(Output, shape), stdout, stderr, exitCode: () => code }
+    return { layer: Layer.succeed(Output, shape), stdout, stderr, streamed, exitCode: () => code }
   }
 }
 

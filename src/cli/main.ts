@@ -18,7 +18,10 @@ import { initCommand } from "./initCommand.ts"
 import { exitCodeOf, Interrupt, type Signal } from "./Interrupt.ts"
 import { Output } from "./Output.ts"
 import { metricsCommand } from "./metricsCommand.ts"
+import { keysCommand } from "./keysCommand.ts"
+import { Remote } from "./remote.ts"
 import { runCommand } from "./runCommand.ts"
+import { serveCommand } from "./serveCommand.ts"
 import { testCommand } from "./testCommand.ts"
 import { validateCommand } from "./validateCommand.ts"
 import { version } from "./version.ts"
@@ -28,7 +31,8 @@ export { version } from "./version.ts"
 /** The command tree. */
 export const cli = Command.make("llm-orchestrator").pipe(
   Command.withDescription("Typed LLM workflows: validate, generate, run and test YAML workflows"),
-  Command.withSubcommands([validateCommand, codegenCommand, runCommand, testCommand, graphCommand, initCommand, metricsCommand])
+  Command.withSubcommands([validateCommand, codegenCommand, runCommand, testCommand, graphCommand, initCommand, metricsCommand, serveCommand, keysCommand]),
+  Command.withGlobalFlags([Remote])
 )
 
 /** Runs the CLI with `args` (without the program name) and the given Output; resolves to the exit code. */

@@ -17,6 +17,7 @@ import { exitCodeOf, Interrupt, type Signal } from "./Interrupt.ts"
 import { logLevels, runLog } from "./RunLog.ts"
 import { costLines, summaryLine, telemetryFlags, telemetryOf, waterfallOf } from "./TelemetryFlags.ts"
 import * as TraceContext from "../telemetry/TraceContext.ts"
+import { Remote, remoteInput, remoteRun } from "./remote.ts"
 import * as Project from "../config/Project.ts"
 import * as Pipeline from "../pipeline/Pipeline.ts"
 import { describeMissing } from "../pipeline/PipelineError.ts"
@@ -35,6 +36,7 @@ export const runCommand = Command.make("run", {
   output: Flag.String("output").pipe(Flag.withDescription("Also write the outputs as JSON to this file"), Flag.optional),
   concurrency: Flag.Int("concurrency").pipe(Flag.withDescription("At most this many steps (and map items) at once"), Flag.optional),
   json: Flag.Boolean("json").pipe(Flag.withDescription("Print one JSON document and nothing else"), Flag.withDefault(false)),
+  stream: Flag.Boolean("stream").pipe(Flag.withDescription("Print the answers of streaming LLM steps (stream: true) on stderr as they are written"), Flag.withDefault(false)),
   config: Flag.String("config").pipe(Flag.withDescription("Configuration file (default: ./llm-orchestrator.yaml when present)"), Flag.optional),
   envFile: Flag.String("env-file").pipe(Flag.withDescription("Load environment variables from this file (KEY=value lines); the environment wins"), Flag.optional),
   actions: Flag.String("actions").pipe(Flag.withDescription("A TS/JS module exporting custom actions (Action.make)"), Flag.optional),
@@ -54,6 +56,13 @@ export const runCommand = Command.make("run", {
       o.exit(2)
     }
     if (Option.isSome(args.input) && Option.isSome(args.inputFile)) return invalid(["use --input or --input-file, not both"])
+    const remote = yield* Remote
+    if (Option.isSome(remote)) {
+      // <file> names a workflow registered on the server.
+      const input = Option.isSome(args.inputFile) ? loadData(args.inputFile.value) : remoteInput(Option.getOrUndefined(args.input))
+      if (input._tag === "Error") return invalid([input.message])
+      return yield* remoteRun(remote.value, args.file, input.value ?? {}, { stream: args.stream, json: args.json, write: o.stream })
+    }
     if (Option.isSome(args.concurrency) && args.concurrency.value < 1) return invalid(["--concurrency must be at least 1"])
     const loaded = Option.isSome(args.input)
       ? parseData(args.input.value, "--input")
@@ -89,6 +98,7 @@ export const runCommand = Command.make("run", {
     const level = args.verbose ? "debug" : Option.getOrElse(args.logLevel, () => config.logging?.level ?? "warn")
     const log = runLog({ level, write: (line) => o.err(jsonLog ? line : s.dim(line)), secrets, json: jsonLog })
     const interrupt = yield* Interrupt
+    const streamed = new Set<string>()
     const result = yield* Effect.result(Pipeline.runFile(args.file, {
       input: loaded.value ?? {},
       mocks,
@@ -96,6 +106,11 @@ export const runCommand = Command.make("run", {
       interrupt,
       onSecrets: (secrets) => log.addSecrets(secrets.map(Redacted.value)),
       onEvent: (e) => {
+        if (args.stream && e._tag === "StepDelta") {
+          streamed.add(e.stepId)
+          return o.stream(e.text)
+        }
+        if (args.stream && e._tag === "StepSucceeded" && streamed.has(e.stepId)) o.stream("\n")
         log.onEvent(e)
         view.onEvent(e)
       },

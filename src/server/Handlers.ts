@@ -60,7 +60,7 @@ const summaryOf = (entry: Entry): Model.WorkflowSummary => ({
   ...(entry.description !== undefined ? { description: entry.description } : {}),
   format: entry.format,
   inputs: entry.inputs,
-  steps: entry.graph.nodes.map((n) => n.id),
+  steps: entry.graph.nodes.map((n) => n.id).filter((id) => id !== "_outputs"),
   registeredAt: entry.registeredAt,
   registeredBy: entry.registeredBy
 })

@@ -1,0 +1,94 @@
+/**
+ * `llm-orchestrator keys create|list|revoke`: API keys of the REST API, in the store the server uses. A key is
+ * printed once, when it is created; the store keeps only its salted hash.
+ *
+ * @example
+ * ```sh
+ * llm-orchestrator keys create --name ci --role runner --workflows nightly,weekly --store postgres://...
+ * llm-orchestrator keys list --store postgres://...
+ * llm-orchestrator keys revoke 0123456789ab --store postgres://...
+ * ```
+ */
+import { Effect, Layer, Option, Redacted } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import * as KeyStore from "../auth/KeyStore.ts"
+import { Role } from "../auth/Role.ts"
+import * as Backend from "../server/Backend.ts"
+import { Output } from "./Output.ts"
+
+const storeFlag = Flag.String("store").pipe(Flag.withDescription("The server's store: postgres://... (default: LLM_ORCHESTRATOR_STORE)"), Flag.optional)
+
+const withStore = <A>(store: Option.Option<string>, body: (keys: KeyStore.KeyStoreShape) => Effect.Effect<A, unknown, Output>) =>
+  Effect.gen(function*() {
+    const o = yield* Output
+    const spec = Option.getOrElse(store, () => process.env["LLM_ORCHESTRATOR_STORE"] ?? "")
+    if (spec === "" || spec === "memory") {
+      o.err("error: keys live in the server's store: give --store postgres://... (or set LLM_ORCHESTRATOR_STORE); a memory store dies with its process")
+      o.exit(2)
+      return
+    }
+    if (!/^postgres(ql)?:\/\//.test(spec)) {
+      o.err(`error: unknown store '${Backend.show(spec)}': use postgres://user@host:port/db`)
+      o.exit(2)
+      return
+    }
+    const result = yield* Effect.result(
+      Effect.flatMap(KeyStore.KeyStore, body).pipe(Effect.provide(KeyStore.layerSql.pipe(Layer.provide(Backend.sqlLayer(spec)))))
+    )
+    if (result._tag === "Failure") {
+      o.err(`error: ${(result.failure as { message?: string }).message ?? String(result.failure)}`)
+      o.exit(1)
+    }
+  })
+
+const create = Command.make("create", {
+  name: Flag.String("name").pipe(Flag.withDescription("What the key is for (shown in the audit log)")),
+  role: Flag.Literals("role", Role.literals).pipe(Flag.withDescription("viewer, runner or admin")),
+  workflows: Flag.String("workflows").pipe(Flag.withDescription("Comma-separated workflows the key may act on (default: all)"), Flag.optional),
+  expiresDays: Flag.Int("expires-days").pipe(Flag.withDescription("The key stops working after this many days"), Flag.optional),
+  json: Flag.Boolean("json").pipe(Flag.withDefault(false)),
+  store: storeFlag
+}, (args) =>
+  withStore(args.store, (keys) =>
+    Effect.gen(function*() {
+      const o = yield* Output
+      const workflows = Option.isSome(args.workflows) ? args.workflows.value.split(",").map((w) => w.trim()).filter((w) => w !== "") : "*"
+      const { token, key } = yield* keys.create({
+        name: args.name,
+        role: args.role,
+        workflows,
+        expiresAt: Option.isSome(args.expiresDays) ? Date.now() + args.expiresDays.value * 86_400_000 : undefined
+      })
+      if (args.json) o.out(JSON.stringify({ token: Redacted.value(token), key }, null, 2))
+      else {
+        o.out(Redacted.value(token))
+        o.err(`created key ${key.id} (${key.name}, role ${key.role}, workflows ${key.workflows === "*" ? "all" : key.workflows.join(", ")}); the key is shown only now`)
+      }
+    }))).pipe(Command.withDescription("Create an API key (printed once)"))
+
+const list = Command.make("list", { json: Flag.Boolean("json").pipe(Flag.withDefault(false)), store: storeFlag }, (args) =>
+  withStore(args.store, (keys) =>
+    Effect.gen(function*() {
+      const o = yield* Output
+      const all = yield* keys.list()
+      if (args.json) return o.out(JSON.stringify(all, null, 2))
+      if (all.length === 0) return o.out("no keys")
+      for (const k of all) {
+        const state = k.revokedAt !== undefined ? `revoked ${new Date(k.revokedAt).toISOString()}` : k.expiresAt !== undefined && k.expiresAt < Date.now() ? "expired" : "active"
+        o.out(`${k.id}  ${k.role.padEnd(6)}  ${state.padEnd(8)}  ${k.name}  workflows: ${k.workflows === "*" ? "all" : k.workflows.join(",")}`)
+      }
+    }))).pipe(Command.withDescription("List API keys (never their secrets)"))
+
+const revoke = Command.make("revoke", { id: Argument.String("id").pipe(Argument.withDescription("The key id (the 12 characters after llmo_)")), store: storeFlag }, (args) =>
+  withStore(args.store, (keys) =>
+    Effect.gen(function*() {
+      const o = yield* Output
+      const key = yield* keys.revoke(args.id.replace(/^llmo_/, "").slice(0, 12))
+      o.err(`revoked key ${key.id} (${key.name})`)
+    }))).pipe(Command.withDescription("Revoke an API key: it never authenticates again"))
+
+/** `keys`. */
+export const keysCommand = Command.make("keys").pipe(
+  Command.withDescription("Manage the REST API's keys"),
+  Command.withSubcommands([create, list, revoke])
+)

@@ -1,0 +1,133 @@
+/**
+ * `llm-orchestrator serve [--port N] [--host H] [--store S] [--workflows PATH]... [--tls-cert F --tls-key F]`: the REST
+ * API on the project's configuration (providers, secrets, `server:` section of `llm-orchestrator.yaml`). Workflow
+ * files given with `--workflows` (files or directories of `.yaml`) are registered at start. When the key store holds
+ * no key, an admin key is created and printed once, so a fresh server can be used at all.
+ *
+ * Stops on SIGINT/SIGTERM: event streams end, requests in flight finish, runs checkpoint, then it exits.
+ *
+ * @example
+ * ```sh
+ * llm-orchestrator serve --port 8080 --workflows examples/ --store postgres://postgres@127.0.0.1:5432/app
+ * ```
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs"
+import { join, resolve } from "node:path"
+import { Duration, Effect, Layer, Option, Redacted } from "effect"
+import { Command, Flag } from "effect/cli"
+import { HttpServer } from "effect/http"
+import { KeyStore } from "../auth/KeyStore.ts"
+import * as Project from "../config/Project.ts"
+import { providerNames } from "../pipeline/Pipeline.ts"
+import * as Backend from "../server/Backend.ts"
+import * as Server from "../server/Server.ts"
+import { WorkflowRegistry } from "../server/WorkflowRegistry.ts"
+import { Interrupt } from "./Interrupt.ts"
+import { Output } from "./Output.ts"
+
+const yamlFiles = (path: string): ReadonlyArray<string> => {
+  const stat = statSync(path)
+  if (!stat.isDirectory()) return [path]
+  return readdirSync(path).filter((f) => /\.ya?ml$/.test(f) && !/\.(mock|test|input)\.ya?ml$/.test(f)).sort().map((f) => join(path, f))
+}
+
+/** `serve`. */
+export const serveCommand = Command.make("serve", {
+  port: Flag.Int("port").pipe(Flag.withDescription("Port to listen on (default 8080; 0 picks a free one)"), Flag.optional),
+  host: Flag.String("host").pipe(Flag.withDescription("Interface to listen on (default 127.0.0.1: this machine only)"), Flag.optional),
+  store: Flag.String("store").pipe(Flag.withDescription("Where keys, audit log, workflows and runs live: memory or postgres://... (default: LLM_ORCHESTRATOR_STORE or memory)"), Flag.optional),
+  workflows: Flag.String("workflows").pipe(Flag.withDescription("A YAML workflow file, or a directory of them, to register at start (repeatable)"), Flag.atLeast(0)),
+  tlsCert: Flag.String("tls-cert").pipe(Flag.withDescription("Serve HTTPS with this certificate (PEM)"), Flag.optional),
+  tlsKey: Flag.String("tls-key").pipe(Flag.withDescription("The certificate's private key (PEM)"), Flag.optional),
+  cors: Flag.String("cors").pipe(Flag.withDescription("Allow browser calls from this origin (repeatable; CORS is off without it)"), Flag.atLeast(0)),
+  jwtSecret: Flag.String("jwt-secret").pipe(Flag.withDescription("Accept HS256 JWTs signed with this secret, given as a reference (env:JWT_SECRET, file:/run/secrets/jwt, vault:...)"), Flag.optional),
+  jwks: Flag.String("jwks").pipe(Flag.withDescription("Accept RS256/ES256 JWTs signed by the keys of this JWKS file"), Flag.optional),
+  jwtIssuer: Flag.String("jwt-issuer").pipe(Flag.withDescription("Required `iss` of JWTs"), Flag.optional),
+  jwtAudience: Flag.String("jwt-audience").pipe(Flag.withDescription("Required `aud` of JWTs"), Flag.optional),
+  rate: Flag.Int("rate").pipe(Flag.withDescription("Requests per minute per key or token subject (default 600)"), Flag.optional),
+  maxRuns: Flag.Int("max-runs").pipe(Flag.withDescription("Runs going at once per key or subject (default 100)"), Flag.optional),
+  bodyLimit: Flag.Int("body-limit").pipe(Flag.withDescription("Largest request body in bytes (default 1048576)"), Flag.optional),
+  timeout: Flag.Int("timeout").pipe(Flag.withDescription("Request timeout in seconds (default 30)"), Flag.optional),
+  config: Flag.String("config").pipe(Flag.withDescription("Configuration file (default: ./llm-orchestrator.yaml when present)"), Flag.optional),
+  envFile: Flag.String("env-file").pipe(Flag.withDescription("Load environment variables from this file"), Flag.optional)
+}, (args) =>
+  Effect.gen(function*() {
+    const o = yield* Output
+    const fail = (message: string) => {
+      o.err(`error: ${message}`)
+      o.exit(2)
+    }
+    if (Option.isSome(args.tlsCert) !== Option.isSome(args.tlsKey)) return fail("--tls-cert and --tls-key go together")
+    const project = yield* Effect.result(Project.load({
+      cwd: o.cwd,
+      config: Option.getOrUndefined(args.config),
+      envFiles: Option.isSome(args.envFile) ? [args.envFile.value] : []
+    }))
+    if (project._tag === "Failure") {
+      const e = project.failure
+      return fail(e._tag === "ConfigInvalid" ? e.problems.join("\n") : e.message)
+    }
+    const runOptions = Project.runOptions(project.success)
+    const env = project.success.env
+    let jwtSecret: Redacted.Redacted<string> | undefined
+    if (Option.isSome(args.jwtSecret)) {
+      const reference = args.jwtSecret.value
+      if (!/^(env|file|vault|aws-sm):\S+$/.test(reference)) return fail("--jwt-secret takes a secret reference (env:NAME, file:/path, vault:..., aws-sm:...), never the secret itself")
+      const resolved = yield* Effect.result(Effect.scoped(Effect.gen(function*() {
+        const Secrets = yield* Effect.promise(() => import("../secrets/Secrets.ts"))
+        const { ConfigProvider } = yield* Effect.promise(() => import("effect"))
+        return yield* Secrets.make().pipe(
+          Effect.flatMap((s) => s.resolve(reference)),
+          Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnvRecord({ ...env }))
+        )
+      })))
+      if (resolved._tag === "Failure") return fail(`--jwt-secret ${reference}: ${(resolved.failure as { message?: string }).message ?? String(resolved.failure)}`)
+      jwtSecret = resolved.success
+    }
+    const store = Option.getOrElse(args.store, () => env["LLM_ORCHESTRATOR_STORE"] ?? "memory")
+    const options: Server.Options = {
+      port: Option.getOrElse(args.port, () => 8080),
+      host: Option.getOrElse(args.host, () => "127.0.0.1"),
+      ...(Option.isSome(args.tlsCert) && Option.isSome(args.tlsKey) ? { tls: { certFile: resolve(o.cwd, args.tlsCert.value), keyFile: resolve(o.cwd, args.tlsKey.value) } } : {}),
+      ...(args.cors.length > 0 ? { cors: { origins: args.cors } } : {}),
+      ...(jwtSecret !== undefined || Option.isSome(args.jwks)
+        ? { jwt: { secret: jwtSecret, jwksFile: Option.getOrUndefined(args.jwks), issuer: Option.getOrUndefined(args.jwtIssuer), audience: Option.getOrUndefined(args.jwtAudience) } }
+        : {}),
+      limits: {
+        requestsPerWindow: Option.getOrUndefined(args.rate),
+        maxConcurrentRuns: Option.getOrUndefined(args.maxRuns),
+        bodyBytes: Option.getOrUndefined(args.bodyLimit),
+        requestTimeout: Option.isSome(args.timeout) ? Duration.seconds(args.timeout.value) : undefined
+      },
+      services: { env, providers: runOptions.providers, stores: runOptions.stores, policy: runOptions.policy }
+    }
+    const backend = Backend.layer({
+      store,
+      registry: { analyze: { providers: providerNames(options.services ?? {}) }, actions: runOptions.actions },
+      onProblem: (m) => o.err(`warning: ${m}`)
+    })
+    const interrupt = yield* Interrupt
+    const program = Effect.gen(function*() {
+      const registry = yield* WorkflowRegistry
+      for (const path of args.workflows) {
+        for (const file of yamlFiles(resolve(o.cwd, path))) {
+          const entry = yield* registry.register({ source: readFileSync(file, "utf8"), by: "serve --workflows" }).pipe(
+            Effect.mapError((e) => new Error(`${file}: ${e._tag === "BadRequest" ? (e.problems ?? []).map((p) => p.text.replace(/^workflow\.(yaml|json)/, file)).join("\n") || e.message : e.message}`))
+          )
+          o.err(`registered ${entry.name} (${file})`)
+        }
+      }
+      const keys = yield* KeyStore
+      if ((yield* keys.list()).length === 0) {
+        const { token, key } = yield* keys.create({ name: "bootstrap-admin", role: "admin" })
+        o.err(`created admin key ${key.id} (shown once, store it now): ${Redacted.value(token)}`)
+      }
+      const server = yield* Layer.build(Server.layer(options))
+      const address = server.mapUnsafe.get(HttpServer.HttpServer.key) as { address: { hostname?: string; port?: number } }
+      o.err(`serving on ${options.tls ? "https" : "http"}://${options.host}:${address.address.port} (store: ${Backend.show(store)}; docs at /docs)`)
+      const signal = yield* interrupt
+      o.err(`${signal}: shutting down (event streams end, requests in flight finish, runs checkpoint)`)
+    }).pipe(Effect.scoped, Effect.provide(backend))
+    const result = yield* Effect.result(program)
+    if (result._tag === "Failure") return fail((result.failure as { message?: string }).message ?? String(result.failure))
+  })).pipe(Command.withDescription("Serve the REST API (workflows, runs, live events over SSE, keys, audit log)"))
