@@ -190,6 +190,8 @@ export const layer = (options: Options = {}): Layer.Layer<
     const server = NodeHttpServer.layer(make, {
       port: options.port ?? 8080,
       host: options.host ?? "127.0.0.1",
+      // Node's default listen backlog (511) resets connections of a burst of clients; the kernel caps this at somaxconn.
+      backlog: 4096,
       gracefulShutdownTimeout: options.gracePeriod ?? "10 seconds"
     })
     return Layer.merge(
