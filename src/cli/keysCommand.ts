@@ -4,36 +4,37 @@
  *
  * @example
  * ```sh
- * llm-orchestrator keys create --name ci --role runner --workflows nightly,weekly --store postgres://...
- * llm-orchestrator keys list --store postgres://...
- * llm-orchestrator keys revoke 0123456789ab --store postgres://...
+ * llm-orchestrator keys create --name ci --role runner --workflows nightly,weekly
+ * llm-orchestrator keys list --store postgres://postgres@127.0.0.1:5432/app
+ * llm-orchestrator keys revoke 0123456789ab
  * ```
  */
 import { Effect, Layer, Option, Redacted } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as KeyStore from "../auth/KeyStore.ts"
 import { Role } from "../auth/Role.ts"
-import * as Backend from "../server/Backend.ts"
+import * as Store from "../durable/Store.ts"
 import { Output } from "./Output.ts"
 
-const storeFlag = Flag.String("store").pipe(Flag.withDescription("The server's store: postgres://... (default: LLM_ORCHESTRATOR_STORE)"), Flag.optional)
+const storeFlag = Flag.String("store").pipe(Flag.withDescription("The server's store: sqlite:PATH or postgres://... (default: LLM_ORCHESTRATOR_STORE, else .llm-orchestrator/runs.db)"), Flag.optional)
 
 const withStore = <A>(store: Option.Option<string>, body: (keys: KeyStore.KeyStoreShape) => Effect.Effect<A, unknown, Output>) =>
   Effect.gen(function*() {
     const o = yield* Output
-    const spec = Option.getOrElse(store, () => process.env["LLM_ORCHESTRATOR_STORE"] ?? "")
-    if (spec === "" || spec === "memory") {
-      o.err("error: keys live in the server's store: give --store postgres://... (or set LLM_ORCHESTRATOR_STORE); a memory store dies with its process")
+    const text = Option.getOrElse(store, () => process.env["LLM_ORCHESTRATOR_STORE"] ?? "")
+    const spec = text === "" ? Store.defaultSpec(o.cwd) : Store.parse(text)
+    if (spec === undefined) {
+      o.err(`error: unknown store '${text}': use sqlite:PATH (or a .db file) or postgres://user@host:port/db`)
       o.exit(2)
       return
     }
-    if (!/^postgres(ql)?:\/\//.test(spec)) {
-      o.err(`error: unknown store '${Backend.show(spec)}': use postgres://user@host:port/db`)
+    if (spec._tag === "memory") {
+      o.err("error: keys live in the server's store; a memory store dies with its process: give --store sqlite:PATH or postgres://...")
       o.exit(2)
       return
     }
     const result = yield* Effect.result(
-      Effect.flatMap(KeyStore.KeyStore, body).pipe(Effect.provide(KeyStore.layerSql.pipe(Layer.provide(Backend.sqlLayer(spec)))))
+      Effect.flatMap(KeyStore.KeyStore, body).pipe(Effect.provide(KeyStore.layerSql.pipe(Layer.provide(Store.sqlLayer(spec)))))
     )
     if (result._tag === "Failure") {
       o.err(`error: ${(result.failure as { message?: string }).message ?? String(result.failure)}`)

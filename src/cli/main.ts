@@ -19,7 +19,7 @@ import { exitCodeOf, Interrupt, type Signal } from "./Interrupt.ts"
 import { Output } from "./Output.ts"
 import { metricsCommand } from "./metricsCommand.ts"
 import { keysCommand } from "./keysCommand.ts"
-import { Remote } from "./remote.ts"
+import { listCommand, Remote, statusCommand } from "./remote.ts"
 import { runCommand } from "./runCommand.ts"
 import { serveCommand } from "./serveCommand.ts"
 import { testCommand } from "./testCommand.ts"
@@ -31,7 +31,7 @@ export { version } from "./version.ts"
 /** The command tree. */
 export const cli = Command.make("llm-orchestrator").pipe(
   Command.withDescription("Typed LLM workflows: validate, generate, run and test YAML workflows"),
-  Command.withSubcommands([validateCommand, codegenCommand, runCommand, testCommand, graphCommand, initCommand, metricsCommand, serveCommand, keysCommand]),
+  Command.withSubcommands([validateCommand, codegenCommand, runCommand, testCommand, graphCommand, initCommand, metricsCommand, serveCommand, keysCommand, statusCommand, listCommand]),
   Command.withGlobalFlags([Remote])
 )
 

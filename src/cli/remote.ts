@@ -1,6 +1,7 @@
 /**
  * `--remote URL`: the CLI as a client of a running `llm-orchestrator serve`, through the typed client of the API
- * (`status`, `list`, `run`). The key is read from `LLM_ORCHESTRATOR_API_KEY` (never a flag value, which would land
+ * (`status`, `list`, `run`). Without it, `status` and `list` read the local run store (the server's too, when it runs
+ * on the same one). The key is read from `LLM_ORCHESTRATOR_API_KEY` (never a flag value, which would land
  * in the shell history and in `ps`).
  *
  * @example
@@ -13,7 +14,11 @@
  */
 import { Effect, Option, Stream } from "effect"
 import { Argument, Command, Flag, GlobalFlag } from "effect/cli"
+import * as DurableRuns from "../durable/DurableRuns.ts"
+import * as Store from "../durable/Store.ts"
 import * as Client from "../server/Client.ts"
+import * as DurableRunService from "../server/DurableRunService.ts"
+import type { RunServiceShape } from "../server/RunService.ts"
 import type * as Model from "../server/Model.ts"
 import { parseData } from "./loadData.ts"
 import { Output, style } from "./Output.ts"
@@ -68,6 +73,12 @@ const printRun = (o: Output["Service"], run: Model.Run, json: boolean) => {
   if (run.error !== undefined) o.err(`error: ${JSON.stringify(run.error)}`)
 }
 
+const printPage = (o: Output["Service"], page: Model.RunPage, json: boolean) => {
+  if (json) return o.out(JSON.stringify(page, null, 2))
+  if (page.runs.length === 0) return o.out("no runs")
+  for (const r of page.runs) o.out(`${r.runId}  ${r.workflow.padEnd(20)} ${r.status.padEnd(10)} ${new Date(r.createdAt).toISOString()}${r.durationMillis !== undefined ? `  ${r.durationMillis}ms` : ""}`)
+}
+
 /** `status <run-id>` on the server. */
 export const remoteStatus = (url: string, runId: string, json: boolean) =>
   withClient(url, (client) =>
@@ -82,9 +93,7 @@ export const remoteList = (url: string, filter: { readonly workflow?: string | u
     Effect.gen(function*() {
       const o = yield* Output
       const page = yield* client.runs.list({ query: { ...(filter.workflow ? { workflow: filter.workflow } : {}), ...(filter.status ? { status: filter.status } : {}), ...(filter.limit ? { limit: filter.limit } : {}) } })
-      if (json) return o.out(JSON.stringify(page, null, 2))
-      if (page.runs.length === 0) return o.out("no runs")
-      for (const r of page.runs) o.out(`${r.runId}  ${r.workflow.padEnd(20)} ${r.status.padEnd(10)} ${new Date(r.createdAt).toISOString()}${r.durationMillis !== undefined ? `  ${r.durationMillis}ms` : ""}`)
+      printPage(o, page, json)
     }))
 
 /**
@@ -118,36 +127,63 @@ export const remoteRun = (url: string, name: string, input: unknown, options: { 
       }
     }))
 
-/** `status <run-id>`: a run's state, steps and outputs (with `--remote`, on the server). */
+const storeFlag = Flag.String("store").pipe(
+  Flag.withDescription("The run store (without --remote): sqlite:PATH or postgres://... (default: LLM_ORCHESTRATOR_STORE, else .llm-orchestrator/runs.db)"),
+  Flag.optional
+)
+
+/** The run service of a local store (as a client: it never runs workflows), for `status` and `list` without `--remote`. */
+const withLocal = <A>(store: Option.Option<string>, body: (runs: RunServiceShape) => Effect.Effect<A, unknown, Output>) =>
+  Effect.gen(function*() {
+    const o = yield* Output
+    const text = Option.getOrUndefined(store) ?? process.env["LLM_ORCHESTRATOR_STORE"]
+    const spec = text === undefined ? Store.defaultSpec(o.cwd) : Store.parse(text)
+    if (spec === undefined) {
+      o.err(`error: unknown store '${text}': use sqlite:PATH (or a .db file) or postgres://user@host:port/db`)
+      return o.exit(2)
+    }
+    const result = yield* Effect.result(
+      Effect.flatMap(DurableRunService.make, body).pipe(
+        Effect.provide(DurableRuns.layer({ store: spec, role: "client", onProblem: () => {} })),
+        Effect.scoped
+      )
+    )
+    if (result._tag === "Failure") {
+      o.err(`error: ${describeError(result.failure)}`)
+      o.exit(exitCodeOf(result.failure))
+    }
+  })
+
+/** `status <run-id>`: a run's state, steps (attempts, durations, tokens) and outputs, from the store or `--remote`. */
 export const statusCommand = Command.make("status", {
   runId: Argument.String("run-id"),
-  json: Flag.Boolean("json").pipe(Flag.withDefault(false))
+  json: Flag.Boolean("json").pipe(Flag.withDefault(false)),
+  store: storeFlag
 }, (args) =>
   Effect.gen(function*() {
     const remote = yield* Remote
-    const o = yield* Output
-    if (Option.isNone(remote)) {
-      o.err("error: status needs --remote URL (the run store of this machine is read by the durable runs' status command)")
-      return o.exit(2)
-    }
-    return yield* remoteStatus(remote.value, args.runId, args.json)
-  })).pipe(Command.withDescription("Show a run: status, steps (attempts, durations, tokens), outputs"))
+    if (Option.isSome(remote)) return yield* remoteStatus(remote.value, args.runId, args.json)
+    return yield* withLocal(args.store, (runs) => Effect.flatMap(Output, (o) => Effect.map(runs.get(args.runId), (run) => printRun(o, run, args.json))))
+  })).pipe(Command.withDescription("Show a run: status, steps (attempts, durations, tokens, cost), waits, outputs"))
 
-/** `list`: runs, newest first (with `--remote`, on the server). */
+/** `list`: runs, newest first, from the store or `--remote`. */
 export const listCommand = Command.make("list", {
   workflow: Flag.String("workflow").pipe(Flag.optional),
   status: Flag.Literals("status", ["pending", "running", "suspended", "succeeded", "failed", "cancelled"]).pipe(Flag.optional),
   limit: Flag.Int("limit").pipe(Flag.optional),
-  json: Flag.Boolean("json").pipe(Flag.withDefault(false))
+  json: Flag.Boolean("json").pipe(Flag.withDefault(false)),
+  store: storeFlag
 }, (args) =>
   Effect.gen(function*() {
     const remote = yield* Remote
-    const o = yield* Output
-    if (Option.isNone(remote)) {
-      o.err("error: list needs --remote URL (the run store of this machine is read by the durable runs' list command)")
-      return o.exit(2)
-    }
-    return yield* remoteList(remote.value, { workflow: Option.getOrUndefined(args.workflow), status: Option.getOrUndefined(args.status), limit: Option.getOrUndefined(args.limit) }, args.json)
+    const filter = { workflow: Option.getOrUndefined(args.workflow), status: Option.getOrUndefined(args.status), limit: Option.getOrUndefined(args.limit) }
+    if (Option.isSome(remote)) return yield* remoteList(remote.value, filter, args.json)
+    return yield* withLocal(args.store, (runs) =>
+      Effect.gen(function*() {
+        const o = yield* Output
+        const page = yield* runs.list({ workflow: filter.workflow, status: filter.status, limit: filter.limit ?? 50 })
+        printPage(o, page, args.json)
+      }))
   })).pipe(Command.withDescription("List runs, newest first"))
 
 /** Parses `--input` for a remote run. */

@@ -8,7 +8,7 @@
  *
  * @example
  * ```sh
- * llm-orchestrator serve --port 8080 --workflows examples/ --store postgres://postgres@127.0.0.1:5432/app
+ * llm-orchestrator serve --port 8080 --workflows examples/   # on .llm-orchestrator/runs.db, like the CLI
  * ```
  */
 import { readdirSync, readFileSync, statSync } from "node:fs"
@@ -19,6 +19,7 @@ import { HttpServer } from "effect/http"
 import { KeyStore } from "../auth/KeyStore.ts"
 import * as Project from "../config/Project.ts"
 import { providerNames } from "../pipeline/Pipeline.ts"
+import * as Store from "../durable/Store.ts"
 import * as Backend from "../server/Backend.ts"
 import * as Server from "../server/Server.ts"
 import { WorkflowRegistry } from "../server/WorkflowRegistry.ts"
@@ -35,7 +36,7 @@ const yamlFiles = (path: string): ReadonlyArray<string> => {
 export const serveCommand = Command.make("serve", {
   port: Flag.Int("port").pipe(Flag.withDescription("Port to listen on (default 8080; 0 picks a free one)"), Flag.optional),
   host: Flag.String("host").pipe(Flag.withDescription("Interface to listen on (default 127.0.0.1: this machine only)"), Flag.optional),
-  store: Flag.String("store").pipe(Flag.withDescription("Where keys, audit log, workflows and runs live: memory or postgres://... (default: LLM_ORCHESTRATOR_STORE or memory)"), Flag.optional),
+  store: Flag.String("store").pipe(Flag.withDescription("Where runs, keys, audit log and workflows live: memory, sqlite:PATH or postgres://... (default: LLM_ORCHESTRATOR_STORE, else .llm-orchestrator/runs.db, the CLI's store)"), Flag.optional),
   workflows: Flag.String("workflows").pipe(Flag.withDescription("A YAML workflow file, or a directory of them, to register at start (repeatable)"), Flag.atLeast(0)),
   tlsCert: Flag.String("tls-cert").pipe(Flag.withDescription("Serve HTTPS with this certificate (PEM)"), Flag.optional),
   tlsKey: Flag.String("tls-key").pipe(Flag.withDescription("The certificate's private key (PEM)"), Flag.optional),
@@ -84,7 +85,9 @@ export const serveCommand = Command.make("serve", {
       if (resolved._tag === "Failure") return fail(`--jwt-secret ${reference}: ${(resolved.failure as { message?: string }).message ?? String(resolved.failure)}`)
       jwtSecret = resolved.success
     }
-    const store = Option.getOrElse(args.store, () => env["LLM_ORCHESTRATOR_STORE"] ?? "memory")
+    const storeText = Option.getOrUndefined(args.store) ?? env["LLM_ORCHESTRATOR_STORE"]
+    const store = storeText === undefined ? Store.defaultSpec(o.cwd) : Store.parse(storeText)
+    if (store === undefined) return fail(`unknown store '${storeText}': use memory, sqlite:PATH (or a .db file) or postgres://user@host:port/db`)
     const options: Server.Options = {
       port: Option.getOrElse(args.port, () => 8080),
       host: Option.getOrElse(args.host, () => "127.0.0.1"),
@@ -99,11 +102,12 @@ export const serveCommand = Command.make("serve", {
         bodyBytes: Option.getOrUndefined(args.bodyLimit),
         requestTimeout: Option.isSome(args.timeout) ? Duration.seconds(args.timeout.value) : undefined
       },
-      services: { env, providers: runOptions.providers, stores: runOptions.stores, policy: runOptions.policy }
     }
+    const services = { env, providers: runOptions.providers, stores: runOptions.stores, policy: runOptions.policy }
     const backend = Backend.layer({
       store,
-      registry: { analyze: { providers: providerNames(options.services ?? {}) }, actions: runOptions.actions },
+      services,
+      registry: { analyze: { providers: providerNames(services) }, actions: runOptions.actions },
       onProblem: (m) => o.err(`warning: ${m}`)
     })
     const interrupt = yield* Interrupt
@@ -124,7 +128,7 @@ export const serveCommand = Command.make("serve", {
       }
       const server = yield* Layer.build(Server.layer(options))
       const address = server.mapUnsafe.get(HttpServer.HttpServer.key) as { address: { hostname?: string; port?: number } }
-      o.err(`serving on ${options.tls ? "https" : "http"}://${options.host}:${address.address.port} (store: ${Backend.show(store)}; docs at /docs)`)
+      o.err(`serving on ${options.tls ? "https" : "http"}://${options.host}:${address.address.port} (store: ${Store.show(store)}; docs at /docs)`)
       const signal = yield* interrupt
       o.err(`${signal}: shutting down (event streams end, requests in flight finish, runs checkpoint)`)
     }).pipe(Effect.scoped, Effect.provide(backend))

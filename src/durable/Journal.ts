@@ -13,6 +13,7 @@ import { Activity, DurableDeferred } from "effect/workflow"
 import type { AnyCtx, WaitNode } from "../../dsl/Node.ts"
 import { WaitTimedOut } from "../../dsl/errors.ts"
 import type { AttemptCount, JournalUnit, StepJournal } from "../engine/StepJournal.ts"
+import { TextDeltas } from "../llm/TextDeltas.ts"
 import { StepUsage, sumUsage, type UsageEntry } from "../llm/Usage.ts"
 import { costOf, Prices } from "../providers/Pricing.ts"
 import type { Json, RunStoreShape } from "../store/RunStoreShape.ts"
@@ -129,6 +130,10 @@ export const makeJournal = (options: JournalOptions): StepJournal => {
       const cancelled = Effect.andThen(cancellations.await(runId), Effect.fail(new RunCancelled({ runId, message: `Run '${runId}' was cancelled` })))
       const exit = yield* effect.pipe(
         Effect.provideService(StepContext, { runId, stepId: unit.stepId, name: unit.name, idempotencyKey: key }),
+        // The deltas of a streamed answer go to the run's event log as they arrive, before the unit's end.
+        Effect.provideService(TextDeltas, {
+          delta: (text) => Effect.flatMap(Clock.currentTimeMillis, (at) => storeWrite(store.appendEvent({ runId, at, type: "StepDelta", stepId: unit.name, data: { text } })))
+        }),
         Effect.provideService(StepUsage, {
           record: (provider, model, u) => {
             usage.push({ provider, model, usage: u })

@@ -112,9 +112,10 @@ class NodeRun implements UsageSink, ReliabilitySink, Gate, StepCorrelation, Delt
   }
 
   /** A delta of a streamed answer of this step, reported as a `StepDelta` event. */
-  delta(text: string): void {
+  delta(text: string): Effect.Effect<void> {
     const { state } = this
     state.emit?.({ _tag: "StepDelta", runId: state.runId, workflow: state.workflow, at: state.clock.currentTimeMillisUnsafe(), stepId: this.path, text })
+    return Effect.void
   }
 
   admit(call: Call): Effect.Effect<Admission, LlmError> {

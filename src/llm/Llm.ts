@@ -168,10 +168,7 @@ const stream = <const N extends string>(options: GenerateOptions<N>): Stream.Str
     ).pipe(
       Stream.mapEffect((part) =>
         part._tag === "Delta"
-          ? Effect.map(TextDeltas, (sink) => {
-            if (sink !== noDeltas) sink.delta(part.text)
-            return [part.text]
-          })
+          ? Effect.flatMap(TextDeltas, (sink) => (sink === noDeltas ? Effect.succeed([part.text]) : Effect.as(sink.delta(part.text), [part.text])))
           : Effect.as(reportUsage(options.provider, options.model, part.usage), [])
       ),
       Stream.flattenIterable

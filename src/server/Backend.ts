@@ -1,114 +1,129 @@
 /**
- * The services the server stands on, opened from one store: API keys, the audit log, registered workflows and runs.
- * `memory` keeps everything in the process (tests, trying it out); a Postgres URL keeps keys, audit log and
- * workflows in that database, shared with the CLI's `keys` command.
+ * The services the server stands on, opened from one store: durable runs (`DurableRuns`: the run index, the event
+ * log the SSE stream reads, checkpoints, waits), API keys, the audit log and registered workflows, all in the same
+ * database, which is also the CLI's run store: `memory` (nothing survives the process), `sqlite:PATH` (the CLI's
+ * default `.llm-orchestrator/runs.db`), or a Postgres URL.
+ *
+ * The server process becomes the runner of the store when no other live process is (see `DurableRuns`); the runs of
+ * registered YAML workflows resume after a restart, their definitions loaded from the registry.
  *
  * @example
  * ```ts
  * import { Layer } from "effect"
  * import { Backend, Server } from "llm-orchestrator/server"
- * Layer.launch(Server.layer({ port: 8080 }).pipe(Layer.provide(Backend.layer({ store: "postgres://postgres@127.0.0.1:5432/app" }))))
+ * Layer.launch(Server.layer({ port: 8080 }).pipe(Layer.provide(Backend.layer({ store: "sqlite:.llm-orchestrator/runs.db" }))))
  * ```
  */
-import { PgClient } from "@effect/sql-pg"
-import { Cause, Effect, Layer, Redacted, Schema } from "effect"
-import { SqlClient } from "effect/sql"
+import { Cause, type Duration, Effect, Layer, Option } from "effect"
+import type { SqlClient } from "effect/sql"
 import * as KeyStore from "../auth/KeyStore.ts"
+import * as DurableRuns from "../durable/DurableRuns.ts"
+import * as Store from "../durable/Store.ts"
+import type { ServicesOptions } from "../pipeline/Services.ts"
+import { StoreUnavailable } from "../durable/errors.ts"
 import * as AuditLog from "./AuditLog.ts"
-import * as LocalRunService from "./LocalRunService.ts"
+import * as DurableRunService from "./DurableRunService.ts"
 import type { RunService } from "./RunService.ts"
 import * as WorkflowRegistry from "./WorkflowRegistry.ts"
+import * as WorkflowServices from "./WorkflowServices.ts"
 
 /**
- * The store could not be opened.
+ * Options: the store, where workflows get their services, how definitions are validated, and the durable runs'
+ * timings.
  *
  * @example
  * ```ts
- * Effect.catchTag("BackendUnavailable", (e) => Console.error(e.message))
- * ```
- */
-export class BackendUnavailable extends Schema.TaggedError<BackendUnavailable>()("BackendUnavailable", {
-  store: Schema.String,
-  message: Schema.String
-}) {}
-
-/**
- * Options: the store, and how registered workflows are validated.
- *
- * @example
- * ```ts
- * Backend.layer({ store: "memory", registry: { analyze: { providers: { llm: ["local"], embeddings: [] } } } })
+ * Backend.layer({ store: "memory", services: { env: process.env } })
  * ```
  */
 export interface Options {
-  readonly store: string
+  readonly store: string | Store.Spec
+  readonly services?: ServicesOptions | undefined
   readonly registry?: Omit<WorkflowRegistry.Options, "storage"> | undefined
+  /** How long shutting down waits for the steps in flight (default 30 s); they resume on the next start otherwise. */
+  readonly gracePeriod?: Duration.Input | undefined
+  /** How often the runner reads the store for work from other processes (default 250 ms). */
+  readonly pollInterval?: Duration.Input | undefined
   readonly onProblem?: ((message: string) => void) | undefined
 }
 
-/** A layer that fails with `error` when built. */
-const failing = <A>(error: BackendUnavailable): Layer.Layer<A, BackendUnavailable> =>
-  Layer.effectDiscard(Effect.fail(error)) as unknown as Layer.Layer<A, BackendUnavailable>
-
 /**
- * The store as it may be printed (a Postgres password masked).
+ * Everything the server needs.
  *
  * @example
  * ```ts
- * Backend.show("postgres://u:secret@h/db") // "postgres://u:***@h/db"
+ * const services: Layer.Layer<Backend.Services> = Backend.layer({ store: "memory" })
  * ```
  */
-export const show = (store: string): string => store.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@]*@/, "$1:***@")
+export type Services =
+  | KeyStore.KeyStore
+  | AuditLog.AuditLog
+  | WorkflowRegistry.WorkflowRegistry
+  | WorkflowServices.WorkflowServices
+  | RunService
+  | DurableRuns.DurableRuns
 
-/**
- * The SQL client of a Postgres store, checked to answer.
- *
- * @example
- * ```ts
- * Backend.sqlLayer("postgres://postgres@127.0.0.1:5432/app")
- * ```
- */
-export const sqlLayer = (store: string): Layer.Layer<SqlClient.SqlClient, BackendUnavailable> =>
-  (Layer.effectDiscard(Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT 1`)).pipe(
-    Layer.provideMerge(PgClient.layer({ url: Redacted.make(store), connectTimeout: "3 seconds", applicationName: "llm-orchestrator-server" })),
-    Layer.catchCause((cause) => {
-      const e = Cause.squash(cause) as { message?: unknown }
-      return failing<SqlClient.SqlClient>(new BackendUnavailable({ store: show(store), message: `Store ${show(store)} does not answer: ${String(e?.message ?? e)}` }))
-    })
-  ) as Layer.Layer<SqlClient.SqlClient, BackendUnavailable>)
-
-/**
- * Keys, audit log, registry and runs on `options.store`.
- *
- * @example
- * ```ts
- * Server.layer(options).pipe(Layer.provide(Backend.layer({ store: "memory" })))
- * ```
- */
-export const layer = (options: Options): Layer.Layer<KeyStore.KeyStore | AuditLog.AuditLog | WorkflowRegistry.WorkflowRegistry | RunService, BackendUnavailable> => {
-  const store = options.store.trim()
-  const fail = (message: string) => new BackendUnavailable({ store: show(store), message })
-  if (store === "memory") {
-    return Layer.mergeAll(
-      KeyStore.layerMemory,
-      AuditLog.layerMemory,
-      WorkflowRegistry.layer({ ...options.registry, storage: WorkflowRegistry.storageMemory() }).pipe(Layer.catchTag("RegistryError", (e) => failing(fail(e.message)))),
-      LocalRunService.layer
-    )
-  }
-  if (/^postgres(ql)?:\/\//.test(store)) {
-    const registry = Layer.effect(
-      WorkflowRegistry.WorkflowRegistry,
-      Effect.flatMap(WorkflowRegistry.storageSql, (storage) => WorkflowRegistry.make({ ...options.registry, storage, onProblem: options.onProblem }))
-    )
-    const onSql = Layer.mergeAll(KeyStore.layerSql, AuditLog.layerSql, registry).pipe(
-      Layer.catchCause((cause) => {
-        const e = Cause.squash(cause) as { message?: unknown }
-        return failing<KeyStore.KeyStore | AuditLog.AuditLog | WorkflowRegistry.WorkflowRegistry>(e instanceof BackendUnavailable ? e : fail(String(e?.message ?? e)))
-      }),
-      Layer.provide(sqlLayer(store))
-    )
-    return Layer.merge(onSql, LocalRunService.layer) as Layer.Layer<KeyStore.KeyStore | AuditLog.AuditLog | WorkflowRegistry.WorkflowRegistry | RunService, BackendUnavailable>
-  }
-  return failing<KeyStore.KeyStore | AuditLog.AuditLog | WorkflowRegistry.WorkflowRegistry | RunService>(fail(`Unknown store '${store}': use memory or postgres://user@host:port/db`))
+const unavailable = (store: string) => (cause: Cause.Cause<unknown>) => {
+  const e = Cause.squash(cause) as { message?: unknown; _tag?: string }
+  return e?._tag === "StoreUnavailable" || e?._tag === "RunnerActive"
+    ? e
+    : new StoreUnavailable({ store, message: `Store ${store}: ${String(e?.message ?? e)}` })
 }
+
+/**
+ * The services on `options.store`.
+ *
+ * @example
+ * ```ts
+ * Server.layer(options).pipe(Layer.provide(Backend.layer({ store: "sqlite:runs.db" })))
+ * ```
+ */
+export const layer = (options: Options): Layer.Layer<Services, unknown> =>
+  Layer.unwrap(Effect.gen(function*() {
+    const spec = typeof options.store === "string" ? Store.parse(options.store) : options.store
+    if (spec === undefined) {
+      return yield* new StoreUnavailable({ store: String(options.store), message: `Unknown store '${String(options.store)}': use memory, sqlite:PATH (or a .db file) or postgres://user@host:port/db` })
+    }
+    const shown = Store.show(spec)
+    const services = WorkflowServices.layer(options.services ?? {})
+    const sql = spec._tag === "memory" ? undefined : Store.sqlLayer(spec)
+    const credentials: Layer.Layer<KeyStore.KeyStore | AuditLog.AuditLog | WorkflowRegistry.WorkflowRegistry, unknown> = sql === undefined
+      ? Layer.mergeAll(
+        KeyStore.layerMemory,
+        AuditLog.layerMemory,
+        WorkflowRegistry.layer({ ...options.registry, onProblem: options.onProblem, storage: WorkflowRegistry.storageMemory() } as WorkflowRegistry.Options)
+      )
+      : Layer.mergeAll(
+        KeyStore.layerSql,
+        AuditLog.layerSql,
+        Layer.effect(
+          WorkflowRegistry.WorkflowRegistry,
+          Effect.flatMap(WorkflowRegistry.storageSql, (storage) => WorkflowRegistry.make({ ...options.registry, storage, onProblem: options.onProblem }))
+        )
+      ).pipe(Layer.provide(sql as Layer.Layer<SqlClient.SqlClient, unknown>))
+    // Durable runs load the definition of a run whose workflow they do not know from the registry (after a restart).
+    const runs = Layer.unwrap(Effect.gen(function*() {
+      const registry = yield* WorkflowRegistry.WorkflowRegistry
+      const workflowServices = yield* WorkflowServices.WorkflowServices
+      const load = (run: { readonly workflow: string }) =>
+        Effect.gen(function*() {
+          const entry = yield* Effect.option(registry.get(run.workflow))
+          if (Option.isNone(entry)) return undefined
+          const context = yield* Effect.option(workflowServices.contextOf(entry.value))
+          return Option.isNone(context) ? undefined : { graph: entry.value.graph, context: context.value }
+        })
+      const durable = DurableRuns.layer({
+        store: spec,
+        load,
+        ...(options.gracePeriod !== undefined ? { gracePeriod: options.gracePeriod } : {}),
+        ...(options.pollInterval !== undefined ? { pollInterval: options.pollInterval } : {}),
+        ...(options.onProblem !== undefined ? { onProblem: options.onProblem } : {})
+      })
+      return Layer.provideMerge(DurableRunService.layer, durable)
+    }))
+    return runs.pipe(
+      Layer.provideMerge(Layer.merge(credentials, services)),
+      Layer.catchCause((cause) => Layer.effect(KeyStore.KeyStore, Effect.fail(unavailable(shown)(cause))) as unknown as Layer.Layer<Services, unknown>)
+    )
+  })) as Layer.Layer<Services, unknown>
+

@@ -9,13 +9,11 @@
  * const routes = HttpApiBuilder.layer(Api.Api).pipe(Layer.provide(Handlers.layer(options)))
  * ```
  */
-import { type Context, Duration, Effect, Layer, Redacted, Scope, Stream } from "effect"
+import { Duration, Effect, Layer, Redacted, Scope, Stream } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { KeyStore } from "../auth/KeyStore.ts"
 import { allows, CurrentPrincipal, type Principal } from "../auth/Principal.ts"
 import { version } from "../cli/version.ts"
-import { describeMissing } from "../pipeline/PipelineError.ts"
-import * as Services from "../pipeline/Services.ts"
 import * as Prometheus from "../telemetry/Prometheus.ts"
 import { Api } from "./Api.ts"
 import * as ApiError from "./ApiError.ts"
@@ -26,19 +24,18 @@ import type * as Model from "./Model.ts"
 import { RunService, type RunServiceShape } from "./RunService.ts"
 import { AuditNote } from "./Security.ts"
 import { type Entry, inputJsonSchema, WorkflowRegistry } from "./WorkflowRegistry.ts"
+import { WorkflowServices } from "./WorkflowServices.ts"
 
 /**
  * What the handlers need besides their services.
  *
  * @example
  * ```ts
- * Handlers.layer({ limits, services: { env: process.env }, stop: Deferred.await(shutdown) })
+ * Handlers.layer({ limits, stop: Deferred.await(shutdown) })
  * ```
  */
 export interface Options {
   readonly limits: Limits
-  /** Where YAML workflows get their providers and stores (the configuration and environment). */
-  readonly services: Services.ServicesOptions
   /** Completes when the server shuts down (event streams end). */
   readonly stop: Effect.Effect<void>
   /** How often event streams read the store (default 100 ms). */
@@ -72,8 +69,16 @@ const detailOf = (entry: Entry): Model.WorkflowDetail => ({
   ...(entry.source !== undefined ? { source: entry.source } : {})
 })
 
+/** A 202 body: the run's summary fields only (a full `Run` would be answered as 200 by the success union). */
 const accepted = (run: Model.RunSummary): Model.RunAccepted => ({
-  ...run,
+  runId: run.runId,
+  workflow: run.workflow,
+  status: run.status,
+  createdAt: run.createdAt,
+  ...(run.startedAt !== undefined ? { startedAt: run.startedAt } : {}),
+  ...(run.finishedAt !== undefined ? { finishedAt: run.finishedAt } : {}),
+  ...(run.durationMillis !== undefined ? { durationMillis: run.durationMillis } : {}),
+  ...(run.blocked !== undefined ? { blocked: run.blocked } : {}),
   links: { self: `/runs/${run.runId}`, events: `/runs/${run.runId}/events` }
 })
 
@@ -179,27 +184,7 @@ export const layer = (options: Options) => {
     const audit = yield* AuditLog
     const scope = yield* Scope.Scope
     const slots = makeRunSlots(runs, audit, scope, options.limits.maxConcurrentRuns)
-    // The services of each YAML workflow, built once per registration for the life of the server.
-    const built = new WeakMap<Entry, Context.Context<never>>()
-    const contextOf = (entry: Entry) =>
-      Effect.gen(function*() {
-        if (entry.context !== undefined) return entry.context
-        const cached = built.get(entry)
-        if (cached !== undefined) return cached
-        const resolved = yield* Services.resolve(entry.requirements!, options.services).pipe(
-          Effect.provideService(Scope.Scope, scope),
-          Effect.mapError((e) =>
-            e._tag === "ServicesMissing"
-              ? new ApiError.Unprocessable({ code: "services_missing", message: e.missing.map(describeMissing).join("; ").replace(/ or mock (it|them) \(--mock\)/g, ""), problems: e.missing.map(describeMissing) })
-              : new ApiError.Unprocessable({ code: "services_missing", message: `provider "${e.provider}" setting ${e.setting}: ${e.message}` })
-          )
-        )
-        const context = yield* Layer.buildWithScope(resolved.layer, scope).pipe(
-          Effect.mapError((e) => new ApiError.Unprocessable({ code: "services_missing", message: `Services of workflow '${entry.name}' could not be built: ${String((e as { message?: unknown })?.message ?? e)}` }))
-        )
-        built.set(entry, context as Context.Context<never>)
-        return context as Context.Context<never>
-      })
+    const services = yield* WorkflowServices
     const runOf = (runId: string) =>
       Effect.gen(function*() {
         const run = yield* runs.get(runId)
@@ -220,7 +205,7 @@ export const layer = (options: Options) => {
             })
           }
           const started = yield* Effect.exit(Effect.gen(function*() {
-            const context = yield* contextOf(entry)
+            const context = yield* services.contextOf(entry)
             return yield* runs.start({ entry, input: payload.input ?? {}, context, idempotencyKey: headers["idempotency-key"] })
           }))
           if (started._tag === "Failure" || !started.value.created) slots.release(owner)

@@ -11,7 +11,7 @@
  * const auth = Security.layer({ limits: Limits.defaults })   // needs KeyStore, AuditLog, RateLimiter
  * ```
  */
-import { Cause, Context, Duration, Effect, Exit, Layer } from "effect"
+import { Cause, Context, Duration, Effect, Exit, Layer, Redacted } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import type { HttpApiEndpoint, HttpApiGroup } from "effect/http-api"
 import { RateLimiter } from "effect/persistence"
@@ -130,8 +130,9 @@ export const layer = (options: Options): Layer.Layer<Authentication, never, KeyS
         detail
       }).pipe(Effect.catchCause((cause) => Effect.logError("audit log append failed", cause)))
 
-    const authenticate = (token: string): Effect.Effect<Principal, ApiError.Unauthorized> =>
+    const authenticate = (credential: Redacted.Redacted<string>): Effect.Effect<Principal, ApiError.Unauthorized> =>
       Effect.gen(function*() {
+        const token = Redacted.value(credential)
         if (token === "") return yield* new ApiError.Unauthorized({ code: "missing_credentials", message: "Send an API key (Authorization: Bearer llmo_... or X-API-Key) or a JWT bearer token" })
         if (token.startsWith("llmo_")) {
           const result = yield* keys.verify(token).pipe(Effect.orElseSucceed(() => ({ _tag: "Rejected", reason: "invalid_key" }) as const))
@@ -172,8 +173,9 @@ export const layer = (options: Options): Layer.Layer<Authentication, never, KeyS
         const requirement = Permission.of(endpoint)
         const header = request.headers["authorization"]
         const bearer = header !== undefined && /^bearer\s+/i.test(header) ? header.replace(/^bearer\s+/i, "").trim() : undefined
-        const token = bearer ?? request.headers["x-api-key"]?.trim() ?? ""
-        const principal = yield* Effect.result(authenticate(token))
+        // Held as Redacted from here on: printed, it shows <redacted>.
+        const credential = Redacted.make(bearer ?? request.headers["x-api-key"]?.trim() ?? "")
+        const principal = yield* Effect.result(authenticate(credential))
         if (principal._tag === "Failure") return yield* refuse(undefined, principal.failure)
         const who = principal.success
         if (requirement === undefined || requirement === "public") {

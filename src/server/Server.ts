@@ -10,7 +10,7 @@
  * ```ts
  * import { Effect, Layer } from "effect"
  * import { Server } from "llm-orchestrator/server"
- * const main = Layer.launch(Server.layer({ port: 8080 }).pipe(Layer.provide(Server.layerServices({ store: "sqlite:runs.db" }))))
+ * const main = Layer.launch(Server.layer({ port: 8080 }).pipe(Layer.provide(Backend.layer({ store: "sqlite:runs.db" }))))
  * ```
  */
 import { createServer as createHttpServer } from "node:http"
@@ -24,7 +24,6 @@ import { RateLimiter } from "effect/persistence"
 import { randomUUID } from "node:crypto"
 import * as Jwt from "../auth/Jwt.ts"
 import type { KeyStore } from "../auth/KeyStore.ts"
-import type * as Services from "../pipeline/Services.ts"
 import { Api, RequestErrors } from "./Api.ts"
 import * as ApiError from "./ApiError.ts"
 import type { AuditLog } from "./AuditLog.ts"
@@ -33,6 +32,7 @@ import * as Limits from "./Limits.ts"
 import type { RunService } from "./RunService.ts"
 import * as Security from "./Security.ts"
 import type { WorkflowRegistry } from "./WorkflowRegistry.ts"
+import type { WorkflowServices } from "./WorkflowServices.ts"
 
 /**
  * Options of the server.
@@ -54,8 +54,6 @@ export interface Options {
   readonly cors?: { readonly origins: ReadonlyArray<string> } | undefined
   /** JWT bearer tokens (HS256 secret or JWKS); without it only API keys authenticate. */
   readonly jwt?: Jwt.Options | undefined
-  /** Where YAML workflows get their providers and stores. */
-  readonly services?: Services.ServicesOptions | undefined
   /** The API docs page at `/docs` (default true). */
   readonly docs?: boolean | undefined
   /** How long shutting down waits for requests in flight (default 10 s). */
@@ -153,7 +151,7 @@ export const routes = (options: Options, stop: Effect.Effect<void>) => {
     const jwt = options.jwt === undefined ? undefined : yield* Jwt.make(options.jwt)
     return Security.layer({ limits, jwt })
   }))
-  const handlers = Handlers.layer({ limits, services: options.services ?? {}, stop, pollInterval: options.pollInterval }).pipe(
+  const handlers = Handlers.layer({ limits, stop, pollInterval: options.pollInterval }).pipe(
     Layer.provide([security, layerRequestErrors(limits)]),
     Layer.provide(RateLimiter.layer.pipe(Layer.provide(RateLimiter.layerStoreMemory)))
   )
@@ -177,7 +175,7 @@ export const routes = (options: Options, stop: Effect.Effect<void>) => {
 export const layer = (options: Options = {}): Layer.Layer<
   HttpServer.HttpServer,
   unknown,
-  RunService | WorkflowRegistry | KeyStore | AuditLog
+  RunService | WorkflowRegistry | WorkflowServices | KeyStore | AuditLog
 > =>
   Layer.unwrap(Effect.gen(function*() {
     const stop = yield* Deferred.make<void>()

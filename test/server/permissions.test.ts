@@ -156,6 +156,17 @@ describe("permissions, from the API definition", () => {
     expect(wfs.body.workflows.map((w: { name: string }) => w.name)).toEqual([name])
   })
 
+  it("/openapi.json and /docs need no credentials; the document has every route and both security schemes", async () => {
+    const doc = await call(server, "GET", "/openapi.json")
+    expect(doc.status).toBe(200)
+    const paths = Object.entries(doc.body.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
+    for (const { endpoint } of endpoints()) expect(paths).toContain(`${endpoint.method} ${endpoint.path.replace(/:(\w+)/g, "{$1}")}`)
+    expect(Object.keys(doc.body.components.securitySchemes).sort()).toEqual(["apiKey", "bearer"])
+    const page = await fetch(`${server.url}/docs`)
+    expect(page.status).toBe(200)
+    expect(page.headers.get("content-type")).toContain("text/html")
+  })
+
   it("401 and 403 bodies say why", async () => {
     const none = await call(server, "GET", "/runs")
     expect(none.body).toMatchObject({ _tag: "Unauthorized", code: "missing_credentials" })

@@ -1,14 +1,13 @@
 /**
- * A real server on 127.0.0.1 (random port) for the tests: memory key store, audit log and registry, the given run
- * service (the in-process one by default), and keys of every role created up front.
+ * A real server on 127.0.0.1 (random port) for the tests, on a store (durable runs in memory by default: the real
+ * engine, the real run index and event log), with keys of every role created up front.
  */
 import { Effect, Exit, Layer, Redacted, Scope } from "effect"
 import { HttpServer } from "effect/http"
-import * as AuditLogModule from "../../src/server/AuditLog.ts"
-import { AuditLog } from "../../src/server/AuditLog.ts"
-import * as KeyStoreModule from "../../src/auth/KeyStore.ts"
 import { KeyStore } from "../../src/auth/KeyStore.ts"
-import * as LocalRunService from "../../src/server/LocalRunService.ts"
+import type { ServicesOptions } from "../../src/pipeline/Services.ts"
+import { AuditLog } from "../../src/server/AuditLog.ts"
+import * as Backend from "../../src/server/Backend.ts"
 import { RunService } from "../../src/server/RunService.ts"
 import * as Server from "../../src/server/Server.ts"
 import * as WorkflowRegistry from "../../src/server/WorkflowRegistry.ts"
@@ -23,19 +22,21 @@ export interface TestServer {
 }
 
 export const startServer = async (
-  options: Server.Options = {},
-  services: { readonly runs?: Layer.Layer<RunService, unknown> | undefined } = {}
+  options: Server.Options & { readonly services?: ServicesOptions | undefined; readonly store?: string | undefined } = {}
 ): Promise<TestServer> => {
   const scope = Effect.runSync(Scope.make())
   const program = Effect.gen(function*() {
-    const base = Layer.mergeAll(
-      KeyStoreModule.layerMemory,
-      AuditLogModule.layerMemory,
-      WorkflowRegistry.layer({ storage: WorkflowRegistry.storageMemory(), analyze: options.services?.catalogue === undefined ? undefined : { providers: { llm: options.services.catalogue.filter((e) => e.kind === "llm").map((e) => e.id), embeddings: [] } } }),
-      services.runs ?? LocalRunService.layer
-    )
-    const context = yield* Layer.buildWithScope(base, scope)
-    const serverContext = yield* Layer.buildWithScope(Server.layer({ port: 0, ...options }).pipe(Layer.provide(Layer.succeedContext(context))), scope)
+    const providers = options.services?.catalogue?.filter((e) => e.kind === "llm").map((e) => e.id)
+    const backend = Backend.layer({
+      store: options.store ?? "memory",
+      services: options.services,
+      registry: providers === undefined ? undefined : { analyze: { providers: { llm: providers, embeddings: [] } } },
+      pollInterval: "20 millis",
+      gracePeriod: "2 seconds",
+      onProblem: () => {}
+    })
+    const context = yield* Layer.buildWithScope(backend, scope)
+    const serverContext = yield* Layer.buildWithScope(Server.layer({ port: 0, pollInterval: "20 millis", ...options }).pipe(Layer.provide(Layer.succeedContext(context))), scope)
     const server = serverContext.mapUnsafe.get(HttpServer.HttpServer.key) as HttpServer.HttpServer
     const address = (server as unknown as { address: { hostname: string; port: number } }).address
     const keys = context.mapUnsafe.get(KeyStore.key) as KeyStore["Service"]
