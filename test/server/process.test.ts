@@ -33,7 +33,7 @@ const serve = async (args: ReadonlyArray<string>) => {
   let stderr = ""
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")))
   const done = finished(child)
-  await until(() => /serving on \S+/.test(stderr) || child.exitCode !== null, "serve to listen", 30_000)
+  await until(() => /serving on \S+/.test(stderr) || child.exitCode !== null, "serve to listen", 90_000)
   const url = /serving on (\S+)/.exec(stderr)?.[1]
   if (url === undefined) throw new Error(`serve did not start: ${stderr}`)
   return { child, url, stderr: () => stderr, done }
@@ -104,5 +104,5 @@ describe("serve and keys (child processes, SQLite store)", () => {
     expect(entries[0]).toMatchObject({ actor: { kind: "key", name: "ci", role: "runner" }, outcome: "ok", status: 200 })
     again.child.kill("SIGTERM")
     await again.done
-  }, 90_000)
+  }, 240_000)
 })
