@@ -16,7 +16,6 @@ import { CurrentStep, type StepCorrelation } from "../telemetry/Correlation.ts"
 import { fallbacksOf, withFallbacks } from "./fallback.ts"
 import type { Failover, FallbackRecord, StepRecord } from "./RunResult.ts"
 import { type Sink as DeltaSink, TextDeltas } from "../llm/TextDeltas.ts"
-import type { Failover, StepRecord } from "./RunResult.ts"
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
