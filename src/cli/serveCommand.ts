@@ -1,6 +1,7 @@
 /**
  * `llm-orchestrator serve [--port N] [--host H] [--store S] [--workflows PATH]... [--tls-cert F --tls-key F]`: the REST
- * API on the project's configuration (providers, secrets, `server:` section of `llm-orchestrator.yaml`). Workflow
+ * API on the project's configuration (providers, secrets, and the `server:` section of `llm-orchestrator.yaml`, which
+ * the flags override). Workflow
  * files given with `--workflows` (files or directories of `.yaml`) are registered at start. When the key store holds
  * no key, an admin key is created and printed once, so a fresh server can be used at all.
  *
@@ -17,6 +18,8 @@ import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import { Command, Flag } from "effect/cli"
 import { HttpServer } from "effect/http"
 import { KeyStore } from "../auth/KeyStore.ts"
+import { toDurationInput } from "../../codegen/duration.ts"
+import type { ConfigFile } from "../config/ConfigFile.ts"
 import * as Project from "../config/Project.ts"
 import { providerNames } from "../pipeline/Pipeline.ts"
 import * as Store from "../durable/Store.ts"
@@ -30,6 +33,75 @@ const yamlFiles = (path: string): ReadonlyArray<string> => {
   const stat = statSync(path)
   if (!stat.isDirectory()) return [path]
   return readdirSync(path).filter((f) => /\.ya?ml$/.test(f) && !/\.(mock|test|input)\.ya?ml$/.test(f)).sort().map((f) => join(path, f))
+}
+
+type Section = NonNullable<ConfigFile["server"]>
+
+/**
+ * The server's settings: each flag given wins over the config file's `server:` section (its paths relative to the
+ * file), which wins over the defaults; a string is what is wrong.
+ *
+ * @example
+ * ```ts
+ * serveSettings(flags, { port: 9000, limits: { requests_per_minute: 60 } }, "/srv/app", process.cwd()).port // 9000 unless --port
+ * ```
+ */
+export const serveSettings = (
+  flags: {
+    readonly port: Option.Option<number>
+    readonly host: Option.Option<string>
+    readonly store: Option.Option<string>
+    readonly workflows: ReadonlyArray<string>
+    readonly tlsCert: Option.Option<string>
+    readonly tlsKey: Option.Option<string>
+    readonly cors: ReadonlyArray<string>
+    readonly jwtSecret: Option.Option<string>
+    readonly jwks: Option.Option<string>
+    readonly jwtIssuer: Option.Option<string>
+    readonly jwtAudience: Option.Option<string>
+    readonly rate: Option.Option<number>
+    readonly maxRuns: Option.Option<number>
+    readonly bodyLimit: Option.Option<number>
+    readonly timeout: Option.Option<number>
+  },
+  section: Section | undefined,
+  configDir: string,
+  cwd: string
+) => {
+  const c = section ?? {}
+  const flag = <A>(o: Option.Option<A>) => Option.getOrUndefined(o)
+  const fromFile = (p: string | undefined) => (p === undefined ? undefined : resolve(configDir, p))
+  const fromCwd = (p: string | undefined) => (p === undefined ? undefined : resolve(cwd, p))
+  const certFile = fromCwd(flag(flags.tlsCert)) ?? fromFile(c.tls?.cert)
+  const keyFile = fromCwd(flag(flags.tlsKey)) ?? fromFile(c.tls?.key)
+  if ((certFile === undefined) !== (keyFile === undefined)) return "--tls-cert and --tls-key (server.tls.cert and key) go together"
+  const jwtSecret = flag(flags.jwtSecret) ?? c.jwt?.secret
+  if (jwtSecret !== undefined && !/^(env|file|vault|aws-sm):\S+$/.test(jwtSecret)) {
+    return "--jwt-secret takes a secret reference (env:NAME, file:/path, vault:..., aws-sm:...), never the secret itself"
+  }
+  const timeout = flag(flags.timeout)
+  return {
+    port: flag(flags.port) ?? c.port ?? 8080,
+    host: flag(flags.host) ?? c.host ?? "127.0.0.1",
+    store: flag(flags.store) ?? c.store,
+    workflows: [...flags.workflows.map((p) => resolve(cwd, p)), ...(c.workflows ?? []).map((p) => resolve(configDir, p))],
+    tls: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : undefined,
+    cors: flags.cors.length > 0 ? flags.cors : c.cors?.origins ?? [],
+    jwtSecret,
+    jwt: {
+      jwksFile: fromCwd(flag(flags.jwks)) ?? fromFile(c.jwt?.jwks_file),
+      issuer: flag(flags.jwtIssuer) ?? c.jwt?.issuer,
+      audience: flag(flags.jwtAudience) ?? c.jwt?.audience,
+      roleClaim: c.jwt?.role_claim,
+      workflowsClaim: c.jwt?.workflows_claim
+    },
+    limits: {
+      requestsPerWindow: flag(flags.rate) ?? c.limits?.requests_per_minute,
+      maxConcurrentRuns: flag(flags.maxRuns) ?? c.limits?.max_concurrent_runs,
+      bodyBytes: flag(flags.bodyLimit) ?? c.limits?.body_bytes,
+      requestTimeout: timeout !== undefined ? Duration.seconds(timeout) : c.limits?.request_timeout === undefined ? undefined : toDurationInput(c.limits.request_timeout)
+    }
+  }
 }
 
 /** `serve`. */
@@ -58,7 +130,6 @@ export const serveCommand = Command.make("serve", {
       o.err(`error: ${message}`)
       o.exit(2)
     }
-    if (Option.isSome(args.tlsCert) !== Option.isSome(args.tlsKey)) return fail("--tls-cert and --tls-key go together")
     const project = yield* Effect.result(Project.load({
       cwd: o.cwd,
       config: Option.getOrUndefined(args.config),
@@ -70,10 +141,11 @@ export const serveCommand = Command.make("serve", {
     }
     const runOptions = Project.runOptions(project.success)
     const env = project.success.env
+    const settings = serveSettings(args, project.success.config.config.server, project.success.config.dir, o.cwd)
+    if (typeof settings === "string") return fail(settings)
     let jwtSecret: Redacted.Redacted<string> | undefined
-    if (Option.isSome(args.jwtSecret)) {
-      const reference = args.jwtSecret.value
-      if (!/^(env|file|vault|aws-sm):\S+$/.test(reference)) return fail("--jwt-secret takes a secret reference (env:NAME, file:/path, vault:..., aws-sm:...), never the secret itself")
+    if (settings.jwtSecret !== undefined) {
+      const reference = settings.jwtSecret
       const resolved = yield* Effect.result(Effect.scoped(Effect.gen(function*() {
         const Secrets = yield* Effect.promise(() => import("../secrets/Secrets.ts"))
         const { ConfigProvider } = yield* Effect.promise(() => import("effect"))
@@ -82,26 +154,19 @@ export const serveCommand = Command.make("serve", {
           Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnvRecord({ ...env }))
         )
       })))
-      if (resolved._tag === "Failure") return fail(`--jwt-secret ${reference}: ${(resolved.failure as { message?: string }).message ?? String(resolved.failure)}`)
+      if (resolved._tag === "Failure") return fail(`JWT secret ${reference}: ${(resolved.failure as { message?: string }).message ?? String(resolved.failure)}`)
       jwtSecret = resolved.success
     }
-    const storeText = Option.getOrUndefined(args.store) ?? env["LLM_ORCHESTRATOR_STORE"]
+    const storeText = settings.store ?? env["LLM_ORCHESTRATOR_STORE"]
     const store = storeText === undefined ? Store.defaultSpec(o.cwd) : Store.parse(storeText)
     if (store === undefined) return fail(`unknown store '${storeText}': use memory, sqlite:PATH (or a .db file) or postgres://user@host:port/db`)
     const options: Server.Options = {
-      port: Option.getOrElse(args.port, () => 8080),
-      host: Option.getOrElse(args.host, () => "127.0.0.1"),
-      ...(Option.isSome(args.tlsCert) && Option.isSome(args.tlsKey) ? { tls: { certFile: resolve(o.cwd, args.tlsCert.value), keyFile: resolve(o.cwd, args.tlsKey.value) } } : {}),
-      ...(args.cors.length > 0 ? { cors: { origins: args.cors } } : {}),
-      ...(jwtSecret !== undefined || Option.isSome(args.jwks)
-        ? { jwt: { secret: jwtSecret, jwksFile: Option.getOrUndefined(args.jwks), issuer: Option.getOrUndefined(args.jwtIssuer), audience: Option.getOrUndefined(args.jwtAudience) } }
-        : {}),
-      limits: {
-        requestsPerWindow: Option.getOrUndefined(args.rate),
-        maxConcurrentRuns: Option.getOrUndefined(args.maxRuns),
-        bodyBytes: Option.getOrUndefined(args.bodyLimit),
-        requestTimeout: Option.isSome(args.timeout) ? Duration.seconds(args.timeout.value) : undefined
-      },
+      port: settings.port,
+      host: settings.host,
+      ...(settings.tls !== undefined ? { tls: settings.tls } : {}),
+      ...(settings.cors.length > 0 ? { cors: { origins: settings.cors } } : {}),
+      ...(jwtSecret !== undefined || settings.jwt.jwksFile !== undefined ? { jwt: { ...settings.jwt, secret: jwtSecret } } : {}),
+      limits: settings.limits
     }
     const services = { env, providers: runOptions.providers, stores: runOptions.stores, policy: runOptions.policy }
     const backend = Backend.layer({
@@ -113,8 +178,8 @@ export const serveCommand = Command.make("serve", {
     const interrupt = yield* Interrupt
     const program = Effect.gen(function*() {
       const registry = yield* WorkflowRegistry
-      for (const path of args.workflows) {
-        for (const file of yamlFiles(resolve(o.cwd, path))) {
+      for (const path of settings.workflows) {
+        for (const file of yamlFiles(path)) {
           const entry = yield* registry.register({ source: readFileSync(file, "utf8"), by: "serve --workflows" }).pipe(
             Effect.mapError((e) => new Error(`${file}: ${e._tag === "BadRequest" ? (e.problems ?? []).map((p) => p.text.replace(/^workflow\.(yaml|json)/, file)).join("\n") || e.message : e.message}`))
           )

@@ -120,6 +120,33 @@ export const ConfigFile = Schema.Struct({
     input: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)),
     output: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))
   }))),
+  /** `llm-orchestrator serve`: where it listens, its store, credentials and limits (flags override these). */
+  server: Schema.optionalKey(Schema.Struct({
+    host: Schema.optionalKey(Schema.String),
+    port: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))),
+    /** memory, sqlite:PATH or postgres://... (default: the run store of the CLI). */
+    store: Schema.optionalKey(Schema.String),
+    /** YAML workflow files or directories registered at start (relative to the config file). */
+    workflows: Schema.optionalKey(Schema.Array(Schema.String)),
+    cors: Schema.optionalKey(Schema.Struct({ origins: Schema.Array(Schema.String) })),
+    tls: Schema.optionalKey(Schema.Struct({ cert: Schema.String, key: Schema.String })),
+    jwt: Schema.optionalKey(Schema.Struct({
+      /** The HS256 secret, as a reference (env:JWT_SECRET, file:..., vault:..., aws-sm:...). */
+      secret: Schema.optionalKey(SecretReference),
+      /** A JWKS file with the RS256/ES256 public keys (relative to the config file). */
+      jwks_file: Schema.optionalKey(Schema.String),
+      issuer: Schema.optionalKey(Schema.String),
+      audience: Schema.optionalKey(Schema.String),
+      role_claim: Schema.optionalKey(Schema.String),
+      workflows_claim: Schema.optionalKey(Schema.String)
+    })),
+    limits: Schema.optionalKey(Schema.Struct({
+      body_bytes: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0))),
+      requests_per_minute: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0))),
+      max_concurrent_runs: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0))),
+      request_timeout: Schema.optionalKey(Duration)
+    }))
+  })),
   actions: Schema.optionalKey(Schema.Struct({
     /** A TypeScript/JavaScript module exporting custom actions (relative to the config file). */
     module: Schema.optionalKey(Schema.String),

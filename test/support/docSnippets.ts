@@ -15,6 +15,7 @@ export const normalise = (code: string) =>
     .replaceAll(/"(\.\.\/)+src\/llm\/index\.ts"/g, `"llm-orchestrator"`)
     .replaceAll(/"(\.\.\/)+src\/secrets\/index\.ts"/g, `"llm-orchestrator/secrets"`)
     .replaceAll(/"(\.\.\/)+src\/governance\/index\.ts"/g, `"llm-orchestrator/governance"`)
+    .replaceAll(/"(\.\.\/)+src\/server\/index\.ts"/g, `"llm-orchestrator/server"`)
     .replaceAll(/"(\.\.\/)+src\/index\.ts"/g, `"llm-orchestrator"`)
     .replaceAll(/"(\.\.\/)+src\/testing\/index\.ts"/g, `"llm-orchestrator/testing"`)
     .trim()
