@@ -131,7 +131,7 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
   ): Workflow<
     I,
     IE,
-    Out | Entry<Id, BranchOutput<Cases>>,
+    Out | NestedEntry<Id, BranchOutput<Cases>, CasePaths<Cases>>,
     E | { [K in keyof Cases]: Cases[K] extends (b: any) => infer W ? ErrorOf<W> : never }[keyof Cases],
     R | { [K in keyof Cases]: Cases[K] extends (b: any) => infer W ? RequirementsOf<W> : never }[keyof Cases],
     Vis,
@@ -199,7 +199,7 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
     id: CheckId<Id, Ids>,
     options: CallOptions<Needs, Ids, I, Out | Vis, SI>,
     workflow: Workflow<SI, any, SOut, SE, SR, never, any>
-  ): Workflow<I, IE, Out | Entry<Id, Outputs<SOut>>, E | SE, R | SR, Vis, Ids | Id>
+  ): Workflow<I, IE, Out | NestedEntry<Id, Outputs<SOut>, PathsOf<SOut>>, E | SE, R | SR, Vis, Ids | Id>
 
   /**
    * Waits for a value from outside the run (a person approving a draft, an edited text), decoded with `signal`; the
@@ -232,6 +232,39 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
 export interface WaitEntry<Id extends string, A> extends Entry<Id, A> {
   readonly wait: true
 }
+
+/**
+ * The output entry of a step that runs nested steps (a branch, a call): `paths` are the nested steps' paths below it
+ * (`"bug/draft"` for a branch case `bug` with step `draft`), so {@link StepPathsOf} can list every step record's key.
+ *
+ * @example
+ * ```ts
+ * type E = NestedEntry<"route", { case: "bug"; value: { draft: string } }, "bug/draft">
+ * ```
+ */
+export interface NestedEntry<Id extends string, A, P extends string> extends Entry<Id, A> {
+  readonly paths: P
+}
+
+type PathsOf<Out> = Out extends { readonly id: infer K extends string }
+  ? K | (Out extends { readonly paths: infer P extends string } ? `${K}/${P}` : never)
+  : never
+
+type CasePaths<Cases> = {
+  [K in keyof Cases & string]: Cases[K] extends (b: any) => infer W ? `${K}/${StepPathsOf<W>}` : never
+}[keyof Cases & string]
+
+/**
+ * The paths of every step of a workflow, as the keys of `RunResult.steps`: a top-level step is its id; a step inside a
+ * branch case is `branch/case/id`; a step of a called sub-workflow is `call/id`. (A branch or call retried after a
+ * failure records its nested steps under `branch~2/...`, `branch~3/...` for the later attempts.)
+ *
+ * @example
+ * ```ts
+ * type P = Workflow.StepPathsOf<typeof triage> // "classify" | "route" | "route/bug/draft" | "route/billing/refund" | ...
+ * ```
+ */
+export type StepPathsOf<W> = W extends Workflow<any, any, infer Out, any, any, any, any> ? PathsOf<Out> : never
 
 /**
  * The ids of the top-level `wait` steps of a workflow.

@@ -9,7 +9,9 @@ export {
   make,
   type OutputsOf,
   type RequirementsOf,
+  type NestedEntry,
   type SignalOf,
+  type StepPathsOf,
   type WaitEntry,
   type WaitIdsOf,
   type Workflow

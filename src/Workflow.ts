@@ -23,3 +23,4 @@ export {
   runWith,
   type ServiceName
 } from "./engine/run.ts"
+export { test, type TestMocks, type TestOptions, type TestResult } from "./testing/WorkflowTest.ts"

@@ -41,7 +41,59 @@ import { type CallSpec, observeCall, observeStream } from "./observeCall.ts"
  * const answer = yield* Llm.generate(options)
  * ```
  */
-export type GenerateOptions<N extends string> = TextRequest & { readonly provider: N }
+export type GenerateOptions<N extends string> = TextRequest & { readonly provider: ProviderName<N> }
+
+/**
+ * The message a provider name widened to `string` is checked against: the workflow would require
+ * `LlmProvider<string>`, which no Layer names, so the mistake is reported where it is made.
+ *
+ * @example
+ * ```ts
+ * const shared = { provider: "main", model: "gpt-4o-mini" } // provider: string
+ * Llm.generate({ ...shared, prompt: "hi" })
+ * // Type 'string' is not assignable to type '"Provider name is a plain string: ..."'
+ * ```
+ */
+export type WidenedProvider =
+  "Provider name is a plain string: name it with a literal, or share it as a handle (const main = Llm.model(\"main\", \"gpt-4o-mini\"))"
+
+/**
+ * A provider name as a call takes it: the literal itself, or {@link WidenedProvider} when it widened to `string`
+ * (`any`, which untyped callers such as the YAML interpreter pass, is let through).
+ *
+ * @example
+ * ```ts
+ * type Ok = ProviderName<"main"> // "main"
+ * type Bad = ProviderName<string> // WidenedProvider
+ * ```
+ */
+export type ProviderName<N extends string> = N & (string extends N ? 0 extends (1 & N) ? unknown : WidenedProvider : unknown)
+
+/**
+ * A typed handle on one model of one provider: spread it into a call (`{ ...main, prompt }`). The provider name stays a
+ * literal wherever the handle is shared, so the workflow requires exactly `LlmProvider<"main">`.
+ *
+ * @example
+ * ```ts
+ * const main = Llm.model("main", "gpt-4o-mini") // Model<"main">
+ * const step = Llm.generate({ ...main, prompt: "Summarise: ..." }) // Effect<string, LlmError, LlmProvider<"main">>
+ * ```
+ */
+export interface Model<N extends string> {
+  readonly provider: N
+  readonly model: string
+}
+
+/**
+ * A {@link Model} handle: provider `provider` (a literal), model id `model`.
+ *
+ * @example
+ * ```ts
+ * const cheap = Llm.model("cheap", "gpt-4o-mini")
+ * Llm.generateObject({ ...cheap, prompt: "Label: ...", schema: Label })
+ * ```
+ */
+const model = <const N extends string>(provider: ProviderName<N>, model: string): Model<N> => ({ provider, model })
 
 /**
  * An {@link ObjectRequest} addressed to provider `N`.
@@ -54,7 +106,7 @@ export type GenerateOptions<N extends string> = TextRequest & { readonly provide
  * ```
  */
 export type GenerateObjectOptions<N extends string, A, I> = ObjectRequest<A, I> & {
-  readonly provider: N
+  readonly provider: ProviderName<N>
   /** Re-ask the model up to this many times when its output does not decode (`InvalidOutput`). Default 0. */
   readonly retryInvalidOutput?: number
 }
@@ -65,7 +117,7 @@ const strip = <T extends { readonly provider: string }>(options: T): Omit<T, "pr
 }
 
 // What the gate, the GenAI span and the metrics see of a call.
-const specOf = (options: GenerateOptions<string>): CallSpec => ({
+const specOf = (options: TextRequest & { readonly provider: string }): CallSpec => ({
   operation: "chat",
   provider: options.provider,
   model: options.model,
@@ -255,7 +307,7 @@ const alias = <const A extends string, const T extends string>(
  * ```
  */
 const withLanguageModel = <const N extends string, A, E, R>(
-  options: Omit<GenerationSettings, "provider"> & { readonly provider: N },
+  options: Omit<GenerationSettings, "provider"> & { readonly provider: ProviderName<N> },
   effect: Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, Exclude<R, LanguageModel.LanguageModel> | LlmProviderFor<N>> =>
   Effect.gen(function*() {
@@ -278,6 +330,7 @@ const withLanguageModel = <const N extends string, A, E, R>(
  * ```
  */
 export const Llm = {
+  model,
   generate,
   generateText,
   generateObject,

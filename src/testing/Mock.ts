@@ -18,6 +18,8 @@ import type { LlmProvider } from "../llm/LlmProvider.ts"
 import { MockEmbeddings, type MockEmbeddingsOptions } from "./MockEmbeddings.ts"
 import { MockLlm, type MockLlmOptions } from "./MockLlm.ts"
 import { MockRecorder } from "./MockRecorder.ts"
+import { type Failures, targetsSteps } from "./MockScript.ts"
+import * as Correlation from "../telemetry/Correlation.ts"
 
 /**
  * What {@link Mock.layer} provides: one service per mocked provider name, and the recorder.
@@ -43,15 +45,35 @@ export type MockServices<L extends string, E extends string> =
 const layer = <const L extends string = never, const E extends string = never>(spec: {
   readonly llm?: { readonly [K in L]: MockLlmOptions }
   readonly embeddings?: { readonly [K in E]: MockEmbeddingsOptions }
-}): Layer.Layer<MockServices<L, E>> => {
+}): Layer.Layer<MockServices<L, E>> => layerWith(spec, MockRecorder.layer) as Layer.Layer<MockServices<L, E>>
+
+/**
+ * {@link layer} recording into the recorder `recorder` builds (used by `Workflow.test`).
+ *
+ * @example
+ * ```ts
+ * const recorder = makeMockRecorder()
+ * Mock.layerWith({ llm: { main: {} } }, Layer.succeed(MockRecorder, recorder))
+ * ```
+ */
+const layerWith = (
+  spec: {
+    readonly llm?: Readonly<Record<string, MockLlmOptions>> | undefined
+    readonly embeddings?: Readonly<Record<string, MockEmbeddingsOptions>> | undefined
+  },
+  recorder: Layer.Layer<MockRecorder>
+): Layer.Layer<MockRecorder> => {
+  const llm = Object.entries<MockLlmOptions>(spec.llm ?? {})
   const layers: Array<Layer.Layer<any, never, MockRecorder>> = [
-    ...Object.entries<MockLlmOptions>(spec.llm ?? {}).map(([name, o]) => MockLlm.layer(name, o)),
+    ...llm.map(([name, o]) => MockLlm.layer(name, o)),
     ...Object.entries<MockEmbeddingsOptions>(spec.embeddings ?? {}).map(([name, o]) => MockEmbeddings.layer(name, o))
   ]
+  // A failure rule aimed at a step needs to know which step calls: runs then record it (Correlation.CurrentStep).
+  if (llm.some(([, o]) => targetsSteps(o.failures as Failures<unknown> | undefined))) layers.push(Layer.succeed(Correlation.Enabled, true) as unknown as Layer.Layer<any, never, MockRecorder>)
   const merged = layers.length === 0
     ? Layer.empty
     : Layer.mergeAll(...(layers as [Layer.Layer<any, never, MockRecorder>, ...Array<Layer.Layer<any, never, MockRecorder>>]))
-  return merged.pipe(Layer.provideMerge(MockRecorder.layer)) as Layer.Layer<MockServices<L, E>>
+  return merged.pipe(Layer.provideMerge(recorder)) as Layer.Layer<MockRecorder>
 }
 
 /**
@@ -62,4 +84,4 @@ const layer = <const L extends string = never, const E extends string = never>(s
  * const TestLayer = Mock.layer({ llm: { openai: { responses: ["positive"] } }, embeddings: { openai: {} } })
  * ```
  */
-export const Mock = { layer } as const
+export const Mock = { layer, layerWith } as const

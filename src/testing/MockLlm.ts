@@ -17,11 +17,12 @@
  */
 import { Clock, Effect, Layer, Schema, Stream } from "effect"
 import { Prompt } from "effect/ai"
-import { InvalidOutput, isLlmError, type LlmError, type Usage } from "../llm/LlmError.ts"
+import { InvalidOutput, InvalidRequest, isLlmError, type LlmError, ProviderUnavailable, type Usage } from "../llm/LlmError.ts"
 import { LlmProvider, type LlmProviderShape } from "../llm/LlmProvider.ts"
 import type { LlmCallOptions, ObjectRequest, ObjectResponse, TextRequest, TextResponse, TextStreamPart } from "../llm/LlmRequest.ts"
 import { MockRecorder, type MockCallKind, type MockRecorderShape } from "./MockRecorder.ts"
-import { applyLatency, type FailureOptions, type LatencyOption, makeFailureInjector } from "./MockScript.ts"
+import { CurrentStep } from "../telemetry/Correlation.ts"
+import { applyLatency, type Failures, type LatencyOption, makeFailuresInjector, stepPathOf } from "./MockScript.ts"
 import { estimateTokens } from "./OfflineEmbedding.ts"
 
 /**
@@ -37,6 +38,11 @@ export interface MockRequest {
   readonly kind: Exclude<MockCallKind, "embedMany">
   /** 1-based call number for this provider (failed calls count). */
   readonly call: number
+  /**
+   * Path of the step making the call (`"draft"`, `"route/bug/draft"`), when the run tells mocks (it does under
+   * `Workflow.test`, and whenever a failure rule targets a step); undefined otherwise.
+   */
+  readonly step: string | undefined
   readonly model: string
   /** The prompt's user/assistant text. */
   readonly prompt: string
@@ -103,7 +109,8 @@ export interface MockLlmOptions {
   /** After the last listed response: "fail" (default; a defect), "repeat-last" or "cycle". */
   readonly whenExhausted?: "fail" | "repeat-last" | "cycle"
   readonly latency?: LatencyOption<MockRequest>
-  readonly failures?: FailureOptions<MockRequest>
+  /** Failure injection: one rule or a list of rules; a rule with `step` fails only that step's calls. */
+  readonly failures?: Failures<MockRequest>
   /** Usage per call. Default: 1 token per 4 characters of prompt (+ system) in, of answer out (rounded up). */
   readonly usage?: Usage | ((request: MockRequest, output: string) => Usage)
 }
@@ -159,7 +166,7 @@ export class MockScriptError extends Schema.TaggedError<MockScriptError>()("Mock
 const make = (name: string, options: MockLlmOptions, recorder: MockRecorderShape): LlmProviderShape => {
   let calls = 0
   let consumed = 0
-  const inject = makeFailureInjector(name, options.failures)
+  const inject = makeFailuresInjector(name, options.failures)
 
   const nextAnswer = (request: MockRequest): Effect.Effect<MockAnswer, LlmError> => {
     const r = options.responses
@@ -204,10 +211,13 @@ const make = (name: string, options: MockLlmOptions, recorder: MockRecorderShape
     Effect.gen(function*() {
       const call = ++calls
       const rendered = renderPrompt(req.prompt)
+      const current = (yield* CurrentStep)?.stepId
+      const step = current === undefined ? undefined : stepPathOf(current)
       const request: MockRequest = {
         provider: name,
         kind,
         call,
+        step,
         model: req.model,
         prompt: rendered.text,
         system: req.system ?? rendered.system,
@@ -231,7 +241,7 @@ const make = (name: string, options: MockLlmOptions, recorder: MockRecorderShape
       })
       const result = yield* Effect.gen(function*() {
         yield* applyLatency(options.latency, request, call)
-        const injected = inject(request, call)
+        const injected = inject(request, call, step)
         if (injected !== undefined) return yield* Effect.fail(injected)
         const reply = toReply(yield* nextAnswer(request))
         if (reply[ReplyTypeId] === "fail") return yield* Effect.fail(reply.error)
@@ -370,11 +380,68 @@ const value = (value: unknown, options?: { readonly usage?: Usage }): MockReply 
 const fail = (error: LlmError): MockReply => ({ [ReplyTypeId]: "fail", error })
 
 /**
+ * Options of {@link MockLlm.fromFunction}: the provider options besides `responses`, and how a thrown error maps.
+ *
+ * @example
+ * ```ts
+ * const options: FromFunctionOptions = { latency: "200 millis", retryable: (e) => e instanceof TransientError }
+ * ```
+ */
+export interface FromFunctionOptions extends Omit<MockLlmOptions, "responses" | "whenExhausted"> {
+  /**
+   * Whether a thrown error is worth retrying: it becomes `ProviderUnavailable` (retryable) when true, `InvalidRequest`
+   * (never retried) when false. Default: the error's own `retryable` flag (`{ retryable: true }`), else false.
+   */
+  readonly retryable?: ((error: unknown) => boolean) | undefined
+}
+
+const messageOf = (error: unknown): string =>
+  error instanceof Error ? error.message : typeof error === "string" ? error : JSON.stringify(error)
+
+/**
+ * Wraps an existing function (a shared fake, a recorded fixture) as a provider's script. What it returns (or resolves
+ * to) is the answer, as in `responses`; what it throws (or rejects with) fails the call: an `LlmError` as it is, any
+ * other error as `ProviderUnavailable` when it is retryable (its `retryable: true` flag, or the `retryable` option)
+ * and `InvalidRequest` when not, so the step's `retry: { while: isRetryable }` treats it like a real provider's.
+ *
+ * @example
+ * ```ts
+ * const fake = async (req: MockRequest) => {
+ *   if (req.prompt.includes("outage")) throw Object.assign(new Error("503"), { retryable: true })
+ *   return `echo: ${req.prompt}`
+ * }
+ * Workflow.test(wf, input, { llm: { main: MockLlm.fromFunction(fake) } })
+ * ```
+ */
+const fromFunction = (
+  fn: (request: MockRequest) => MockAnswer | PromiseLike<MockAnswer>,
+  options: FromFunctionOptions = {}
+): MockLlmOptions => {
+  const { retryable, ...rest } = options
+  const isRetryableError = retryable ?? ((e: unknown) => typeof e === "object" && e !== null && (e as { retryable?: unknown }).retryable === true)
+  const toError = (request: MockRequest, error: unknown): LlmError =>
+    isLlmError(error)
+      ? error
+      : isRetryableError(error)
+      ? new ProviderUnavailable({ provider: request.provider, message: messageOf(error) })
+      : new InvalidRequest({ provider: request.provider, message: messageOf(error) })
+  return {
+    ...rest,
+    responses: (request) =>
+      Effect.tryPromise({
+        try: async () => await fn(request),
+        catch: (error) => toError(request, error)
+      })
+  }
+}
+
+/**
  * Scripted language-model providers: `layer`, reply builders `text`/`value`/`fail`.
  *
  * @example
  * ```ts
  * MockLlm.layer("openai", { responses: ["positive", MockLlm.fail(new RateLimited({ provider: "openai", message: "429" }))] })
+ * MockLlm.fromFunction((req) => `echo: ${req.prompt}`)
  * ```
  */
-export const MockLlm = { layer, text, value, fail, make } as const
+export const MockLlm = { layer, fromFunction, text, value, fail, make } as const

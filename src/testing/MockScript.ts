@@ -45,6 +45,12 @@ export type InjectedError<Req> = InjectedErrorKind | LlmError | ((request: Req, 
  * ```
  */
 export interface FailureOptions<Req> {
+  /**
+   * Only calls made by this step fail, and `firstN` / `calls` count that step's calls. The step's path as in
+   * `RunResult.steps`: its id, or `branch/case/id` inside a branch case (`"route/bug/draft"`); calls of a map's items
+   * and a loop's iterations belong to the map or loop step.
+   */
+  readonly step?: string
   /** The first `firstN` calls fail. */
   readonly firstN?: number
   /** These call numbers (1-based) fail. */
@@ -109,6 +115,65 @@ export const injectedError = (provider: string, kind: InjectedErrorKind, retryAf
       return new ProviderUnavailable({ provider, message: "mock: server error", status: 500 })
     case "invalid-output":
       return new InvalidOutput({ provider, message: "mock: invalid output", raw: "not json" })
+  }
+}
+
+/**
+ * The failure rules of a mock: one rule, or several (each counts its own calls; the first that fails a call wins).
+ *
+ * @example
+ * ```ts
+ * const failures: Failures<MockRequest> = [{ step: "route/bug/draft", firstN: 1 }, { calls: [5], error: "timeout" }]
+ * ```
+ */
+export type Failures<Req> = FailureOptions<Req> | ReadonlyArray<FailureOptions<Req>>
+
+/**
+ * A step path without the attempt marks of retried branches and calls (`route~2/bug/draft` is `route/bug/draft`).
+ *
+ * @example
+ * ```ts
+ * stepPathOf("route~2/bug/draft") // "route/bug/draft"
+ * ```
+ */
+export const stepPathOf = (path: string): string => path.replace(/~\d+(?=\/|$)/g, "")
+
+/**
+ * True when some rule targets a step (the engine must then tell mocks which step calls them).
+ *
+ * @example
+ * ```ts
+ * targetsSteps({ step: "draft", firstN: 1 }) // true
+ * ```
+ */
+export const targetsSteps = (failures: Failures<unknown> | undefined): boolean =>
+  failures !== undefined && (Array.isArray(failures) ? failures : [failures]).some((f: FailureOptions<unknown>) => f.step !== undefined)
+
+/**
+ * Decides, per call, whether to fail and with what, over several rules (see {@link Failures}). `step` is the path of
+ * the calling step (undefined outside a run or when unknown).
+ *
+ * @example
+ * ```ts
+ * const failFor = makeFailuresInjector<MockRequest>("openai", [{ step: "draft", firstN: 1 }])
+ * failFor(request, 1, "draft")?._tag // "ProviderUnavailable"
+ * ```
+ */
+export const makeFailuresInjector = <Req>(provider: string, failures: Failures<Req> | undefined) => {
+  const rules = failures === undefined ? [] : Array.isArray(failures) ? failures as ReadonlyArray<FailureOptions<Req>> : [failures as FailureOptions<Req>]
+  const injectors = rules.map((rule) => ({ rule, calls: 0, inject: makeFailureInjector(provider, rule) }))
+  return (request: Req, call: number, step: string | undefined): LlmError | undefined => {
+    for (const i of injectors) {
+      if (i.rule.step !== undefined) {
+        if (step === undefined || stepPathOf(step) !== i.rule.step) continue
+        const error = i.inject(request, ++i.calls)
+        if (error !== undefined) return error
+      } else {
+        const error = i.inject(request, call)
+        if (error !== undefined) return error
+      }
+    }
+    return undefined
   }
 }
 

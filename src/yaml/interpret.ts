@@ -327,7 +327,8 @@ class Interpreter {
         const prompt = this.text(s.prompt, env)
         const call = (provider: string, model: string): AnyEffect => {
           const base = {
-            provider,
+            // A name from the YAML file: the typed API refuses a plain string (it would require LlmProvider<string>).
+            provider: provider as any,
             model,
             prompt,
             ...(s.system !== undefined ? { system: this.text(s.system, env) } : {}),

@@ -5,11 +5,13 @@ import { Llm } from "../../src/llm/Llm.ts"
 import { RateLimited } from "../../src/llm/LlmError.ts"
 import { trackUsage } from "../../src/llm/Usage.ts"
 import { Mock } from "../../src/testing/Mock.ts"
+import type { ProviderName } from "../../src/llm/Llm.ts"
 import { MockLlm, type MockRequest } from "../../src/testing/MockLlm.ts"
 import type { InjectedError } from "../../src/testing/MockScript.ts"
 import { MockRecorder } from "../../src/testing/MockRecorder.ts"
 
-const gen = <const P extends string = "openai">(prompt: string, provider: P = "openai" as P) =>
+// A helper generic over the provider takes it as `ProviderName<P>`, as the Llm helpers do.
+const gen = <const P extends string = "openai">(prompt: string, provider: ProviderName<P> = "openai" as ProviderName<P>) =>
   Llm.generate({ provider, model: "gpt-4", prompt })
 
 const Sentiment = Schema.Literals(["positive", "negative", "neutral"])
