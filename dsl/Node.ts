@@ -47,6 +47,22 @@ export interface RetryOptions {
 }
 
 /**
+ * Timeout and retry of each item of a map, or each iteration of a loop (the step's own `timeout`/`retry` cover the
+ * whole step). A late item or iteration fails with the same `StepTimeout` a step's timeout gives.
+ *
+ * @example
+ * ```ts
+ * wf.map("summaries", { needs: [], over: (ctx) => ctx.input.docs, item: { timeout: "20 seconds", retry: { times: 2 } } }, summarize)
+ * ```
+ */
+export interface ItemPolicy {
+  /** Deadline of each attempt of one item / iteration. */
+  readonly timeout?: Duration.Input | undefined
+  /** Retries of one item / iteration: a Schedule, or `{ schedule, times, while }` (every error when `while` is absent). */
+  readonly retry?: Schedule.Schedule<unknown, unknown> | RetryOptions | undefined
+}
+
+/**
  * Options every kind of node accepts.
  *
  * @example
@@ -110,6 +126,8 @@ export interface MapNode extends NodeBase {
   readonly kind: "map"
   readonly over: (ctx: AnyCtx) => ReadonlyArray<unknown>
   readonly concurrency: number | "unbounded"
+  /** Timeout and retry of each item (absent: none). */
+  readonly item?: ItemPolicy | undefined
   readonly body: (item: unknown, ctx: AnyCtx, index: number) => Effect.Effect<unknown, unknown, unknown>
 }
 
@@ -127,6 +145,8 @@ export interface LoopNode extends NodeBase {
   readonly until: (state: unknown, iteration: number) => boolean
   readonly maxIterations: number
   readonly onMaxIterations: "fail" | "return"
+  /** Timeout and retry of each iteration (absent: none). */
+  readonly iteration?: ItemPolicy | undefined
   readonly body: (state: unknown, ctx: AnyCtx, iteration: number) => Effect.Effect<unknown, unknown, unknown>
 }
 

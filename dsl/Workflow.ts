@@ -17,8 +17,8 @@ import type { Effect, Schema } from "effect"
 import { Duration } from "effect"
 import { type LoopMaxIterations, type WaitTimedOut, WorkflowDefinitionError } from "./errors.ts"
 import type * as Fallback from "./Fallback.ts"
-import type { CommonOptions, Graph, Node } from "./Node.ts"
-import type { CheckBranch, CheckId, CheckLoop, CheckNeeds, Entry, Lookup, NeedsHint, NotInferredYet, Outputs, Widen } from "./types.ts"
+import type { CommonOptions, Graph, ItemPolicy, Node } from "./Node.ts"
+import type { CheckBranch, CheckId, CheckLoop, CheckNeeds, Entry, IdsOf, Lookup, NeedsHint, NotInferredYet, Outputs, Widen } from "./types.ts"
 
 /**
  * The key of a workflow value's phantom type slot (declared only: values are recognised with {@link isWorkflow}).
@@ -76,7 +76,8 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
    */
   step<const Id extends string, A, E2 = never, R2 = never>(
     id: CheckId<Id, Ids>,
-    run: (ctx: { readonly input: I }) => Effect.Effect<A, E2, R2>
+    // Inside a branch case, `Vis` holds the branch's needs: a case step sees them without repeating them.
+    run: (ctx: { readonly [K in "input" | IdsOf<Vis>]: K extends "input" ? I : Lookup<Vis, K> }) => Effect.Effect<A, E2, R2>
   ): Workflow<I, IE, Out | Entry<Id, A>, E | E2, R | R2, Vis, Ids | Id>
 
   /**
@@ -98,8 +99,12 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
   >(
     id: Fallback.CheckFallback<Id, CheckId<Id, Ids>, A, F>,
     options: StepOptions<Needs, Ids, A, F>,
-    run: (ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<Out | Vis, K> } & { readonly [_ in NeedsHint]?: never }) => Effect.Effect<A, E2, R2>
-  ): Workflow<I, IE, Out | Entry<Id, A>, E | E2, R | R2 | Fallback.RequirementsOf<NoInfer<F>>, Vis, Ids | Id>
+    run: (
+      ctx:
+        & { readonly [K in "input" | Needs[number] | ([Needs] extends [readonly []] ? IdsOf<Vis> : never)]: K extends "input" ? I : Lookup<Out | Vis, K> }
+        & { readonly [_ in NeedsHint]?: never }
+    ) => Effect.Effect<A, E2, R2>
+  ): Workflow<I, IE, Out | Entry<Id, Settled<A>>, E | E2, R | R2 | Fallback.RequirementsOf<NoInfer<F>>, Vis, Ids | Id>
 
   /**
    * Routes on a literal: `on` returns one of a union of strings and exactly one case runs. The cases object must cover
@@ -219,6 +224,18 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
     options: WaitOptions<Needs, Ids, I, Out | Vis, S, T>
   ): Workflow<I, IE, Out | WaitEntry<Id, S["Type"]>, E | (undefined extends T ? never : WaitTimedOut), R, Vis, Ids | Id>
 }
+
+/**
+ * A step's output type as the steps after it see it. When the step's own options are wrong the compiler gives up
+ * before it infers the output (it stays {@link NotInferredYet}): it is then `any`, so the one mistake is reported once,
+ * on that step, and not again on every step that reads it.
+ *
+ * @example
+ * ```ts
+ * type A = Settled<string> // string
+ * ```
+ */
+export type Settled<A> = [A] extends [NotInferredYet] ? any : A
 
 /**
  * The output entry of a `wait` step: its value is the signal, and the marker lets a signal's type be checked against
@@ -363,6 +380,8 @@ export interface MapOptions<Needs extends ReadonlyArray<string>, Known extends s
   readonly over: (ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<V, K> } & { readonly [_ in NeedsHint]?: never }) => ReadonlyArray<T>
   /** How many items run at once (default 1; `"unbounded"` for all). */
   readonly concurrency?: number | "unbounded" | undefined
+  /** Timeout and retry of each item (the map's own `timeout`/`retry` cover all items together). */
+  readonly item?: ItemPolicy | undefined
 }
 
 /**
@@ -385,6 +404,8 @@ export interface LoopOptions<Needs extends ReadonlyArray<string>, Known extends 
   readonly maxIterations: number
   /** What reaching `maxIterations` means: fail with `LoopMaxIterations` (default) or return the last state. */
   readonly onMaxIterations?: M | undefined
+  /** Timeout and retry of each iteration's body (the loop's own `timeout`/`retry` cover the whole loop). */
+  readonly iteration?: ItemPolicy | undefined
 }
 
 /**
@@ -514,7 +535,9 @@ class WorkflowImpl implements Graph {
   step(id: string, a: any, b?: any): WorkflowImpl {
     const options = b === undefined ? {} : a
     const run = b === undefined ? a : b
-    return this.add({ kind: "step", id, needs: options.needs ?? [], options, output: options.output, run })
+    // A step of a branch case that names no needs sees the branch's needs (`external`), as its type says.
+    const needs: ReadonlyArray<string> = options.needs === undefined || options.needs.length === 0 ? this.external : options.needs
+    return this.add({ kind: "step", id, needs, options, output: options.output, run })
   }
 
   branch(id: string, options: any, cases: Record<string, (b: Any) => Any>): WorkflowImpl {
@@ -539,6 +562,7 @@ class WorkflowImpl implements Graph {
       output: undefined,
       over: options.over,
       concurrency: options.concurrency ?? 1,
+      ...(options.item === undefined ? {} : { item: options.item }),
       body
     })
   }
@@ -561,6 +585,7 @@ class WorkflowImpl implements Graph {
       until: options.until,
       maxIterations: options.maxIterations,
       onMaxIterations: options.onMaxIterations ?? "fail",
+      ...(options.iteration === undefined ? {} : { iteration: options.iteration }),
       body
     })
   }
@@ -600,6 +625,28 @@ export const make = <S extends Schema.Codec<any, any, never, never>>(
     { name, input: options.input, description: options.description, version: options.version, external: [] },
     []
   ) as unknown as Workflow<S["Type"], S["Encoded"], never, never, never, never, never>
+
+/**
+ * The options several steps can share: `timeout`, `retry`, `description` (what {@link options} checks).
+ *
+ * @example
+ * ```ts
+ * const policy = { timeout: "30 seconds", retry: { times: 2 } } satisfies Workflow.Policy
+ * ```
+ */
+export type Policy = CommonOptions
+
+/**
+ * Options shared by several steps, checked once here and kept literal (no `as const`): spread them into each step's
+ * options. A mistake (`timeout: "30 secs"`) is reported on this object, not on every step that uses it.
+ *
+ * @example
+ * ```ts
+ * const llmCall = Workflow.options({ timeout: "30 seconds", retry: { schedule: Schedule.exponential("1 second"), times: 3, while: isRetryable } })
+ * wf.step("draft", { needs: ["label"], ...llmCall }, (ctx) => Llm.generate({ ...main, prompt: ctx.label }))
+ * ```
+ */
+export const options = <const O extends Policy>(options: O): O => options
 
 /**
  * True for workflow values.

@@ -13,6 +13,7 @@ import type { AnyCtx, BranchNode, CallNode, LoopNode, MapNode, Node, NodeKind, S
 import { issuesOf } from "./errors.ts"
 import type { RunState } from "./RunState.ts"
 import { attemptPath, type StepJournal } from "./StepJournal.ts"
+import { itemWrapperOf } from "./wrap.ts"
 
 /** What the engine needs to know about a kind of node. */
 export interface KindTraits<N extends Node = Node> {
@@ -77,14 +78,27 @@ const runBranch = (state: RunState, node: BranchNode, path: string, input: unkno
     return state.spans ? Effect.andThen(Effect.annotateCurrentSpan("workflow.branch.case", chosen), run) : run
   })
 
+// The item / iteration policy of a node, built once per node.
+const itemPolicies = new WeakMap<MapNode | LoopNode, ReturnType<typeof itemWrapperOf>>()
+const itemPolicyOf = (node: MapNode | LoopNode) => {
+  const own = node.kind === "map" ? node.item : node.iteration
+  if (own === undefined) return undefined
+  if (!itemPolicies.has(node)) itemPolicies.set(node, itemWrapperOf(own, node.kind === "map" ? "item" : "iteration"))
+  return itemPolicies.get(node)
+}
+
 const runMap = (state: RunState, node: MapNode, path: string, _input: unknown, ctx: AnyCtx, attempt: number) =>
   Effect.suspend(() => {
     const items = node.over(ctx)
     const { journal, semaphore } = state
-    let body = journal === undefined
+    const policy = itemPolicyOf(node)
+    const one = policy === undefined
       ? (item: unknown, index: number) => node.body(item, ctx, index)
+      : (item: unknown, index: number) => policy(node.body(item, ctx, index), path, index)
+    let body = journal === undefined
+      ? one
       : (item: unknown, index: number) =>
-        journal.unit({ name: `${attemptPath(path, attempt)}#${index}`, stepId: path, kind: "map", output: undefined }, node.body(item, ctx, index), undefined)
+        journal.unit({ name: `${attemptPath(path, attempt)}#${index}`, stepId: path, kind: "map", output: undefined }, one(item, index), undefined)
     if (state.spans) {
       const inner = body
       // one span per item, below the map's step span
@@ -112,9 +126,11 @@ const loopBody: (
 ) => Effect.Effect<unknown, unknown, unknown> = Effect.fnUntraced(
   function*(node: LoopNode, path: string, ctx: AnyCtx, spans: boolean, journal: StepJournal | undefined, attempt: number) {
     let state = node.initial(ctx)
+    const policy = itemPolicyOf(node)
     for (let iteration = 0; iteration < node.maxIterations; iteration++) {
       if (node.until(state, iteration)) return state
       let body = node.body(state, ctx, iteration)
+      if (policy !== undefined) body = policy(body, path, iteration)
       if (journal !== undefined) {
         body = journal.unit({ name: `${attemptPath(path, attempt)}@${iteration}`, stepId: path, kind: "loop", output: undefined }, body, undefined)
       }

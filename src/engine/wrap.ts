@@ -5,7 +5,7 @@
 import { Cause, Duration, Effect, Exit, Schema } from "effect"
 import type { Schedule } from "effect"
 import { StepOutputError, StepTimeout } from "../../dsl/errors.ts"
-import type { Node, RetryOptions } from "../../dsl/Node.ts"
+import type { ItemPolicy, Node, RetryOptions } from "../../dsl/Node.ts"
 
 const isSchedule = (u: unknown): u is Schedule.Schedule<unknown, unknown> =>
   typeof u === "object" && u !== null && !("while" in u) && !("times" in u) && !("schedule" in u)
@@ -67,3 +67,25 @@ const notBudget = (e: unknown): boolean =>
   !(typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "BudgetExceeded")
 
 const durationMillis = (input: Duration.Input): number => Duration.toMillis(Duration.fromInputUnsafe(input))
+
+/**
+ * Builds, once per node, what goes around one map item or loop iteration (`item` / `iteration` options): a timeout
+ * failing with `StepTimeout` (naming the item) and retries. Undefined when the node has no such policy.
+ */
+export const itemWrapperOf = (policy: ItemPolicy | undefined, what: "item" | "iteration") => {
+  if (policy === undefined || (policy.timeout === undefined && policy.retry === undefined)) return undefined
+  const timeoutMillis = policy.timeout === undefined ? undefined : durationMillis(policy.timeout)
+  const retry = policy.retry
+  const retryOptions = retry === undefined ? undefined : isSchedule(retry) ? { schedule: retry, while: notBudget } : toRetryOptions(retry)
+  return (run: Effect.Effect<unknown, unknown, unknown>, path: string, index: number) => {
+    let once = run
+    if (timeoutMillis !== undefined) {
+      once = Effect.timeoutOrElse(once, {
+        duration: timeoutMillis,
+        orElse: () =>
+          Effect.fail(new StepTimeout({ stepId: path, timeoutMillis, message: `Step '${path}' ${what} ${index} timed out after ${timeoutMillis} ms` }))
+      })
+    }
+    return retryOptions === undefined ? once : Effect.retry(once, retryOptions as any)
+  }
+}

@@ -31,6 +31,8 @@ import { reportUsage } from "./Usage.ts"
 import { noop as noDeltas, TextDeltas } from "./TextDeltas.ts"
 import { estimateTokens } from "./CallGate.ts"
 import { type CallSpec, observeCall, observeStream } from "./observeCall.ts"
+import { type CallPolicy, type TimeoutErrorOf, withCallPolicy } from "./CallPolicy.ts"
+import type { Duration } from "effect"
 
 /**
  * A {@link TextRequest} addressed to provider `N`.
@@ -41,7 +43,10 @@ import { type CallSpec, observeCall, observeStream } from "./observeCall.ts"
  * const answer = yield* Llm.generate(options)
  * ```
  */
-export type GenerateOptions<N extends string> = TextRequest & { readonly provider: ProviderName<N> }
+export type GenerateOptions<N extends string, T extends Duration.Input | undefined = undefined> =
+  & TextRequest
+  & { readonly provider: ProviderName<N> }
+  & CallPolicy<T>
 
 /**
  * The message a provider name widened to `string` is checked against: the workflow would require
@@ -105,16 +110,26 @@ const model = <const N extends string>(provider: ProviderName<N>, model: string)
  * }
  * ```
  */
-export type GenerateObjectOptions<N extends string, A, I> = ObjectRequest<A, I> & {
+export type GenerateObjectOptions<N extends string, A, I, T extends Duration.Input | undefined = undefined> = ObjectRequest<A, I> & CallPolicy<T> & {
   readonly provider: ProviderName<N>
   /** Re-ask the model up to this many times when its output does not decode (`InvalidOutput`). Default 0. */
   readonly retryInvalidOutput?: number
 }
 
-const strip = <T extends { readonly provider: string }>(options: T): Omit<T, "provider" | "retryInvalidOutput"> => {
-  const { provider: _p, retryInvalidOutput: _r, ...rest } = options as T & { retryInvalidOutput?: number }
+const strip = <T extends { readonly provider: string }>(options: T): Omit<T, "provider" | "retryInvalidOutput" | "timeout" | "retry"> => {
+  const { provider: _p, retryInvalidOutput: _r, timeout: _t, retry: _y, ...rest } = options as T & {
+    retryInvalidOutput?: number
+    timeout?: unknown
+    retry?: unknown
+  }
   return rest
 }
+
+// The call's timeout/retry around everything one call does (gate, span, usage report): each attempt is a call.
+const policed = <A, E, R>(options: CallPolicy<Duration.Input | undefined> & { readonly provider: string; readonly model: string }, effect: Effect.Effect<A, E, R>) =>
+  options.timeout === undefined && options.retry === undefined
+    ? effect
+    : withCallPolicy(options, `to '${options.provider}' (${options.model})`, effect)
 
 // What the gate, the GenAI span and the metrics see of a call.
 const specOf = (options: TextRequest & { readonly provider: string }): CallSpec => ({
@@ -142,17 +157,20 @@ const withMaxTokens = <T extends { readonly maxTokens?: number }>(request: T, ma
  * res.usage.outputTokens
  * ```
  */
-const generateText = <const N extends string>(
-  options: GenerateOptions<N>
-): Effect.Effect<TextResponse, LlmError, LlmProviderFor<N>> =>
-  Effect.flatMap(providerOf(options.provider), (provider) => {
-    const request = strip(options)
-    return observeCall(
-      specOf(options),
-      (maxTokens) => provider.generateText(withMaxTokens(request, maxTokens)),
-      (res) => ({ usage: res.usage, finishReason: res.finishReason, output: res.text })
-    )
-  }).pipe(Effect.tap((res) => reportUsage(options.provider, options.model, res.usage)))
+const generateText = <const N extends string, T extends Duration.Input | undefined = undefined>(
+  options: GenerateOptions<N, T>
+): Effect.Effect<TextResponse, LlmError | TimeoutErrorOf<T>, LlmProviderFor<N>> =>
+  policed(
+    options,
+    Effect.flatMap(providerOf(options.provider), (provider) => {
+      const request = strip(options)
+      return observeCall(
+        specOf(options),
+        (maxTokens) => provider.generateText(withMaxTokens(request, maxTokens)),
+        (res) => ({ usage: res.usage, finishReason: res.finishReason, output: res.text })
+      )
+    }).pipe(Effect.tap((res) => reportUsage(options.provider, options.model, res.usage)))
+  ) as Effect.Effect<TextResponse, LlmError | TimeoutErrorOf<T>, LlmProviderFor<N>>
 
 /**
  * Generates text and returns it.
@@ -162,8 +180,9 @@ const generateText = <const N extends string>(
  * const answer = yield* Llm.generate({ provider: "openai", model: "gpt-4", system: "Be brief", prompt: "2+2?", temperature: 0 })
  * ```
  */
-const generate = <const N extends string>(options: GenerateOptions<N>): Effect.Effect<string, LlmError, LlmProviderFor<N>> =>
-  Effect.map(generateText(options), (res) => res.text)
+const generate = <const N extends string, T extends Duration.Input | undefined = undefined>(
+  options: GenerateOptions<N, T>
+): Effect.Effect<string, LlmError | TimeoutErrorOf<T>, LlmProviderFor<N>> => Effect.map(generateText(options), (res) => res.text)
 
 /**
  * Generates a value decoded with `schema`. Output that is not JSON or does not satisfy the schema fails with
@@ -176,15 +195,15 @@ const generate = <const N extends string>(options: GenerateOptions<N>): Effect.E
  * })
  * ```
  */
-const generateObject = <const N extends string, A, I>(
-  options: GenerateObjectOptions<N, A, I>
-): Effect.Effect<A, LlmError, LlmProviderFor<N>> => Effect.map(generateObjectResponse(options), (res) => res.value)
+const generateObject = <const N extends string, A, I, T extends Duration.Input | undefined = undefined>(
+  options: GenerateObjectOptions<N, A, I, T>
+): Effect.Effect<A, LlmError | TimeoutErrorOf<T>, LlmProviderFor<N>> => Effect.map(generateObjectResponse(options), (res) => res.value)
 
 /** Like {@link generateObject} but returns the response (value, raw text, usage). */
-const generateObjectResponse = <const N extends string, A, I>(
-  options: GenerateObjectOptions<N, A, I>
-): Effect.Effect<ObjectResponse<A>, LlmError, LlmProviderFor<N>> =>
-  Effect.flatMap(providerOf(options.provider), (provider) => {
+const generateObjectResponse = <const N extends string, A, I, T extends Duration.Input | undefined = undefined>(
+  options: GenerateObjectOptions<N, A, I, T>
+): Effect.Effect<ObjectResponse<A>, LlmError | TimeoutErrorOf<T>, LlmProviderFor<N>> =>
+  policed(options, Effect.flatMap(providerOf(options.provider), (provider) => {
     const request: ObjectRequest<A, I> = strip(options)
     const spec = specOf(options)
     // each attempt is a call of its own: gated, traced and reported
@@ -200,7 +219,7 @@ const generateObjectResponse = <const N extends string, A, I>(
     return retries > 0
       ? Effect.retry(once, { times: retries, while: (e: LlmError) => e._tag === "InvalidOutput" })
       : once
-  })
+  })) as Effect.Effect<ObjectResponse<A>, LlmError | TimeoutErrorOf<T>, LlmProviderFor<N>>
 
 /**
  * Streams the answer as text deltas. Usage is reported when the provider's stream finishes.

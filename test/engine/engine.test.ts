@@ -340,6 +340,8 @@ describe("engine", () => {
         "  route -->|a| route_a",
         '  subgraph route_b["route: b"]',
         '    route_b_y["y"]',
+        // a case step with no needs of its own reads the branch's needs
+        "    docs --> route_b_y",
         "  end",
         "  route -->|b| route_b",
         ""

@@ -140,3 +140,20 @@ describe("Workflow.test", () => {
       assert.strictEqual(error.message, "Step 'answer' failed on attempt 1: StepTimeout: Step 'answer' timed out after 30000 ms")
     }))
 })
+
+describe("branch cases", () => {
+  it.effect("a case step sees the branch's needs without repeating them", () =>
+    Effect.gen(function*() {
+      const wf = Workflow.make("cases", { input: Schema.Struct({ q: Schema.String }) })
+        .step("label", (ctx) => Llm.generateObject({ ...cheap, prompt: ctx.input.q, schema: Label }))
+        .branch("route", { needs: ["label"], on: (ctx) => ctx.label }, {
+          bug: (b) => b.step("fix", (ctx) => Effect.succeed(`fixing a ${ctx.label}`)),
+          billing: (b) => b.step("refund", { description: "refund" }, (ctx) => Effect.succeed(`refunding a ${ctx.label}`)),
+          other: (b) => b.step("ack", () => Effect.succeed("ok"))
+        })
+      const bug = yield* Workflow.test(wf, { q: "x" }, { llm: { cheap: { responses: "bug" } } })
+      assert.deepStrictEqual(bug.outputs.route, { case: "bug", value: { fix: "fixing a bug" } })
+      const billing = yield* Workflow.test(wf, { q: "x" }, { llm: { cheap: { responses: "billing" } } })
+      assert.deepStrictEqual(billing.outputs.route, { case: "billing", value: { refund: "refunding a billing" } })
+    }))
+})

@@ -15,7 +15,7 @@ declare const cheap: boolean
 export const okUnion = Llm.generate({ provider: cheap ? "cheap" : "main", model: "m", prompt: "p" })
 
 const shared = { provider: "main", model: "gpt-4o-mini" }
-// error TS2345: Argument of type '{ provider: string; model: string; prompt: string; }' is not assignable to parameter of type 'GenerateOptions<string>'.
+// error TS2345: Argument of type '{ provider: string; model: string; prompt: string; }' is not assignable to parameter of type 'GenerateOptions<string, undefined>'.
 // | Type '{ provider: string; model: string; prompt: string; }' is not assignable to type '{ readonly provider: "Provider name is a plain string: name it with a literal, or share it as a handle (const main = Llm.model(\"main\", \"gpt-4o-mini\"))"; }'.
 // |   Types of property 'provider' are incompatible.
 // |     Type 'string' is not assignable to type '"Provider name is a plain string: name it with a literal, or share it as a handle (const main = Llm.model(\"main\", \"gpt-4o-mini\"))"'.
