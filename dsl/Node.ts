@@ -34,7 +34,7 @@ export type AnyCtx = { readonly input: unknown } & { readonly [id: string]: unkn
  * wf.step("answer", { retry: { schedule: Schedule.exponential("100 millis"), times: 3, while: isRetryable } }, run)
  * ```
  */
-export interface RetryOptions {
+export interface RetryOptions<E = unknown> {
   /** The schedule between attempts, e.g. `Schedule.exponential("100 millis")`. Defaults to retrying at once. */
   readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
   /** Maximum number of retries (attempts - 1). Combined with `schedule` when both are given. */
@@ -43,7 +43,7 @@ export interface RetryOptions {
    * Which errors are retryable; every error when absent. Annotate the parameter with the step's error type or pass a
    * guard such as `isRetryable` or `Predicate.isTagged("RateLimited")`.
    */
-  while?(error: unknown): boolean
+  while?(error: E): boolean
 }
 
 /**

@@ -13,11 +13,11 @@
  *   .step("answer", { needs: ["docs", "code"] }, (ctx) => Effect.succeed(`${ctx.docs} + ${ctx.code}`))
  * ```
  */
-import type { Effect, Schema } from "effect"
+import type { Effect, Schedule, Schema } from "effect"
 import { Duration } from "effect"
 import { type LoopMaxIterations, type WaitTimedOut, WorkflowDefinitionError } from "./errors.ts"
 import type * as Fallback from "./Fallback.ts"
-import type { CommonOptions, Graph, ItemPolicy, Node } from "./Node.ts"
+import type { CommonOptions, Graph, ItemPolicy, Node, RetryOptions } from "./Node.ts"
 import type { CheckBranch, CheckId, CheckLoop, CheckNeeds, Entry, IdsOf, Lookup, NeedsHint, NotInferredYet, Outputs, Widen } from "./types.ts"
 
 /**
@@ -95,10 +95,11 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
     A = NotInferredYet,
     E2 = never,
     R2 = never,
-    F extends Fallback.Option<unknown, unknown> = never
+    F extends Fallback.Option<unknown, unknown> = never,
+    EW = unknown
   >(
-    id: Fallback.CheckFallback<Id, CheckId<Id, Ids>, A, F>,
-    options: StepOptions<Needs, Ids, A, F>,
+    id: Fallback.CheckFallback<Id, CheckRetryWhile<Id, CheckId<Id, Ids>, E2, EW>, A, F>,
+    options: StepOptions<Needs, Ids, A, F, EW>,
     run: (
       ctx:
         & { readonly [K in "input" | Needs[number] | ([Needs] extends [readonly []] ? IdsOf<Vis> : never)]: K extends "input" ? I : Lookup<Out | Vis, K> }
@@ -226,6 +227,21 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
 }
 
 /**
+ * A step's retry `while` predicate, when its parameter is annotated, must accept every error the step's run can fail
+ * with: a narrower annotation would see errors it does not expect. Reported on the step id.
+ *
+ * @example
+ * ```ts
+ * type Bad = CheckRetryWhile<"draft", "draft", RateLimited | InvalidRequest, RateLimited>
+ * // "Step 'draft': its retry 'while' takes a narrower error type than the step fails with (...)"
+ * ```
+ */
+export type CheckRetryWhile<Id extends string, Checked, E, EW> = Checked extends Id
+  ? [E] extends [EW] ? Checked
+  : `Step '${Id}': its retry 'while' takes a narrower error type than the step fails with (annotate it with the step's error type, or use isRetryable)`
+  : Checked
+
+/**
  * A step's output type as the steps after it see it. When the step's own options are wrong the compiler gives up
  * before it infers the output (it stays {@link NotInferredYet}): it is then `any`, so the one mistake is reported once,
  * on that step, and not again on every step that reads it.
@@ -335,7 +351,14 @@ export interface WaitOptions<Needs extends ReadonlyArray<string>, Known extends 
  * wf.step("answer", { needs: ["docs"], output: Schema.String, timeout: "20 seconds" }, (ctx) => Effect.succeed(`${ctx.docs}`))
  * ```
  */
-export interface StepOptions<Needs extends ReadonlyArray<string>, Known extends string, A, F = never> extends CommonOptions {
+export interface StepOptions<Needs extends ReadonlyArray<string>, Known extends string, A, F = never, EW = unknown>
+  extends Omit<CommonOptions, "retry">
+{
+  /**
+   * Retry policy: a Schedule, or `{ schedule, times, while }`. An annotated `while` parameter must cover the errors
+   * the step's run can fail with (`(e: RateLimited | Timeout) => ...`), or the step id reports it.
+   */
+  readonly retry?: Schedule.Schedule<unknown, unknown> | RetryOptions<EW> | undefined
   /** Ids of earlier steps whose outputs this step reads. */
   readonly needs?: CheckNeeds<Needs, Known>
   /** Schema of the output, validated when the step succeeds (needed for persistence and YAML). */
