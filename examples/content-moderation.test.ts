@@ -2,7 +2,6 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Workflow } from "../src/index.ts"
 import type { WorkflowEvent } from "../src/engine/events.ts"
-import { Mock, MockRecorder } from "../src/testing/index.ts"
 import { contentModeration, demoLayer, type Moderation, prompts } from "./content-moderation.ts"
 
 const tokens = (s: string) => Math.ceil(s.length / 4)
@@ -11,9 +10,11 @@ const explanation = "Sorry, this post breaks our guidelines."
 const runWith = (verdict: Moderation, content: string) =>
   Effect.gen(function*() {
     const events: Array<WorkflowEvent> = []
-    const result = yield* Workflow.execute(contentModeration, { content }, { onEvent: (e) => events.push(e) })
-    return { result, usage: result.usage, events, recorder: yield* MockRecorder }
-  }).pipe(Effect.provide(Mock.layer({ llm: { openai: { responses: [verdict] }, anthropic: { responses: [explanation] } } })))
+    const { recorder, ...result } = yield* Workflow.test(contentModeration, { content }, {
+      llm: { openai: { responses: [verdict] }, anthropic: { responses: [explanation] } }
+    }, { onEvent: (e) => events.push(e) })
+    return { result, usage: result.usage, events, recorder }
+  })
 
 describe("examples/content-moderation", () => {
   it.effect("safe: publishes; the other cases are skipped and anthropic is never called", () =>

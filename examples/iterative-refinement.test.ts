@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Workflow } from "../src/index.ts"
-import { Mock, MockLlm, MockRecorder } from "../src/testing/index.ts"
+import { MockLlm } from "../src/testing/index.ts"
 import { demoLayer, iterativeRefinement, maxIterations, prompts } from "./iterative-refinement.ts"
 
 const critique = (score: number, feedback = `improve ${score}`) => MockLlm.value({ score, feedback })
@@ -9,13 +9,9 @@ const critique = (score: number, feedback = `improve ${score}`) => MockLlm.value
 describe("examples/iterative-refinement", () => {
   it.effect("draft, critique 5, revise, critique 9: stops when the score passes", () =>
     Effect.gen(function*() {
-      const layer = Mock.layer({
+      const { recorder, ...result } = yield* Workflow.test(iterativeRefinement, { topic: "effects" }, {
         llm: { openai: { responses: ["D0", "D1"] }, anthropic: { responses: [critique(5, "add examples"), critique(9)] } }
       })
-      const { recorder, result } = yield* Effect.gen(function*() {
-        const result = yield* Workflow.execute(iterativeRefinement, { topic: "effects" })
-        return { result, recorder: yield* MockRecorder }
-      }).pipe(Effect.provide(layer))
       assert.deepStrictEqual(result.outputs.result, { text: "D1", score: 9, passed: true })
       assert.deepStrictEqual(recorder.order(), ["openai", "anthropic", "openai", "anthropic"])
       assert.deepStrictEqual(recorder.calls().map((c) => c.prompt), [
@@ -26,33 +22,28 @@ describe("examples/iterative-refinement", () => {
       ])
       assert.deepStrictEqual(recorder.calls().map((c) => c.kind), ["generateText", "generateObject", "generateText", "generateObject"])
       // usage: the loop step carries its 3 calls, the draft step 1; the run sums them
-      assert.strictEqual(result.steps["draft"]?.usage?.calls, 1)
-      assert.strictEqual(result.steps["refine"]?.usage?.calls, 3)
+      assert.strictEqual(result.steps.draft?.usage?.calls, 1)
+      assert.strictEqual(result.steps.refine?.usage?.calls, 3)
       assert.strictEqual(result.usage.calls, 4)
       assert.deepStrictEqual(recorder.usage(), { inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens })
     }))
 
   it.effect("never passing: stops after maxIterations and returns the last revision unpassed", () =>
     Effect.gen(function*() {
-      const layer = Mock.layer({
+      const { recorder, outputs } = yield* Workflow.test(iterativeRefinement, { topic: "t" }, {
         llm: { openai: { responses: (req) => `v${req.call - 1}` }, anthropic: { responses: critique(3) } }
       })
-      const { recorder, result } = yield* Effect.gen(function*() {
-        const result = yield* Workflow.run(iterativeRefinement, { topic: "t" })
-        return { result, recorder: yield* MockRecorder }
-      }).pipe(Effect.provide(layer))
-      assert.deepStrictEqual(result.result, { text: `v${maxIterations}`, score: 3, passed: false })
+      assert.deepStrictEqual(outputs.result, { text: `v${maxIterations}`, score: 3, passed: false })
       assert.strictEqual(recorder.count("anthropic"), maxIterations)
       assert.strictEqual(recorder.count("openai"), 1 + maxIterations)
     }))
 
   it.effect("the threshold comes from the input; an already good draft is not revised", () =>
     Effect.gen(function*() {
-      const out = yield* Effect.gen(function*() {
-        const o = yield* Workflow.run(iterativeRefinement, { topic: "t", minScore: 5 })
-        return [o.result, (yield* MockRecorder).count("openai")] as const
-      }).pipe(Effect.provide(Mock.layer({ llm: { openai: { responses: ["D0"] }, anthropic: { responses: [critique(6)] } } })))
-      assert.deepStrictEqual(out, [{ text: "D0", score: 6, passed: true }, 1])
+      const { outputs, recorder } = yield* Workflow.test(iterativeRefinement, { topic: "t", minScore: 5 }, {
+        llm: { openai: { responses: ["D0"] }, anthropic: { responses: [critique(6)] } }
+      })
+      assert.deepStrictEqual([outputs.result, recorder.count("openai")], [{ text: "D0", score: 6, passed: true }, 1])
     }))
 
   it.effect("the offline demo converges in 3 rounds", () =>

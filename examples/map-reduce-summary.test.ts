@@ -1,8 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber } from "effect"
-import { TestClock } from "effect/testing"
+import { Effect } from "effect"
 import { Workflow } from "../src/index.ts"
-import { Mock, MockRecorder, type RecordedCall } from "../src/testing/index.ts"
+import type { RecordedCall } from "../src/testing/index.ts"
 import { chunkDocument, concurrency, mapReduceSummary, prompts } from "./map-reduce-summary.ts"
 
 const tokens = (s: string) => Math.ceil(s.length / 4)
@@ -22,18 +21,13 @@ describe("examples/map-reduce-summary", () => {
 
   it.effect("summarizes 7 chunks at most 3 at a time, in order, then reduces", () =>
     Effect.gen(function*() {
-      const layer = Mock.layer({
+      // the test clock moves by itself while the calls sleep their latency: timings below are exact
+      const { recorder, ...result } = yield* Workflow.test(mapReduceSummary, { document, maxChunkChars: 300 }, {
         llm: {
           openai: { responses: (req) => `S${/part (\d+) of/.exec(req.prompt)?.[1]}`, latency: "1 second" },
           anthropic: { responses: "The whole summary.", latency: "1 second" }
         }
       })
-      const fiber = yield* Effect.gen(function*() {
-        const result = yield* Workflow.execute(mapReduceSummary, { document, maxChunkChars: 300 })
-        return { result, recorder: yield* MockRecorder }
-      }).pipe(Effect.provide(layer), Effect.forkChild)
-      yield* TestClock.adjust("10 seconds")
-      const { recorder, result } = yield* Fiber.join(fiber)
 
       assert.strictEqual(result.outputs.chunk.length, 7)
       assert.deepStrictEqual(result.outputs.summaries, ["S1", "S2", "S3", "S4", "S5", "S6", "S7"])
@@ -52,7 +46,7 @@ describe("examples/map-reduce-summary", () => {
       assert.deepStrictEqual(recorder.prompts("anthropic"), [prompts.reduce(["S1", "S2", "S3", "S4", "S5", "S6", "S7"])])
 
       // token totals: the map step carries the 7 chunk calls, the reduce step its own
-      const mapUsage = result.steps["summaries"]?.usage
+      const mapUsage = result.steps.summaries?.usage
       const expectedMapIn = chunks.reduce((n, chunk, i) => n + tokens(prompts.chunk(chunk, i, 7)) + tokens(prompts.system), 0)
       assert.deepStrictEqual([mapUsage?.calls, mapUsage?.inputTokens, mapUsage?.outputTokens], [7, expectedMapIn, 7])
       assert.strictEqual(result.usage.calls, 8)
@@ -64,10 +58,9 @@ describe("examples/map-reduce-summary", () => {
 
   it.effect("a failing chunk call fails the map step", () =>
     Effect.gen(function*() {
-      const error = yield* Workflow.run(mapReduceSummary, { document, maxChunkChars: 300 }).pipe(
-        Effect.provide(Mock.layer({ llm: { openai: { failures: { calls: [5], error: "timeout" } }, anthropic: {} } })),
-        Effect.flip
-      )
+      const error = yield* Effect.flip(Workflow.test(mapReduceSummary, { document, maxChunkChars: 300 }, {
+        llm: { openai: { failures: { calls: [5], error: "timeout" } }, anthropic: {} }
+      }))
       assert.strictEqual(error._tag, "StepFailed")
       if (error._tag !== "StepFailed") return
       assert.include(error.stepId, "summaries")

@@ -1,6 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer } from "effect"
-import { TestClock } from "effect/testing"
+import { Effect, Layer } from "effect"
 import { Workflow } from "../src/index.ts"
 import { Mock, MockRecorder } from "../src/testing/index.ts"
 import {
@@ -18,24 +17,15 @@ const tokens = (s: string) => Math.ceil(s.length / 4)
 const query = "How do I retry a failed step?"
 const answer = "Give the step a retry schedule."
 
-const testLayer = Layer.mergeAll(
-  storeLayer({ searchLatency: "100 millis" }),
-  Mock.layer({
-    embeddings: { openai: { latency: "50 millis" } },
-    llm: { anthropic: { responses: [answer], latency: "200 millis" } }
-  })
-)
-
 describe("examples/parallel-rag", () => {
   it.effect("embeds once, searches both collections in parallel, answers from the merged context", () =>
     Effect.gen(function*() {
-      const fiber = yield* Effect.gen(function*() {
-        const result = yield* Workflow.execute(parallelRag, { query })
-        return { result, usage: result.usage, recorder: yield* MockRecorder }
-      }).pipe(Effect.provide(testLayer), Effect.forkChild)
-      yield* TestClock.adjust("1 second")
-      const { recorder, result, usage } = yield* Fiber.join(fiber)
-      const { outputs, steps } = result
+      const { recorder, ...result } = yield* Workflow.test(parallelRag, { query }, {
+        embeddings: { openai: { latency: "50 millis" } },
+        llm: { anthropic: { responses: [answer], latency: "200 millis" } },
+        layer: storeLayer({ searchLatency: "100 millis" })
+      })
+      const { outputs, steps, usage } = result
 
       // outputs: top 5 docs, top 3 code snippets, concatenated in that order; the best hits are about retries
       assert.strictEqual(outputs.search_docs.length, 5)
@@ -46,12 +36,12 @@ describe("examples/parallel-rag", () => {
       assert.strictEqual(outputs.generate_answer, answer)
 
       // parallel overlap: both searches start when the embedding is done (t=50) and run side by side (100 ms each)
-      const docs = steps["search_docs"]!
-      const code = steps["search_code"]!
+      const docs = steps.search_docs!
+      const code = steps.search_code!
       const t0 = result.startedAt
       assert.deepStrictEqual([docs.startedAt - t0, code.startedAt - t0], [50, 50])
       assert.deepStrictEqual([docs.durationMillis, code.durationMillis], [100, 100])
-      assert.strictEqual(steps["generate_answer"]!.startedAt - t0, 150)
+      assert.strictEqual(steps.generate_answer!.startedAt - t0, 150)
       assert.strictEqual(result.durationMillis, 50 + 100 + 200) // sequential searches would take 450
 
       // requests: one embedding call for the query, one answer call with the YAML prompt over the merged context
@@ -67,9 +57,9 @@ describe("examples/parallel-rag", () => {
       )
       assert.deepStrictEqual(usage.entries.map((e) => [e.provider, e.model]), [["openai", embeddingModel], ["anthropic", answerModel]])
       // per step: the embedding tokens belong to embed_query, the answer's to generate_answer, none to the searches
-      assert.deepStrictEqual(steps["embed_query"]!.usage?.inputTokens, tokens(query))
-      assert.deepStrictEqual(steps["generate_answer"]!.usage?.outputTokens, tokens(answer))
-      assert.isUndefined(steps["search_docs"]!.usage)
+      assert.deepStrictEqual(steps.embed_query!.usage?.inputTokens, tokens(query))
+      assert.deepStrictEqual(steps.generate_answer!.usage?.outputTokens, tokens(answer))
+      assert.isUndefined(steps.search_docs!.usage)
     }))
 
   it.effect("an embedding outage fails the run at embed_query; nothing else runs", () =>
@@ -99,8 +89,8 @@ describe("examples/parallel-rag", () => {
       assert.include(text, "From the documentation: [doc-retry]")
       assert.match(text, /tokens: \d+ in, \d+ out over 2 calls \(embed_query \d+\/0, generate_answer \d+\/\d+\)/)
       // the searches overlap in real time too (each takes >= 25 ms)
-      const d = result.steps["search_docs"]!
-      const c = result.steps["search_code"]!
+      const d = result.steps.search_docs!
+      const c = result.steps.search_code!
       assert.isTrue(c.startedAt < d.startedAt + d.durationMillis && d.startedAt < c.startedAt + c.durationMillis)
     }))
 })

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect } from "effect"
 import { Workflow } from "../src/index.ts"
-import { Mock, MockLlm, MockRecorder } from "../src/testing/index.ts"
+import { MockLlm } from "../src/testing/index.ts"
 import { demoLayer, prompts, type Sentiment, sentimentAnalysis } from "./sentiment-analysis.ts"
 
 const tokens = (s: string) => Math.ceil(s.length / 4)
@@ -11,11 +11,9 @@ describe("examples/sentiment-analysis", () => {
     Effect.gen(function*() {
       const text = "I love the new release, thanks!"
       const reply = "So glad you like it!"
-      const layer = Mock.layer({ llm: { openai: { responses: ["positive"] }, anthropic: { responses: [reply] } } })
-      const [result, recorder] = yield* Effect.gen(function*() {
-        const result = yield* Workflow.execute(sentimentAnalysis, { text })
-        return [result, yield* MockRecorder] as const
-      }).pipe(Effect.provide(layer))
+      const { recorder, ...result } = yield* Workflow.test(sentimentAnalysis, { text }, {
+        llm: { openai: { responses: ["positive"] }, anthropic: { responses: [reply] } }
+      })
       const usage = result.usage
       const sentiment: Sentiment = result.outputs.extract_sentiment
       assert.strictEqual(sentiment, "positive")
@@ -42,7 +40,7 @@ describe("examples/sentiment-analysis", () => {
         { input: tokens(p1) + tokens(p2), output: tokens("positive") + tokens(reply), calls: 2 }
       )
       assert.deepStrictEqual(
-        ["extract_sentiment", "generate_response", "log_result"].map((id) => result.steps[id]!.usage?.inputTokens),
+        [result.steps.extract_sentiment, result.steps.generate_response, result.steps.log_result].map((step) => step?.usage?.inputTokens),
         [tokens(p1), tokens(p2), undefined]
       )
       // the recorder agrees with the engine's accounting
@@ -51,15 +49,14 @@ describe("examples/sentiment-analysis", () => {
 
   it.effect("invalid model output is retried once, then the step fails with InvalidOutput", () =>
     Effect.gen(function*() {
-      const ok = yield* Workflow.run(sentimentAnalysis, { text: "meh" }).pipe(
-        Effect.provide(Mock.layer({ llm: { openai: { responses: ["Sounds neutral to me", "neutral"] }, anthropic: {} } }))
-      )
-      assert.strictEqual(ok.extract_sentiment, "neutral")
+      const ok = yield* Workflow.test(sentimentAnalysis, { text: "meh" }, {
+        llm: { openai: { responses: ["Sounds neutral to me", "neutral"] }, anthropic: {} }
+      })
+      assert.strictEqual(ok.outputs.extract_sentiment, "neutral")
 
-      const failed = yield* Workflow.run(sentimentAnalysis, { text: "meh" }).pipe(
-        Effect.provide(Mock.layer({ llm: { openai: { responses: "no idea", whenExhausted: "repeat-last" }, anthropic: {} } })),
-        Effect.flip
-      )
+      const failed = yield* Effect.flip(Workflow.test(sentimentAnalysis, { text: "meh" }, {
+        llm: { openai: { responses: "no idea", whenExhausted: "repeat-last" }, anthropic: {} }
+      }))
       assert.strictEqual(failed._tag, "StepFailed")
       if (failed._tag !== "StepFailed") return
       assert.strictEqual(failed.stepId, "extract_sentiment")
@@ -69,10 +66,9 @@ describe("examples/sentiment-analysis", () => {
 
   it.effect("a scripted structured value outside the literal union is a test-visible defect", () =>
     Effect.gen(function*() {
-      const exit = yield* Workflow.run(sentimentAnalysis, { text: "x" }).pipe(
-        Effect.provide(Mock.layer({ llm: { openai: { responses: MockLlm.value("ecstatic") }, anthropic: {} } })),
-        Effect.exit
-      )
+      const exit = yield* Effect.exit(Workflow.test(sentimentAnalysis, { text: "x" }, {
+        llm: { openai: { responses: MockLlm.value("ecstatic") }, anthropic: {} }
+      }))
       assert.strictEqual(exit._tag, "Failure")
       assert.include(exit._tag === "Failure" ? Cause.pretty(exit.cause) : "", `scripted value "ecstatic" does not satisfy`)
     }))
