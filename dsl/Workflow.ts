@@ -105,7 +105,16 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
         & { readonly [K in "input" | Needs[number] | ([Needs] extends [readonly []] ? IdsOf<Vis> : never)]: K extends "input" ? I : Lookup<Out | Vis, K> }
         & { readonly [_ in NeedsHint]?: never }
     ) => Effect.Effect<A, E2, R2>
-  ): Workflow<I, IE, Out | Entry<Id, Settled<A>>, E | E2, R | R2 | Fallback.RequirementsOf<NoInfer<F>>, Vis, Ids | Id>
+  ): Workflow<
+    I,
+    IE,
+    // A step with fallbacks may run a fallback workflow, whose steps are recorded under `id/fallback/...`.
+    Out | ([F] extends [never] ? Entry<Id, Settled<A>> : NestedEntry<Id, Settled<A>, `fallback/${string}`>),
+    E | E2,
+    R | R2 | Fallback.RequirementsOf<NoInfer<F>>,
+    Vis,
+    Ids | Id
+  >
 
   /**
    * Routes on a literal: `on` returns one of a union of strings and exactly one case runs. The cases object must cover
@@ -289,8 +298,9 @@ type CasePaths<Cases> = {
 
 /**
  * The paths of every step of a workflow, as the keys of `RunResult.steps`: a top-level step is its id; a step inside a
- * branch case is `branch/case/id`; a step of a called sub-workflow is `call/id`. (A branch or call retried after a
- * failure records its nested steps under `branch~2/...`, `branch~3/...` for the later attempts.)
+ * branch case is `branch/case/id`; a step of a called sub-workflow is `call/id`; a step of a step's fallback workflow is
+ * `id/fallback/...`. (A branch or call retried after a failure records its nested steps under `branch~2/...`,
+ * `branch~3/...` for the later attempts.)
  *
  * @example
  * ```ts

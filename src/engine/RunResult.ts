@@ -79,11 +79,16 @@ export interface Failover {
  * result.usage.inputTokens + result.usage.outputTokens
  * ```
  */
-export interface RunResult<Outputs> {
+export interface RunResult<Outputs, Paths extends string = string> {
   readonly runId: string
   readonly workflow: string
   readonly outputs: Outputs
-  readonly steps: Readonly<Record<string, StepRecord>>
+  /**
+   * One record per step that ran, keyed by step path (`label`, `route/bug/draft` for a step in a branch case,
+   * `summary/s` for a step of a called workflow). From `Workflow.execute` the keys are the workflow's step paths
+   * (`Workflow.StepPathsOf`), so a key that is not one does not compile.
+   */
+  readonly steps: { readonly [P in Paths]?: StepRecord }
   readonly startedAt: number
   readonly durationMillis: number
   /** Tokens used by the whole run (the sum over its steps). */

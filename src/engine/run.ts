@@ -9,7 +9,7 @@ import { costOf, Prices } from "../providers/Pricing.ts"
 import * as Correlation from "../telemetry/Correlation.ts"
 import { CurrentVersion, names } from "../telemetry/Semconv.ts"
 import * as WorkflowMetrics from "../telemetry/WorkflowMetrics.ts"
-import type { Any, EncodedInputOf, ErrorOf, OutputsOf, RequirementsOf } from "../../dsl/Workflow.ts"
+import type { Any, EncodedInputOf, ErrorOf, OutputsOf, RequirementsOf, StepPathsOf } from "../../dsl/Workflow.ts"
 import type { Join } from "../../dsl/types.ts"
 import { issuesOf, type StepFailedWith, WorkflowInputError } from "./errors.ts"
 import type { WorkflowEvent } from "./events.ts"
@@ -234,7 +234,8 @@ export const execute = <W extends Any>(
   workflow: W,
   input: EncodedInputOf<W>,
   options?: ExecuteOptions
-): Effect.Effect<RunResult<OutputsOf<W>>, WorkflowInputError | StepFailedWith<ErrorOf<W>>, RequirementsOf<W>> => executeInternal(workflow, input, options, true) as any
+): Effect.Effect<RunResult<OutputsOf<W>, StepPathsOf<W>>, WorkflowInputError | StepFailedWith<ErrorOf<W>>, RequirementsOf<W>> =>
+  executeInternal(workflow, input, options, true) as any
 
 /**
  * The events of a run as a Stream; the stream fails with the run's error after emitting `RunFinished`.
@@ -318,5 +319,5 @@ export const executeWith = <W extends Any, ROut, LE, LR>(
   layer: [Exclude<RequirementsOf<W>, ROut>] extends [never] ? Layer.Layer<ROut, LE, LR>
     : MissingProviders<Exclude<RequirementsOf<W>, ROut>>,
   options?: ExecuteOptions
-): Effect.Effect<RunResult<OutputsOf<W>>, WorkflowInputError | StepFailedWith<ErrorOf<W>> | LE, LR> =>
+): Effect.Effect<RunResult<OutputsOf<W>, StepPathsOf<W>>, WorkflowInputError | StepFailedWith<ErrorOf<W>> | LE, LR> =>
   Effect.provide(execute(workflow, input, options), layer as Layer.Layer<ROut, LE, LR>) as any

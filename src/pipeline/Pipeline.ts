@@ -155,7 +155,7 @@ export const execute = (
       // the cost of each step that called a model, from the engine's records
       for (const [id, record] of Object.entries(result.steps)) {
         const step = steps[id]
-        if (step !== undefined && record.costUsd !== undefined) steps[id] = { ...step, costUsd: record.costUsd }
+        if (step !== undefined && record?.costUsd !== undefined) steps[id] = { ...step, costUsd: record.costUsd }
       }
       return {
         outputs,
