@@ -31,6 +31,7 @@ import type { Pinecone } from "@pinecone-database/pinecone"
 import { createHash } from "node:crypto"
 import { Effect, Redacted, Schedule } from "effect"
 import * as Filter from "./Filter.ts"
+import * as StringIds from "./StringIds.ts"
 import * as V from "./validation.ts"
 import { CollectionNotFound, DimensionMismatch, VectorStoreError } from "./VectorStoreError.ts"
 import type {
@@ -103,7 +104,7 @@ export const indexName = (prefix: string, collection: string): string => {
  * toPineconeId("#x") // "##x"
  * ```
  */
-export const toPineconeId = (id: PointId): string => (typeof id === "number" ? `#${id}` : id.startsWith("#") ? `#${id}` : id)
+export const toPineconeId = (id: PointId): string => StringIds.encode(id)
 
 /**
  * The point id of a Pinecone id.
@@ -113,8 +114,7 @@ export const toPineconeId = (id: PointId): string => (typeof id === "number" ? `
  * fromPineconeId("#7") // 7
  * ```
  */
-export const fromPineconeId = (id: string): PointId =>
-  id.startsWith("##") ? id.slice(1) : id.startsWith("#") && /^#\d+$/.test(id) ? Number(id.slice(1)) : id
+export const fromPineconeId = (id: string): PointId => StringIds.decode(id)
 
 type Metadata = Record<string, string | number | boolean | Array<string>>
 

@@ -24,6 +24,8 @@ import { SqlClient } from "effect/sql/SqlClient"
 import { makeMemoryStore } from "./MemoryStore.ts"
 import * as PgExecutor from "./PgExecutor.ts"
 import { makePgVectorStore, type PgVectorOptions } from "./PgVectorStore.ts"
+import type { ChromaOptions } from "./ChromaStore.ts"
+import type { MilvusOptions } from "./MilvusStore.ts"
 import type { PineconeOptions } from "./PineconeStore.ts"
 import type { QdrantOptions } from "./QdrantStore.ts"
 import { type CollectionNotFound, type DimensionMismatch, VectorStoreError, type VectorStoreFailure } from "./VectorStoreError.ts"
@@ -338,6 +340,36 @@ export const layerPinecone = <const Name extends string>(
   options: PineconeOptions
 ): Layer.Layer<VectorStoreFor<Name>, VectorStoreError> =>
   Layer.effect(service(name), Effect.flatMap(Effect.promise(() => import("./PineconeStore.ts")), (m) => m.makePineconeStore(name, options)))
+
+/**
+ * The store `name` on a Chroma server (one Chroma collection per collection; see `ChromaStore.ts`). The SDK loads
+ * when the layer is built; no request is made until the first call.
+ *
+ * @example
+ * ```ts
+ * const DocsLive = VectorStore.layerChroma("docs", { url: "http://127.0.0.1:8000" })
+ * ```
+ */
+export const layerChroma = <const Name extends string>(
+  name: Name,
+  options: ChromaOptions
+): Layer.Layer<VectorStoreFor<Name>, VectorStoreError> =>
+  Layer.effect(service(name), Effect.flatMap(Effect.promise(() => import("./ChromaStore.ts")), (m) => m.makeChromaStore(name, options)))
+
+/**
+ * The store `name` on Milvus through the SDK's RESTful client (one Milvus collection per collection, with BM25
+ * full-text search for hybrid search on Milvus 2.5+; see `MilvusStore.ts`). No request is made until the first call.
+ *
+ * @example
+ * ```ts
+ * const DocsLive = VectorStore.layerMilvus("docs", { url: "http://127.0.0.1:19530", token: Redacted.make("root:Milvus") })
+ * ```
+ */
+export const layerMilvus = <const Name extends string>(
+  name: Name,
+  options: MilvusOptions
+): Layer.Layer<VectorStoreFor<Name>, VectorStoreError> =>
+  Layer.effect(service(name), Effect.flatMap(Effect.promise(() => import("./MilvusStore.ts")), (m) => m.makeMilvusStore(name, options)))
 
 /**
  * Step helper: creates a collection in store `store` (no-op when it exists with the same configuration).

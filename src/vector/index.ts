@@ -15,6 +15,8 @@ export type { VectorStoreFor } from "./VectorStore.ts"
 export type { QdrantOptions } from "./QdrantStore.ts"
 export type { PgVectorOptions } from "./PgVectorStore.ts"
 export type { PineconeOptions } from "./PineconeStore.ts"
+export type { ChromaOptions } from "./ChromaStore.ts"
+export type { MilvusOptions } from "./MilvusStore.ts"
 export type { PgliteOptions } from "./VectorStore.ts"
 export { CollectionNotFound, DimensionMismatch, VectorStoreError, VectorStoreFailure } from "./VectorStoreError.ts"
 export type {

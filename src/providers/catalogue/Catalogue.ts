@@ -12,8 +12,10 @@
  */
 import type { Entry, EmbeddingsEntry, Kind, LlmEntry, Setting, VectorEntry } from "./Entry.ts"
 import { anthropicLlm } from "./entries/anthropic.ts"
+import { chroma } from "./entries/chroma.ts"
 import { cohereEmbeddings, cohereLlm } from "./entries/cohere.ts"
 import { localEmbeddings, localLlm } from "./entries/local.ts"
+import { milvus } from "./entries/milvus.ts"
 import { openAiEmbeddings, openAiLlm } from "./entries/openai.ts"
 import { memory, pglite, pgvector } from "./entries/pgvector.ts"
 import { pinecone } from "./entries/pinecone.ts"
@@ -34,6 +36,8 @@ export const entries: ReadonlyArray<Entry> = [
   qdrant,
   pgvector,
   pinecone,
+  chroma,
+  milvus,
   pglite,
   memory
 ]
