@@ -205,8 +205,98 @@ export interface VectorSearchStep extends StepBase {
   readonly kind: "vector_search"
   readonly store: string
   readonly collection: string
-  readonly query: Expr
+  /** The query vector; undefined in keyword mode. */
+  readonly query: Expr | undefined
   readonly topK: number
+  readonly mode: "vector" | "hybrid" | "keyword"
+  /** The query text (hybrid and keyword modes). */
+  readonly text: Expr | undefined
+  readonly weights: { readonly vector: number; readonly keyword: number }
+}
+
+/**
+ * Chunking settings of `chunk` and `ingest` (undefined: the chunker's default).
+ *
+ * @example
+ * ```ts
+ * const c: Chunking = { strategy: "markdown", maxTokens: 300, overlap: undefined }
+ * ```
+ */
+export interface Chunking {
+  readonly strategy: "fixed" | "recursive" | "sentence" | "markdown" | undefined
+  readonly maxTokens: number | undefined
+  readonly overlap: number | undefined
+}
+
+/**
+ * `chunk`.
+ *
+ * @example
+ * ```ts
+ * step.chunking.maxTokens // 200
+ * ```
+ */
+export interface ChunkStep extends StepBase {
+  readonly kind: "chunk"
+  readonly input: Expr
+  readonly source: Expr | undefined
+  readonly model: string | undefined
+  readonly chunking: Chunking
+}
+
+/**
+ * `ingest`.
+ *
+ * @example
+ * ```ts
+ * step.store // "docs"
+ * ```
+ */
+export interface IngestStep extends StepBase {
+  readonly kind: "ingest"
+  readonly store: string
+  readonly collection: string
+  readonly paths: ReadonlyArray<Expr>
+  readonly include: ReadonlyArray<string> | undefined
+  readonly exclude: ReadonlyArray<string> | undefined
+  readonly provider: string
+  readonly model: string
+  readonly chunking: Chunking
+}
+
+/**
+ * `rerank`: with `mmr`, `provider`/`model` are the embedding model; otherwise `model` is the re-rank model.
+ *
+ * @example
+ * ```ts
+ * step.reranker // "mmr"
+ * ```
+ */
+export interface RerankStep extends StepBase {
+  readonly kind: "rerank"
+  readonly reranker: string
+  readonly query: Expr
+  readonly documents: Expr
+  readonly topN: number | undefined
+  readonly provider: string | undefined
+  readonly model: string | undefined
+  readonly lambda: number | undefined
+}
+
+/**
+ * `context`.
+ *
+ * @example
+ * ```ts
+ * step.maxTokens // 2000
+ * ```
+ */
+export interface ContextStep extends StepBase {
+  readonly kind: "context"
+  readonly passages: Expr
+  readonly maxTokens: number | undefined
+  readonly model: string | undefined
+  readonly order: "relevance" | "source"
 }
 
 /**
@@ -359,6 +449,10 @@ export type LoweredStep =
   | LlmStep
   | EmbedStep
   | VectorSearchStep
+  | ChunkStep
+  | IngestStep
+  | RerankStep
+  | ContextStep
   | TransformStep
   | ActionStep
   | ParallelStep

@@ -203,3 +203,59 @@ export const assignable = (p: Type, e: Type): boolean => {
       return true
   }
 }
+
+const req = (type: Type): Field => ({ type, optional: false })
+
+/**
+ * One chunk of a `chunk` step.
+ *
+ * @example
+ * ```ts
+ * showType(chunkType) // "{ text: string, source: string, index: number, ... }"
+ * ```
+ */
+export const chunkType: Type = T.object({
+  text: req(T.string),
+  source: req(T.string),
+  index: req(T.number),
+  start: req(T.number),
+  end: req(T.number),
+  tokens: req(T.number),
+  headings: req(T.array(T.string))
+})
+
+/**
+ * What an `ingest` step did.
+ *
+ * @example
+ * ```ts
+ * showType(ingestType) // "{ documents: number, unchanged: number, ... }"
+ * ```
+ */
+export const ingestType: Type = T.object(Object.fromEntries(
+  ["documents", "unchanged", "added", "replaced", "chunks", "deleted", "embedded"].map((k) => [k, req(T.number)])
+))
+
+/**
+ * The packed context of a `context` step: its text, size and numbered citations.
+ *
+ * @example
+ * ```ts
+ * showType(contextType) // "{ text: string, tokens: number, max_tokens: number, citations: ..., dropped: number }"
+ * ```
+ */
+export const contextType: Type = T.object({
+  text: req(T.string),
+  tokens: req(T.number),
+  max_tokens: req(T.number),
+  citations: req(T.array(T.object({
+    n: req(T.number),
+    source: req(T.string),
+    document_id: req(T.string),
+    start: req(T.number),
+    end: req(T.number),
+    score: req(T.number),
+    text: req(T.string)
+  }))),
+  dropped: req(T.number)
+})

@@ -19,7 +19,7 @@ import { Schema } from "effect"
  * stepTypes.includes("vector_search") // true
  * ```
  */
-export const stepTypes = ["llm", "embed", "vector_search", "parallel", "transform", "branch", "action", "map", "loop", "workflow"] as const
+export const stepTypes = ["llm", "embed", "vector_search", "chunk", "ingest", "rerank", "context", "parallel", "transform", "branch", "action", "map", "loop", "workflow"] as const
 /**
  * The `type` of a step: one of {@link stepTypes}.
  *
@@ -213,9 +213,104 @@ export const VectorSearchStep = Schema.Struct({
   type: Schema.Literal("vector_search"),
   database: Schema.String.annotate({ description: "Name of a vector store the user supplies" }),
   index: Schema.String,
+  query: Schema.optionalKey(Schema.String.annotate({ description: "The query vector (an embed step's result); not needed with mode: keyword" })),
+  top_k: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1000 }))),
+  mode: Schema.optionalKey(Schema.Literals(["vector", "hybrid", "keyword"]).annotate({
+    description: "vector (default), hybrid (vector and keyword results fused by reciprocal rank) or keyword"
+  })),
+  text: Schema.optionalKey(Schema.String.annotate({ description: "The query text the keyword side ranks by (hybrid and keyword modes)" })),
+  weights: Schema.optionalKey(Schema.Struct({
+    vector: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))),
+    keyword: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)))
+  }).annotate({ description: "Weights of the two rankings in the fusion (default 1 and 1)" }))
+}).annotate({ identifier: "VectorSearchStep", description: "Search a vector store (by vector, keywords, or both fused)" })
+
+/** Chunking settings shared by `chunk` and `ingest` steps. */
+const chunking = {
+  strategy: Schema.optionalKey(Schema.Literals(["fixed", "recursive", "sentence", "markdown"]).annotate({
+    description: "How text is split: fixed token windows, recursive on separators (default), sentences, or Markdown sections"
+  })),
+  max_tokens: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 8, maximum: 32768 })).annotate({ description: "Largest chunk, in tokens (default 512)" })),
+  overlap: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 16384 })).annotate({ description: "Tokens repeated from the previous chunk (default 64)" }))
+}
+
+/**
+ * A `chunk` step: splits a text into token-sized chunks with their character offsets.
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(ChunkStep)({ id: "parts", type: "chunk", input: "{{ input.text }}", max_tokens: 200 })
+ * ```
+ */
+export const ChunkStep = Schema.Struct({
+  ...common,
+  type: Schema.Literal("chunk"),
+  input: Schema.String,
+  source: Schema.optionalKey(Schema.String.annotate({ description: "Where the text comes from (kept on each chunk; default \"input\")" })),
+  model: Schema.optionalKey(Schema.String.annotate({ description: "Model whose tokenizer measures the chunks (default: an approximation)" })),
+  ...chunking
+}).annotate({ identifier: "ChunkStep", description: "Split a text into chunks of at most max_tokens tokens" })
+
+/**
+ * An `ingest` step: loads files and folders, chunks, embeds and upserts them into a store, idempotently.
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(IngestStep)({ id: "load", type: "ingest", database: "docs", index: "kb", paths: ["./docs"] })
+ * ```
+ */
+export const IngestStep = Schema.Struct({
+  ...common,
+  type: Schema.Literal("ingest"),
+  database: Schema.String.annotate({ description: "Name of a vector store" }),
+  index: Schema.String.annotate({ description: "Collection the chunks go to" }),
+  paths: Schema.Array(Schema.String).annotate({ description: "Files and folders to load (relative to the working directory); templates allowed" }),
+  include: Schema.optionalKey(Schema.Array(Schema.String).annotate({ description: "Globs of files to read in folders (default: text, Markdown, HTML, JSON)" })),
+  exclude: Schema.optionalKey(Schema.Array(Schema.String).annotate({ description: "Globs of paths to skip" })),
+  provider: Schema.optionalKey(Schema.String.annotate({ description: "Embedding provider (default: defaults.embedding_provider)" })),
+  model: Schema.optionalKey(Schema.String.annotate({ description: "Embedding model (default: defaults.embedding_model)" })),
+  ...chunking
+}).annotate({ identifier: "IngestStep", description: "Load, chunk, embed and store documents (re-ingesting unchanged ones writes nothing)" })
+
+/**
+ * A `rerank` step: re-orders search hits by a re-ranker (`mmr` offline over embeddings, or a named one such as
+ * `cohere`) and keeps the best `top_n`.
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(RerankStep)({ id: "best", type: "rerank", reranker: "mmr", query: "{{ input.q }}", documents: "{{ hits }}", top_n: 5 })
+ * ```
+ */
+export const RerankStep = Schema.Struct({
+  ...common,
+  type: Schema.Literal("rerank"),
+  reranker: Schema.String.annotate({ description: "mmr (offline, diversity over embeddings) or a re-ranker provider such as cohere" }),
   query: Schema.String,
-  top_k: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1000 })))
-}).annotate({ identifier: "VectorSearchStep", description: "Search a vector store" })
+  documents: Schema.String.annotate({ description: "The hits to re-rank (a vector_search step's result)" }),
+  top_n: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1000 }))),
+  provider: Schema.optionalKey(Schema.String.annotate({ description: "mmr: the embedding provider (default: defaults.embedding_provider)" })),
+  model: Schema.optionalKey(Schema.String.annotate({ description: "mmr: the embedding model; other re-rankers: the re-rank model" })),
+  lambda: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 })).annotate({ description: "mmr: relevance against diversity (default 0.7)" }))
+}).annotate({ identifier: "RerankStep", description: "Re-rank search hits and keep the best top_n" })
+
+/**
+ * A `context` step: packs the best passages into a token budget and numbers them for citation.
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(ContextStep)({ id: "ctx", type: "context", passages: "{{ best }}", max_tokens: 2000 })
+ * ```
+ */
+export const ContextStep = Schema.Struct({
+  ...common,
+  type: Schema.Literal("context"),
+  passages: Schema.String.annotate({ description: "The hits to pack (a vector_search or rerank step's result)" }),
+  max_tokens: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 16, maximum: 2000000 })).annotate({
+    description: "The budget in tokens (default: half the model's context window, else 4000)"
+  })),
+  model: Schema.optionalKey(Schema.String.annotate({ description: "The reading model: its tokenizer counts, its window sets the default budget" })),
+  order: Schema.optionalKey(Schema.Literals(["relevance", "source"]).annotate({ description: "Order of packed passages (default relevance)" }))
+}).annotate({ identifier: "ContextStep", description: "Pack passages into a token budget, with numbered citations" })
 
 /**
  * Functions a `transform` step may name.
@@ -285,6 +380,10 @@ export type Step =
   | typeof LlmStep.Type
   | typeof EmbedStep.Type
   | typeof VectorSearchStep.Type
+  | typeof ChunkStep.Type
+  | typeof IngestStep.Type
+  | typeof RerankStep.Type
+  | typeof ContextStep.Type
   | typeof TransformStep.Type
   | typeof ActionStep.Type
   | ParallelStep
@@ -471,6 +570,10 @@ export const Step: Schema.Codec<Step> = Schema.Union([
   LlmStep,
   EmbedStep,
   VectorSearchStep,
+  ChunkStep,
+  IngestStep,
+  RerankStep,
+  ContextStep,
   TransformStep,
   ActionStep,
   ParallelStep,

@@ -18,7 +18,7 @@ import { parseSource, type Path, type SourceFile } from "./SourceFile.ts"
 import { filters } from "./filters.ts"
 import { type TransformDef, type TransformName, transforms } from "./transforms.ts"
 import { type FilterName, filterNames, parseCondition, parseTemplate, type Condition, type Ref, type Template } from "./Template.ts"
-import { assignable, fromTypeSpec, hitType, isArrayLike, isNumeric, showType, T, type Field, type Type } from "./Type.ts"
+import { assignable, chunkType, contextType, fromTypeSpec, hitType, ingestType, isArrayLike, isNumeric, showType, T, type Field, type Type } from "./Type.ts"
 import { placeholderAction, repair, schemaDiagnostics } from "./schemaDiagnostics.ts"
 import { typeSchema } from "./typeSchema.ts"
 import * as F from "./WorkflowFile.ts"
@@ -124,6 +124,8 @@ export interface Analysis {
     readonly providers: Set<string>
     readonly stores: Set<string>
     readonly actions: Set<string>
+    /** Named re-rankers of rerank steps (not `mmr`, which runs on an embedding provider). */
+    readonly rerankers: Set<string>
   }
 }
 
@@ -207,7 +209,7 @@ const emptyAnalysis = (file: string, text: string, message: string): Analysis =>
     nodes: new Map(),
     outputs: new Map(),
     resolutions: new Map(),
-    resources: { providers: new Set(), stores: new Set(), actions: new Set() }
+    resources: { providers: new Set(), stores: new Set(), actions: new Set(), rerankers: new Set() }
   }
 }
 
@@ -247,7 +249,7 @@ const analyzeText = (file: string, text: string, options: AnalyzeOptions): Analy
     nodes: new Map(),
     outputs: new Map(),
     resolutions: new Map(),
-    resources: { providers: new Set(), stores: new Set(), actions: new Set() }
+    resources: { providers: new Set(), stores: new Set(), actions: new Set(), rerankers: new Set() }
   }
   if (diagnostics.some((d) => d.severity === "error")) return analysis
   if (src.value === null || typeof src.value !== "object" || Array.isArray(src.value)) {
@@ -518,6 +520,36 @@ class Analyzer {
       if (model !== undefined) node.model = model
     } else if (step.type === "vector_search") {
       this.a.resources.stores.add(step.database)
+      const mode = step.mode ?? "vector"
+      if (mode !== "keyword" && step.query === undefined) this.error(p, `vector_search step "${step.id}" needs query (the query vector) in ${mode} mode`)
+      if (mode !== "vector" && step.text === undefined) this.error(p, `vector_search step "${step.id}" needs text (the query text) in ${mode} mode`)
+      if (mode === "vector" && step.text !== undefined) this.error([...p, "text"], `text is only used in hybrid and keyword modes: add mode: hybrid or remove text`)
+      if (mode === "vector" && step.weights !== undefined) this.error([...p, "weights"], `weights are only used in hybrid mode: add mode: hybrid or remove weights`)
+      if (mode === "hybrid" && step.weights !== undefined && (step.weights.vector ?? 1) + (step.weights.keyword ?? 1) <= 0) {
+        this.error([...p, "weights"], `at least one weight must be positive`)
+      }
+    } else if (step.type === "ingest" || (step.type === "rerank" && step.reranker === "mmr")) {
+      if (step.type === "ingest") this.a.resources.stores.add(step.database)
+      const provider = step.provider ?? d?.embedding_provider ?? d?.provider
+      const model = step.model ?? d?.embedding_model
+      const what = `${step.type} step "${step.id}"`
+      if (provider === undefined) this.error(p, `${what} needs an embedding provider (provider, or defaults.embedding_provider)`)
+      else checkProvider(provider, step.provider !== undefined ? [...p, "provider"] : ["defaults"], [...knownEmbeddingProviders, ...(this.options.providers?.embeddings ?? [])])
+      if (model === undefined) this.error(p, `${what} needs an embedding model (model, or defaults.embedding_model)`)
+      if (provider !== undefined) node.provider = provider
+      if (model !== undefined) node.model = model
+    } else if (step.type === "rerank") {
+      if (step.lambda !== undefined) this.error([...p, "lambda"], `lambda is a setting of the mmr re-ranker, not of "${step.reranker}"`)
+      if (step.provider !== undefined) this.error([...p, "provider"], `provider is a setting of the mmr re-ranker (its embedding provider); "${step.reranker}" is the provider here`)
+      if (step.model !== undefined) this.error([...p, "model"], `model is a setting of the mmr re-ranker (its embedding model); set the re-rank model of "${step.reranker}" in its provider configuration`)
+      this.a.resources.rerankers.add(step.reranker)
+    } else if (step.type === "context") {
+      if (step.max_tokens === undefined && step.model === undefined) {
+        this.error(p, `context step "${step.id}" needs max_tokens or model (the reading model, whose context window sets the budget)`)
+      }
+    }
+    if ((step.type === "chunk" || step.type === "ingest") && step.max_tokens !== undefined && step.overlap !== undefined && step.overlap >= step.max_tokens) {
+      this.error([...p, "overlap"], `overlap (${step.overlap}) must be smaller than max_tokens (${step.max_tokens})`)
     } else if (step.type === "action") {
       if (step.action !== placeholderAction) this.a.resources.actions.add(step.action)
     } else if (step.type === "transform") {
@@ -557,7 +589,14 @@ class Analyzer {
       case "embed":
         return T.array(T.number)
       case "vector_search":
+      case "rerank":
         return T.array(hitType)
+      case "chunk":
+        return T.array(chunkType)
+      case "ingest":
+        return ingestType
+      case "context":
+        return contextType
       case "action":
         return step.output_schema !== undefined ? fromTypeSpec(step.output_schema) : T.unknown
       case "transform": {
@@ -821,6 +860,11 @@ class Analyzer {
   }
 
   references(node: Node) {
+    const notText = (what: string) => (t: Type) => t.kind === "array" || t.kind === "object" ? `${what} must be text, but ${showType(t)} was given` : undefined
+    const hits = (what: string) => (t: Type) =>
+      t.kind === "unknown" || (t.kind === "array" && (t.items.kind === "object" || t.items.kind === "unknown"))
+        ? undefined
+        : `${what} must be search hits (a vector_search or rerank result), but ${showType(t)} was given`
     const step = node.step
     const text = (rel: Path, s: string | undefined, expect?: (t: Type) => string | undefined) =>
       s === undefined ? undefined : this.templateOf(node, rel, s, expect)
@@ -857,6 +901,21 @@ class Analyzer {
           t.kind === "unknown" || (t.kind === "array" && (t.items.kind === "number" || t.items.kind === "unknown"))
             ? undefined
             : `query of vector_search must be a vector (number[]), but ${showType(t)} was given; embed the text first`)
+        text(["text"], step.text, notText("text of vector_search"))
+        break
+      case "chunk":
+        text(["input"], step.input, notText("chunk input"))
+        text(["source"], step.source, notText("chunk source"))
+        break
+      case "ingest":
+        step.paths.forEach((s, i) => text(["paths", i], s, notText("a path")))
+        break
+      case "rerank":
+        text(["query"], step.query, notText("rerank query"))
+        text(["documents"], step.documents, hits("documents of rerank"))
+        break
+      case "context":
+        text(["passages"], step.passages, hits("passages of context"))
         break
       case "transform":
         step.inputs?.forEach((s, i) => text(["inputs", i], s))

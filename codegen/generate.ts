@@ -299,12 +299,55 @@ class Generator {
       case "vector_search": {
         this.uses.vectorStore = true
         this.uses.runtime = true
-        const vector = `Y.vector(${this.value(step.query)})`
+        if (step.mode !== "vector") {
+          const vector = step.query === undefined ? "undefined" : `Y.vector(${this.value(step.query)})`
+          const text = this.text(step.text!)
+          return this.cached(
+            step.policies,
+            `Y.hybridSearch({ store: ${JSON.stringify(step.store)}, collection: ${JSON.stringify(step.collection)}, vector: ${vector}, text: ${text}, topK: ${step.topK}, mode: ${JSON.stringify(step.mode)}, weights: ${JSON.stringify(step.weights)} })`,
+            `[${vector}, ${text}]`
+          )
+        }
+        const vector = `Y.vector(${this.value(step.query!)})`
         return this.cached(
           step.policies,
           `VectorStore.search({ store: ${JSON.stringify(step.store)}, collection: ${JSON.stringify(step.collection)}, vector: ${vector}, topK: ${step.topK} })`,
           `[${vector}]`
         )
+      }
+      case "chunk": {
+        this.uses.runtime = true
+        const source = step.source === undefined ? "undefined" : this.text(step.source)
+        return `Y.chunk(${this.text(step.input)}, ${source}, ${JSON.stringify(step.chunking)}, ${step.model === undefined ? "undefined" : JSON.stringify(step.model)})`
+      }
+      case "ingest": {
+        this.uses.runtime = true
+        const f = [
+          `store: ${JSON.stringify(step.store)}`,
+          `collection: ${JSON.stringify(step.collection)}`,
+          `paths: [${step.paths.map((p) => this.text(p)).join(", ")}]`,
+          ...(step.include === undefined ? [] : [`include: ${JSON.stringify(step.include)}`]),
+          ...(step.exclude === undefined ? [] : [`exclude: ${JSON.stringify(step.exclude)}`]),
+          `provider: ${JSON.stringify(step.provider)}`,
+          `model: ${JSON.stringify(step.model)}`,
+          `chunking: ${JSON.stringify(step.chunking)}`
+        ]
+        return `Y.ingest({ ${f.join(", ")} })`
+      }
+      case "rerank": {
+        this.uses.runtime = true
+        const query = this.text(step.query)
+        const documents = this.value(step.documents)
+        const topN = step.topN === undefined ? "undefined" : String(step.topN)
+        const call = step.reranker === "mmr"
+          ? `Y.rerankMmr({ provider: ${JSON.stringify(step.provider)}, model: ${JSON.stringify(step.model)}, query: ${query}, hits, topN: ${topN}, lambda: ${step.lambda === undefined ? "undefined" : String(step.lambda)} })`
+          : `Y.rerank({ reranker: ${JSON.stringify(step.reranker)}, query: ${query}, hits, topN: ${topN} })`
+        return this.cached(step.policies, `Effect.flatMap(Y.hits(${documents}, ${JSON.stringify(`documents of rerank step "${step.id}"`)}), (hits) => ${call})`, `[${query}, ${documents}]`)
+      }
+      case "context": {
+        this.uses.runtime = true
+        const options = `{ maxTokens: ${step.maxTokens === undefined ? "undefined" : String(step.maxTokens)}, model: ${step.model === undefined ? "undefined" : JSON.stringify(step.model)}, order: ${JSON.stringify(step.order)} }`
+        return `Effect.flatMap(Y.hits(${this.value(step.passages)}, ${JSON.stringify(`passages of context step "${step.id}"`)}), (hits) => Y.context(hits, ${options}))`
       }
       case "transform": {
         this.uses.runtime = true

@@ -347,8 +347,54 @@ class Lowering {
           kind: "vector_search",
           store: step.database,
           collection: step.index,
-          query: this.template(node, "query", "value"),
-          topK: step.top_k ?? 5
+          query: step.query === undefined ? undefined : this.template(node, "query", "value"),
+          topK: step.top_k ?? 5,
+          mode: step.mode ?? "vector",
+          text: step.text === undefined ? undefined : this.template(node, "text", "text"),
+          weights: { vector: step.weights?.vector ?? 1, keyword: step.weights?.keyword ?? 1 }
+        }
+      case "chunk":
+        return {
+          ...base,
+          kind: "chunk",
+          input: this.template(node, "input", "text"),
+          source: step.source === undefined ? undefined : this.template(node, "source", "text"),
+          model: step.model,
+          chunking: { strategy: step.strategy, maxTokens: step.max_tokens, overlap: step.overlap }
+        }
+      case "ingest":
+        return {
+          ...base,
+          kind: "ingest",
+          store: step.database,
+          collection: step.index,
+          paths: step.paths.map((_, i) => this.template(node, `paths.${i}`, "text")),
+          include: step.include,
+          exclude: step.exclude,
+          provider: node.provider!,
+          model: node.model!,
+          chunking: { strategy: step.strategy, maxTokens: step.max_tokens, overlap: step.overlap }
+        }
+      case "rerank":
+        return {
+          ...base,
+          kind: "rerank",
+          reranker: step.reranker,
+          query: this.template(node, "query", "text"),
+          documents: this.template(node, "documents", "value"),
+          topN: step.top_n,
+          provider: node.provider,
+          model: node.model,
+          lambda: step.lambda
+        }
+      case "context":
+        return {
+          ...base,
+          kind: "context",
+          passages: this.template(node, "passages", "value"),
+          maxTokens: step.max_tokens,
+          model: step.model,
+          order: step.order ?? "relevance"
         }
       case "transform": {
         const fn = transforms[step.function as TransformName]

@@ -4,6 +4,8 @@
  *
  * Sidecar format:
  * ```yaml
+ * # unmocked: call    # steps without a mock call their services (default fail: every service call must be mocked);
+ * #                   # for workflows whose services run offline (memory store, offline embedding)
  * cases:
  *   - name: blocks bad content
  *     input: { content: "..." }
@@ -38,7 +40,11 @@ const TestCase = Schema.Struct({
   })
 })
 /** The sidecar test file. */
-export const TestFile = Schema.Struct({ workflow: Schema.optionalKey(Schema.String), cases: Schema.Array(TestCase) })
+export const TestFile = Schema.Struct({
+  workflow: Schema.optionalKey(Schema.String),
+  unmocked: Schema.optionalKey(Schema.Literals(["call", "fail"])),
+  cases: Schema.Array(TestCase)
+})
 
 /** Where the difference is, or undefined when `actual` contains `expected`. */
 export const partialMismatch = (expected: unknown, actual: unknown, path = "outputs"): string | undefined => {
@@ -98,7 +104,7 @@ const runTestFile = (file: string, sidecar: string) =>
         }
         mocks = { ...r, ...mocks }
       }
-      const result = yield* Effect.result(Pipeline.runFile(workflowFile, { input: c.input ?? {}, mocks, unmocked: "fail", interrupt }))
+      const result = yield* Effect.result(Pipeline.runFile(workflowFile, { input: c.input ?? {}, mocks, unmocked: tests.unmocked ?? "fail", interrupt }))
       const problems: Array<string> = []
       if (result._tag === "Failure" && result.failure._tag === "RunInterrupted") {
         o.out(`${s.yellow("-")} ${c.name}: interrupted by ${result.failure.reason}`)

@@ -178,6 +178,19 @@ export const resolve = Effect.fnUntraced(function*(requirements: Requirements, o
     }
     if (!built) missing.push({ kind: "vector", name: store, steps, hint: hints.join(", or ") })
   }
+  for (const [name, steps] of requirements.rerankers ?? new Map<string, ReadonlyArray<string>>()) {
+    // A re-ranker is its provider's (`reranker: cohere`), or the configured `use`.
+    const config = options.providers?.[name]
+    const entry = Catalogue.find("llm", config?.use ?? name, table)
+    if (entry?.buildReranker === undefined) {
+      const able = Catalogue.ofKind("llm", table).filter((e) => e.buildReranker !== undefined).map((e) => e.id)
+      missing.push({ kind: "llm", name, steps, hint: `no re-ranker "${name}" in the catalogue (re-rankers: mmr, ${able.join(", ")})` })
+      continue
+    }
+    const s = yield* settingsOf(entry, name, config, env, readSecret, secrets)
+    if (s._tag === "Missing") missing.push({ kind: "llm", name, steps, hint: s.hint })
+    else layers.push(entry.buildReranker(name, s.settings) as Layer.Layer<any, any, never>)
+  }
   if (missing.length > 0) return yield* new ServicesMissing({ missing })
   return {
     layer: layers.length === 0 ? (Layer.empty as unknown as Layer.Layer<any, any, never>) : Layer.mergeAll(...(layers as [Layer.Layer<any, any, never>])),

@@ -75,6 +75,8 @@ export interface Requirements {
   readonly embeddingProviders: ReadonlyMap<string, ReadonlyArray<string>>
   readonly stores: ReadonlyMap<string, ReadonlyArray<string>>
   readonly actions: ReadonlyMap<string, ReadonlyArray<string>>
+  /** Named re-rankers of rerank steps (`mmr` needs an embedding provider instead). */
+  readonly rerankers: ReadonlyMap<string, ReadonlyArray<string>>
 }
 
 /**
@@ -136,7 +138,8 @@ class Interpreter {
     providers: new Map<string, Array<string>>(),
     embeddingProviders: new Map<string, Array<string>>(),
     stores: new Map<string, Array<string>>(),
-    actions: new Map<string, Array<string>>()
+    actions: new Map<string, Array<string>>(),
+    rerankers: new Map<string, Array<string>>()
   }
   readonly inputSchema: Schema.Top
   readonly schemas = new Map<string, Schema.Codec<unknown, unknown>>()
@@ -187,6 +190,14 @@ class Interpreter {
           break
         case "vector_search":
           push(this.req.stores, s.store, s.id)
+          break
+        case "ingest":
+          push(this.req.stores, s.store, s.id)
+          push(this.req.embeddingProviders, s.provider, s.id)
+          break
+        case "rerank":
+          if (s.reranker === "mmr") push(this.req.embeddingProviders, s.provider!, s.id)
+          else push(this.req.rerankers, s.reranker, s.id)
           break
         case "action":
           push(this.req.actions, s.action, s.id)
@@ -348,9 +359,39 @@ class Interpreter {
         return this.cached(s.policies, [input], Embeddings.embed({ provider: s.provider, model: s.model, input }))
       }
       case "vector_search": {
-        const vector = Y.vector(this.value(s.query, env))
+        if (s.mode !== "vector") {
+          const vector = s.query === undefined ? undefined : Y.vector(this.value(s.query, env))
+          const text = this.text(s.text!, env)
+          return this.cached(s.policies, [vector, text], Y.hybridSearch({ store: s.store, collection: s.collection, vector, text, topK: s.topK, mode: s.mode, weights: s.weights }))
+        }
+        const vector = Y.vector(this.value(s.query!, env))
         return this.cached(s.policies, [vector], VectorStore.search({ store: s.store, collection: s.collection, vector, topK: s.topK }))
       }
+      case "chunk":
+        return Y.chunk(this.text(s.input, env), s.source === undefined ? undefined : this.text(s.source, env), s.chunking, s.model)
+      case "ingest":
+        return Y.ingest({
+          store: s.store,
+          collection: s.collection,
+          paths: s.paths.map((p) => this.text(p, env)),
+          ...(s.include === undefined ? {} : { include: s.include }),
+          ...(s.exclude === undefined ? {} : { exclude: s.exclude }),
+          provider: s.provider,
+          model: s.model,
+          chunking: s.chunking
+        })
+      case "rerank": {
+        const query = this.text(s.query, env)
+        const documents = this.value(s.documents, env)
+        const run = Effect.flatMap(Y.hits(documents, `documents of rerank step "${s.id}"`), (hits): AnyEffect =>
+          s.reranker === "mmr"
+            ? Y.rerankMmr({ provider: s.provider!, model: s.model!, query, hits, topN: s.topN, lambda: s.lambda })
+            : Y.rerank({ reranker: s.reranker, query, hits, topN: s.topN }))
+        return this.cached(s.policies, [query, documents], run)
+      }
+      case "context":
+        return Effect.flatMap(Y.hits(this.value(s.passages, env), `passages of context step "${s.id}"`), (hits) =>
+          Y.context(hits, { maxTokens: s.maxTokens, model: s.model, order: s.order }))
       case "transform": {
         const arg = s.arg.kind === "list" ? s.arg.items.map((x) => this.value(x, env)) : s.fn.takes === "template" ? this.text(s.arg, env) : this.value(s.arg, env)
         return Y.as(this.schema(s.id, s.output), s.fn.run(arg))

@@ -95,3 +95,4 @@ export const cached = <A, E, R>(
  * ```
  */
 export const clearCache = (): void => caches.clear()
+export * from "./ragSteps.ts"

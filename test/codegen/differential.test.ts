@@ -9,16 +9,17 @@
  * branch case names or a word, and a seeded fraction of first calls fails with a retryable error, which exercises
  * retries, fallbacks and failing runs.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { basename, dirname, join, relative } from "node:path"
 import { pathToFileURL } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Clock, type Context, Effect, Exit, Fiber, Layer, Schema } from "effect"
+import { ByteSize, Cause, Clock, type Context, Effect, Exit, Fiber, FileSystem, Layer, Option, PlatformError, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { type Analysis, analyzeFile, analyzeSource, generateModule, type Type } from "../../codegen/index.ts"
 import { execute } from "../../src/engine/run.ts"
 import { ProviderUnavailable } from "../../src/llm/LlmError.ts"
 import { MockEmbeddings, MockLlm, MockRecorder, type MockRequest } from "../../src/testing/index.ts"
+import * as Reranker from "../../src/rag/Reranker.ts"
 import * as VectorStore from "../../src/vector/VectorStore.ts"
 import { interpret } from "../../src/yaml/interpret.ts"
 import { type ActionShape, clearCache } from "../../src/yaml/runtime.ts"
@@ -130,33 +131,56 @@ const services = (analyses: ReadonlyArray<Analysis>, log: Log) => {
       whenExhausted: "repeat-last"
     })
   const stores = [...new Set(analyses.flatMap((a) => [...a.resources.stores]))]
+  // Collections an ingest step created live in a real in-memory store (so hybrid search, re-ranking and the context
+  // see real chunks); searches of other collections get made-up hits.
   const store = (name: string) =>
-    VectorStore.layer(name, {
-      store: name,
-      createCollection: () => Effect.die("not used"),
-      getCollection: () => Effect.die("not used"),
-      deleteCollection: () => Effect.die("not used"),
-      upsert: () => Effect.die("not used"),
-      delete: () => Effect.die("not used"),
-      search: (o) =>
-        Effect.sync(() => {
-          log.push({ search: name, collection: o.collection, vector: o.vector, topK: o.topK })
-          return Array.from({ length: Math.min(o.topK, 3) }, (_, j) => ({ id: `${o.collection}-${j}`, score: 1 / (j + 1), payload: { title: `t${j}` } }))
-        })
-    })
+    VectorStore.layerEffect(name, Effect.map(VectorStore.makeMemory(name), (memory) => {
+      const exists = (collection: string) => memory.getCollection({ collection }).pipe(Effect.as(true), Effect.catchTag("CollectionNotFound", () => Effect.succeed(false)))
+      const fake = (collection: string, topK: number) =>
+        Array.from({ length: Math.min(topK, 3) }, (_, j) => ({ id: `${collection}-${j}`, score: 1 / (j + 1), payload: { title: `t${j}`, text: `text ${j} of ${collection}` } }))
+      return {
+        store: name,
+        createCollection: (o) => Effect.tap(memory.createCollection(o), () => Effect.sync(() => log.push({ createCollection: name, ...o }))),
+        getCollection: (o) => memory.getCollection(o),
+        deleteCollection: () => Effect.die("not used"),
+        upsert: (o) => Effect.tap(memory.upsert(o), () => Effect.sync(() => log.push({ upsert: name, collection: o.collection, ids: o.points.map((p) => p.id) }))),
+        delete: (o) => Effect.tap(memory.delete(o), () => Effect.sync(() => log.push({ delete: name, collection: o.collection, ids: o.ids }))),
+        search: (o) =>
+          Effect.gen(function*() {
+            log.push({ search: name, collection: o.collection, vector: o.vector, topK: o.topK })
+            return (yield* exists(o.collection)) ? yield* memory.search(o) : fake(o.collection, o.topK)
+          }),
+        keywordSearch: (o) =>
+          Effect.gen(function*() {
+            log.push({ keywordSearch: name, collection: o.collection, query: o.query, topK: o.topK })
+            return (yield* exists(o.collection)) ? yield* memory.keywordSearch!(o) : fake(o.collection, o.topK)
+          })
+      }
+    }))
   const layers = [
     llm("openai"),
     llm("anthropic"),
-    MockEmbeddings.layer("openai", {
-      embed: (text, model) => {
-        log.push({ embed: model, text })
-        const h = hash(text)
-        return [h % 7, h % 5, h % 3]
-      }
-    }),
-    ...stores.map(store)
+    ...["openai", "offline"].map((provider) =>
+      MockEmbeddings.layer(provider, {
+        embed: (text, model) => {
+          log.push({ embed: model, provider, text })
+          const h = hash(text)
+          return [1 + (h % 7), h % 5, h % 3]
+        }
+      })),
+    ...stores.map(store),
+    // Named re-rankers answer in reverse order of the documents, scored by position.
+    ...[...new Set(analyses.flatMap((a) => [...a.resources.rerankers]))].map((name) =>
+      Reranker.layer(name, {
+        name,
+        rerank: (r) =>
+          Effect.sync(() => {
+            log.push({ rerank: name, query: r.query, ids: r.documents.map((d) => d.id), topN: r.topN })
+            return r.documents.map((d, i) => ({ index: i, id: d.id, score: i / r.documents.length })).reverse()
+          })
+      }))
   ]
-  const providers = Layer.mergeAll(layers[0]!, ...layers.slice(1) as Array<typeof layers[0]>).pipe(Layer.provideMerge(MockRecorder.layer))
+  const providers = Layer.mergeAll(layers[0]!, ...layers.slice(1) as Array<typeof layers[0]>, Layer.succeed(FileSystem.FileSystem, syncFs)).pipe(Layer.provideMerge(MockRecorder.layer))
   // An action returns a value of its step's output_schema when one declares it, else a word.
   const actionTypes = new Map<string, Type>()
   for (const n of nodes) if (n.step.type === "action" && n.step.output_schema !== undefined && n.type !== undefined) actionTypes.set(n.step.action, n.type)
@@ -167,6 +191,49 @@ const services = (analyses: ReadonlyArray<Analysis>, log: Log) => {
       return t === undefined ? `${name} done` : sample(t, hash(JSON.stringify(params)))
     })
   return { providers, action }
+}
+
+// The ingest steps read files through this synchronous FileSystem: real asynchronous I/O would let the test clock run
+// ahead by a varying amount while it waits, and step timings would differ between the two runs.
+const syncFs = FileSystem.makeNoop({
+  stat: (path) =>
+    Effect.try({
+      try: () => {
+        const st = statSync(path)
+        return {
+          type: st.isDirectory() ? "Directory" : st.isFile() ? "File" : "Unknown",
+          mtime: Option.some(st.mtime),
+          atime: Option.some(st.atime),
+          birthtime: Option.some(st.birthtime),
+          dev: BigInt(st.dev),
+          ino: Option.some(BigInt(st.ino)),
+          mode: st.mode,
+          nlink: Option.some(BigInt(st.nlink)),
+          uid: Option.some(st.uid),
+          gid: Option.some(st.gid),
+          rdev: Option.some(BigInt(st.rdev)),
+          size: ByteSize.bytes(st.size),
+          blksize: Option.some(ByteSize.bytes(st.blksize)),
+          blocks: Option.some(BigInt(st.blocks))
+        } satisfies FileSystem.File.Info
+      },
+      catch: (e) => PlatformError.systemError({ _tag: "NotFound", module: "FileSystem", method: "stat", pathOrDescriptor: path, description: String(e) })
+    }),
+  readDirectoryEntries: (path) =>
+    Effect.sync(() => readdirSync(path, { withFileTypes: true }).map((d) => ({ name: d.name, type: d.isDirectory() ? "Directory" as const : "File" as const }))),
+  readFile: (path) => Effect.sync(() => new Uint8Array(readFileSync(path)))
+})
+
+/** Where two JSON-like values first differ (for readable mismatch reports). */
+const firstDifference = (a: unknown, b: unknown, path = "$"): string | undefined => {
+  if (Object.is(a, b)) return undefined
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return `${path}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])]
+  for (const k of keys) {
+    const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`)
+    if (d !== undefined) return d
+  }
+  return undefined
 }
 
 // ---- running ----
@@ -300,7 +367,7 @@ describe("differential: generated module vs interpreter", () => {
         try {
           assert.deepStrictEqual(g, i)
         } catch (e) {
-          mismatches.push(`${c.label}: ${(e as Error).message}\n${JSON.stringify({ generated: g, interpreted: i }, null, 1).slice(0, 3000)}`)
+          mismatches.push(`${c.label}: ${(e as Error).message}\nfirst difference: ${firstDifference(g, i)}\n${JSON.stringify({ generated: g, interpreted: i }, null, 1).slice(0, 3000)}`)
         }
         if ("outputs" in i) tally.succeeded++
         else tally.failed++

@@ -60,5 +60,6 @@ describe("generated code", () => {
     assert.match(errors[0]!, /^\.generated\/typecheck\/bad-loop-initial\.ts\(\d+,\d+\): error TS2322: /)
     // The module of the good files is what the CLI would write.
     assert.include(readFileSync(join(outDir, "calls.ts"), "utf8"), "export class SaveReportAction extends Context.Service<SaveReportAction, Y.ActionShape>()")
-  })
+    // One tsc run over every module and the library types they import: seconds alone, longer on a loaded machine.
+  }, 120_000)
 })

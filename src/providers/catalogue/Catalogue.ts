@@ -16,6 +16,7 @@ import { chroma } from "./entries/chroma.ts"
 import { cohereEmbeddings, cohereLlm } from "./entries/cohere.ts"
 import { localEmbeddings, localLlm } from "./entries/local.ts"
 import { milvus } from "./entries/milvus.ts"
+import { offlineEmbeddings } from "./entries/offline.ts"
 import { openAiEmbeddings, openAiLlm } from "./entries/openai.ts"
 import { memory, pglite, pgvector } from "./entries/pgvector.ts"
 import { pinecone } from "./entries/pinecone.ts"
@@ -33,6 +34,7 @@ export const entries: ReadonlyArray<Entry> = [
   openAiEmbeddings,
   cohereEmbeddings,
   ...localEmbeddings,
+  offlineEmbeddings,
   qdrant,
   pgvector,
   pinecone,

@@ -19,6 +19,7 @@
  */
 import type { Layer, Redacted } from "effect"
 import type { EmbeddingModel, LanguageModel } from "effect/ai"
+import type { RerankerFor } from "../../rag/Reranker.ts"
 import type { VectorStoreFor } from "../../vector/VectorStore.ts"
 import type { VectorStoreError } from "../../vector/VectorStoreError.ts"
 
@@ -61,6 +62,8 @@ interface Base<K extends Kind> {
 /** A language-model provider: builds an effect/ai `LanguageModel`; the pipeline adds the reliability policy and the name. */
 export interface LlmEntry extends Base<"llm"> {
   readonly build: (settings: Settings) => Layer.Layer<LanguageModel.LanguageModel>
+  /** The provider's re-ranker named `name` (for `rerank` steps), when it has one (Cohere). */
+  readonly buildReranker?: (<const N extends string>(name: N, settings: Settings) => Layer.Layer<RerankerFor<N>>) | undefined
 }
 
 /** An embedding-model provider: builds an effect/ai `EmbeddingModel`. */

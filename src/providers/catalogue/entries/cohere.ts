@@ -24,7 +24,8 @@ export const cohereLlm: LlmEntry = {
   id: "cohere",
   description: "Cohere Command models (official SDK)",
   settings: [apiKey("COHERE_API_KEY"), baseUrl("COHERE_BASE_URL", "https://api.cohere.com"), model("COHERE_MODEL", "command-r-plus")],
-  build: (s) => Layer.unwrap(Effect.map(Effect.promise(adapter), (m) => m.layer(options(s))))
+  build: (s) => Layer.unwrap(Effect.map(Effect.promise(adapter), (m) => m.layer(options(s)))),
+  buildReranker: (name, s) => Layer.unwrap(Effect.map(Effect.promise(adapter), (m) => m.layerReranker(name, options(s))))
 }
 
 /** Cohere embeddings. */
