@@ -14,6 +14,7 @@ import { Cause, Deferred, Effect, Layer } from "effect"
 import { CliOutput, Command } from "effect/cli"
 import { codegenCommand } from "./codegenCommand.ts"
 import { graphCommand } from "./graphCommand.ts"
+import { ingestCommand } from "./ingestCommand.ts"
 import { initCommand } from "./initCommand.ts"
 import { exitCodeOf, Interrupt, type Signal } from "./Interrupt.ts"
 import { Output } from "./Output.ts"
@@ -31,7 +32,7 @@ export { version } from "./version.ts"
 /** The command tree. */
 export const cli = Command.make("llm-orchestrator").pipe(
   Command.withDescription("Typed LLM workflows: validate, generate, run and test YAML workflows"),
-  Command.withSubcommands([validateCommand, codegenCommand, runCommand, testCommand, graphCommand, initCommand, metricsCommand, serveCommand, keysCommand, statusCommand, listCommand]),
+  Command.withSubcommands([validateCommand, codegenCommand, runCommand, testCommand, ingestCommand, graphCommand, initCommand, metricsCommand, serveCommand, keysCommand, statusCommand, listCommand]),
   Command.withGlobalFlags([Remote])
 )
 
