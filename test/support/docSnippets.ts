@@ -16,6 +16,8 @@ export const normalise = (code: string) =>
     .replaceAll(/"(\.\.\/)+src\/secrets\/index\.ts"/g, `"llm-orchestrator/secrets"`)
     .replaceAll(/"(\.\.\/)+src\/governance\/index\.ts"/g, `"llm-orchestrator/governance"`)
     .replaceAll(/"(\.\.\/)+src\/server\/index\.ts"/g, `"llm-orchestrator/server"`)
+    .replaceAll(/"(\.\.\/)+src\/rag\/index\.ts"/g, `"llm-orchestrator/rag"`)
+    .replaceAll(/"(\.\.\/)+src\/vector\/index\.ts"/g, `"llm-orchestrator/vector"`)
     .replaceAll(/"(\.\.\/)+src\/index\.ts"/g, `"llm-orchestrator"`)
     .replaceAll(/"(\.\.\/)+src\/testing\/index\.ts"/g, `"llm-orchestrator/testing"`)
     .trim()
