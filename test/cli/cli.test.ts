@@ -161,7 +161,8 @@ describe("test", () => {
       const r = yield* cli(["test", ...files])
       assert.strictEqual(r.code, 0, r.stdout)
       assert.include(r.stdout, "examples/map-reduce.test.yaml")
-      assert.match(r.stdout, /\n17 passed, 0 failed$/)
+      assert.include(r.stdout, "examples/rag-qa.test.yaml")
+      assert.match(r.stdout, /\n20 passed, 0 failed$/)
     }))
 
   it.live("a workflow without a test file: exit 2 with the reason", () =>
