@@ -1,7 +1,7 @@
 /**
  * REST server benchmark: requests/s, p50 and p99 latency at 100 concurrent connections (autocannon) for
  * `POST /workflows/echo/runs` (start a run, no wait) and `GET /runs/{id}`, against `llm-orchestrator serve`'s layer on
- * a random loopback port with the in-process run service, plus `GET /health` (the HTTP stack with no auth and no
+ * a random loopback port on durable runs in a memory store, plus `GET /health` (the HTTP stack with no auth and no
  * store) and a hand-written `node:http` server answering the same run JSON (the floor: what any Node server costs),
  * with the ratios. Writes bench/results/server.json.
  *

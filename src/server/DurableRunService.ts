@@ -226,6 +226,14 @@ export const make: Effect.Effect<RunServiceShape, never, DurableRuns> = Effect.g
         })
       ),
     prune: (olderThanMillis) => durable.prune({ olderThan: Duration.millis(olderThanMillis) }).pipe(Effect.mapError(unavailable)),
+    active: store.listRuns({ status: ["pending", "running", "suspended"] }).pipe(
+      Effect.map((runs) => {
+        const counts = { pending: 0, running: 0, suspended: 0 }
+        for (const r of runs) if (r.status === "pending" || r.status === "running" || r.status === "suspended") counts[r.status]++
+        return counts
+      }),
+      Effect.mapError(unavailable)
+    ),
     events: (runId, after) => durable.events(runId, after).pipe(Effect.map((events) => events.map(eventOf)), Effect.mapError(unavailable))
   }
   return service

@@ -9,7 +9,7 @@
  * const routes = HttpApiBuilder.layer(Api.Api).pipe(Layer.provide(Handlers.layer(options)))
  * ```
  */
-import { Duration, Effect, Layer, Redacted, Scope, Stream } from "effect"
+import { Duration, Effect, Layer, Metric, Redacted, Scope, Stream } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { KeyStore } from "../auth/KeyStore.ts"
 import { allows, CurrentPrincipal, type Principal } from "../auth/Principal.ts"
@@ -23,6 +23,7 @@ import type { Limits } from "./Limits.ts"
 import type * as Model from "./Model.ts"
 import { RunService, type RunServiceShape } from "./RunService.ts"
 import { AuditNote } from "./Security.ts"
+import * as ServerMetrics from "./ServerMetrics.ts"
 import { type Entry, inputJsonSchema, WorkflowRegistry } from "./WorkflowRegistry.ts"
 import { WorkflowServices } from "./WorkflowServices.ts"
 
@@ -140,7 +141,15 @@ export const layer = (options: Options) => {
     return handlers.handleAll({
       health: () => Effect.succeed({ status: "ok" as const, version }),
       ready: () => Effect.as(runs.ready, { status: "ready" as const, store: runs.store, role: runs.role }),
-      metrics: () => Prometheus.format
+      metrics: () =>
+        Effect.gen(function*() {
+          // Read at scrape time from the store: the runs of every process on it, not only this one's.
+          const active = yield* runs.active.pipe(Effect.orElseSucceed(() => undefined))
+          if (active !== undefined) {
+            for (const status of ServerMetrics.activeStatuses) yield* Metric.update(Metric.withAttributes(ServerMetrics.runsActive, { status }), active[status])
+          }
+          return yield* Prometheus.format
+        })
     })
   }))
 

@@ -86,6 +86,8 @@ export interface RunServiceShape {
   /** Deletes finished runs older than `olderThanMillis`; their ids. */
   readonly prune: (olderThanMillis: number) => Effect.Effect<ReadonlyArray<string>, ApiError.Unavailable>
   /** The run's events after event id `after` (all when undefined), in order; ids strictly increase and never repeat. */
+  /** How many runs of the store are pending (queued), running and suspended. */
+  readonly active: Effect.Effect<Readonly<Record<"pending" | "running" | "suspended", number>>, ApiError.Unavailable>
   readonly events: (runId: string, after: number | undefined) => Effect.Effect<ReadonlyArray<Model.RunEvent>, ApiError.Unavailable>
 }
 

@@ -17,7 +17,7 @@ import { createServer as createHttpServer } from "node:http"
 import { createServer as createHttpsServer } from "node:https"
 import { readFileSync } from "node:fs"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Cause, Deferred, Duration, Effect, Layer, SchemaIssue, type Types } from "effect"
+import { Cause, Clock, Deferred, Duration, Effect, Layer, SchemaIssue, type Types } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiError, HttpApiScalar } from "effect/http-api"
 import { RateLimiter } from "effect/persistence"
@@ -31,6 +31,7 @@ import * as Handlers from "./Handlers.ts"
 import * as Limits from "./Limits.ts"
 import type { RunService } from "./RunService.ts"
 import * as Security from "./Security.ts"
+import * as ServerMetrics from "./ServerMetrics.ts"
 import type { WorkflowRegistry } from "./WorkflowRegistry.ts"
 import type { WorkflowServices } from "./WorkflowServices.ts"
 
@@ -103,6 +104,7 @@ const layerGlobal = (limits: Limits.Limits) =>
     // Every failure becomes a JSON response here; the cast keeps the router's "unhandled" marker in the type.
     (Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
+      const startedAt = yield* Clock.currentTimeNanos
       const given = request.headers["x-request-id"]
       const requestId = given !== undefined && /^[A-Za-z0-9._:-]{1,100}$/.test(given) ? given : `req-${randomUUID()}`
       const streaming = /\/events(\?|$)/.test(request.url)
@@ -134,6 +136,8 @@ const layerGlobal = (limits: Limits.Limits) =>
           })
         )
       )
+      const seconds = Number((yield* Clock.currentTimeNanos) - startedAt) / 1e9
+      ServerMetrics.recordUnsafe(request.method, ServerMetrics.routeOf(request.method, request.url.split("?")[0]!), response.status, seconds, yield* Effect.context<never>())
       return HttpServerResponse.setHeader(response, "x-request-id", requestId)
     }) as Effect.Effect<HttpServerResponse.HttpServerResponse, Types.unhandled, HttpServerRequest.HttpServerRequest>), { global: true })
 

@@ -3,7 +3,8 @@
  * talks to it): ids strictly increase and never repeat, a reconnect with Last-Event-ID delivers exactly the missed
  * events with the same filters, a streamed answer arrives as deltas, and the typed client follows a run.
  */
-import { Effect, Exit, Scope, Stream } from "effect"
+import { Effect, Exit, Redacted, Scope, Stream } from "effect"
+import { SignJWT } from "jose"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as Client from "../../src/server/Client.ts"
 import * as OpenAiWire from "../support/wire/openai.ts"
@@ -11,6 +12,7 @@ import * as Wire from "../support/wire/WireServer.ts"
 import { call, readSse, startServer, streamingWorkflow, type TestServer } from "./support.ts"
 
 const providerKey = "sk-test-DO-NOT-LEAK-4f9a2c"
+const jwtSecret = "jwt-secret-DO-NOT-LEAK-0123456789abcdef"
 const deltas = ["Once ", "upon ", "a ", "time, ", "a ", "fox ", "wrote ", "code."]
 
 let server: TestServer
@@ -29,7 +31,7 @@ beforeAll(async () => {
     restore.push(() => (stream.write = write))
   }
   wire = await Effect.runPromise(Wire.start(() => OpenAiWire.chatStream(deltas, { delayMillis: 15 })).pipe(Scope.provide(wireScope)))
-  server = await startServer({ services: { env: { OPENAI_API_KEY: providerKey, OPENAI_BASE_URL: wire.url } }, pollInterval: "20 millis" })
+  server = await startServer({ services: { env: { OPENAI_API_KEY: providerKey, OPENAI_BASE_URL: wire.url } }, pollInterval: "20 millis", jwt: { secret: Redacted.make(jwtSecret) } })
   const reg = await call(server, "POST", "/workflows", { token: server.keys.admin, body: { source: streamingWorkflow } })
   expect(reg.status, reg.text).toBe(201)
 })
@@ -100,20 +102,33 @@ describe("GET /runs/{id}/events", () => {
     expect(events.filter((e) => e.type === "step.delta").map((e) => (e.data as { text: string }).text).join("")).toBe(deltas.join(""))
   })
 
-  it("no response, log line or audit entry contains the provider key", async () => {
+  it("no response, log line or audit entry contains a configured key: provider key, API keys, JWT secret or a token", async () => {
+    const jwt = await new SignJWT({ role: "runner" }).setProtectedHeader({ alg: "HS256" }).setSubject("svc").setExpirationTime("10m").sign(new TextEncoder().encode(jwtSecret))
     const texts: Array<string> = []
-    for (const path of ["/workflows/storyteller", "/runs", "/audit", "/openapi.json", "/keys"]) texts.push((await call(server, "GET", path, { token: server.keys.admin })).text)
+    // a run started with the JWT, and requests that fail in each way (refused, bad input, unknown, forged token)
+    texts.push((await call(server, "POST", "/workflows/storyteller/runs?wait=true", { token: jwt, body: { input: { topic: "keys" } } })).text)
+    texts.push((await call(server, "POST", "/workflows/storyteller/runs", { token: server.keys.viewer, body: { input: { topic: "x" } } })).text)
+    texts.push((await call(server, "POST", "/workflows/storyteller/runs", { token: server.keys.runner, body: { input: { topic: 1 } } })).text)
+    texts.push((await call(server, "POST", "/workflows/storyteller/runs", { token: server.keys.revoked, body: {} })).text)
+    texts.push((await call(server, "GET", "/runs", { token: `${jwt.slice(0, -4)}AAAA` })).text)
+    texts.push((await call(server, "POST", "/keys", { token: server.keys.admin, raw: "{ not json", headers: { "content-type": "application/json" } })).text)
+    for (const path of ["/workflows/storyteller", "/runs", "/audit?limit=1000", "/openapi.json", "/keys", "/metrics"]) texts.push((await call(server, "GET", path, { token: server.keys.admin })).text)
     const runs = await call(server, "GET", "/runs", { token: server.keys.admin })
-    for (const r of runs.body.runs) texts.push((await call(server, "GET", `/runs/${r.runId}`, { token: server.keys.admin })).text)
+    for (const r of runs.body.runs) {
+      texts.push((await call(server, "GET", `/runs/${r.runId}`, { token: server.keys.admin })).text)
+      texts.push((await readSse(server, `/runs/${r.runId}/events`, { token: server.keys.admin })).map((m) => m.data).join("\n"))
+    }
     const audit = await Effect.runPromise(server.audit.list({ limit: 10_000 }))
     expect(audit.length).toBeGreaterThan(3)
+    expect(audit.some((e) => e.actor.kind === "jwt" && e.actor.id === "svc")).toBe(true)
     texts.push(JSON.stringify(audit))
     texts.push(captured.join(""))
     expect(wire.requests.length).toBeGreaterThan(0)
     // the key did reach the provider, and nothing else
     expect(wire.requests[0]!.headers["authorization"]).toBe(`Bearer ${providerKey}`)
-    for (const t of texts) expect(t).not.toContain(providerKey)
-    // nor do the server's own API keys show up in the audit log
-    expect(JSON.stringify(audit)).not.toContain(server.keys.runner)
+    const secrets = [providerKey, jwtSecret, jwt, ...Object.values(server.keys)]
+    // an API key's secret part alone (after llmo_<id>_) must not show either
+    for (const key of Object.values(server.keys)) secrets.push(key.slice(18))
+    for (const t of texts) for (const secret of secrets) expect(t.includes(secret), `a response, log line or audit entry holds ${secret.slice(0, 12)}...`).toBe(false)
   })
 })

@@ -3,12 +3,18 @@
  * derived from the route's declared permission and the caller's role, and asserted. A route added to the definition
  * without a sample request here fails the first test, so no route escapes the table.
  */
-import { Redacted } from "effect"
-import type { HttpApiEndpoint } from "effect/http-api"
+import { Context, Effect, Layer, Redacted, Schema } from "effect"
+import { HttpRouter, HttpServer } from "effect/http"
+import { HttpApi, HttpApiBuilder, HttpApiEndpoint, HttpApiGroup } from "effect/http-api"
+import { RateLimiter } from "effect/persistence"
 import { SignJWT } from "jose"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as Role from "../../src/auth/Role.ts"
-import { Api } from "../../src/server/Api.ts"
+import * as KeyStore from "../../src/auth/KeyStore.ts"
+import { Api, Authentication } from "../../src/server/Api.ts"
+import * as AuditLog from "../../src/server/AuditLog.ts"
+import * as Limits from "../../src/server/Limits.ts"
+import * as Security from "../../src/server/Security.ts"
 import * as Permission from "../../src/server/Permission.ts"
 import { call, echoWorkflow, startServer, type TestServer } from "./support.ts"
 
@@ -37,6 +43,8 @@ let server: TestServer
 let callers: ReadonlyArray<Caller>
 let counter = 0
 let runId: string
+/** Every request the table sent, for the audit checks after it. */
+const sent: Array<{ readonly requestId: string; readonly action: string; readonly method: string; readonly status: number; readonly caller: string }> = []
 
 beforeAll(async () => {
   server = await startServer({ jwt: { secret: Redacted.make(secret) }, limits: { requestsPerWindow: 100_000 } })
@@ -122,7 +130,9 @@ describe("permissions, from the API definition", () => {
       const requirement = Permission.of(endpoint)!
       for (const caller of callers) {
         const sample = await samples[id]!()
-        const res = await call(server, endpoint.method, sample.path, { token: caller.token, body: sample.body, ...(sample.headers ? { headers: sample.headers } : {}) })
+        const requestId = `table-${pairs}`
+        const res = await call(server, endpoint.method, sample.path, { token: caller.token, body: sample.body, headers: { ...sample.headers, "x-request-id": requestId } })
+        sent.push({ requestId, action: id, method: endpoint.method, status: res.status, caller: caller.name })
         pairs++
         let expected: "2xx-or-domain" | 401 | 403
         if (requirement === "public") expected = "2xx-or-domain"
@@ -183,5 +193,92 @@ describe("permissions, from the API definition", () => {
     expect(other.body).toMatchObject({ code: "workflow_not_allowed", workflow: "echo" })
     const apiKeyHeader = await call(server, "GET", "/runs", { headers: { "x-api-key": server.keys.viewer } })
     expect(apiKeyHeader.status).toBe(200)
+  })
+
+  it("every mutating request of the table, allowed or refused, has its audit entry; reads have none", async () => {
+    expect(sent.length).toBe(19 * callers.length)
+    const entries = await Effect.runPromise(server.audit.list({ limit: 1_000_000 }))
+    const byRequest = new Map<string, Array<(typeof entries)[number]>>()
+    for (const e of entries) byRequest.set(e.requestId, [...(byRequest.get(e.requestId) ?? []), e])
+    const problems: Array<string> = []
+    for (const r of sent) {
+      const found = (byRequest.get(r.requestId) ?? []).filter((e) => e.action === r.action)
+      if (r.method === "GET") {
+        if (found.length !== 0) problems.push(`${r.action} ${r.caller}: a read was audited`)
+        continue
+      }
+      if (found.length !== 1) {
+        problems.push(`${r.action} ${r.caller}: ${found.length} entries`)
+        continue
+      }
+      const e = found[0]!
+      const outcome = r.status < 400 ? "ok" : [401, 403, 429].includes(r.status) ? "denied" : "error"
+      if (e.status !== r.status || e.outcome !== outcome) problems.push(`${r.action} ${r.caller}: entry ${e.status}/${e.outcome}, response ${r.status}`)
+      if (r.status === 401 && e.actor.kind !== "anonymous") problems.push(`${r.action} ${r.caller}: refused caller recorded as ${e.actor.kind}`)
+      if (r.status < 300 && (e.actor.role === undefined || e.at <= 0)) problems.push(`${r.action} ${r.caller}: no role or time`)
+    }
+    expect(problems, problems.join("\n")).toEqual([])
+    // each started run also has its end, by the system
+    const starts = entries.filter((e) => e.action === "runs.start" && e.outcome === "ok").map((e) => e.target)
+    expect(starts.length).toBeGreaterThan(0)
+    const deadline = Date.now() + 10_000
+    let ends: Array<string | undefined> = []
+    while (Date.now() < deadline) {
+      ends = (await Effect.runPromise(server.audit.list({ action: "run.finished", limit: 1_000_000 }))).map((e) => e.target)
+      if (starts.every((t) => ends.includes(t))) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    expect(starts.filter((t) => !ends.includes(t))).toEqual([])
+  })
+
+  it("the audit log cannot be altered through the API", async () => {
+    const audit = endpoints().filter((e) => e.id.startsWith("audit."))
+    expect(audit.map((e) => e.endpoint.method)).toEqual(["GET"])
+    const before = (await call(server, "GET", "/audit?limit=1000", { token: server.keys.admin })).body.entries
+    expect(before.length).toBeGreaterThan(10)
+    const seq = before[0].seq
+    for (const method of ["POST", "PUT", "PATCH", "DELETE"]) {
+      for (const path of ["/audit", `/audit/${seq}`]) {
+        const res = await call(server, method, path, { token: server.keys.admin, body: { action: "nothing happened" } })
+        expect(res.status, `${method} ${path}`).toBe(404)
+        expect(res.body.code).toBe("route_not_found")
+      }
+    }
+    const after = (await call(server, "GET", `/audit?limit=${before.length}`, { token: server.keys.admin })).body.entries
+    expect(after).toEqual(before)
+    // the entries themselves are frozen in memory: a handler holding one cannot change it either
+    const held = (await Effect.runPromise(server.audit.list({ limit: 1 })))[0]!
+    expect(Object.isFrozen(held)).toBe(true)
+  })
+})
+
+describe("fail closed", () => {
+  it("an endpoint behind Authentication that declares no permission answers 403 to everybody, admin included", async () => {
+    const Probe = HttpApiGroup.make("probe")
+      .add(HttpApiEndpoint.get("undeclared", "/undeclared", { success: Schema.String }))
+      .add(HttpApiEndpoint.get("declared", "/declared", { success: Schema.String }).annotate(Permission.Required, "runs:read"))
+      .middleware(Authentication)
+    const ProbeApi = HttpApi.make("probe").add(Probe)
+    const keysContext = await Effect.runPromise(Effect.scoped(Layer.build(KeyStore.layerMemory)))
+    const keys = Context.get(keysContext, KeyStore.KeyStore)
+    const admin = Redacted.value((await Effect.runPromise(keys.create({ name: "root", role: "admin", workflows: "*" }))).token)
+    const handlers = HttpApiBuilder.group(ProbeApi, "probe", (h) => h.handle("undeclared", () => Effect.succeed("data")).handle("declared", () => Effect.succeed("data")))
+    const app = HttpApiBuilder.layer(ProbeApi).pipe(
+      Layer.provide(handlers),
+      Layer.provide(Security.layer({ limits: Limits.defaults })),
+      Layer.provide([Layer.succeedContext(keysContext), AuditLog.layerMemory, RateLimiter.layer.pipe(Layer.provide(RateLimiter.layerStoreMemory))]),
+      Layer.provide(HttpServer.layerServices)
+    )
+    const web = HttpRouter.toWebHandler(app, { disableLogger: true })
+    try {
+      const get = (path: string) => web.handler(new Request(`http://probe${path}`, { headers: { authorization: `Bearer ${admin}` } }))
+      const undeclared = await get("/undeclared")
+      expect(undeclared.status).toBe(403)
+      expect(await undeclared.json()).toMatchObject({ _tag: "Forbidden", message: "Endpoint probe.undeclared declares no permission; it is refused to everybody" })
+      const declared = await get("/declared")
+      expect(declared.status).toBe(200)
+    } finally {
+      await web.dispose()
+    }
   })
 })
