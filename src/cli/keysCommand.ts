@@ -14,17 +14,25 @@ import { Argument, Command, Flag } from "effect/cli"
 import * as KeyStore from "../auth/KeyStore.ts"
 import { Role } from "../auth/Role.ts"
 import * as Store from "../durable/Store.ts"
+import * as SecretReference from "./secretReference.ts"
 import { Output } from "./Output.ts"
 
-const storeFlag = Flag.String("store").pipe(Flag.withDescription("The server's store: sqlite:PATH or postgres://... (default: LLM_ORCHESTRATOR_STORE, else .llm-orchestrator/runs.db)"), Flag.optional)
+const storeFlag = Flag.String("store").pipe(Flag.withDescription("The server's store: sqlite:PATH or postgres://..., or a secret reference holding one (file:/run/secrets/store-url) (default: LLM_ORCHESTRATOR_STORE, else .llm-orchestrator/runs.db)"), Flag.optional)
 
 const withStore = <A>(store: Option.Option<string>, body: (keys: KeyStore.KeyStoreShape) => Effect.Effect<A, unknown, Output>) =>
   Effect.gen(function*() {
     const o = yield* Output
-    const text = Option.getOrElse(store, () => process.env["LLM_ORCHESTRATOR_STORE"] ?? "")
+    const given = Option.getOrElse(store, () => process.env["LLM_ORCHESTRATOR_STORE"] ?? "")
+    const resolved = yield* Effect.result(SecretReference.storeText(given, process.env))
+    if (resolved._tag === "Failure") {
+      o.err(`error: store ${resolved.failure}`)
+      o.exit(2)
+      return
+    }
+    const text = resolved.success
     const spec = text === "" ? Store.defaultSpec(o.cwd) : Store.parse(text)
     if (spec === undefined) {
-      o.err(`error: unknown store '${text}': use sqlite:PATH (or a .db file) or postgres://user@host:port/db`)
+      o.err(`error: unknown store '${given}'${given === text ? "" : " (its value is not shown)"}: use sqlite:PATH (or a .db file) or postgres://user@host:port/db`)
       o.exit(2)
       return
     }

@@ -28,6 +28,7 @@ import * as Server from "../server/Server.ts"
 import { WorkflowRegistry } from "../server/WorkflowRegistry.ts"
 import { Interrupt } from "./Interrupt.ts"
 import { Output } from "./Output.ts"
+import * as SecretReference from "./secretReference.ts"
 
 const yamlFiles = (path: string): ReadonlyArray<string> => {
   const stat = statSync(path)
@@ -108,7 +109,7 @@ export const serveSettings = (
 export const serveCommand = Command.make("serve", {
   port: Flag.Int("port").pipe(Flag.withDescription("Port to listen on (default 8080; 0 picks a free one)"), Flag.optional),
   host: Flag.String("host").pipe(Flag.withDescription("Interface to listen on (default 127.0.0.1: this machine only)"), Flag.optional),
-  store: Flag.String("store").pipe(Flag.withDescription("Where runs, keys, audit log and workflows live: memory, sqlite:PATH or postgres://... (default: LLM_ORCHESTRATOR_STORE, else .llm-orchestrator/runs.db, the CLI's store)"), Flag.optional),
+  store: Flag.String("store").pipe(Flag.withDescription("Where runs, keys, audit log and workflows live: memory, sqlite:PATH or postgres://..., or a secret reference holding one (file:/run/secrets/store-url, env:NAME) (default: LLM_ORCHESTRATOR_STORE, else .llm-orchestrator/runs.db, the CLI's store)"), Flag.optional),
   workflows: Flag.String("workflows").pipe(Flag.withDescription("A YAML workflow file, or a directory of them, to register at start (repeatable)"), Flag.atLeast(0)),
   tlsCert: Flag.String("tls-cert").pipe(Flag.withDescription("Serve HTTPS with this certificate (PEM)"), Flag.optional),
   tlsKey: Flag.String("tls-key").pipe(Flag.withDescription("The certificate's private key (PEM)"), Flag.optional),
@@ -146,20 +147,20 @@ export const serveCommand = Command.make("serve", {
     let jwtSecret: Redacted.Redacted<string> | undefined
     if (settings.jwtSecret !== undefined) {
       const reference = settings.jwtSecret
-      const resolved = yield* Effect.result(Effect.scoped(Effect.gen(function*() {
-        const Secrets = yield* Effect.promise(() => import("../secrets/Secrets.ts"))
-        const { ConfigProvider } = yield* Effect.promise(() => import("effect"))
-        return yield* Secrets.make().pipe(
-          Effect.flatMap((s) => s.resolve(reference)),
-          Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnvRecord({ ...env }))
-        )
-      })))
-      if (resolved._tag === "Failure") return fail(`JWT secret ${reference}: ${(resolved.failure as { message?: string }).message ?? String(resolved.failure)}`)
+      const resolved = yield* Effect.result(SecretReference.resolve(reference, env))
+      if (resolved._tag === "Failure") return fail(`JWT secret ${resolved.failure}`)
       jwtSecret = resolved.success
     }
-    const storeText = settings.store ?? env["LLM_ORCHESTRATOR_STORE"]
+    let storeText = settings.store ?? env["LLM_ORCHESTRATOR_STORE"]
+    const storeNamed = storeText
+    // `file:/run/secrets/store-url` (Docker/Kubernetes secrets), `env:NAME`, `vault:...`: a Postgres URL with its password.
+    if (storeText !== undefined) {
+      const resolved = yield* Effect.result(SecretReference.storeText(storeText, env))
+      if (resolved._tag === "Failure") return fail(`store ${resolved.failure}`)
+      storeText = resolved.success
+    }
     const store = storeText === undefined ? Store.defaultSpec(o.cwd) : Store.parse(storeText)
-    if (store === undefined) return fail(`unknown store '${storeText}': use memory, sqlite:PATH (or a .db file) or postgres://user@host:port/db`)
+    if (store === undefined) return fail(`unknown store '${storeNamed}'${storeNamed === storeText ? "" : " (its value is not shown)"}: use memory, sqlite:PATH (or a .db file) or postgres://user@host:port/db`)
     const options: Server.Options = {
       port: settings.port,
       host: settings.host,

@@ -14,7 +14,7 @@
  * Layer.launch(Server.layer({ port: 8080 }).pipe(Layer.provide(Backend.layer({ store: "sqlite:.llm-orchestrator/runs.db" }))))
  * ```
  */
-import { Cause, type Duration, Effect, Layer, Option } from "effect"
+import { Cause, type Duration, Effect, Layer, Option, Schedule } from "effect"
 import type { SqlClient } from "effect/sql"
 import * as KeyStore from "../auth/KeyStore.ts"
 import * as DurableRuns from "../durable/DurableRuns.ts"
@@ -45,6 +45,8 @@ export interface Options {
   /** How often the runner reads the store for work from other processes (default 250 ms). */
   readonly pollInterval?: Duration.Input | undefined
   readonly onProblem?: ((message: string) => void) | undefined
+  /** How soon a definition another server on the store registered is served and run here (default 1 s). */
+  readonly syncInterval?: Duration.Input | undefined
 }
 
 /**
@@ -62,6 +64,17 @@ export type Services =
   | WorkflowServices.WorkflowServices
   | RunService
   | DurableRuns.DurableRuns
+
+/**
+ * How long shutting down waits for the steps in flight by default (after the HTTP server's `Server.defaultGracePeriod`);
+ * what is still running then is checkpointed and resumes on the next start.
+ *
+ * @example
+ * ```ts
+ * Backend.defaultGracePeriod // "30 seconds"
+ * ```
+ */
+export const defaultGracePeriod = "30 seconds"
 
 const unavailable = (store: string) => (cause: Cause.Cause<unknown>) => {
   const e = Cause.squash(cause) as { message?: unknown; _tag?: string }
@@ -91,14 +104,14 @@ export const layer = (options: Options): Layer.Layer<Services, unknown> =>
       ? Layer.mergeAll(
         KeyStore.layerMemory,
         AuditLog.layerMemory,
-        WorkflowRegistry.layer({ ...options.registry, onProblem: options.onProblem, storage: WorkflowRegistry.storageMemory() } as WorkflowRegistry.Options)
+        WorkflowRegistry.layer({ ...options.registry, onProblem: options.onProblem, storage: WorkflowRegistry.storageMemory(), syncInterval: options.syncInterval } as WorkflowRegistry.Options)
       )
       : Layer.mergeAll(
         KeyStore.layerSql,
         AuditLog.layerSql,
         Layer.effect(
           WorkflowRegistry.WorkflowRegistry,
-          Effect.flatMap(WorkflowRegistry.storageSql, (storage) => WorkflowRegistry.make({ ...options.registry, storage, onProblem: options.onProblem }))
+          Effect.flatMap(WorkflowRegistry.storageSql, (storage) => WorkflowRegistry.make({ ...options.registry, storage, onProblem: options.onProblem, syncInterval: options.syncInterval }))
         )
       ).pipe(Layer.provide(sql as Layer.Layer<SqlClient.SqlClient, unknown>))
     // Durable runs load the definition of a run whose workflow they do not know from the registry (after a restart).
@@ -107,6 +120,8 @@ export const layer = (options: Options): Layer.Layer<Services, unknown> =>
       const workflowServices = yield* WorkflowServices.WorkflowServices
       const load = (run: { readonly workflow: string }) =>
         Effect.gen(function*() {
+          // Asked when this process does not know the run's definition: read what other processes stored now.
+          yield* registry.sync
           const entry = yield* Effect.option(registry.get(run.workflow))
           if (Option.isNone(entry)) return undefined
           const context = yield* Effect.option(workflowServices.contextOf(entry.value))
@@ -115,11 +130,28 @@ export const layer = (options: Options): Layer.Layer<Services, unknown> =>
       const durable = DurableRuns.layer({
         store: spec,
         load,
-        ...(options.gracePeriod !== undefined ? { gracePeriod: options.gracePeriod } : {}),
+        gracePeriod: options.gracePeriod ?? defaultGracePeriod,
         ...(options.pollInterval !== undefined ? { pollInterval: options.pollInterval } : {}),
         ...(options.onProblem !== undefined ? { onProblem: options.onProblem } : {})
       })
-      return Layer.provideMerge(DurableRunService.layer, durable)
+      // Definitions another server on the store registered (or changed) reach this process's durable runs within the
+      // sync interval, so a replica that is the store's runner runs the version the run was started with.
+      const keepRegistered = Layer.effectDiscard(Effect.gen(function*() {
+        const runs = yield* DurableRuns.DurableRuns
+        const known = new WeakSet<object>()
+        const once = Effect.gen(function*() {
+          yield* registry.sync
+          for (const entry of yield* registry.list()) {
+            if (entry.format === "typescript" || known.has(entry)) continue
+            known.add(entry)
+            const context = yield* Effect.option(workflowServices.contextOf(entry))
+            if (Option.isNone(context)) continue
+            yield* runs.register(entry.graph, { context: context.value, source: { kind: "server", workflow: entry.name } }).pipe(Effect.ignore)
+          }
+        })
+        yield* once.pipe(Effect.repeat(Schedule.spaced(options.syncInterval ?? "1 second")), Effect.forkScoped)
+      }))
+      return Layer.provideMerge(DurableRunService.layer, Layer.provideMerge(keepRegistered, durable))
     }))
     return runs.pipe(
       Layer.provideMerge(Layer.merge(credentials, services)),

@@ -63,6 +63,17 @@ export interface Options {
   readonly pollInterval?: Duration.Input | undefined
 }
 
+/**
+ * How long shutting down waits for requests in flight by default, before the run service's own grace period (see
+ * `Backend.defaultGracePeriod`); a container's stop timeout must exceed the two together.
+ *
+ * @example
+ * ```ts
+ * Server.defaultGracePeriod // "10 seconds"
+ * ```
+ */
+export const defaultGracePeriod = "10 seconds"
+
 const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
 
 const pathOf = (slot: string, path: ReadonlyArray<unknown> | undefined) =>
@@ -194,7 +205,7 @@ export const layer = (options: Options = {}): Layer.Layer<
       host: options.host ?? "127.0.0.1",
       // Node's default listen backlog (511) resets connections of a burst of clients; the kernel caps this at somaxconn.
       backlog: 4096,
-      gracefulShutdownTimeout: options.gracePeriod ?? "10 seconds"
+      gracefulShutdownTimeout: options.gracePeriod ?? defaultGracePeriod
     })
     return Layer.merge(
       HttpRouter.serve(routes(options, Deferred.await(stop)), { disableLogger: true, disableListenLog: true }),

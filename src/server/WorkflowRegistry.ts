@@ -18,7 +18,7 @@
  * })
  * ```
  */
-import { Clock, Context, Effect, Layer, Schema } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { type Analysis, type AnalyzeOptions, analyzeSource } from "../../codegen/analyze.ts"
 import { formatDiagnostic } from "../../codegen/Diagnostic.ts"
@@ -89,6 +89,8 @@ export interface WorkflowRegistryShape {
   readonly registerGraph: (graph: Graph, options?: { readonly context?: Context.Context<never> | undefined; readonly by?: string | undefined }) => Effect.Effect<Entry>
   readonly list: () => Effect.Effect<ReadonlyArray<Entry>>
   readonly get: (name: string) => Effect.Effect<Entry, ApiError.NotFound>
+  /** Re-reads what other processes stored now (rather than within the sync interval). */
+  readonly sync: Effect.Effect<void>
   /** Removes a YAML/JSON workflow (TypeScript workflows belong to the code: `Conflict`). Runs already started keep going. */
   readonly remove: (name: string) => Effect.Effect<void, ApiError.NotFound | ApiError.Conflict | RegistryError>
 }
@@ -175,6 +177,11 @@ export interface Options {
   readonly analyze?: AnalyzeOptions | undefined
   /** Custom actions YAML `action` steps may name. */
   readonly actions?: Readonly<Record<string, ActionHandler>> | undefined
+  /**
+   * How stale this process's view of definitions another process stored may get (default 1 s): `list` and `get`
+   * re-read the storage when older; a name this process does not know is looked up at once.
+   */
+  readonly syncInterval?: Duration.Input | undefined
 }
 
 const looksLikeJson = (source: string) => /^\s*[{[]/.test(source)
@@ -242,19 +249,48 @@ export const make = (options: Options & { readonly onProblem?: ((message: string
         } satisfies Entry
       })
 
-    for (const row of yield* options.storage.all()) {
-      const built = yield* Effect.result(build(row.source, row.format === "json" ? "json" : "yaml", row.by, row.at))
-      if (built._tag === "Success") entries.set(built.success.name, built.success)
-      else options.onProblem?.(`registered workflow '${row.name}' no longer validates and is not served: ${built.failure.message}`)
-    }
+    // Several servers on one store (replicas behind a load balancer) register through each other: what another one
+    // stored is loaded on a miss at once, and changes and removals at most `syncInterval` later.
+    const syncMillis = Duration.toMillis(Duration.fromInputUnsafe(options.syncInterval ?? "1 second"))
+    const reported = new Set<string>()
+    let syncedAt = Number.NEGATIVE_INFINITY
+    const sync = (rows: ReadonlyArray<{ readonly name: string; readonly format: string; readonly source: string; readonly at: number; readonly by: string }>, readAt: number) =>
+      Effect.gen(function*() {
+        const stored = new Set<string>()
+        for (const row of rows) {
+          stored.add(row.name)
+          const have = entries.get(row.name)
+          // Newer here (registered while the rows were read) or the same: keep it.
+          if (have !== undefined && (have.format === "typescript" || have.registeredAt > row.at || (have.registeredAt === row.at && have.source === row.source))) continue
+          const built = yield* Effect.result(build(row.source, row.format === "json" ? "json" : "yaml", row.by, row.at))
+          if (built._tag === "Success") entries.set(built.success.name, built.success)
+          else if (!reported.has(`${row.name}\u0000${row.at}`)) {
+            reported.add(`${row.name}\u0000${row.at}`)
+            options.onProblem?.(`registered workflow '${row.name}' no longer validates and is not served: ${built.failure.message}`)
+          }
+        }
+        for (const [name, entry] of entries) if (entry.format !== "typescript" && !stored.has(name) && entry.registeredAt < readAt) entries.delete(name)
+        syncedAt = readAt
+      })
+    yield* sync(yield* options.storage.all(), yield* Clock.currentTimeMillis)
+    // A store that does not answer keeps what this process knows; the next request tries again.
+    const refresh = (force: boolean) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        if (!force && now - syncedAt < syncMillis) return
+        const rows = yield* Effect.result(options.storage.all())
+        if (rows._tag === "Success") yield* sync(rows.success, now)
+      })
 
-    const get: WorkflowRegistryShape["get"] = (name) =>
+    const lookup = (name: string) =>
       Effect.suspend(() => {
         const entry = entries.get(name)
         return entry === undefined
           ? Effect.fail(new ApiError.NotFound({ code: "workflow_not_found", message: `No workflow '${name}'${entries.size > 0 ? ` (registered: ${[...entries.keys()].sort().join(", ")})` : ""}` }))
           : Effect.succeed(entry)
       })
+    const get: WorkflowRegistryShape["get"] = (name) =>
+      Effect.flatMap(refresh(!entries.has(name)), () => lookup(name))
 
     return {
       register: ({ source, format, by }) =>
@@ -287,7 +323,8 @@ export const make = (options: Options & { readonly onProblem?: ((message: string
           entries.set(graph.name, entry)
           return entry
         }),
-      list: () => Effect.sync(() => [...entries.values()].sort((a, b) => a.name.localeCompare(b.name))),
+      sync: refresh(true),
+      list: () => Effect.map(refresh(false), () => [...entries.values()].sort((a, b) => a.name.localeCompare(b.name))),
       get,
       remove: (name) =>
         Effect.gen(function*() {

@@ -2,7 +2,7 @@
  * A real server on 127.0.0.1 (random port) for the tests, on a store (durable runs in memory by default: the real
  * engine, the real run index and event log), with keys of every role created up front.
  */
-import { Effect, Exit, Layer, Redacted, Scope } from "effect"
+import { type Duration, Effect, Exit, Layer, Redacted, Scope } from "effect"
 import { HttpServer } from "effect/http"
 import { KeyStore } from "../../src/auth/KeyStore.ts"
 import type { ServicesOptions } from "../../src/pipeline/Services.ts"
@@ -22,12 +22,13 @@ export interface TestServer {
 }
 
 export const startServer = async (
-  options: Server.Options & { readonly services?: ServicesOptions | undefined; readonly store?: string | undefined } = {}
+  options: Server.Options & { readonly services?: ServicesOptions | undefined; readonly store?: string | undefined; readonly syncInterval?: Duration.Input | undefined } = {}
 ): Promise<TestServer> => {
   const scope = Effect.runSync(Scope.make())
   const program = Effect.gen(function*() {
     const providers = options.services?.catalogue?.filter((e) => e.kind === "llm").map((e) => e.id)
     const backend = Backend.layer({
+      syncInterval: options.syncInterval,
       store: options.store ?? "memory",
       services: options.services,
       registry: providers === undefined ? undefined : { analyze: { providers: { llm: providers, embeddings: [] } } },
