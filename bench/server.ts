@@ -3,15 +3,20 @@
  * `POST /workflows/echo/runs` (start a run, no wait) and `GET /runs/{id}`, against `llm-orchestrator serve`'s layer on
  * a random loopback port on durable runs in a memory store, plus `GET /health` (the HTTP stack with no auth and no
  * store) and a hand-written `node:http` server answering the same run JSON (the floor: what any Node server costs),
- * with the ratios. Writes bench/results/server.json.
+ * with the ratios; then the built CLI's `serve` as a child process on SQLite and on Postgres (when reachable): its
+ * resident memory idle and after the start-run load, start-run throughput on that store, and SIGTERM-to-exit time
+ * (the figures docs/deploy.md sizes containers with). Writes bench/results/server.json.
  *
  * Run: `npm run bench:server` (options: `--seconds 10 --connections 100`).
  */
-import { mkdirSync, writeFileSync } from "node:fs"
+import { execFileSync } from "node:child_process"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:http"
-import { cpus, loadavg } from "node:os"
+import { cpus, loadavg, tmpdir } from "node:os"
+import { join } from "node:path"
 import { parseArgs } from "node:util"
 import autocannon from "autocannon"
+import { spawnBuilt } from "../test/support/builtCli.ts"
 import { startServer, echoWorkflow, call } from "../test/server/support.ts"
 
 const { values: args } = parseArgs({ options: { seconds: { type: "string", default: "10" }, connections: { type: "string", default: "100" } } })
@@ -40,6 +45,43 @@ const run = (options: autocannon.Options): Promise<Figures> =>
     })
   })
 
+const mib = (kib: number) => Math.round(kib / 1024)
+/** VmRSS and VmHWM (peak) of a process, in MiB (Linux). */
+const memoryOf = (pid: number) => {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8")
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN)
+  return { rssMiB: mib(field("VmRSS")), peakMiB: mib(field("VmHWM")) }
+}
+
+/**
+ * The built CLI's `serve` as a child process on a real store (what a container runs): its memory idle and after the
+ * start-run load, start-run throughput on that store, and how long SIGTERM takes to stop it (for the grace periods
+ * and resource requests of docs/deploy.md).
+ */
+const measureProcess = async (store: string, dir: string) => {
+  writeFileSync(join(dir, "echo.yaml"), echoWorkflow)
+  const child = await spawnBuilt(["serve", "--port", "0", "--store", store, "--workflows", join(dir, "echo.yaml"), "--rate", "100000000", "--max-runs", "100000000"], { cwd: dir })
+  let stderr = ""
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")))
+  const deadline = Date.now() + 60_000
+  while (!/serving on \S+/.test(stderr)) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`serve did not start: ${stderr}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  const url = /serving on (\S+)/.exec(stderr)![1]!
+  const admin = /(llmo_[0-9a-f]{12}_\S+)/.exec(stderr)![1]!
+  await new Promise((r) => setTimeout(r, 2000))
+  const idle = memoryOf(child.pid!)
+  const auth = { authorization: `Bearer ${admin}`, "content-type": "application/json" }
+  const startRun = await run({ url: `${url}/workflows/echo/runs`, method: "POST", headers: auth, body: JSON.stringify({ input: { text: "bench" } }) })
+  const loaded = memoryOf(child.pid!)
+  const stopAt = Date.now()
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)))
+  child.kill("SIGTERM")
+  const code = await exited
+  return { store: store.replace(/\/\/[^@]*@/, "//***@"), idle, afterLoad: loaded, startRun, sigtermToExitMillis: Date.now() - stopAt, exitCode: code }
+}
+
 const main = async () => {
   const server = await startServer({ limits: { requestsPerWindow: 100_000_000, maxConcurrentRuns: 100_000_000 } })
   await call(server, "POST", "/workflows", { token: server.keys.admin, body: { source: echoWorkflow } })
@@ -63,6 +105,29 @@ const main = async () => {
   plain.close()
   await server.close()
 
+  const dir = mkdtempSync(join(tmpdir(), "llmo-bench-server-"))
+  const processes: Array<Awaited<ReturnType<typeof measureProcess>>> = []
+  try {
+    processes.push(await measureProcess(`sqlite:${join(dir, "runs.db")}`, dir))
+    const db = `llmo_bench_${process.pid}`
+    let pg = true
+    try {
+      execFileSync("psql", ["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", `CREATE DATABASE ${db}`], { stdio: "pipe" })
+    } catch {
+      pg = false
+      console.log("(Postgres unavailable: the serve process is measured on SQLite only)")
+    }
+    if (pg) {
+      try {
+        processes.push(await measureProcess(`postgres://postgres@127.0.0.1:5432/${db}`, dir))
+      } finally {
+        execFileSync("psql", ["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`], { stdio: "pipe" })
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+
   const results = {
     at: new Date().toISOString(),
     machine: { cpus: cpus().length, loadavg: loadavg().map((l) => +l.toFixed(2)) },
@@ -72,6 +137,7 @@ const main = async () => {
     getRun,
     health,
     handWrittenNodeHttp: handWritten,
+    serveProcess: processes,
     ratios: {
       getRunVsHandWritten: +(handWritten.requestsPerSecond / getRun.requestsPerSecond).toFixed(2),
       healthVsHandWritten: +(handWritten.requestsPerSecond / health.requestsPerSecond).toFixed(2)
@@ -86,6 +152,9 @@ const main = async () => {
   console.log(row("GET /health", health))
   console.log(row("node:http (hand-written)", handWritten))
   console.log(`hand-written / GET /runs/{id}: ${results.ratios.getRunVsHandWritten}x`)
+  for (const p of processes) {
+    console.log(`serve process on ${p.store}: RSS idle ${p.idle.rssMiB} MiB, after load ${p.afterLoad.rssMiB} MiB (peak ${p.afterLoad.peakMiB} MiB); ${row("start-run", p.startRun)}; SIGTERM to exit ${p.sigtermToExitMillis} ms (code ${p.exitCode})`)
+  }
   process.exit(0)
 }
 

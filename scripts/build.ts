@@ -14,7 +14,9 @@ const root = join(import.meta.dirname, "..")
 const dist = join(root, "dist")
 
 /** What the CLI bundle contains; every other dependency (provider SDKs, database clients) stays an import of the installed package, loaded when used. */
-const bundled = new Set(["effect", "@effect/platform-node", "yaml"])
+// Everything that imports `effect` must be bundled with it: a second copy (an external package importing the
+// installed effect) breaks what effect keeps per module, e.g. `Redacted` values made by one copy and read by the other.
+const bundled = new Set(["effect", "@effect/platform-node", "@effect/sql-pg", "yaml"])
 const dependencies = Object.keys((JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies)
 export const external = [...dependencies.filter((d) => !bundled.has(d)).flatMap((d) => [d, `${d}/*`]), "tsx", "tsx/*", "redis", "@redis/*", "ws"]
 
