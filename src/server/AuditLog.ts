@@ -50,6 +50,8 @@ export interface Filter {
   /** `kind:id`, e.g. `key:0123456789ab`, `jwt:alice`. */
   readonly actor?: string | undefined
   readonly since?: number | undefined
+  /** What was acted on, e.g. `run:run-1`. */
+  readonly target?: string | undefined
   /** Entries after this sequence number. */
   readonly after?: number | undefined
   readonly limit?: number | undefined
@@ -95,6 +97,7 @@ const matches = (e: AuditEntry, f: Filter) =>
   (f.action === undefined || e.action === f.action) &&
   (f.actor === undefined || `${e.actor.kind}:${e.actor.id}` === f.actor) &&
   (f.since === undefined || e.at >= f.since) &&
+  (f.target === undefined || e.target === f.target) &&
   (f.after === undefined || e.seq > f.after)
 
 const complete = (entry: NewEntry, seq: number, at: number): AuditEntry => ({
@@ -189,6 +192,7 @@ export const makeSql: Effect.Effect<AuditLogShape, AuditLogError, SqlClient.SqlC
           filter.action === undefined ? sql`1 = 1` : sql`action = ${filter.action}`,
           filter.actor === undefined ? sql`1 = 1` : sql`actor_kind = ${filter.actor}`,
           filter.since === undefined ? sql`1 = 1` : sql`at >= ${filter.since}`,
+          filter.target === undefined ? sql`1 = 1` : sql`target = ${filter.target}`,
           filter.after === undefined ? sql`1 = 1` : sql`seq > ${filter.after}`
         ])
       } ORDER BY seq LIMIT ${filter.limit ?? 100}`.pipe(Effect.map((rows) => rows.map(fromRow)), Effect.mapError(failed("list")))

@@ -93,14 +93,17 @@ const makeRunSlots = (runs: RunServiceShape, audit: AuditLog["Service"], scope: 
   // Reserved synchronously before a run starts, so concurrent requests cannot overshoot the limit.
   const reserved = new Map<string, number>()
   const release = (owner: string) => reserved.set(owner, Math.max(0, (reserved.get(owner) ?? 1) - 1))
-  const watch = (owner: string, runId: string, requestId: string) =>
+  const watch = (owner: string, runId: string, requestId: string, holdsSlot = true) =>
     Effect.gen(function*() {
       while (!(yield* runs.await(runId, "1 hour").pipe(Effect.orElseSucceed(() => true)))) {
         // a long run: keep waiting
       }
-      release(owner)
+      if (holdsSlot) release(owner)
       const final = yield* Effect.result(runs.get(runId))
       const status = final._tag === "Success" ? final.success.status : "unknown"
+      // Watched twice (started here, and unfinished when this process started): recorded once.
+      const recorded = yield* audit.list({ action: "run.finished", target: `run:${runId}`, limit: 1 }).pipe(Effect.orElseSucceed(() => []))
+      if (recorded.length > 0) return
       yield* audit.append({
         actor: { kind: "system", id: "server", name: "server" },
         action: "run.finished",
@@ -193,6 +196,13 @@ export const layer = (options: Options) => {
     const audit = yield* AuditLog
     const scope = yield* Scope.Scope
     const slots = makeRunSlots(runs, audit, scope, options.limits.maxConcurrentRuns)
+    // Runs that were going when this process started (resumed here after a restart, or run by another process on the
+    // store) get their end in the audit log too. The owner is unknown: no slot is held for them.
+    const going = yield* runs.list({ status: undefined, limit: 100_000 }).pipe(
+      Effect.map((page) => page.runs.filter((r) => r.status === "pending" || r.status === "running" || r.status === "suspended")),
+      Effect.orElseSucceed(() => [])
+    )
+    for (const run of going) yield* slots.watch(`unknown (running when the server started)`, run.runId, "startup", false)
     const services = yield* WorkflowServices
     const runOf = (runId: string) =>
       Effect.gen(function*() {

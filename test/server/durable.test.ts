@@ -114,6 +114,12 @@ describe("a server restart on a SQLite store", () => {
     const done = await call(second, "GET", `/runs/${runId}`, { token: runnerKey })
     expect(done.body.output).toMatchObject({ publish: "published draft of persist (after restart)" })
     expect(done.body.steps.find((s: { stepId: string }) => s.stepId === "draft").attempts).toBe(1)
+    // its start was audited by the first process, its end by the second (which found it going when it started), once
+    await until(async () => (await Effect.runPromise(second.audit.list({ action: "run.finished", target: `run:${runId}` }))).length > 0, "the end in the audit log")
+    const entries = await Effect.runPromise(second.audit.list({ target: `run:${runId}`, limit: 100 }))
+    expect(entries.filter((e) => e.action === "runs.start").length).toBe(1)
+    const ends = entries.filter((e) => e.action === "run.finished")
+    expect(ends).toEqual([expect.objectContaining({ actor: expect.objectContaining({ kind: "system" }), outcome: "ok", detail: "status=succeeded; started by unknown (running when the server started)" })])
     await second.close()
   }, 30_000)
 })
