@@ -248,7 +248,7 @@ describe("the built CLI runs what the files name", () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "llmo-deploy-"))
     await builtCli()
-  }, 120_000)
+  }, 300_000)
   afterAll(() => {
     for (const c of children) if (c.exitCode === null) c.kill("SIGKILL")
     rmSync(dir, { recursive: true, force: true })
@@ -268,7 +268,7 @@ describe("the built CLI runs what the files name", () => {
       }
       for (const flag of flagsOf(args)) expect(help.get(command), `${where}: ${command} ${flag}`).toMatch(new RegExp(`${flag}(\\s|,|=|$)`, "m"))
     }
-  }, 120_000)
+  }, 240_000)
 
   it("the Kubernetes server container, started as written: probes, paths, the configured workflow, keys on the store, SIGTERM", async () => {
     // The mounts, laid out here: the ConfigMap's items, the Secret's keys as files, paths rewritten to this directory.
@@ -303,7 +303,7 @@ describe("the built CLI runs what the files name", () => {
     let stderr = ""
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")))
     const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)))
-    const deadline = Date.now() + 60_000
+    const deadline = Date.now() + 150_000
     while (!/serving on \S+/.test(stderr)) {
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`serve did not start: ${stderr}`)
       await new Promise((r) => setTimeout(r, 50))
@@ -315,7 +315,7 @@ describe("the built CLI runs what the files name", () => {
     const probe = (path: string, extra: Record<string, string> = {}) =>
       new Promise<{ code: number | null; stderr: string }>((resolve) => {
         const command = serverContainer.readinessProbe.exec.command.map(remap) as Array<string>
-        const p = spawn(process.execPath, [command[1]!, path], { env: { ...process.env, ...env, LLMO_PROBE_PORT: String(port), ...extra }, stdio: ["ignore", "ignore", "pipe"] })
+        const p = spawn(process.execPath, [command[1]!, path], { env: { ...process.env, ...env, LLMO_PROBE_PORT: String(port), LLMO_PROBE_TIMEOUT_MS: "60000", ...extra }, stdio: ["ignore", "ignore", "pipe"] })
         let err = ""
         p.stderr!.on("data", (d: Buffer) => (err += d.toString("utf8")))
         p.on("exit", (code) => resolve({ code, stderr: err }))
@@ -353,7 +353,7 @@ describe("the built CLI runs what the files name", () => {
     const took = (Date.now() - stopAt) / 1000
     expect(code).toBe(143)
     expect(took).toBeLessThan(serverPod.terminationGracePeriodSeconds)
-  }, 180_000)
+  }, 300_000)
 
   it("a store reference that cannot be resolved is a clear error naming it, and no value", async () => {
     const r = await runBuilt(["keys", "list", "--store", "file:/nonexistent/store_url"])
@@ -365,7 +365,7 @@ describe("the built CLI runs what the files name", () => {
     expect(s.code).toBe(2)
     expect(s.stderr).toContain(`unknown store 'file:${bad}' (its value is not shown)`)
     expect(s.stderr).not.toContain("hunter2")
-  }, 60_000)
+  }, 240_000)
 })
 
 it("the files the deployment docs and files point at exist", () => {

@@ -51,7 +51,7 @@ export const runBuilt = async (args: ReadonlyArray<string>, options: { readonly 
   let stderr = ""
   child.stdout!.on("data", (d: Buffer) => (stdout += d.toString("utf8")))
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")))
-  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMillis ?? 60_000)
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMillis ?? 120_000)
   const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)))
   clearTimeout(timer)
   return { code, stdout, stderr }
