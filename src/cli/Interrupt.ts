@@ -20,3 +20,22 @@ export const exitCodeOf = (signal: Signal): number => (signal === "SIGINT" ? 130
 export const Interrupt = Context.Reference<Effect.Effect<Signal>>("llm-orchestrator/cli/Interrupt", {
   defaultValue: () => Effect.never
 })
+
+let graceMillis = 0
+
+/**
+ * Gives the running command up to `millis` after the first signal to shut down (a durable run lets its steps in
+ * flight finish within its grace period); without it the process ends 2 s after the signal. A second signal still
+ * ends the process at once.
+ *
+ * @example
+ * ```ts
+ * allowGracefulShutdown(30_000)
+ * ```
+ */
+export const allowGracefulShutdown = (millis: number): void => {
+  graceMillis = Math.max(graceMillis, millis)
+}
+
+/** How long the process waits after the first signal before it ends the command (2 s, or the grace given). */
+export const shutdownMillis = (): number => 2_000 + graceMillis

@@ -16,12 +16,13 @@ import { codegenCommand } from "./codegenCommand.ts"
 import { graphCommand } from "./graphCommand.ts"
 import { ingestCommand } from "./ingestCommand.ts"
 import { initCommand } from "./initCommand.ts"
-import { exitCodeOf, Interrupt, type Signal } from "./Interrupt.ts"
+import { exitCodeOf, Interrupt, shutdownMillis, type Signal } from "./Interrupt.ts"
 import { Output } from "./Output.ts"
 import { metricsCommand } from "./metricsCommand.ts"
 import { keysCommand } from "./keysCommand.ts"
 import { listCommand, Remote, statusCommand } from "./remote.ts"
 import { runCommand } from "./runCommand.ts"
+import { cancelCommand, checkCommand, pruneCommand, rerunCommand, resumeCommand, signalCommand } from "./runsCommands.ts"
 import { serveCommand } from "./serveCommand.ts"
 import { testCommand } from "./testCommand.ts"
 import { validateCommand } from "./validateCommand.ts"
@@ -32,7 +33,7 @@ export { version } from "./version.ts"
 /** The command tree. */
 export const cli = Command.make("llm-orchestrator").pipe(
   Command.withDescription("Typed LLM workflows: validate, generate, run and test YAML workflows"),
-  Command.withSubcommands([validateCommand, codegenCommand, runCommand, testCommand, ingestCommand, graphCommand, initCommand, metricsCommand, serveCommand, keysCommand, statusCommand, listCommand]),
+  Command.withSubcommands([validateCommand, codegenCommand, runCommand, testCommand, ingestCommand, graphCommand, initCommand, metricsCommand, serveCommand, keysCommand, statusCommand, listCommand, resumeCommand, cancelCommand, signalCommand, rerunCommand, pruneCommand, checkCommand]),
   Command.withGlobalFlags([Remote])
 )
 
@@ -109,8 +110,9 @@ export const runProcess = (args: ReadonlyArray<string>): void => {
   })
   const program = runWith(args, Output.layer).pipe(
     Effect.provideService(Interrupt, Deferred.await(interrupt)),
-    // A command that does not listen for the signal is interrupted a moment after it, with the signal's exit code.
-    Effect.raceFirst(Deferred.await(interrupt).pipe(Effect.delay("2 seconds"), Effect.map(exitCodeOf)))
+    // A command that does not listen for the signal is interrupted a moment after it (after its grace period when it
+    // asked for one: a durable run finishing its steps in flight), with the signal's exit code.
+    Effect.raceFirst(Deferred.await(interrupt).pipe(Effect.flatMap((signal) => Effect.as(Effect.sleep(shutdownMillis()), exitCodeOf(signal)))))
   )
   Effect.runPromise(program).finally(() => (finished = true)).then(
     (code) => exitFlushed(received !== undefined ? Math.max(code, exitCodeOf(received)) : code),

@@ -21,7 +21,9 @@ import * as DurableRunService from "../server/DurableRunService.ts"
 import type { RunServiceShape } from "../server/RunService.ts"
 import type * as Model from "../server/Model.ts"
 import { parseData } from "./loadData.ts"
-import { Output, style } from "./Output.ts"
+import { Output } from "./Output.ts"
+import { durationMillis, storeOfCommand } from "./RunStoreCli.ts"
+import { printPage, printRun } from "./runsView.ts"
 
 /**
  * The global `--remote URL` flag.
@@ -60,25 +62,6 @@ export const withClient = <A>(url: string, body: (client: Client.ApiClient) => E
     }
   })
 
-const printRun = (o: Output["Service"], run: Model.Run, json: boolean) => {
-  if (json) return o.out(JSON.stringify(run, null, 2))
-  const s = style(o.color)
-  o.out(`${run.runId}  ${run.workflow}  ${run.status}${run.durationMillis !== undefined ? `  ${run.durationMillis}ms` : ""}${run.costUsd > 0 ? `  $${run.costUsd.toFixed(4)}` : ""}`)
-  for (const step of run.steps) {
-    const mark = step.status === "succeeded" ? s.green("ok") : step.status === "failed" ? s.red("failed") : step.status
-    o.out(`  ${step.stepId.padEnd(24)} ${mark}  attempts ${step.attempts}${step.durationMillis !== undefined ? `  ${step.durationMillis}ms` : ""}${step.usage ? `  tokens ${step.usage.inputTokens}/${step.usage.outputTokens}` : ""}`)
-  }
-  for (const w of run.waits.filter((w) => !w.signalled)) o.out(`  waiting at ${w.stepId}`)
-  if (run.output !== undefined) o.out(JSON.stringify(run.output, null, 2))
-  if (run.error !== undefined) o.err(`error: ${JSON.stringify(run.error)}`)
-}
-
-const printPage = (o: Output["Service"], page: Model.RunPage, json: boolean) => {
-  if (json) return o.out(JSON.stringify(page, null, 2))
-  if (page.runs.length === 0) return o.out("no runs")
-  for (const r of page.runs) o.out(`${r.runId}  ${r.workflow.padEnd(20)} ${r.status.padEnd(10)} ${new Date(r.createdAt).toISOString()}${r.durationMillis !== undefined ? `  ${r.durationMillis}ms` : ""}`)
-}
-
 /** `status <run-id>` on the server. */
 export const remoteStatus = (url: string, runId: string, json: boolean) =>
   withClient(url, (client) =>
@@ -88,11 +71,11 @@ export const remoteStatus = (url: string, runId: string, json: boolean) =>
     }))
 
 /** `list` on the server. */
-export const remoteList = (url: string, filter: { readonly workflow?: string | undefined; readonly status?: Model.RunStatus | undefined; readonly limit?: number | undefined }, json: boolean) =>
+export const remoteList = (url: string, filter: { readonly workflow?: string | undefined; readonly status?: Model.RunStatus | undefined; readonly limit?: number | undefined; readonly since?: number | undefined }, json: boolean) =>
   withClient(url, (client) =>
     Effect.gen(function*() {
       const o = yield* Output
-      const page = yield* client.runs.list({ query: { ...(filter.workflow ? { workflow: filter.workflow } : {}), ...(filter.status ? { status: filter.status } : {}), ...(filter.limit ? { limit: filter.limit } : {}) } })
+      const page = yield* client.runs.list({ query: { ...(filter.workflow ? { workflow: filter.workflow } : {}), ...(filter.status ? { status: filter.status } : {}), ...(filter.limit ? { limit: filter.limit } : {}), ...(filter.since !== undefined ? { since: filter.since } : {}) } })
       printPage(o, page, json)
     }))
 
@@ -128,23 +111,23 @@ export const remoteRun = (url: string, name: string, input: unknown, options: { 
     }))
 
 const storeFlag = Flag.String("store").pipe(
-  Flag.withDescription("The run store (without --remote): sqlite:PATH or postgres://... (default: LLM_ORCHESTRATOR_STORE, else .llm-orchestrator/runs.db)"),
+  Flag.withDescription("The run store (without --remote): memory, sqlite:PATH or postgres://... (default: LLM_ORCHESTRATOR_STORE, else the config's run_store, else .llm-orchestrator/runs.db)"),
   Flag.optional
 )
+const configFlag = Flag.String("config").pipe(Flag.withDescription("Configuration file (its run_store; default: ./llm-orchestrator.yaml when present)"), Flag.optional)
 
 /** The run service of a local store (as a client: it never runs workflows), for `status` and `list` without `--remote`. */
-const withLocal = <A>(store: Option.Option<string>, body: (runs: RunServiceShape) => Effect.Effect<A, unknown, Output>) =>
+const withLocal = <A>(store: Option.Option<string>, config: Option.Option<string>, body: (runs: RunServiceShape) => Effect.Effect<A, unknown, Output>) =>
   Effect.gen(function*() {
     const o = yield* Output
-    const text = Option.getOrUndefined(store) ?? process.env["LLM_ORCHESTRATOR_STORE"]
-    const spec = text === undefined ? Store.defaultSpec(o.cwd) : Store.parse(text)
-    if (spec === undefined) {
-      o.err(`error: unknown store '${text}': use sqlite:PATH (or a .db file) or postgres://user@host:port/db`)
+    const choice = yield* storeOfCommand(store, config, o.cwd)
+    if (choice._tag === "Error") {
+      o.err(`error: ${choice.message}`)
       return o.exit(2)
     }
     const result = yield* Effect.result(
       Effect.flatMap(DurableRunService.make, body).pipe(
-        Effect.provide(DurableRuns.layer({ store: spec, role: "client", onProblem: () => {} })),
+        Effect.provide(DurableRuns.layer({ store: choice.spec, role: "client", onProblem: () => {} })),
         Effect.scoped
       )
     )
@@ -154,37 +137,81 @@ const withLocal = <A>(store: Option.Option<string>, body: (runs: RunServiceShape
     }
   })
 
-/** `status <run-id>`: a run's state, steps (attempts, durations, tokens) and outputs, from the store or `--remote`. */
+const terminal = new Set(["succeeded", "failed", "cancelled"])
+
+/**
+ * `status <run-id> [--watch] [--json]`: a run's state, steps (attempts, durations, tokens, cost) and outputs, from the
+ * store or `--remote`. `--watch` prints it again whenever it changes, until it finishes (or suspends, with `--json`:
+ * one document per change).
+ */
 export const statusCommand = Command.make("status", {
   runId: Argument.String("run-id"),
   json: Flag.Boolean("json").pipe(Flag.withDefault(false)),
-  store: storeFlag
+  watch: Flag.Boolean("watch").pipe(Flag.withDescription("Follow the run live until it finishes"), Flag.withDefault(false)),
+  interval: Flag.Int("interval").pipe(Flag.withDescription("With --watch: milliseconds between reads (default 500)"), Flag.withDefault(500)),
+  store: storeFlag,
+  config: configFlag
 }, (args) =>
   Effect.gen(function*() {
     const remote = yield* Remote
-    if (Option.isSome(remote)) return yield* remoteStatus(remote.value, args.runId, args.json)
-    return yield* withLocal(args.store, (runs) => Effect.flatMap(Output, (o) => Effect.map(runs.get(args.runId), (run) => printRun(o, run, args.json))))
-  })).pipe(Command.withDescription("Show a run: status, steps (attempts, durations, tokens, cost), waits, outputs"))
+    const watch = (get: Effect.Effect<Model.Run, unknown>) =>
+      Effect.gen(function*() {
+        const o = yield* Output
+        let last = ""
+        while (true) {
+          const run = yield* get
+          const key = JSON.stringify({ ...run, steps: run.steps.map((x) => ({ ...x, startedAt: 0 })) })
+          if (key !== last) {
+            if (last !== "" && !args.json) o.out("")
+            printRun(o, run, args.json)
+            last = key
+          }
+          if (!args.watch || terminal.has(run.status)) return
+          if (run.status === "suspended" && run.waits.some((w) => !w.signalled && !w.timedOut) && !o.isTTY && args.json) return
+          yield* Effect.sleep(`${Math.max(50, args.interval)} millis`)
+        }
+      })
+    if (Option.isSome(remote)) {
+      return yield* withClient(remote.value, (client) => watch(client.runs.get({ params: { id: args.runId } })))
+    }
+    return yield* withLocal(args.store, args.config, (runs) => watch(runs.get(args.runId)))
+  })).pipe(Command.withDescription("Show a run: status, steps (attempts, durations, tokens, cost), waits, outputs; --watch follows it"))
 
-/** `list`: runs, newest first, from the store or `--remote`. */
+/** `list`: runs, newest first, as a table (or `--json`), from the store or `--remote`. */
 export const listCommand = Command.make("list", {
   workflow: Flag.String("workflow").pipe(Flag.optional),
   status: Flag.Literals("status", ["pending", "running", "suspended", "succeeded", "failed", "cancelled"]).pipe(Flag.optional),
-  limit: Flag.Int("limit").pipe(Flag.optional),
+  since: Flag.String("since").pipe(Flag.withDescription("Only runs created in this last period (1h, 7d) or since this date (2026-01-31)"), Flag.optional),
+  limit: Flag.Int("limit").pipe(Flag.withDescription("At most this many runs (default 50)"), Flag.optional),
   json: Flag.Boolean("json").pipe(Flag.withDefault(false)),
-  store: storeFlag
+  store: storeFlag,
+  config: configFlag
 }, (args) =>
   Effect.gen(function*() {
+    const o = yield* Output
     const remote = yield* Remote
-    const filter = { workflow: Option.getOrUndefined(args.workflow), status: Option.getOrUndefined(args.status), limit: Option.getOrUndefined(args.limit) }
+    let since: number | undefined
+    if (Option.isSome(args.since)) {
+      const period = durationMillis(args.since.value)
+      const date = Date.parse(args.since.value)
+      since = period !== undefined ? Date.now() - period : Number.isNaN(date) ? undefined : date
+      if (since === undefined) {
+        o.err(`error: --since '${args.since.value}' is neither a period (30m, 12h, 7d) nor a date (2026-01-31)`)
+        return o.exit(2)
+      }
+    }
+    if (Option.isSome(args.limit) && args.limit.value < 1) {
+      o.err("error: --limit must be at least 1")
+      return o.exit(2)
+    }
+    const filter = { workflow: Option.getOrUndefined(args.workflow), status: Option.getOrUndefined(args.status), limit: Option.getOrUndefined(args.limit), since }
     if (Option.isSome(remote)) return yield* remoteList(remote.value, filter, args.json)
-    return yield* withLocal(args.store, (runs) =>
+    return yield* withLocal(args.store, args.config, (runs) =>
       Effect.gen(function*() {
-        const o = yield* Output
-        const page = yield* runs.list({ workflow: filter.workflow, status: filter.status, limit: filter.limit ?? 50 })
+        const page = yield* runs.list({ workflow: filter.workflow, status: filter.status, since: filter.since, limit: filter.limit ?? 50 })
         printPage(o, page, args.json)
       }))
-  })).pipe(Command.withDescription("List runs, newest first"))
+  })).pipe(Command.withDescription("List runs, newest first (--status, --workflow, --since, --limit, --json)"))
 
 /** Parses `--input` for a remote run. */
 export const remoteInput = (text: string | undefined): { readonly _tag: "Ok"; readonly value: unknown } | { readonly _tag: "Error"; readonly message: string } =>

@@ -1,6 +1,8 @@
 /**
- * `llm-orchestrator run <file> [--input JSON | --input-file F] [--mock F] [--output F] [--json]`: runs a YAML workflow
- * through the engine. Exit codes: 0 success, 1 workflow failure, 2 invalid definition or input.
+ * `llm-orchestrator run <file> [--input JSON | --input-file F] [--mock F] [--output F] [--json] [--store S]`: runs a
+ * YAML workflow durably on the run store (default `.llm-orchestrator/runs.db`; `--store memory` runs it in memory only,
+ * see `durableRun.ts`). Exit codes: 0 success, 1 workflow failure, 2 invalid definition or input, 4 suspended (waiting
+ * for a signal), 5 cancelled, 130/143 interrupted (the run is saved and resumes).
  *
  * @example
  * ```sh
@@ -8,7 +10,7 @@
  * ```
  */
 import { writeFileSync } from "node:fs"
-import { Effect, Option, Redacted } from "effect"
+import { Duration, Effect, Option, Redacted } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { asRecord, loadData, parseData } from "./loadData.ts"
 import { Output, style } from "./Output.ts"
@@ -18,6 +20,8 @@ import { logLevels, runLog } from "./RunLog.ts"
 import { costLines, summaryLine, telemetryFlags, telemetryOf, waterfallOf } from "./TelemetryFlags.ts"
 import * as TraceContext from "../telemetry/TraceContext.ts"
 import { Remote, remoteInput, remoteRun } from "./remote.ts"
+import { durableRun } from "./durableRun.ts"
+import * as RunStoreCli from "./RunStoreCli.ts"
 import * as Project from "../config/Project.ts"
 import * as Pipeline from "../pipeline/Pipeline.ts"
 import { describeMissing } from "../pipeline/PipelineError.ts"
@@ -41,6 +45,11 @@ export const runCommand = Command.make("run", {
   envFile: Flag.String("env-file").pipe(Flag.withDescription("Load environment variables from this file (KEY=value lines); the environment wins"), Flag.optional),
   actions: Flag.String("actions").pipe(Flag.withDescription("A TS/JS module exporting custom actions (Action.make)"), Flag.optional),
   verbose: Flag.Boolean("verbose").pipe(Flag.withDescription("Same as --log-level debug"), Flag.withDefault(false)),
+  store: Flag.String("store").pipe(
+    Flag.withDescription("Where the run is kept: sqlite:PATH (default .llm-orchestrator/runs.db), postgres://..., or memory (not durable); also LLM_ORCHESTRATOR_STORE or the config's run_store"),
+    Flag.optional
+  ),
+  grace: Flag.String("grace").pipe(Flag.withDescription("On SIGINT/SIGTERM, how long steps in flight may take to finish (default 30s); the run resumes later"), Flag.withDefault("30s")),
   logLevel: Flag.Literals("log-level", logLevels).pipe(
     Flag.withDescription("Run log on stderr: error, warn (breaker opened, failovers), info (also retries, rate-limit waits), debug"),
     Flag.optional
@@ -98,6 +107,40 @@ export const runCommand = Command.make("run", {
     const level = args.verbose ? "debug" : Option.getOrElse(args.logLevel, () => config.logging?.level ?? "warn")
     const log = runLog({ level, write: (line) => o.err(jsonLog ? line : s.dim(line)), secrets, json: jsonLog })
     const interrupt = yield* Interrupt
+    const store = RunStoreCli.storeOf({ flag: args.store, env: project.success.env, config, cwd: o.cwd })
+    if (store._tag === "Error") return invalid([store.message])
+    if (store.spec._tag !== "memory") {
+      const grace = RunStoreCli.durationMillis(args.grace)
+      if (grace === undefined) return invalid([`--grace '${args.grace}' is not a duration (30s, 2m)`])
+      const budget = telemetry.budget
+      return yield* durableRun({
+        spec: store.spec,
+        source: RunStoreCli.yamlSource(o.cwd, args.file, {
+          mock: Option.getOrUndefined(args.mock),
+          config: Option.getOrUndefined(args.config) ?? project.success.config.file,
+          envFile: Option.getOrUndefined(args.envFile),
+          actions: Option.getOrUndefined(args.actions)
+        }),
+        project: project.success,
+        input: loaded.value ?? {},
+        json: args.json,
+        stream: args.stream,
+        concurrency: Option.getOrUndefined(args.concurrency),
+        budget,
+        grace: Duration.millis(grace),
+        interrupt,
+        onEvent: (e) => {
+          log.onEvent(e)
+          view.onEvent(e)
+        },
+        onLog: view.log,
+        addSecrets: (values) => log.addSecrets(values),
+        invalid,
+        writeOutput: (text) => {
+          if (Option.isSome(args.output)) writeFileSync(args.output.value, `${text}\n`)
+        }
+      }).pipe(TraceContext.withParent(project.success.env["TRACEPARENT"]), Effect.provide(telemetry.layer))
+    }
     const streamed = new Set<string>()
     const result = yield* Effect.result(Pipeline.runFile(args.file, {
       input: loaded.value ?? {},
@@ -172,4 +215,4 @@ export const runCommand = Command.make("run", {
       case "ServeError":
         return invalid([`--metrics-port: cannot listen (${String((e.cause as { message?: unknown } | undefined)?.message ?? e.cause)})`])
     }
-  })).pipe(Command.withDescription("Run a YAML workflow (offline with --mock); exit 0 ok, 1 failed, 2 invalid, 130/143 interrupted"))
+  })).pipe(Command.withDescription("Run a YAML workflow durably (offline with --mock); exit 0 ok, 1 failed, 2 invalid, 4 waiting for a signal, 5 cancelled, 130/143 interrupted"))

@@ -34,6 +34,8 @@ import { createHash, randomUUID } from "node:crypto"
 import { hostname } from "node:os"
 import type { Graph, Node, WaitNode } from "../../dsl/Node.ts"
 import { SignalInvalid } from "../../dsl/errors.ts"
+import type { Budget } from "../budget/Budget.ts"
+import type { WorkflowEvent } from "../engine/events.ts"
 import { issuesOf, type WorkflowInputError } from "../engine/errors.ts"
 import { decodeInput } from "../engine/run.ts"
 import { isTerminal } from "../store/RunStatus.ts"
@@ -76,6 +78,8 @@ export interface StartOptions {
   readonly idempotencyKey?: string | undefined
   /** At most this many steps (and map items, loop bodies) running at once. */
   readonly concurrency?: number | undefined
+  /** Spending limits of the run (counted per execution: units replayed from the journal after a restart cost nothing). */
+  readonly budget?: Budget | undefined
   /** Where the definition lives (a YAML file), so another process can load it to resume the run. */
   readonly source?: Json | undefined
   /** @internal rerun bookkeeping */
@@ -139,6 +143,8 @@ export interface Options {
    * `source`); undefined: not available here.
    */
   readonly load?: ((run: RunRecord) => Effect.Effect<{ readonly graph: Graph; readonly context: Context.Context<never> } | undefined>) | undefined
+  /** The engine's events of the runs this process executes (the CLI's progress view). */
+  readonly onEvent?: ((runId: string, event: WorkflowEvent) => void) | undefined
   /** Where the runner reports problems it cannot fail anything with (a store write that failed; default: stderr). */
   readonly onProblem?: ((message: string) => void) | undefined
 }
@@ -378,7 +384,7 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
         ? Engine.layerMemory(engineOptions)
         : Engine.layerSql(engineOptions).pipe(Layer.provide(Layer.succeedContext(sqlContext)))
       const handler = RunWorkflow.toLayer((payload) =>
-        runBody({ store, registry, cancellations, load, changed, onStoreError: (e) => problem(`run store: ${String((e as { message?: unknown }).message ?? e)}`) }, payload.runId)
+        runBody({ store, registry, cancellations, load, changed, onEvent: options.onEvent, onStoreError: (e) => problem(`run store: ${String((e as { message?: unknown }).message ?? e)}`) }, payload.runId)
       )
       engineContext = yield* Layer.build(handler.pipe(Layer.provideMerge(engine)))
     }
@@ -494,7 +500,10 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
           shape: entry.shape as unknown as Json,
           source: startOptions.source ?? entry.source,
           input: encoded,
-          options: startOptions.concurrency === undefined ? {} : { concurrency: startOptions.concurrency },
+          options: {
+            ...(startOptions.concurrency === undefined ? {} : { concurrency: startOptions.concurrency }),
+            ...(startOptions.budget === undefined ? {} : { budget: startOptions.budget as unknown as Json })
+          },
           parentRunId: startOptions.parentRunId,
           rerunFrom: startOptions.rerunFrom,
           seeds: startOptions.seeds,

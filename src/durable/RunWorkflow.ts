@@ -12,6 +12,9 @@
  */
 import { Cause, Clock, Context, Effect, Exit, Schema, Semaphore, Tracer } from "effect"
 import { Workflow, WorkflowEngine } from "effect/workflow"
+import * as BudgetLedger from "../budget/BudgetLedger.ts"
+import type { Budget } from "../budget/Budget.ts"
+import type { WorkflowEvent } from "../engine/events.ts"
 import { decodeInput } from "../engine/run.ts"
 import { runGraph } from "../engine/runGraph.ts"
 import { makeRunState } from "../engine/RunState.ts"
@@ -51,6 +54,8 @@ export interface BodyEnv {
   /** Told whenever a run's status changed here (wakes the callers awaiting it in this process). */
   readonly changed: (runId: string) => void
   readonly onStoreError: (error: unknown) => void
+  /** The engine's events of the runs executing in this process (the CLI's progress view); replayed units report too. */
+  readonly onEvent?: ((runId: string, event: WorkflowEvent) => void) | undefined
 }
 
 const cancelledJson = (runId: string): Json => encodeError(new RunCancelled({ runId, message: `Run '${runId}' was cancelled` }))
@@ -116,8 +121,15 @@ export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, 
     yield* setStatus("running")
     const graph = entry.graph
     const input = yield* decodeInput(graph, run.input)
-    const concurrency = (run.options as { concurrency?: number } | null)?.concurrency
+    const runOptions = run.options as { concurrency?: number; budget?: Budget } | null
+    const concurrency = runOptions?.concurrency
+    const onEvent = env.onEvent
     const outputs = yield* Effect.withFiber((fiber) => {
+      // A budget counts what this execution spends (after a restart, units replayed from the journal cost nothing).
+      const budget = runOptions?.budget === undefined ? undefined : BudgetLedger.make(runOptions.budget, {
+        prices: fiber.getRef(Prices),
+        defaultMaxTokens: runOptions.budget.maxOutputTokens
+      })
       const state = makeRunState({
         runId,
         workflow: graph.name,
@@ -129,11 +141,11 @@ export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, 
         semconv: names(fiber.getRef(CurrentVersion)),
         signals: undefined
       }, {
-        emit: undefined,
+        emit: onEvent === undefined ? undefined : (event) => onEvent(runId, event),
         records: undefined,
         spans: fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer,
         semaphore: concurrency === undefined ? undefined : Semaphore.makeUnsafe(concurrency),
-        budget: undefined,
+        budget,
         metrics: undefined,
         correlate: false,
         journal: makeJournal({
