@@ -330,6 +330,19 @@ export interface ActionStep extends StepBase {
 }
 
 /**
+ * `wait` / `approval`: the run suspends until the step is sent a value of its output type (durable runs).
+ *
+ * @example
+ * ```ts
+ * step.request // the template shown while it waits, or undefined
+ * ```
+ */
+export interface WaitStep extends StepBase {
+  readonly kind: "wait"
+  readonly request: Expr | undefined
+}
+
+/**
  * `parallel`: its tasks are steps of the same scope; its own result gathers their outputs by name.
  *
  * @example
@@ -446,6 +459,7 @@ export interface CallStep extends StepBase {
  * ```
  */
 export type LoweredStep =
+  | WaitStep
   | LlmStep
   | EmbedStep
   | VectorSearchStep

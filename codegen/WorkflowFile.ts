@@ -19,7 +19,7 @@ import { Schema } from "effect"
  * stepTypes.includes("vector_search") // true
  * ```
  */
-export const stepTypes = ["llm", "embed", "vector_search", "chunk", "ingest", "rerank", "context", "parallel", "transform", "branch", "action", "map", "loop", "workflow"] as const
+export const stepTypes = ["llm", "embed", "vector_search", "chunk", "ingest", "rerank", "context", "parallel", "transform", "branch", "action", "map", "loop", "workflow", "wait", "approval"] as const
 /**
  * The `type` of a step: one of {@link stepTypes}.
  *
@@ -369,6 +369,38 @@ export const ActionStep = Schema.StructWithRest(
 ).annotate({ identifier: "ActionStep", description: "Call a user-supplied action; extra keys are its parameters (templates allowed)" })
 
 /**
+ * A `wait` step (durable runs): the run suspends until someone sends the step its value (`signal <run-id> <step-id>
+ * --value ...`, or the REST API), checked against `value`; `timeout` fails the step past it. An `approval` step is a
+ * wait whose value defaults to `{ approved: boolean, comment?: string }`. `request` is what the run shows while it
+ * waits (a template: the draft to approve).
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(WaitStep)({ id: "approve", type: "approval", request: "{{ draft }}", timeout: "24h" })
+ * ```
+ */
+export const WaitStep = Schema.Struct({
+  ...common,
+  type: Schema.Literals(["wait", "approval"]),
+  value: Schema.optionalKey(TypeSpec.annotate({ description: "The type of the value the step waits for (approval: { approved: boolean, comment?: string })" })),
+  request: Schema.optionalKey(Schema.String.annotate({ description: "What the run shows while it waits (template)" }))
+}).annotate({ identifier: "WaitStep", description: "Wait durably for a typed value from outside (a person's approval or edit)" })
+
+/**
+ * The value type of an `approval` step that declares none.
+ *
+ * @example
+ * ```ts
+ * approvalValue.properties.approved // "boolean"
+ * ```
+ */
+export const approvalValue = {
+  type: "object",
+  properties: { approved: "boolean", comment: "string" },
+  required: ["approved"]
+} as const satisfies TypeSpecObject
+
+/**
  * Steps a step list may hold. Recursive through parallel, branch, map, loop.
  *
  * @example
@@ -386,6 +418,7 @@ export type Step =
   | typeof ContextStep.Type
   | typeof TransformStep.Type
   | typeof ActionStep.Type
+  | typeof WaitStep.Type
   | ParallelStep
   | BranchStep
   | MapStep
@@ -576,6 +609,7 @@ export const Step: Schema.Codec<Step> = Schema.Union([
   ContextStep,
   TransformStep,
   ActionStep,
+  WaitStep,
   ParallelStep,
   BranchStep,
   MapStep,

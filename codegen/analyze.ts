@@ -397,6 +397,12 @@ class Analyzer {
         }
       }
       this.resources(node, p)
+      if (scope.kind === "body" && (step.type === "wait" || step.type === "approval")) {
+        this.error([...p, "type"], `a ${step.type} step inside the body of ${scope.owner?.step.type} "${scope.owner?.id}" is not supported (a run suspends at a top-level step); move it out of the ${scope.owner?.step.type} or into a sub-workflow (type: workflow)`)
+      }
+      if (step.type === "wait" && step.value === undefined) {
+        this.error(p, `wait step "${step.id}" needs a value type (value: { type: object, properties: ... }); an approval step has one by default`)
+      }
       if (scope.kind === "body" && (step.type === "branch" || step.type === "map" || step.type === "loop")) {
         this.error([...p, "type"], `a ${step.type} inside the body of ${scope.owner?.step.type} "${scope.owner?.id}" is not supported; move it into a sub-workflow (type: workflow)`)
       }
@@ -599,6 +605,9 @@ class Analyzer {
         return contextType
       case "action":
         return step.output_schema !== undefined ? fromTypeSpec(step.output_schema) : T.unknown
+      case "wait":
+      case "approval":
+        return fromTypeSpec(step.value ?? F.approvalValue)
       case "transform": {
         const ins = step.inputs ?? (step.input !== undefined ? [step.input] : [])
         const def = transforms[step.function as TransformName] as TransformDef | undefined
@@ -916,6 +925,10 @@ class Analyzer {
         break
       case "context":
         text(["passages"], step.passages, hits("passages of context"))
+        break
+      case "wait":
+      case "approval":
+        text(["request"], step.request)
         break
       case "transform":
         step.inputs?.forEach((s, i) => text(["inputs", i], s))

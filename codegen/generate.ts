@@ -374,6 +374,7 @@ class Generator {
       case "branch":
       case "map":
       case "loop":
+      case "wait":
         throw new Error(`${step.kind} is not a leaf step`)
     }
   }
@@ -483,6 +484,15 @@ class Generator {
         w.impl.line(`  body: (state, ctx, iteration) =>`)
         this.body(step.body, w.impl, step.until)
         w.impl.line(`},`)
+        return
+      }
+      case "wait": {
+        // A wait's value comes from outside (a signal): the spec holds its type and timeout, the implementation the request.
+        const fields = ["kind: \"wait\"", ...(needs.length > 0 ? [`needs: [${needs.map((n) => JSON.stringify(n)).join(", ")}]`] : []), `signal: ${this.outputSchema(step)}`]
+        if (step.policies.timeout !== undefined) fields.push(`timeout: ${JSON.stringify(step.policies.timeout)}`)
+        if (step.policies.description !== undefined) fields.push(`description: ${JSON.stringify(step.policies.description)}`)
+        w.spec.line(`${key(step.id)}: { ${fields.join(", ")} },`)
+        w.impl.line(step.request === undefined ? `${key(step.id)}: {},` : `${key(step.id)}: { request: (ctx) => ${this.text(step.request)} },`)
         return
       }
       case "call": {

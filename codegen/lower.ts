@@ -420,6 +420,9 @@ class Lowering {
           ),
           schema: step.output_schema === undefined ? undefined : base.output
         }
+      case "wait":
+      case "approval":
+        return { ...base, kind: "wait", request: step.request === undefined ? undefined : this.template(node, "request", "text") }
       case "parallel":
         return {
           ...base,

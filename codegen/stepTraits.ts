@@ -52,5 +52,8 @@ export const stepTraits: { readonly [K in StepType]: StepTraits } = {
   parallel: { callsService: false, inheritsPolicies: false, cacheable: false, container: true },
   branch: { callsService: false, inheritsPolicies: false, cacheable: false, container: true },
   map: { callsService: false, inheritsPolicies: false, cacheable: false, container: true },
-  loop: { callsService: false, inheritsPolicies: false, cacheable: false, container: true }
+  loop: { callsService: false, inheritsPolicies: false, cacheable: false, container: true },
+  // A wait is given its value from outside: a test mocks it (the value), a run suspends for it.
+  wait: { callsService: false, inheritsPolicies: false, cacheable: false, container: false },
+  approval: { callsService: false, inheritsPolicies: false, cacheable: false, container: false }
 }

@@ -20,7 +20,7 @@
  * })
  * ```
  */
-import type { Effect, Schema } from "effect"
+import { Duration, type Effect, type Schema } from "effect"
 import { WorkflowDefinitionError } from "./errors.ts"
 import type { CommonOptions, Graph, Node } from "./Node.ts"
 import type { GraphProblem } from "./acyclic.ts"
@@ -107,7 +107,25 @@ export interface CallSpec extends CommonOptions {
  * const spec: Spec = { needs: ["label"], output: Schema.String }
  * ```
  */
-export type Spec = StepSpec | MapSpec | LoopSpec | BranchSpec | CallSpec
+export type Spec = StepSpec | MapSpec | LoopSpec | BranchSpec | CallSpec | WaitSpec
+
+/**
+ * A wait step (durable runs): its value is the signal sent to the run, decoded with `signal`; the implementation may
+ * give `request`, what the run shows while it waits.
+ *
+ * @example
+ * ```ts
+ * const steps = { approve: { kind: "wait", needs: ["draft"], signal: Schema.Struct({ approved: Schema.Boolean }), timeout: "1 day" } } as const
+ * ```
+ */
+export interface WaitSpec {
+  readonly kind: "wait"
+  readonly needs?: ReadonlyArray<string> | undefined
+  readonly signal: Schema.Top
+  /** How long to wait; past it the step fails with `WaitTimedOut`. */
+  readonly timeout?: Duration.Input | undefined
+  readonly description?: string | undefined
+}
 
 /**
  * The output type a spec declares.
@@ -119,6 +137,7 @@ export type Spec = StepSpec | MapSpec | LoopSpec | BranchSpec | CallSpec
  */
 export type SpecOutput<S> = S extends { readonly kind: "call"; readonly workflow: infer W } ? OutputsOf<W>
   : S extends { readonly kind: "branch"; readonly cases: infer C } ? { [K in keyof C]: { readonly case: K; readonly value: OutputsOf<C[K]> } }[keyof C]
+  : S extends { readonly kind: "wait"; readonly signal: infer O extends Schema.Top } ? O["Type"]
   : S extends { readonly output: infer O extends Schema.Top } ? O["Type"]
   : never
 
@@ -155,6 +174,7 @@ export type Implementation<I, Steps, Ext> = {
       }
     : Steps[K] extends { readonly kind: "branch"; readonly cases: infer C } ? { readonly on: (ctx: { readonly [N in "input" | NeedsOf<Steps[K]>]: CtxValue<I, Steps, Ext, N> } & { readonly [_ in NeedsHint]?: never }) => keyof C & string }
     : Steps[K] extends { readonly kind: "call"; readonly workflow: Workflow<infer SI, any, any, any, any, any, any> } ? { readonly input: (ctx: { readonly [N in "input" | NeedsOf<Steps[K]>]: CtxValue<I, Steps, Ext, N> } & { readonly [_ in NeedsHint]?: never }) => SI }
+    : Steps[K] extends { readonly kind: "wait" } ? { readonly request?: ((ctx: { readonly [N in "input" | NeedsOf<Steps[K]>]: CtxValue<I, Steps, Ext, N> } & { readonly [_ in NeedsHint]?: never }) => unknown) | undefined }
     : (ctx: { readonly [N in "input" | NeedsOf<Steps[K]>]: CtxValue<I, Steps, Ext, N> } & { readonly [_ in NeedsHint]?: never }) => Effect.Effect<SpecOutput<Steps[K]>, any, any>
 }
 
@@ -335,6 +355,17 @@ const toNode = (workflow: string, id: string, spec: Spec, impl: any): Node => {
       return { kind: "branch", id, needs, options: spec, output: undefined, on: impl.on, cases: spec.cases }
     case "call":
       return { kind: "call", id, needs, options: spec, output: undefined, input: impl.input, workflow: spec.workflow }
+    case "wait":
+      return {
+        kind: "wait",
+        id,
+        needs,
+        options: { description: spec.description },
+        output: spec.signal,
+        signal: spec.signal,
+        timeoutMillis: spec.timeout === undefined ? undefined : Duration.toMillis(Duration.fromInputUnsafe(spec.timeout)),
+        request: impl.request
+      }
   }
 }
 

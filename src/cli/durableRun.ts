@@ -164,7 +164,8 @@ export const durableRun = (args: DurableRunArgs) =>
     const opened = yield* Effect.result(RunStoreCli.open(args.spec, {
       gracePeriod: args.grace,
       onEvent: (runId, event) => {
-        if (runId === current) args.onEvent(event)
+        // An interrupted step is the run suspending (a wait) or this process shutting down: said once, below.
+        if (runId === current && !(event._tag === "StepFailed" && event.interrupted)) args.onEvent(event)
       },
       onProblem: (message) => o.err(s.dim(`llm-orchestrator: ${message}`))
     }))

@@ -419,6 +419,7 @@ class Interpreter {
       case "branch":
       case "map":
       case "loop":
+      case "wait":
         return Effect.die(new Error(`${s.kind} is not a leaf step`))
     }
   }
@@ -515,6 +516,21 @@ class Interpreter {
               const env: Env = { ctx, locals: new Map(), state, iteration }
               return Effect.map(this.body(s.body, env), (value) => ({ done: this.condition(s.until, env), value }))
             }
+          }
+          break
+        case "wait":
+          // A mocked wait is a plain step returning the mock (tests, in-memory runs); otherwise the run suspends for it.
+          if (s.id in this.mocks) plain()
+          else {
+            specs[s.id] = {
+              kind: "wait",
+              needs: s.needs,
+              signal: this.schema(s.id, s.output),
+              ...(s.policies.timeout !== undefined ? { timeout: s.policies.timeout } : {}),
+              ...(s.policies.description !== undefined ? { description: s.policies.description } : {})
+            }
+            const request = s.request
+            impls[s.id] = request === undefined ? {} : { request: (ctx: Record<string, unknown>) => this.text(request, { ctx, locals: new Map() }) }
           }
           break
         case "call":
