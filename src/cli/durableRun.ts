@@ -14,6 +14,7 @@
  * follows it.
  */
 import { randomUUID } from "node:crypto"
+import { hostname } from "node:os"
 import { Duration, Effect, Fiber } from "effect"
 import type { WorkflowEvent } from "../engine/events.ts"
 import { DurableRuns } from "../durable/DurableRuns.ts"
@@ -150,6 +151,26 @@ export const followAndPrint = (
     printOutcome(o, run, { json: options.json, waits: stopped._tag === "Suspended" ? stopped.waits : undefined, writeOutput: options.writeOutput })
   })
 
+/** Completes with "runner-gone" once the store's runner lease is released, expired, or held by a dead process here. */
+const runnerGone = (runs: DurableRuns["Service"]) =>
+  Effect.gen(function*() {
+    while (true) {
+      yield* Effect.sleep("300 millis")
+      const lease = yield* Effect.orElseSucceed(runs.runStore.runner(), () => null)
+      if (lease === null) continue
+      if (lease === undefined || lease.heartbeatAt + 10_000 < Date.now() || (lease.host === hostname() && !alive(lease.pid))) return "runner-gone" as const
+    }
+  })
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as { code?: string }).code !== "ESRCH"
+  }
+}
+
 /** The durable `run`. */
 export const durableRun = (args: DurableRunArgs) =>
   Effect.gen(function*() {
@@ -161,36 +182,48 @@ export const durableRun = (args: DurableRunArgs) =>
     const prepared = yield* Effect.result(RunStoreCli.prepare(args.source, { project: args.project, onLog: args.onLog }))
     if (prepared._tag === "Failure") return args.invalid(RunStoreCli.problemsOf(prepared.failure))
     args.addSecrets(prepared.success.secrets)
-    const opened = yield* Effect.result(RunStoreCli.open(args.spec, {
-      gracePeriod: args.grace,
-      onEvent: (runId, event) => {
-        // An interrupted step is the run suspending (a wait) or this process shutting down: said once, below.
-        if (runId === current && !(event._tag === "StepFailed" && event.interrupted)) args.onEvent(event)
-      },
-      onProblem: (message) => o.err(s.dim(`llm-orchestrator: ${message}`))
-    }))
-    if (opened._tag === "Failure") {
-      const e = opened.failure as { message?: string }
-      o.err(`${s.red("error:")} ${e.message ?? String(e)}`)
-      return o.exit(3)
+    // A client (another process is the runner) takes over when that runner goes away before the run is done.
+    let first = true
+    while (true) {
+      const outcome = yield* Effect.scoped(Effect.gen(function*() {
+        const opened = yield* Effect.result(RunStoreCli.open(args.spec, {
+          gracePeriod: args.grace,
+          onEvent: (runId, event) => {
+            // An interrupted step is the run suspending (a wait) or this process shutting down: said once, below.
+            if (runId === current && !(event._tag === "StepFailed" && event.interrupted)) args.onEvent(event)
+          },
+          onProblem: (message) => o.err(s.dim(`llm-orchestrator: ${message}`))
+        }))
+        if (opened._tag === "Failure") {
+          const e = opened.failure as { message?: string }
+          o.err(`${s.red("error:")} ${e.message ?? String(e)}`)
+          return o.exit(3)
+        }
+        const runs = opened.success
+        const registered = yield* Effect.result(runs.register(prepared.success.graph, { source: args.source as never, context: prepared.success.context }))
+        if (registered._tag === "Failure") return args.invalid(registered.failure.problems.map((p) => `step '${p.stepId}': ${p.message}`))
+        if (first) {
+          const started = yield* Effect.result(runs.start(prepared.success.graph, args.input, {
+            runId: current,
+            source: args.source as never,
+            ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
+            ...(args.budget !== undefined ? { budget: args.budget } : {})
+          }))
+          if (started._tag === "Failure") {
+            const e = started.failure
+            if (e._tag === "WorkflowInputError") return args.invalid(e.issues.map((i) => `input${i.path === "" ? "" : `.${i.path}`}: ${i.message}`))
+            if (e._tag === "NotDurable") return args.invalid(e.problems.map((p) => `step '${p.stepId}': ${p.message}`))
+            o.err(`${s.red("error:")} ${e.message}`)
+            return o.exit(3)
+          }
+          first = false
+          if (!args.json) o.err(s.dim(`run ${current} on ${runs.store}${runs.role === "client" ? " (run by another process)" : ""}`))
+        } else if (!args.json) o.err(s.dim(`the runner of ${runs.store} went away: ${runs.role === "runner" ? "this process goes on with" : "following"} run ${current}`))
+        const follow = followAndPrint(runs, current, { json: args.json, interrupt: args.interrupt, stream: args.stream, writeOutput: args.writeOutput })
+        if (runs.role === "runner") return yield* follow
+        return yield* Effect.raceFirst(Effect.as(follow, undefined), runnerGone(runs))
+      }))
+      if (outcome !== "runner-gone") return outcome
     }
-    const runs = opened.success
-    const registered = yield* Effect.result(runs.register(prepared.success.graph, { source: args.source as never, context: prepared.success.context }))
-    if (registered._tag === "Failure") return args.invalid(registered.failure.problems.map((p) => `step '${p.stepId}': ${p.message}`))
-    const started = yield* Effect.result(runs.start(prepared.success.graph, args.input, {
-      runId: current,
-      source: args.source as never,
-      ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
-      ...(args.budget !== undefined ? { budget: args.budget } : {})
-    }))
-    if (started._tag === "Failure") {
-      const e = started.failure
-      if (e._tag === "WorkflowInputError") return args.invalid(e.issues.map((i) => `input${i.path === "" ? "" : `.${i.path}`}: ${i.message}`))
-      if (e._tag === "NotDurable") return args.invalid(e.problems.map((p) => `step '${p.stepId}': ${p.message}`))
-      o.err(`${s.red("error:")} ${e.message}`)
-      return o.exit(3)
-    }
-    if (!args.json) o.err(s.dim(`run ${current} on ${runs.store}${runs.role === "client" ? " (run by another process)" : ""}`))
-    return yield* followAndPrint(runs, current, { json: args.json, interrupt: args.interrupt, stream: args.stream, writeOutput: args.writeOutput })
   }).pipe(Effect.scoped)
 
