@@ -152,7 +152,7 @@ export const resumeCommand = Command.make("resume", {
         return yield* followAndPrint(runs, args.runId.value, { json: args.json, interrupt })
       }
       const unfinished = yield* runs.runStore.unfinishedRuns()
-      if (!args.json) o.err(`resuming ${unfinished.length} unfinished run${unfinished.length === 1 ? "" : "s"} on ${runs.store}`)
+      o.err(`resuming ${unfinished.length} unfinished run${unfinished.length === 1 ? "" : "s"} on ${runs.store}`)
       for (const run of unfinished) if (run.blocked !== undefined && args.force) yield* runs.resume(run.runId, { force: true })
       const settled = Effect.gen(function*() {
         while (true) {
