@@ -39,3 +39,21 @@ export const allowGracefulShutdown = (millis: number): void => {
 
 /** How long the process waits after the first signal before it ends the command (2 s, or the grace given). */
 export const shutdownMillis = (): number => 2_000 + graceMillis
+
+let cleanStop = false
+
+/**
+ * Says the running command serves until stopped (a worker): a first SIGINT/SIGTERM after which it shut down gracefully
+ * ends the process with its own exit code (0) instead of 130/143. A second signal still exits at once with 130/143.
+ *
+ * @example
+ * ```ts
+ * stopsCleanlyOnSignal()
+ * ```
+ */
+export const stopsCleanlyOnSignal = (): void => {
+  cleanStop = true
+}
+
+/** Whether the command asked for {@link stopsCleanlyOnSignal}. */
+export const stopsCleanly = (): boolean => cleanStop

@@ -16,7 +16,7 @@ import { codegenCommand } from "./codegenCommand.ts"
 import { graphCommand } from "./graphCommand.ts"
 import { ingestCommand } from "./ingestCommand.ts"
 import { initCommand } from "./initCommand.ts"
-import { exitCodeOf, Interrupt, shutdownMillis, type Signal } from "./Interrupt.ts"
+import { exitCodeOf, Interrupt, shutdownMillis, type Signal, stopsCleanly } from "./Interrupt.ts"
 import { Output } from "./Output.ts"
 import { metricsCommand } from "./metricsCommand.ts"
 import { keysCommand } from "./keysCommand.ts"
@@ -115,7 +115,7 @@ export const runProcess = (args: ReadonlyArray<string>): void => {
     Effect.raceFirst(Deferred.await(interrupt).pipe(Effect.flatMap((signal) => Effect.as(Effect.sleep(shutdownMillis()), exitCodeOf(signal)))))
   )
   Effect.runPromise(program).finally(() => (finished = true)).then(
-    (code) => exitFlushed(received !== undefined ? Math.max(code, exitCodeOf(received)) : code),
+    (code) => exitFlushed(received !== undefined && !stopsCleanly() ? Math.max(code, exitCodeOf(received)) : code),
     (e) => {
       process.stderr.write(`internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)
       exitFlushed(70)

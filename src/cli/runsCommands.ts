@@ -25,7 +25,7 @@ import * as Pipeline from "../pipeline/Pipeline.ts"
 import * as Project from "../config/Project.ts"
 import type { Graph } from "../../dsl/Node.ts"
 import { followAndPrint } from "./durableRun.ts"
-import { allowGracefulShutdown, exitCodeOf, Interrupt } from "./Interrupt.ts"
+import { allowGracefulShutdown, exitCodeOf, Interrupt, stopsCleanlyOnSignal } from "./Interrupt.ts"
 import { parseData } from "./loadData.ts"
 import { Output, style } from "./Output.ts"
 import * as RunStoreCli from "./RunStoreCli.ts"
@@ -151,6 +151,7 @@ export const resumeCommand = Command.make("resume", {
         if (!isTerminal(before.run.status)) yield* runs.resume(args.runId.value, { force: args.force })
         return yield* followAndPrint(runs, args.runId.value, { json: args.json, interrupt })
       }
+      if (args.worker) stopsCleanlyOnSignal()
       const unfinished = yield* runs.runStore.unfinishedRuns()
       o.err(`resuming ${unfinished.length} unfinished run${unfinished.length === 1 ? "" : "s"} on ${runs.store}`)
       for (const run of unfinished) if (run.blocked !== undefined && args.force) yield* runs.resume(run.runId, { force: true })

@@ -358,6 +358,20 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
       }
     }
 
+    // The lease is held (and its heartbeat kept) until the engine has shut down: finalizers run in reverse order, so
+    // these, added before the engine is built, run after the units in flight finished (or the grace period ended). A
+    // process that released it earlier would let another runner start the same units while they still run here.
+    if (role === "runner") {
+      yield* Effect.addFinalizer(() => Effect.ignore(store.releaseRunner(owner.owner)))
+      yield* Effect.forkScoped(Effect.gen(function*() {
+        while (true) {
+          yield* Effect.sleep("2 seconds")
+          const ok = yield* Effect.orElseSucceed(store.heartbeat(owner.owner, yield* Clock.currentTimeMillis), () => true)
+          if (!ok) problem(`another process took over the runner lease of ${shown}`)
+        }
+      }))
+    }
+
     const registry = new Registry()
     const cancellations = new Cancellations()
     const waiters = new Map<string, Set<Deferred.Deferred<void>>>()
@@ -428,18 +442,12 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
 
     // The runner's loop: the inbox (new runs, cancels, signals and timed-out waits from any process) and the lease.
     if (role === "runner") {
-      let lastBeat = yield* now
       const tick = Effect.gen(function*() {
         for (const run of yield* store.runsToSubmit()) yield* submit(run)
         for (const run of yield* store.cancelRequested()) {
           if (!cancellations.isFired(run.runId)) yield* cancelHere(run)
         }
         for (const wait of yield* store.waitsToApply(yield* now)) yield* applyWait(wait)
-        const at = yield* now
-        if (at - lastBeat >= 2_000) {
-          lastBeat = at
-          if (!(yield* store.heartbeat(owner.owner, at))) problem(`another process took over the runner lease of ${shown}`)
-        }
       })
       const loop = Effect.gen(function*() {
         while (true) {
@@ -450,7 +458,6 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
         }
       })
       yield* Effect.forkScoped(loop)
-      yield* Effect.addFinalizer(() => Effect.ignore(store.releaseRunner(owner.owner)))
       // Runs that were waiting for a definition go on when it is registered.
       registry.onRegister((entry) => {
         Effect.runFork(
