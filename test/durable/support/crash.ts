@@ -23,6 +23,10 @@ export interface CrashReport {
   readonly finishedReRuns: ReadonlyArray<string>
   /** Per incarnation: milliseconds from spawn to READY. */
   readonly readyMillis: ReadonlyArray<number>
+  /** Per restart (incarnation 2 on): milliseconds from spawn to the first step it ran (resumed work starting). */
+  readonly resumeMillis: ReadonlyArray<number>
+  /** Milliseconds from the first spawn to DONE. */
+  readonly totalMillis: number
   readonly log: string
 }
 
@@ -76,6 +80,8 @@ export const crashTest = async (options: {
   let incarnations = 0
   let kills = 0
   const stderr: Array<string> = []
+  const spawns: Array<{ readonly pid: number; readonly at: number }> = []
+  const began = Date.now()
   for (;;) {
     incarnations++
     const spawned = Date.now()
@@ -85,6 +91,7 @@ export const crashTest = async (options: {
       env: { ...process.env, NO_COLOR: "1" }
     })
     child.stderr!.on("data", (d: Buffer) => stderr.push(d.toString("utf8")))
+    spawns.push({ pid: child.pid!, at: spawned })
     const done = waitLine(child, "DONE ", 120_000)
     const ready = await waitLine(child, "READY", 60_000)
     if (ready === undefined) throw new Error(`worker ${incarnations} never got ready: ${stderr.join("")}`)
@@ -104,7 +111,15 @@ export const crashTest = async (options: {
     const code = await exited(child)
     if (line === undefined) throw new Error(`worker ${incarnations} exited ${code} without finishing: ${stderr.join("")}`)
     const text = readFileSync(log, "utf8")
-    return { incarnations, kills, outputs: JSON.parse(line.slice("DONE ".length)), ...analyse(text), readyMillis, log: text }
+    const firstStep = (pid: number) => {
+      const l = text.split("\n").find((x) => x.split(" ")[3] === String(pid))
+      return l === undefined ? undefined : Number(l.split(" ")[4])
+    }
+    const resumeMillis = spawns.slice(1).flatMap((sp) => {
+      const at = firstStep(sp.pid)
+      return at === undefined ? [] : [at - sp.at]
+    })
+    return { incarnations, kills, outputs: JSON.parse(line.slice("DONE ".length)), ...analyse(text), readyMillis, resumeMillis, totalMillis: Date.now() - began, log: text }
   }
 }
 
