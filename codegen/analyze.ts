@@ -398,7 +398,7 @@ class Analyzer {
       }
       this.resources(node, p)
       if (scope.kind === "body" && (step.type === "wait" || step.type === "approval")) {
-        this.error([...p, "type"], `a ${step.type} step inside the body of ${scope.owner?.step.type} "${scope.owner?.id}" is not supported (a run suspends at a top-level step); move it out of the ${scope.owner?.step.type} or into a sub-workflow (type: workflow)`)
+        this.error([...p, "type"], `${step.type === "approval" ? "an approval" : "a wait"} step inside the body of ${scope.owner?.step.type} "${scope.owner?.id}" is not supported (a run suspends at a top-level step); move it out of the ${scope.owner?.step.type} or into a sub-workflow (type: workflow)`)
       }
       if (step.type === "wait" && step.value === undefined) {
         this.error(p, `wait step "${step.id}" needs a value type (value: { type: object, properties: ... }); an approval step has one by default`)
