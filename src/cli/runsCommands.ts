@@ -187,7 +187,11 @@ export const cancelCommand = Command.make("cancel", {
   withRuns(args, "client", (runs) =>
     Effect.gen(function*() {
       const o = yield* Output
-      const run = yield* runs.cancel(args.runId)
+      const requested = yield* runs.cancel(args.runId)
+      // The runner stops it within a poll or two; a loaded machine may take longer than the service waits.
+      const run = isTerminal(requested.status)
+        ? requested
+        : yield* Effect.map(RunStoreCli.follow(runs, args.runId).pipe(Effect.timeoutOption("10 seconds")), (stopped) => stopped._tag === "Some" ? stopped.value.run : requested)
       if (args.json) o.out(JSON.stringify({ runId: run.runId, status: run.status }, null, 2))
       else o.out(run.status === "cancelled" ? `cancelled ${run.runId}` : `cancel of ${run.runId} requested (the runner stops it at once; status: ${run.status})`)
     })

@@ -215,7 +215,7 @@ describe("durable CLI", () => {
   it("SIGTERM during a step: the step finishes, the run is saved (exit 143), resume finishes it without re-running finished steps", async () => {
     const cwd = project("sigterm")
     mkdir(cwd)
-    writeFileSync(join(cwd, "three.yaml"), threeSlow(1500))
+    writeFileSync(join(cwd, "three.yaml"), threeSlow(3000))
     const child = cli(cwd, ["run", "three.yaml", "--actions", actions, "--input", '{"text":"t"}'])
     const out = collect(child)
     await until(() => count(cwd, "start two-one-t!") === 1, "step two to start", 60_000)
@@ -326,7 +326,7 @@ describe("durable CLI", () => {
   it("resume --worker serves the store; a run started by another process is its client and takes over when the worker stops (exit 0 on SIGTERM)", async () => {
     const cwd = project("two")
     mkdir(cwd)
-    writeFileSync(join(cwd, "three.yaml"), threeSlow(1500))
+    writeFileSync(join(cwd, "three.yaml"), threeSlow(3000))
     const worker = cli(cwd, ["resume", "--worker"])
     const wout = collect(worker)
     await until(() => wout.stderr.includes("resuming 0 unfinished runs"), "the worker", 60_000)
