@@ -160,10 +160,10 @@ const crashes = async () => {
 // ---- 3. CLI: run -> first step ----
 const cliFirstStep = async () => {
   const n = Number(process.env["CLI_RUNS"] ?? (quick ? 3 : 7))
-  const cwd = join(dir, "cli")
-  rmSync(cwd, { recursive: true, force: true })
+  // Inside the checkout, so the actions module resolves `effect` as an installed project would.
   const { mkdirSync } = await import("node:fs")
-  mkdirSync(cwd, { recursive: true })
+  mkdirSync(join(root, ".scratch"), { recursive: true })
+  const cwd = mkdtempSync(join(root, ".scratch", "bench-durable-cli-"))
   writeFileSync(join(cwd, "stamp.ts"), `import { appendFileSync } from "node:fs"
 import { Effect, Schema } from "effect"
 import { Action } from ${JSON.stringify(join(root, "src", "actions", "index.ts"))}
@@ -208,6 +208,7 @@ steps:
     memory.push(await once("memory"))
     sqlite.push(await once(`sqlite:${join(cwd, "runs.db")}`))
   }
+  rmSync(cwd, { recursive: true, force: true })
   results["cliRunToFirstStep"] = {
     runs: n,
     memoryMedianMillis: median([...memory]),
@@ -229,9 +230,17 @@ const main = async () => {
     rmSync(dir, { recursive: true, force: true })
   }
   results["loadavgAfter"] = loadavg().map((x) => Number(x.toFixed(2)))
-  const text = JSON.stringify(results, null, 2)
-  if (only === undefined) writeFileSync(join(root, "bench", "results", "durable.json"), `${text}\n`)
-  process.stdout.write(`${text}\n`)
+  // Sections run on their own (`bench:durable -- cli`) replace theirs in the results file and keep the others.
+  const file = join(root, "bench", "results", "durable.json")
+  let previous: Record<string, unknown> = {}
+  try {
+    previous = only === undefined ? {} : JSON.parse(readFileSync(file, "utf8"))
+  } catch {
+    previous = {}
+  }
+  const text = JSON.stringify({ ...previous, ...results }, null, 2)
+  writeFileSync(file, `${text}\n`)
+  process.stdout.write(`${JSON.stringify(results, null, 2)}\n`)
 }
 
 main().then(() => process.exit(0), (e) => {

@@ -286,7 +286,15 @@ describe("durable CLI", () => {
     const out = collect(child)
     await until(() => count(cwd, "start one-c") === 1, "step one to start", 60_000)
     const id = runIdOf(out.stderr)!
+    // status --watch follows the run live: a document per change, until it ends.
+    const watching = run(cwd, ["status", id, "--watch", "--json", "--interval", "100"])
+    await new Promise((r) => setTimeout(r, 500))
     const cancel = await run(cwd, ["cancel", id])
+    const watched = await watching
+    expect(watched.code).toBe(0)
+    expect(watched.stdout).toContain('"status": "running"')
+    expect(watched.stdout.trimEnd().endsWith("}")).toBe(true)
+    expect(watched.stdout).toContain('"status": "cancelled"')
     expect(cancel.code).toBe(0)
     expect(cancel.stdout).toBe(`cancelled ${id}`)
     const { code } = await exited(child)
