@@ -376,15 +376,27 @@ export const ActionStep = Schema.StructWithRest(
  *
  * @example
  * ```ts
- * Schema.decodeUnknownSync(WaitStep)({ id: "approve", type: "approval", request: "{{ draft }}", timeout: "24h" })
+ * Schema.decodeUnknownSync(WaitStep)({ id: "edit", type: "wait", value: { type: "object", properties: { text: "string" } }, timeout: "24h" })
  * ```
  */
-export const WaitStep = Schema.Struct({
+const waitFields = {
   ...common,
-  type: Schema.Literals(["wait", "approval"]),
   value: Schema.optionalKey(TypeSpec.annotate({ description: "The type of the value the step waits for (approval: { approved: boolean, comment?: string })" })),
   request: Schema.optionalKey(Schema.String.annotate({ description: "What the run shows while it waits (template)" }))
-}).annotate({ identifier: "WaitStep", description: "Wait durably for a typed value from outside (a person's approval or edit)" })
+}
+export const WaitStep = Schema.Struct({ ...waitFields, type: Schema.Literal("wait") })
+  .annotate({ identifier: "WaitStep", description: "Wait durably for a typed value from outside (a person's edit, a decision)" })
+
+/**
+ * An `approval` step: a {@link WaitStep} whose value defaults to `{ approved: boolean, comment?: string }`.
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(ApprovalStep)({ id: "approve", type: "approval", request: "Publish {{ draft }}?" })
+ * ```
+ */
+export const ApprovalStep = Schema.Struct({ ...waitFields, type: Schema.Literal("approval") })
+  .annotate({ identifier: "ApprovalStep", description: "Wait durably for a person's approval ({ approved, comment? } unless `value` says otherwise)" })
 
 /**
  * The value type of an `approval` step that declares none.
@@ -419,6 +431,7 @@ export type Step =
   | typeof TransformStep.Type
   | typeof ActionStep.Type
   | typeof WaitStep.Type
+  | typeof ApprovalStep.Type
   | ParallelStep
   | BranchStep
   | MapStep
@@ -610,6 +623,7 @@ export const Step: Schema.Codec<Step> = Schema.Union([
   TransformStep,
   ActionStep,
   WaitStep,
+  ApprovalStep,
   ParallelStep,
   BranchStep,
   MapStep,

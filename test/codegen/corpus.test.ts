@@ -15,7 +15,7 @@ const expected: Record<string, ReadonlyArray<string>> =
     "3:35: the default of input \"topic\" must be string, got 3"
   ],
   "schema-and-semantic-errors.yaml": [
-    "5:20: unknown step type \"lm\" (did you mean \"llm\"?); expected one of llm, embed, vector_search, chunk, ingest, rerank, context, parallel, transform, branch, action, map, loop, workflow",
+    "5:20: unknown step type \"lm\" (did you mean \"llm\"?); expected one of llm, embed, vector_search, chunk, ingest, rerank, context, parallel, transform, branch, action, map, loop, workflow, wait, approval",
     "6:78: unknown name \"secnd\" (did you mean \"second\"?); not an output or input",
     "12:63: unknown field \"temprature\" in llm step (did you mean \"temperature\"?)",
     "13:41: unknown provider \"opnai\" (did you mean \"openai\"?); known: openai, anthropic, cohere, ollama, vllm, llamacpp, lmstudio"
@@ -139,7 +139,7 @@ const expected: Record<string, ReadonlyArray<string>> =
     "1:1: missing required field \"steps\""
   ],
   "missing-type.yaml": [
-    "3:5: missing required field \"type\" (one of llm, embed, vector_search, chunk, ingest, rerank, context, parallel, transform, branch, action, map, loop, workflow)"
+    "3:5: missing required field \"type\" (one of llm, embed, vector_search, chunk, ingest, rerank, context, parallel, transform, branch, action, map, loop, workflow, wait, approval)"
   ],
   "not-a-mapping.yaml": [
     "1:1: a workflow file must be a mapping with name and steps"
@@ -200,7 +200,7 @@ const expected: Record<string, ReadonlyArray<string>> =
     "7:5: unknown field \"promt\" in llm step (did you mean \"prompt\"?)"
   ],
   "unknown-step-type.yaml": [
-    "4:11: unknown step type \"lm\" (did you mean \"llm\"?); expected one of llm, embed, vector_search, chunk, ingest, rerank, context, parallel, transform, branch, action, map, loop, workflow"
+    "4:11: unknown step type \"lm\" (did you mean \"llm\"?); expected one of llm, embed, vector_search, chunk, ingest, rerank, context, parallel, transform, branch, action, map, loop, workflow, wait, approval"
   ],
   "unknown-top-field.yaml": [
     "2:1: unknown field \"stepz\" (did you mean \"steps\"?)"
