@@ -19,7 +19,7 @@ describe("workflow JSON Schema", () => {
     assert.strictEqual(doc.$ref, "#/$defs/WorkflowFile")
     assert.strictEqual(doc.$defs["WorkflowFile"].additionalProperties, false)
     assert.deepStrictEqual(doc.$defs["WorkflowFile"].required.sort(), ["name", "steps"])
-    const stepTypes = ["LlmStep", "EmbedStep", "VectorSearchStep", "ChunkStep", "IngestStep", "RerankStep", "ContextStep", "TransformStep", "ActionStep", "ParallelStep", "BranchStep", "MapStep", "LoopStep", "WorkflowStep", "WaitStep"]
+    const stepTypes = ["LlmStep", "EmbedStep", "VectorSearchStep", "ChunkStep", "IngestStep", "RerankStep", "ContextStep", "TransformStep", "ActionStep", "ParallelStep", "BranchStep", "MapStep", "LoopStep", "WorkflowStep", "WaitStep", "ApprovalStep"]
     for (const t of stepTypes) assert.property(doc.$defs, t)
     assert.deepStrictEqual(doc.$defs["LlmStep"].properties.type, { type: "string", enum: ["llm"] })
   })
