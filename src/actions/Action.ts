@@ -13,7 +13,7 @@
  * })
  * ```
  */
-import { Effect, Schema, SchemaIssue } from "effect"
+import { type Context, Effect, Layer, Schema, SchemaIssue } from "effect"
 import type { ActionHandler } from "../yaml/interpret.ts"
 
 /** An action's parameters did not match its schema. */
@@ -72,3 +72,29 @@ export const toHandler = (name: string, action: Action<any, any, any>): ActionHa
 /** Whether `value` looks like an action (for modules loaded with `--actions`). */
 export const isAction = (value: unknown): value is Action<any, any, any> =>
   value !== null && typeof value === "object" && "params" in value && "run" in value && typeof (value as Action<any, any, any>).run === "function"
+
+/**
+ * The parameter type of an action: generated code (`codegen --actions`) types an action step's call with it, so `tsc`
+ * rejects an unknown, missing or wrongly typed parameter of the YAML step.
+ *
+ * @example
+ * ```ts
+ * type P = Action.Params<typeof publish> // { readonly content: string }
+ * ```
+ */
+export type Params<A> = A extends Action<infer P, any, any> ? P : never
+
+/**
+ * The layer serving a generated action class (`PublishAction` in a module from `codegen --actions`) with `action`:
+ * parameters are decoded with its Schema before it runs, a mismatch fails with `ActionParamsInvalid` naming the field.
+ *
+ * @example
+ * ```ts
+ * const PublishLive = Action.layer(PublishAction, "publish", actions.publish)
+ * ```
+ */
+export const layer = <I, P>(
+  tag: Context.Key<I, { readonly run: (params: P) => Effect.Effect<unknown, unknown> }>,
+  name: string,
+  action: Action<P, any, any>
+): Layer.Layer<I> => Layer.succeed(tag, { run: toHandler(name, action) as (params: P) => Effect.Effect<unknown, unknown> })

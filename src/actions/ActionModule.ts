@@ -23,25 +23,41 @@ export class ActionModuleInvalid extends Schema.TaggedError<ActionModuleInvalid>
   message: Schema.String
 }) {}
 
-/** Loads the actions a module exports. */
-export const load = (module: string, cwd: string): Effect.Effect<Readonly<Record<string, Action<any, any, any>>>, ActionModuleInvalid> =>
+/**
+ * The actions a module exports, each with whether it is a named export (`false`: inside a default-exported record),
+ * and the module's absolute path: what `codegen --actions` types the generated action steps with.
+ *
+ * @example
+ * ```ts
+ * const { path, exports } = yield* ActionModule.describe("./actions.ts", process.cwd())
+ * ```
+ */
+export const describe = (module: string, cwd: string): Effect.Effect<{
+  readonly path: string
+  readonly exports: ReadonlyArray<{ readonly name: string; readonly named: boolean; readonly action: Action<any, any, any> }>
+}, ActionModuleInvalid> =>
   Effect.gen(function*() {
     const path = resolve(cwd, module)
     const mod = yield* Effect.tryPromise({
       try: () => import(pathToFileURL(path).href) as Promise<Record<string, unknown>>,
       catch: (e) => new ActionModuleInvalid({ module: path, message: `cannot load ${path}: ${e instanceof Error ? e.message : String(e)}` })
     })
-    const out: Record<string, Action<any, any, any>> = {}
+    const out = new Map<string, { readonly name: string; readonly named: boolean; readonly action: Action<any, any, any> }>()
     const fromDefault = mod["default"]
     if (fromDefault !== null && typeof fromDefault === "object" && !isAction(fromDefault)) {
-      for (const [k, v] of Object.entries(fromDefault)) if (isAction(v)) out[k] = v
+      for (const [k, v] of Object.entries(fromDefault)) if (isAction(v)) out.set(k, { name: k, named: false, action: v })
     }
-    for (const [k, v] of Object.entries(mod)) if (k !== "default" && isAction(v)) out[k] = v
-    if (Object.keys(out).length === 0) {
+    // A named export wins over a default record's entry of the same name (as load() has always done).
+    for (const [k, v] of Object.entries(mod)) if (k !== "default" && isAction(v)) out.set(k, { name: k, named: true, action: v })
+    if (out.size === 0) {
       return yield* new ActionModuleInvalid({ module: path, message: `${path} exports no action (export const name = Action.make({ params, run }))` })
     }
-    return out
+    return { path, exports: [...out.values()] }
   })
+
+/** Loads the actions a module exports. */
+export const load = (module: string, cwd: string): Effect.Effect<Readonly<Record<string, Action<any, any, any>>>, ActionModuleInvalid> =>
+  Effect.map(describe(module, cwd), ({ exports }) => Object.fromEntries(exports.map((e) => [e.name, e.action])))
 
 const hasTemplate = (v: unknown): boolean =>
   typeof v === "string" ? v.includes("{{") : Array.isArray(v) ? v.some(hasTemplate) : v !== null && typeof v === "object" ? Object.values(v).some(hasTemplate) : false

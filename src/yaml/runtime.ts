@@ -24,9 +24,10 @@ export * from "../../codegen/values.ts"
  * const log: ActionShape = { run: (params) => Effect.log(JSON.stringify(params)) }
  * ```
  */
-export interface ActionShape {
-  readonly run: (params: Readonly<Record<string, unknown>>) => Effect.Effect<unknown, unknown>
+export interface ActionShape<P = Readonly<Record<string, unknown>>> {
+  readonly run: (params: P) => Effect.Effect<unknown, unknown>
 }
+
 
 /**
  * Which errors a YAML step's `retry` retries: all but those that say they are not retryable (a bad request, filtered
