@@ -11,7 +11,8 @@
  * ```
  */
 import { Effect, Layer } from "effect"
-import { EmbeddingModel } from "effect/ai"
+import type { EmbeddingModel } from "effect/ai"
+import { effectAi } from "./effectAi.ts"
 import { fromAiError } from "./fromAiError.ts"
 import { GenerationOptions } from "./GenerationOptions.ts"
 import type { LlmError } from "./LlmError.ts"
@@ -164,7 +165,7 @@ const layerFromEmbeddingModel = <const N extends string>(
 ): Layer.Layer<EmbeddingsProvider<N>, never, EmbeddingModel.EmbeddingModel> =>
   Layer.effect(
     EmbeddingsProvider.key(name),
-    Effect.flatMap(EmbeddingModel.EmbeddingModel, (m) => fromEmbeddingModel(name, m, options))
+    Effect.flatMap(effectAi, (ai) => Effect.flatMap(ai.EmbeddingModel.EmbeddingModel, (m) => fromEmbeddingModel(name, m, options)))
   )
 
 /**

@@ -16,10 +16,10 @@
  * ```
  */
 import { Effect, Layer, Stream } from "effect"
-import { LanguageModel } from "effect/ai"
+import type { LanguageModel } from "effect/ai"
+import { effectAi } from "./effectAi.ts"
 import { fromLanguageModel } from "./fromLanguageModel.ts"
 import { GenerationOptions, type GenerationSettings } from "./GenerationOptions.ts"
-import { toLanguageModel } from "./toLanguageModel.ts"
 import type { LlmError } from "./LlmError.ts"
 import { LlmProvider, type LlmProviderFor, type LlmProviderShape } from "./LlmProvider.ts"
 
@@ -282,7 +282,10 @@ function layer<const N extends string, E, R>(
 const layerFromLanguageModel = <const N extends string>(
   name: N
 ): Layer.Layer<LlmProvider<N>, never, LanguageModel.LanguageModel> =>
-  Layer.effect(LlmProvider.key(name), Effect.map(LanguageModel.LanguageModel, (m) => fromLanguageModel(name, m)))
+  Layer.effect(
+    LlmProvider.key(name),
+    Effect.flatMap(effectAi, (ai) => Effect.map(ai.LanguageModel.LanguageModel, (m) => fromLanguageModel(name, m)))
+  )
 
 /**
  * Layer for provider `name` from a direct implementation of {@link LlmProviderShape} (or an Effect building it).
@@ -331,9 +334,11 @@ const withLanguageModel = <const N extends string, A, E, R>(
 ): Effect.Effect<A, E, Exclude<R, LanguageModel.LanguageModel> | LlmProviderFor<N>> =>
   Effect.gen(function*() {
     const provider = yield* providerOf(options.provider)
+    // Loaded on first use: the package entry does not load effect/ai (see effectAi.ts).
+    const [ai, { toLanguageModel }] = yield* Effect.all([effectAi, Effect.promise(() => import("./toLanguageModel.ts"))])
     const model = yield* toLanguageModel(provider)
     return yield* effect.pipe(
-      Effect.provideService(LanguageModel.LanguageModel, model),
+      Effect.provideService(ai.LanguageModel.LanguageModel, model),
       Effect.provideService(GenerationOptions, { ...options, provider: options.provider })
     )
   })

@@ -11,7 +11,8 @@
  * ```
  */
 import { Effect, Result, Schema, SchemaAST, Stream } from "effect"
-import { type LanguageModel, Prompt, type Response } from "effect/ai"
+import type { LanguageModel, Prompt, Response } from "effect/ai"
+import { effectAi } from "./effectAi.ts"
 import { fromAiError } from "./fromAiError.ts"
 import { GenerationOptions, type GenerationSettings } from "./GenerationOptions.ts"
 import type { Usage } from "./LlmError.ts"
@@ -23,13 +24,14 @@ import type { FinishReason, LlmCallOptions, ObjectRequest, TextStreamPart } from
  *
  * @example
  * ```ts
- * const prompt = toPrompt({ model: "gpt-4", prompt: "hi", system: "Be brief" }) // system message + user "hi"
+ * const prompt = yield* toPrompt({ model: "gpt-4", prompt: "hi", system: "Be brief" }) // system message + user "hi"
  * ```
  */
-export const toPrompt = (options: LlmCallOptions): Prompt.Prompt => {
-  const prompt = Prompt.make(options.prompt)
-  return options.system === undefined ? prompt : Prompt.setSystem(prompt, options.system)
-}
+export const toPrompt = (options: LlmCallOptions): Effect.Effect<Prompt.Prompt> =>
+  Effect.map(effectAi, ({ Prompt }) => {
+    const prompt = Prompt.make(options.prompt)
+    return options.system === undefined ? prompt : Prompt.setSystem(prompt, options.system)
+  })
 
 const settingsOf = (provider: string, o: LlmCallOptions): GenerationSettings => ({
   provider,
@@ -72,7 +74,7 @@ export const fromLanguageModel = (provider: string, model: LanguageModel.Languag
   const withSettings = (o: LlmCallOptions) => Effect.provideService(GenerationOptions, settingsOf(provider, o))
 
   const generateText: LlmProviderShape["generateText"] = (request) =>
-    model.generateText({ prompt: toPrompt(request) }).pipe(
+    Effect.flatMap(toPrompt(request), (prompt) => model.generateText({ prompt })).pipe(
       Effect.map((res) => ({
         text: res.text,
         usage: fromResponseUsage(res.usage),
@@ -90,7 +92,7 @@ export const fromLanguageModel = (provider: string, model: LanguageModel.Languag
       readonly schema: Schema.Codec<any, any>
       readonly objectName: string
     }) => Effect.Effect<LanguageModel.GenerateObjectResponse<{}, any>, import("effect/ai").AiError.AiError>
-    return generate({ prompt: toPrompt(request), schema, objectName: request.objectName ?? "output" }).pipe(
+    return Effect.flatMap(toPrompt(request), (prompt) => generate({ prompt, schema, objectName: request.objectName ?? "output" })).pipe(
       Effect.map((res) => ({
         value: (wrap ? res.value.value : res.value) as A,
         raw: res.text,
@@ -102,7 +104,7 @@ export const fromLanguageModel = (provider: string, model: LanguageModel.Languag
   }
 
   const streamText: LlmProviderShape["streamText"] = (request) =>
-    model.streamText({ prompt: toPrompt(request) }).pipe(
+    Stream.unwrap(Effect.map(toPrompt(request), (prompt) => model.streamText({ prompt }))).pipe(
       Stream.filterMap((part): Result.Result<TextStreamPart, void> => {
         if (part.type === "text-delta") return Result.succeed({ _tag: "Delta", text: part.delta })
         if (part.type === "finish") {

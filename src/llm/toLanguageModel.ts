@@ -14,7 +14,7 @@
 import { Effect, Stream } from "effect"
 import { LanguageModel, type Response } from "effect/ai"
 import { fromResponseUsage } from "./fromLanguageModel.ts"
-import { toAiError } from "./fromAiError.ts"
+import { toAiError } from "./toAiError.ts"
 import { GenerationOptions } from "./GenerationOptions.ts"
 import type { Usage } from "./LlmError.ts"
 import type { LlmProviderShape } from "./LlmProvider.ts"

@@ -20,3 +20,6 @@ export * as Local from "./Local.ts"
 export * as OpenAi from "./OpenAi.ts"
 export * as Pricing from "./Pricing.ts"
 export * as UsageMetrics from "./UsageMetrics.ts"
+/** Bridges for adapter authors: our provider shape as an effect/ai `LanguageModel`, and our errors as `AiError`s. */
+export { toLanguageModel } from "../llm/toLanguageModel.ts"
+export { toAiError } from "../llm/toAiError.ts"

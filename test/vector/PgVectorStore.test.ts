@@ -8,7 +8,7 @@ import { PgClient } from "@effect/sql-pg"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
-import { afterAll } from "vitest"
+import { afterAll, beforeAll } from "vitest"
 import { seededRandom } from "../../src/testing/index.ts"
 import { Filter, PgExecutor, VectorStore } from "../../src/vector/index.ts"
 import { filterToSql, tableName } from "../../src/vector/PgVectorStore.ts"
@@ -17,6 +17,11 @@ import { keywordSearchContract, vectorStoreContract } from "./contract.ts"
 // One PGlite for the file (starting one costs seconds); every store gets its own schema, so each test starts empty.
 let db: Promise<PGlite> | undefined
 const pglite = () => (db ??= PGlite.create({ extensions: { vector } }))
+// Started before the first test, with its own time limit: on a loaded 2-core machine PGlite's start (WASM compile,
+// initdb) alone has taken longer than a test's 30 s.
+beforeAll(async () => {
+  await pglite()
+}, 180_000)
 afterAll(async () => {
   if (db !== undefined) await (await db).close()
 })
