@@ -16,7 +16,8 @@ const app = join(dir, "app")
 // `node` on PATH is this Node (>= 22.19): the bin's `#!/usr/bin/env node` and npm itself run on it.
 const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env["PATH"]}`, NO_COLOR: "1", npm_config_update_notifier: "false" }
 const sh = (cmd: string, args: ReadonlyArray<string>, cwd: string): SpawnSyncReturns<string> =>
-  spawnSync(cmd, args, { cwd, env, encoding: "utf8", timeout: 120_000 })
+  // Generous limits: they only stop a hang. On a loaded 2-core machine `npm ci` alone has taken 140 s (45 s quiet).
+  spawnSync(cmd, args, { cwd, env, encoding: "utf8", timeout: 480_000 })
 const ok = (r: SpawnSyncReturns<string>) => {
   expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0)
   return r.stdout
@@ -47,10 +48,10 @@ beforeAll(() => {
   for (const [k, v] of Object.entries(lock.packages)) if (k.startsWith("node_modules/") && v.dev !== true) packages[k] = v
   writeFileSync(join(app, "package-lock.json"), JSON.stringify({ name: appPkg.name, lockfileVersion: 3, requires: true, packages }, null, 2))
   ok(sh("npm", ["ci", "--offline", "--no-audit", "--no-fund", "--loglevel=error"], app))
-}, 180_000)
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
+}, 900_000)
+afterAll(() => rmSync(dir, { recursive: true, force: true }), 180_000)
 
-describe("the packed package", () => {
+describe("the packed package", { timeout: 240_000 }, () => {
   const bin = () => join(app, "node_modules", ".bin", "llm-orchestrator")
 
   it("holds the built files and nothing of the checkout's sources or tests", () => {
@@ -117,5 +118,24 @@ export const flow = Workflow.make("flow", { input: Schema.Struct({ n: Schema.Num
     const wrong = sh(tsc, ["-p", "tsconfig.wrong.json"], app)
     expect(wrong.status).not.toBe(0)
     expect(wrong.stdout).toMatch(/wrong\.ts\(6,\d+\): error TS2339: Property 'toUpperCase' does not exist on type 'number'/)
+  })
+
+  it("importing the package entry loads effect and our engine, and nothing else: no effect/ai, effect/sql client or provider SDK", () => {
+    // A load hook lists every module an import evaluates; the entry may add only our own files to what `effect` loads.
+    writeFileSync(join(app, "hook.mjs"), `export async function load(url, context, next) { process.stderr.write("L " + url + "\\n"); return next(url, context) }`)
+    writeFileSync(join(app, "register.mjs"), `import { register } from "node:module"; register(new URL("./hook.mjs", import.meta.url))`)
+    writeFileSync(join(app, "entry.mjs"), `const { Workflow } = await import("llm-orchestrator"); console.log(typeof Workflow.make)`)
+    writeFileSync(join(app, "effect-only.mjs"), `await import("effect")`)
+    const loadedBy = (file: string) => {
+      const r = sh(process.execPath, ["--import", "./register.mjs", file], app)
+      expect(r.status, r.stderr).toBe(0)
+      return { stdout: r.stdout, urls: r.stderr.split("\n").filter((l) => l.startsWith("L ")).map((l) => l.slice(2)) }
+    }
+    const entry = loadedBy("entry.mjs")
+    expect(entry.stdout.trim()).toBe("function")
+    const effectOnly = new Set(loadedBy("effect-only.mjs").urls)
+    const extra = entry.urls.filter((u) => !effectOnly.has(u) && !u.endsWith("/entry.mjs"))
+    expect(extra.some((u) => u.includes("/node_modules/llm-orchestrator/dist/src/engine/"))).toBe(true)
+    expect(extra.filter((u) => !u.includes("/node_modules/llm-orchestrator/dist/") && u !== "node:crypto")).toEqual([])
   })
 })
