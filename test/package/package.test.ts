@@ -121,15 +121,18 @@ export const flow = Workflow.make("flow", { input: Schema.Struct({ n: Schema.Num
   })
 
   it("importing the package entry loads effect and our engine, and nothing else: no effect/ai, effect/testing or provider SDK", () => {
-    // A load hook lists every module an import evaluates; the entry may add only our own files to what `effect` loads.
-    writeFileSync(join(app, "hook.mjs"), `export async function load(url, context, next) { process.stderr.write("L " + url + "\\n"); return next(url, context) }`)
+    // A load hook lists every module an import evaluates. It appends to a file synchronously: hooks run on their own
+    // thread, and a write to stderr from there can be lost when a short script exits.
+    writeFileSync(join(app, "hook.mjs"), `import { appendFileSync } from "node:fs"
+export async function load(url, context, next) { appendFileSync(process.env.LOAD_LOG, url + "\\n"); return next(url, context) }`)
     writeFileSync(join(app, "register.mjs"), `import { register } from "node:module"; register(new URL("./hook.mjs", import.meta.url))`)
     writeFileSync(join(app, "entry.mjs"), `const { Workflow } = await import("llm-orchestrator"); console.log(typeof Workflow.make)`)
     writeFileSync(join(app, "effect-only.mjs"), `await import("effect")`)
     const loadedBy = (file: string) => {
-      const r = sh(process.execPath, ["--import", "./register.mjs", file], app)
+      const log = join(dir, `${file}.loaded`)
+      const r = spawnSync(process.execPath, ["--import", "./register.mjs", file], { cwd: app, env: { ...env, LOAD_LOG: log }, encoding: "utf8", timeout: 120_000 })
       expect(r.status, r.stderr).toBe(0)
-      return { stdout: r.stdout, urls: r.stderr.split("\n").filter((l) => l.startsWith("L ")).map((l) => l.slice(2)) }
+      return { stdout: r.stdout, urls: readFileSync(log, "utf8").split("\n").filter((l) => l !== "") }
     }
     const entry = loadedBy("entry.mjs")
     expect(entry.stdout.trim()).toBe("function")
