@@ -5,7 +5,7 @@
  * |---|---|
  * | `viewer` | `workflows:read`, `runs:read`, `ops:read` |
  * | `runner` | viewer's, plus `runs:write` (start, cancel, signal, resume runs) |
- * | `admin`  | runner's, plus `workflows:write` (register, delete), `runs:admin` (prune), `keys:admin`, `audit:read` |
+ * | `admin`  | runner's, plus `workflows:write` (register, delete, submit, deploy, deprecate), `workflows:approve` (approve, reject), `runs:admin` (prune), `keys:admin`, `audit:read` |
  *
  * Every endpoint of the API declares the one permission it needs (`Permission` annotation in `src/server`); a
  * workflow allow list on a key or token narrows what the permissions apply to.
@@ -49,6 +49,7 @@ export type Role = typeof Role.Type
 export const Permission = Schema.Literals([
   "workflows:read",
   "workflows:write",
+  "workflows:approve",
   "runs:read",
   "runs:write",
   "runs:admin",

@@ -476,10 +476,10 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
       Effect.flatMap(store.getRun(runId), (run) => (run === undefined ? Effect.fail(new RunNotFound({ runId })) : Effect.succeed(run)))
 
     const definitionOf = (run: RunRecord) =>
-      Effect.flatMap(Effect.suspend(() => Effect.succeed(registry.get(run.workflow))), (entry) =>
+      Effect.flatMap(Effect.suspend(() => Effect.succeed(registry.exact(run.workflow, run.version))), (entry) =>
         entry !== undefined ? Effect.succeed(entry) : Effect.flatMap(load(run), (loaded) =>
-          loaded !== undefined
-            ? Effect.succeed(loaded)
+          (loaded ?? registry.get(run.workflow)) !== undefined
+            ? Effect.succeed((loaded ?? registry.get(run.workflow))!)
             : Effect.fail(new WorkflowNotRegistered({ workflow: run.workflow, message: `Workflow '${run.workflow}' of run '${run.runId}' is not registered in this process` }))))
 
     const register: DurableRunsShape["register"] = (graph, registerOptions) =>
@@ -492,7 +492,7 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
 
     const start: DurableRunsShape["start"] = (graph, input, startOptions = {}) =>
       Effect.gen(function*() {
-        const entry = registry.get(graph.name)?.graph === graph ? registry.get(graph.name)! : yield* register(graph, { source: startOptions.source })
+        const entry = registry.exact(graph.name, graph.version)?.graph === graph ? registry.exact(graph.name, graph.version)! : yield* register(graph, { source: startOptions.source })
         // The input is checked here, so a bad one fails the start call instead of the run.
         const decoded = yield* decodeInput(graph, input)
         const encoded = (yield* Effect.orDie(Schema.encodeUnknownEffect(jsonCodec(graph.input))(decoded))) as Json

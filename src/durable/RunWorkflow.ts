@@ -109,7 +109,8 @@ export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, 
       yield* setStatus("cancelled", { error: cancelledJson(runId) })
       return yield* Effect.fail(cancelledJson(runId))
     }
-    const entry = env.registry.get(run.workflow) ?? (yield* env.load(run))
+    // The version the run pinned, else the loader's (a versioned registry loads it), else the latest definition.
+    const entry = env.registry.exact(run.workflow, run.version) ?? (yield* env.load(run)) ?? env.registry.get(run.workflow)
     if (entry === undefined) return yield* block(`workflow '${run.workflow}' is not registered in this process`)
     if (entry.hash !== run.graphHash && !run.forced) {
       const breaking = GraphShape.changes(run.shape as unknown as GraphShape.Shape, entry.shape).filter((c) => c.breaking)

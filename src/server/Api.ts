@@ -12,6 +12,13 @@
  * | POST | /workflows | workflows:write |
  * | GET | /workflows/{name} | workflows:read |
  * | DELETE | /workflows/{name} | workflows:write |
+ * | GET | /workflows/{name}/versions | workflows:read |
+ * | GET | /workflows/{name}/versions/{version} | workflows:read |
+ * | POST | /workflows/{name}/versions/{version}/submit | workflows:write |
+ * | POST | /workflows/{name}/versions/{version}/approve | workflows:approve |
+ * | POST | /workflows/{name}/versions/{version}/reject | workflows:approve |
+ * | POST | /workflows/{name}/versions/{version}/deploy | workflows:write |
+ * | POST | /workflows/{name}/versions/{version}/deprecate | workflows:write |
  * | POST | /workflows/{name}/runs | runs:write |
  * | GET | /runs | runs:read |
  * | GET | /runs/{id} | runs:read |
@@ -105,6 +112,47 @@ export class SystemGroup extends HttpApiGroup.make("system", { topLevel: true })
 {}
 
 const workflowName = { name: Schema.String }
+const versionParam = Schema.optionalKey(Schema.FiniteFromString.check(Schema.isInt(), Schema.isGreaterThan(0)))
+const workflowVersion = { name: Schema.String, version: Schema.FiniteFromString.check(Schema.isInt(), Schema.isGreaterThan(0)) }
+
+const transitionEndpoint = <const N extends string>(name: N, permission: "workflows:write" | "workflows:approve") =>
+  HttpApiEndpoint.post(name, `/workflows/:name/versions/:version/${name}`, {
+    params: workflowVersion,
+    success: Model.WorkflowSummary,
+    error: [ApiError.NotFound, ApiError.Conflict]
+  }).annotate(Required, permission)
+
+/**
+ * Versions of a workflow and their lifecycle (draft -> pending approval -> approved -> deployed -> deprecated; see
+ * `Lifecycle`). Each transition is audited; approval needs an admin other than the author.
+ *
+ * @example
+ * ```ts
+ * yield* client.versions.approve({ params: { name: "rag", version: 3 } })
+ * ```
+ */
+export class VersionsGroup extends HttpApiGroup.make("versions")
+  .add(
+    HttpApiEndpoint.get("list", "/workflows/:name/versions", {
+      params: workflowName,
+      success: Schema.Struct({ versions: Schema.Array(Model.WorkflowSummary) }),
+      error: ApiError.NotFound
+    }).annotate(Required, "workflows:read"),
+    HttpApiEndpoint.get("get", "/workflows/:name/versions/:version", {
+      params: workflowVersion,
+      success: Model.WorkflowDetail,
+      error: ApiError.NotFound
+    }).annotate(Required, "workflows:read"),
+    transitionEndpoint("submit", "workflows:write"),
+    transitionEndpoint("approve", "workflows:approve"),
+    transitionEndpoint("reject", "workflows:approve"),
+    transitionEndpoint("deploy", "workflows:write"),
+    transitionEndpoint("deprecate", "workflows:write")
+  )
+  .middleware(RequestErrors)
+  .middleware(Authentication)
+  .annotateMerge(OpenApi.annotations({ title: "Versions", description: "Versions of a workflow and their approval lifecycle" }))
+{}
 
 /**
  * Registered workflows.
@@ -158,7 +206,9 @@ export class RunsGroup extends HttpApiGroup.make("runs")
       query: {
         /** `true`: answer when the run has finished (200 with the outputs), or after `timeout` seconds (202). */
         wait: Schema.optionalKey(Schema.Literals(["true", "false"])),
-        timeout: Schema.optionalKey(Schema.FiniteFromString.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(3600)))
+        timeout: Schema.optionalKey(Schema.FiniteFromString.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(3600))),
+        /** A version number other than the deployed one (admins only; see `Lifecycle`). */
+        version: versionParam
       },
       headers: { "idempotency-key": Schema.optionalKey(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200))) },
       payload: Schema.Struct({ input: Schema.optionalKey(Schema.Unknown) }),
@@ -293,6 +343,7 @@ export class AuditGroup extends HttpApiGroup.make("audit")
 export class Api extends HttpApi.make("llm-orchestrator")
   .add(SystemGroup)
   .add(WorkflowsGroup)
+  .add(VersionsGroup)
   .add(RunsGroup)
   .add(KeysGroup)
   .add(AuditGroup)

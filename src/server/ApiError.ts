@@ -105,7 +105,7 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthoriz
  * ```
  */
 export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", {
-  code: Schema.Literals(["forbidden", "workflow_not_allowed"]),
+  code: Schema.Literals(["forbidden", "workflow_not_allowed", "self_approval", "not_deployed"]),
   message: Schema.String,
   permission: Schema.optionalKey(Schema.String),
   workflow: Schema.optionalKey(Schema.String)
@@ -133,7 +133,7 @@ export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
  * ```
  */
 export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", {
-  code: Schema.Literals(["run_finished", "already_signalled", "not_a_wait", "runner_active", "idempotency_conflict"]),
+  code: Schema.Literals(["run_finished", "already_signalled", "not_a_wait", "runner_active", "idempotency_conflict", "invalid_transition", "deprecated"]),
   message: Schema.String
 }, { httpApiStatus: 409 }) {}
 

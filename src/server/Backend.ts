@@ -26,6 +26,8 @@ import * as DurableRunService from "./DurableRunService.ts"
 import type { RunService } from "./RunService.ts"
 import * as WorkflowRegistry from "./WorkflowRegistry.ts"
 import * as WorkflowServices from "./WorkflowServices.ts"
+import * as WorkflowVersions from "./WorkflowVersions.ts"
+import type { Approval } from "./Lifecycle.ts"
 
 /**
  * Options: the store, where workflows get their services, how definitions are validated, and the durable runs'
@@ -40,6 +42,8 @@ export interface Options {
   readonly store: string | Store.Spec
   readonly services?: ServicesOptions | undefined
   readonly registry?: Omit<WorkflowRegistry.Options, "storage"> | undefined
+  /** Whether a new workflow version needs approval before it is deployed (default: it is deployed on registration). */
+  readonly approval?: Partial<Approval> | undefined
   /** How long shutting down waits for the steps in flight (default 30 s); they resume on the next start otherwise. */
   readonly gracePeriod?: Duration.Input | undefined
   /** How often the runner reads the store for work from other processes (default 250 ms). */
@@ -61,6 +65,7 @@ export type Services =
   | KeyStore.KeyStore
   | AuditLog.AuditLog
   | WorkflowRegistry.WorkflowRegistry
+  | WorkflowVersions.WorkflowVersions
   | WorkflowServices.WorkflowServices
   | RunService
   | DurableRuns.DurableRuns
@@ -100,29 +105,27 @@ export const layer = (options: Options): Layer.Layer<Services, unknown> =>
     const shown = Store.show(spec)
     const services = WorkflowServices.layer(options.services ?? {})
     const sql = spec._tag === "memory" ? undefined : Store.sqlLayer(spec)
-    const credentials: Layer.Layer<KeyStore.KeyStore | AuditLog.AuditLog | WorkflowRegistry.WorkflowRegistry, unknown> = sql === undefined
-      ? Layer.mergeAll(
-        KeyStore.layerMemory,
-        AuditLog.layerMemory,
-        WorkflowRegistry.layer({ ...options.registry, onProblem: options.onProblem, storage: WorkflowRegistry.storageMemory(), syncInterval: options.syncInterval } as WorkflowRegistry.Options)
+    // The versioned registry appends its transitions to the audit log.
+    const versionsOn = <R>(storage: Effect.Effect<WorkflowVersions.Storage, WorkflowRegistry.RegistryError, R>) =>
+      Layer.unwrap(Effect.gen(function*() {
+        const audit = yield* AuditLog.AuditLog
+        return WorkflowVersions.layer({ ...options.registry, approval: options.approval, onProblem: options.onProblem, audit, storage: yield* storage })
+      }))
+    const credentials: Layer.Layer<KeyStore.KeyStore | AuditLog.AuditLog | WorkflowRegistry.WorkflowRegistry | WorkflowVersions.WorkflowVersions, unknown> = sql === undefined
+      ? Layer.merge(KeyStore.layerMemory, versionsOn(Effect.sync(WorkflowVersions.storageMemory))).pipe(Layer.provideMerge(AuditLog.layerMemory))
+      : Layer.merge(KeyStore.layerSql, versionsOn(WorkflowVersions.storageSql)).pipe(
+        Layer.provideMerge(AuditLog.layerSql),
+        Layer.provide(sql as Layer.Layer<SqlClient.SqlClient, unknown>)
       )
-      : Layer.mergeAll(
-        KeyStore.layerSql,
-        AuditLog.layerSql,
-        Layer.effect(
-          WorkflowRegistry.WorkflowRegistry,
-          Effect.flatMap(WorkflowRegistry.storageSql, (storage) => WorkflowRegistry.make({ ...options.registry, storage, onProblem: options.onProblem, syncInterval: options.syncInterval }))
-        )
-      ).pipe(Layer.provide(sql as Layer.Layer<SqlClient.SqlClient, unknown>))
     // Durable runs load the definition of a run whose workflow they do not know from the registry (after a restart).
     const runs = Layer.unwrap(Effect.gen(function*() {
-      const registry = yield* WorkflowRegistry.WorkflowRegistry
+      const registry = yield* WorkflowVersions.WorkflowVersions
       const workflowServices = yield* WorkflowServices.WorkflowServices
-      const load = (run: { readonly workflow: string }) =>
+      const load = (run: { readonly workflow: string; readonly version: string | undefined }) =>
         Effect.gen(function*() {
-          // Asked when this process does not know the run's definition: read what other processes stored now.
           yield* registry.sync
-          const entry = yield* Effect.option(registry.get(run.workflow))
+          // The version the run pinned, deprecated or not.
+          const entry = yield* Effect.option(registry.forRun(run))
           if (Option.isNone(entry)) return undefined
           const context = yield* Effect.option(workflowServices.contextOf(entry.value))
           return Option.isNone(context) ? undefined : { graph: entry.value.graph, context: context.value }

@@ -24,7 +24,9 @@ import type * as Model from "./Model.ts"
 import { RunService, type RunServiceShape } from "./RunService.ts"
 import { AuditNote } from "./Security.ts"
 import * as ServerMetrics from "./ServerMetrics.ts"
-import { type Entry, inputJsonSchema, WorkflowRegistry } from "./WorkflowRegistry.ts"
+import * as VersionHandlers from "./VersionHandlers.ts"
+import { detailOf, summaryOf } from "./VersionHandlers.ts"
+import { WorkflowRegistry } from "./WorkflowRegistry.ts"
 import { WorkflowServices } from "./WorkflowServices.ts"
 
 /**
@@ -52,23 +54,6 @@ const notAllowed = (who: Principal, workflow: string) =>
 
 const checkWorkflow = (workflow: string) =>
   Effect.flatMap(CurrentPrincipal, (who) => (allows(who, workflow) ? Effect.void : Effect.fail(notAllowed(who, workflow))))
-
-const summaryOf = (entry: Entry): Model.WorkflowSummary => ({
-  name: entry.name,
-  ...(entry.description !== undefined ? { description: entry.description } : {}),
-  format: entry.format,
-  inputs: entry.inputs,
-  steps: entry.graph.nodes.map((n) => n.id).filter((id) => id !== "_outputs"),
-  registeredAt: entry.registeredAt,
-  registeredBy: entry.registeredBy
-})
-
-const detailOf = (entry: Entry): Model.WorkflowDetail => ({
-  ...summaryOf(entry),
-  mermaid: entry.mermaid,
-  inputSchema: inputJsonSchema(entry.graph),
-  ...(entry.source !== undefined ? { source: entry.source } : {})
-})
 
 /** A 202 body: the run's summary fields only (a full `Run` would be answered as 200 by the success union). */
 const accepted = (run: Model.RunSummary): Model.RunAccepted => ({
@@ -215,7 +200,8 @@ export const layer = (options: Options) => {
         Effect.gen(function*() {
           const who = yield* CurrentPrincipal
           yield* checkWorkflow(params.name)
-          const entry = yield* registry.get(params.name)
+          // A versioned registry answers the deployed version (or query.version) and refuses what this caller may not start.
+          const entry = yield* (registry.forStart === undefined ? registry.get(params.name) : registry.forStart(params.name, { version: query.version, role: who.role }))
           const owner = principalName(who)
           if (!slots.reserve(owner)) {
             return yield* new ApiError.TooManyRequests({
@@ -232,7 +218,7 @@ export const layer = (options: Options) => {
           const { run, created } = started.value
           const note = yield* AuditNote
           note.target = `run:${run.runId}`
-          note.detail = `workflow=${entry.name}${created ? "" : "; existing run (idempotency key)"}`
+          note.detail = `workflow=${entry.name}${entry.version !== undefined ? `@${entry.version}` : ""}${created ? "" : "; existing run (idempotency key)"}`
           if (created) yield* slots.watch(owner, run.runId, request.headers["x-request-id"] ?? "unknown")
           if (query.wait !== "true") return accepted(run)
           const limit = Math.min(Duration.toMillis(options.limits.maxWait), (query.timeout ?? Infinity) * 1000)
@@ -316,7 +302,7 @@ export const layer = (options: Options) => {
     })
   }))
 
-  return Layer.mergeAll(system, workflows, runsGroup, keysGroup, auditGroup)
+  return Layer.mergeAll(system, workflows, VersionHandlers.layer, runsGroup, keysGroup, auditGroup)
 }
 
 

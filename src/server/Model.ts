@@ -12,6 +12,7 @@
 import { Schema } from "effect"
 import { KeyInfo } from "../auth/KeyStore.ts"
 import { Role } from "../auth/Role.ts"
+import { State } from "./Lifecycle.ts"
 
 /**
  * How a workflow was registered.
@@ -42,7 +43,15 @@ export const WorkflowSummary = Schema.Struct({
   /** The ids of its top-level steps. */
   steps: Schema.Array(Schema.String),
   registeredAt: Schema.Number,
-  registeredBy: Schema.String
+  registeredBy: Schema.String,
+  /** The version number (YAML/JSON workflows; each registration of a changed text adds one). */
+  version: Schema.optionalKey(Schema.Number),
+  /** The definition's own `version:` field, else `v<number>`. */
+  label: Schema.optionalKey(Schema.String),
+  /** SHA-256 of the definition's text. */
+  hash: Schema.optionalKey(Schema.String),
+  /** Where the version is in its lifecycle. */
+  state: Schema.optionalKey(State)
 }).annotate({ identifier: "WorkflowSummary" })
 /** The type of {@link WorkflowSummary}. */
 export type WorkflowSummary = typeof WorkflowSummary.Type

@@ -25,10 +25,12 @@ import { formatDiagnostic } from "../../codegen/Diagnostic.ts"
 import { toMermaid as yamlMermaid } from "../../codegen/graph.ts"
 import { toMermaid as graphMermaid } from "../../dsl/mermaid.ts"
 import type { Graph } from "../../dsl/Node.ts"
+import type { Role } from "../auth/Role.ts"
 import { migrate } from "../auth/Tables.ts"
 import { prepare } from "../pipeline/Pipeline.ts"
 import type { ActionHandler, Requirements } from "../yaml/interpret.ts"
 import * as ApiError from "./ApiError.ts"
+import type { State } from "./Lifecycle.ts"
 import type * as Model from "./Model.ts"
 
 /**
@@ -55,6 +57,14 @@ export interface Entry {
   readonly mermaid: string
   readonly registeredAt: number
   readonly registeredBy: string
+  /** The version number (versioned registries; absent for TypeScript workflows, which are versioned by their code). */
+  readonly version?: number | undefined
+  /** The version's label: the definition's own `version:` field, else `v<number>`. */
+  readonly label?: string | undefined
+  /** SHA-256 of the definition's text. */
+  readonly hash?: string | undefined
+  /** Where the version is in its lifecycle (see `Lifecycle`). */
+  readonly state?: State | undefined
 }
 
 /**
@@ -91,6 +101,14 @@ export interface WorkflowRegistryShape {
   readonly get: (name: string) => Effect.Effect<Entry, ApiError.NotFound>
   /** Re-reads what other processes stored now (rather than within the sync interval). */
   readonly sync: Effect.Effect<void>
+  /**
+   * The entry a run of `name` starts on for a caller with `role`: a versioned registry answers the deployed version
+   * (or `version`) and refuses a version the caller may not start. Absent: `get`.
+   */
+  readonly forStart?: (
+    name: string,
+    options: { readonly version?: number | undefined; readonly role: Role }
+  ) => Effect.Effect<Entry, ApiError.NotFound | ApiError.Forbidden | ApiError.Conflict>
   /** Removes a YAML/JSON workflow (TypeScript workflows belong to the code: `Conflict`). Runs already started keep going. */
   readonly remove: (name: string) => Effect.Effect<void, ApiError.NotFound | ApiError.Conflict | RegistryError>
 }

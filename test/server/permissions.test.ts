@@ -27,7 +27,7 @@ const sign = (claims: Record<string, unknown>, options: { readonly key?: string;
 const allowed: Record<Role.Role, ReadonlyArray<string>> = {
   viewer: ["workflows:read", "runs:read", "ops:read"],
   runner: ["workflows:read", "runs:read", "ops:read", "runs:write"],
-  admin: ["workflows:read", "runs:read", "ops:read", "runs:write", "workflows:write", "runs:admin", "keys:admin", "audit:read"]
+  admin: ["workflows:read", "runs:read", "ops:read", "runs:write", "workflows:write", "workflows:approve", "runs:admin", "keys:admin", "audit:read"]
 }
 
 interface Caller {
@@ -89,6 +89,13 @@ const samples: Record<string, Sample> = {
   "workflows.register": async () => ({ path: "/workflows", body: { source: echoWorkflow.replace("name: echo", `name: reg-${++counter}`) }, scoped: false }),
   "workflows.get": async () => ({ path: "/workflows/echo", scoped: true }),
   "workflows.remove": async () => ({ path: `/workflows/${await freshWorkflow()}`, scoped: true }),
+  "versions.list": async () => ({ path: "/workflows/echo/versions", scoped: true }),
+  "versions.get": async () => ({ path: "/workflows/echo/versions/1", scoped: true }),
+  "versions.submit": async () => ({ path: `/workflows/${await freshWorkflow()}/versions/1/submit`, scoped: true }),
+  "versions.approve": async () => ({ path: `/workflows/${await freshWorkflow()}/versions/1/approve`, scoped: true }),
+  "versions.reject": async () => ({ path: `/workflows/${await freshWorkflow()}/versions/1/reject`, scoped: true }),
+  "versions.deploy": async () => ({ path: `/workflows/${await freshWorkflow()}/versions/1/deploy`, scoped: true }),
+  "versions.deprecate": async () => ({ path: `/workflows/${await freshWorkflow()}/versions/1/deprecate`, scoped: true }),
   "runs.start": async () => ({ path: "/workflows/echo/runs", body: { input: { text: "t" } }, scoped: true }),
   "runs.list": async () => ({ path: "/runs", scoped: false }),
   "runs.get": async () => ({ path: `/runs/${runId}`, scoped: true }),
@@ -113,7 +120,7 @@ const endpoints = (): ReadonlyArray<{ readonly id: string; readonly endpoint: Ht
 describe("permissions, from the API definition", () => {
   it("every endpoint declares a permission and has a sample request here", () => {
     const all = endpoints()
-    expect(all.length).toBe(19)
+    expect(all.length).toBe(26)
     for (const { id, endpoint } of all) {
       expect(Permission.of(endpoint), `${id} declares no permission`).toBeDefined()
       expect(samples[id], `${id} has no sample in permissions.test.ts`).toBeDefined()
@@ -152,7 +159,7 @@ describe("permissions, from the API definition", () => {
     const failures = rows.filter((r) => r.startsWith("FAIL"))
     expect(failures, failures.join("\n")).toEqual([])
     expect(unauthorizedPasses).toBe(0)
-    expect(pairs).toBe(19 * callers.length)
+    expect(pairs).toBe(26 * callers.length)
   }, 60_000)
 
   it("the restricted key still works on its own workflow and sees only its runs", async () => {

@@ -11,6 +11,7 @@ import * as Backend from "../../src/server/Backend.ts"
 import { RunService } from "../../src/server/RunService.ts"
 import * as Server from "../../src/server/Server.ts"
 import * as WorkflowRegistry from "../../src/server/WorkflowRegistry.ts"
+import type { ActionHandler } from "../../src/yaml/interpret.ts"
 
 export interface TestServer {
   readonly url: string
@@ -22,7 +23,13 @@ export interface TestServer {
 }
 
 export const startServer = async (
-  options: Server.Options & { readonly services?: ServicesOptions | undefined; readonly store?: string | undefined; readonly syncInterval?: Duration.Input | undefined } = {}
+  options: Server.Options & {
+    readonly services?: ServicesOptions | undefined
+    readonly store?: string | undefined
+    readonly syncInterval?: Duration.Input | undefined
+    readonly approval?: Backend.Options["approval"]
+    readonly actions?: Readonly<Record<string, ActionHandler>> | undefined
+  } = {}
 ): Promise<TestServer> => {
   const scope = Effect.runSync(Scope.make())
   const program = Effect.gen(function*() {
@@ -31,7 +38,11 @@ export const startServer = async (
       syncInterval: options.syncInterval,
       store: options.store ?? "memory",
       services: options.services,
-      registry: providers === undefined ? undefined : { analyze: { providers: { llm: providers, embeddings: [] } } },
+      registry: {
+        ...(providers === undefined ? {} : { analyze: { providers: { llm: providers, embeddings: [] } } }),
+        ...(options.actions === undefined ? {} : { actions: options.actions })
+      },
+      approval: options.approval,
       pollInterval: "20 millis",
       gracePeriod: "2 seconds",
       onProblem: () => {}
