@@ -60,6 +60,7 @@ import * as GraphShape from "./GraphShape.ts"
 import { replayProblems } from "./replay.ts"
 import { Cancellations, waitDeferred } from "./Journal.ts"
 import { type Registered, Registry } from "./Registry.ts"
+import type { PayloadCodec } from "./PayloadCodec.ts"
 import { runBody, RunWorkflow } from "./RunWorkflow.ts"
 import * as Store from "./Store.ts"
 
@@ -145,6 +146,11 @@ export interface Options {
   readonly load?: ((run: RunRecord) => Effect.Effect<{ readonly graph: Graph; readonly context: Context.Context<never> } | undefined>) | undefined
   /** The engine's events of the runs this process executes (the CLI's progress view). */
   readonly onEvent?: ((runId: string, event: WorkflowEvent) => void) | undefined
+  /**
+   * What is kept at rest: a codec masks or encrypts run inputs, outputs, errors, signals and event data before they
+   * reach the store or the engine's journal (governance's `StoredData.codec`). Default: kept as they are.
+   */
+  readonly codec?: PayloadCodec | undefined
   /** Where the runner reports problems it cannot fail anything with (a store write that failed; default: stderr). */
   readonly onProblem?: ((message: string) => void) | undefined
 }
@@ -338,9 +344,11 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
 
     // The store: its SqlClient (SQLite, Postgres) and the run index on it.
     const sqlContext = spec._tag === "memory" ? undefined : yield* Layer.build(Store.sqlLayer(spec))
-    const store = sqlContext === undefined
+    const rawStore = sqlContext === undefined
       ? (yield* Layer.build(RunStore.layerMemory)).pipe(Context.get(RunStore))
       : (yield* Layer.build(RunStore.layerSql.pipe(Layer.provide(Layer.succeedContext(sqlContext))))).pipe(Context.get(RunStore))
+    const codec = options.codec
+    const store = codec === undefined ? rawStore : codec.store(rawStore)
 
     // The role: one runner per store.
     const owner = { owner: randomUUID(), pid: process.pid, host: hostname() }
@@ -398,7 +406,7 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
         ? Engine.layerMemory(engineOptions)
         : Engine.layerSql(engineOptions).pipe(Layer.provide(Layer.succeedContext(sqlContext)))
       const handler = RunWorkflow.toLayer((payload) =>
-        runBody({ store, registry, cancellations, load, changed, onEvent: options.onEvent, onStoreError: (e) => problem(`run store: ${String((e as { message?: unknown }).message ?? e)}`) }, payload.runId)
+        runBody({ store, registry, cancellations, load, changed, onEvent: options.onEvent, codec, onStoreError: (e) => problem(`run store: ${String((e as { message?: unknown }).message ?? e)}`) }, payload.runId)
       )
       engineContext = yield* Layer.build(handler.pipe(Layer.provideMerge(engine)))
     }
@@ -419,7 +427,8 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
         const token = DurableDeferred.tokenFromExecutionId(deferred, { workflow: RunWorkflow, executionId })
         const at = yield* now
         if (wait.signal !== undefined) {
-          yield* withEngine(DurableDeferred.succeed(deferred, { token, value: { signal: wait.signal } }))
+          const signal = codec === undefined ? wait.signal : yield* codec.seal({ runId: wait.runId, stepId: wait.stepId }, wait.signal)
+          yield* withEngine(DurableDeferred.succeed(deferred, { token, value: { signal } }))
           yield* store.markWaitApplied(wait.runId, wait.stepId, at, false)
         } else if (yield* store.claimTimeout(wait.runId, wait.stepId, at)) {
           const timeoutMillis = (wait.deadlineAt ?? at) - (wait.waitingSince ?? at)

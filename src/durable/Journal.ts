@@ -19,6 +19,7 @@ import { costOf, Prices } from "../providers/Pricing.ts"
 import type { Json, RunStoreShape } from "../store/RunStoreShape.ts"
 import { decodeError, decodeValue, encodeError, encodeValue, nonJson } from "./codec.ts"
 import { RunCancelled } from "./errors.ts"
+import type { PayloadCodec } from "./PayloadCodec.ts"
 import { StepContext } from "./StepContext.ts"
 
 /**
@@ -88,6 +89,8 @@ export interface JournalOptions {
   readonly seeds: Readonly<Record<string, Json>> | undefined
   /** Called when a unit's row could not be written (the unit's own outcome is still journaled by the engine). */
   readonly onStoreError?: ((error: unknown) => void) | undefined
+  /** Seals what the engine journals (unit results and errors, signals) and opens it on replay. */
+  readonly codec?: PayloadCodec | undefined
 }
 
 const usageJson = (entries: ReadonlyArray<UsageEntry>): Json | undefined => {
@@ -111,7 +114,9 @@ const usageJson = (entries: ReadonlyArray<UsageEntry>): Json | undefined => {
  * ```
  */
 export const makeJournal = (options: JournalOptions): StepJournal => {
-  const { cancellations, runId, seeds, store } = options
+  const { cancellations, codec, runId, seeds, store } = options
+  const seal = (stepId: string, value: Json) => (codec === undefined ? Effect.succeed(value) : codec.seal({ runId, stepId }, value))
+  const open = (stepId: string, value: Json) => (codec === undefined ? Effect.succeed(value) : codec.open({ runId, stepId }, value))
   const storeWrite = <E>(effect: Effect.Effect<void, E>) =>
     Effect.catch(effect, (error) => Effect.sync(() => options.onStoreError?.(error)))
 
@@ -150,7 +155,7 @@ export const makeJournal = (options: JournalOptions): StepJournal => {
       const cost = usage.length === 0 ? undefined : costOf(prices, usage).usd
       if (Exit.isSuccess(exit)) {
         yield* storeWrite(store.stepFinished({ runId, name: unit.name, status: "succeeded", attempts: made, at: finished, output: exit.value, usage: usageJson(usage), costUsd: cost }))
-        return { value: exit.value, attempts: made }
+        return { value: yield* seal(unit.stepId, exit.value), attempts: made }
       }
       const failure = Cause.findErrorOption(exit.cause)
       if (failure._tag === "None") {
@@ -169,7 +174,7 @@ export const makeJournal = (options: JournalOptions): StepJournal => {
       }
       const error = encodeError(failure.value)
       yield* storeWrite(store.stepFinished({ runId, name: unit.name, status: "failed", attempts: made, at: finished, error, usage: usageJson(usage), costUsd: cost }))
-      return yield* Effect.fail({ error, attempts: made })
+      return yield* Effect.fail({ error: yield* seal(unit.stepId, error), attempts: made })
     })
 
   const restore = (attempts: AttemptCount | undefined, made: number) => {
@@ -193,11 +198,11 @@ export const makeJournal = (options: JournalOptions): StepJournal => {
         return Effect.matchEffect(activity, {
           onSuccess: ({ attempts: made, value }) => {
             restore(attempts, made)
-            return decodeValue(unit.stepId, unit.output, value)
+            return Effect.flatMap(open(unit.stepId, value), (opened) => decodeValue(unit.stepId, unit.output, opened))
           },
           onFailure: ({ attempts: made, error }) => {
             restore(attempts, made)
-            return Effect.fail(decodeError(error))
+            return Effect.flatMap(open(unit.stepId, error), (opened) => Effect.fail(decodeError(opened)))
           }
         })
       }),
@@ -227,7 +232,7 @@ const waitFor = (options: JournalOptions, unit: JournalUnit, node: WaitNode, ctx
       at: since
     }))
     const result = yield* Effect.exit(DurableDeferred.await(waitDeferred(unit.name)))
-    if (Exit.isSuccess(result)) return result.value.signal
+    if (Exit.isSuccess(result)) return options.codec === undefined ? result.value.signal : yield* options.codec.open({ runId, stepId: unit.stepId }, result.value.signal)
     const failure = Cause.findErrorOption(result.cause)
     if (failure._tag === "Some" && failure.value.timedOut) {
       return yield* new WaitTimedOut({

@@ -27,6 +27,7 @@ import { encodeError, encodeOutputs } from "./codec.ts"
 import { RunCancelled } from "./errors.ts"
 import * as GraphShape from "./GraphShape.ts"
 import { type Cancellations, makeJournal } from "./Journal.ts"
+import type { PayloadCodec } from "./PayloadCodec.ts"
 import type { Registered, Registry } from "./Registry.ts"
 
 /**
@@ -56,6 +57,8 @@ export interface BodyEnv {
   readonly onStoreError: (error: unknown) => void
   /** The engine's events of the runs executing in this process (the CLI's progress view); replayed units report too. */
   readonly onEvent?: ((runId: string, event: WorkflowEvent) => void) | undefined
+  /** Seals what the engine journals (see `PayloadCodec`). */
+  readonly codec?: PayloadCodec | undefined
 }
 
 const cancelledJson = (runId: string): Json => encodeError(new RunCancelled({ runId, message: `Run '${runId}' was cancelled` }))
@@ -154,7 +157,8 @@ export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, 
           store,
           cancellations: env.cancellations,
           seeds: run.seeds as Readonly<Record<string, Json>> | undefined,
-          onStoreError: env.onStoreError
+          onStoreError: env.onStoreError,
+          codec: env.codec
         })
       })
       return runGraph(state, graph, "", input, {})
@@ -163,8 +167,10 @@ export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, 
       Effect.updateContext((context: Context.Context<never>) => Context.merge(entry.context, context) as Context.Context<unknown>)
     ) as Effect.Effect<Record<string, unknown>, unknown>
     const encoded = yield* encodeOutputs(graph, outputs)
+    // The engine keeps the run's result too: sealed like the rows (before the status says it finished).
+    const sealed = env.codec === undefined ? encoded : yield* env.codec.seal({ runId }, encoded)
     yield* setStatus("succeeded", { output: encoded })
-    return encoded
+    return sealed
   })
 
   return body.pipe(
@@ -183,8 +189,9 @@ export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, 
           return yield* Effect.fail(cancelledJson(runId))
         }
         const json = encodeError(error)
+        const sealed = env.codec === undefined ? json : yield* env.codec.seal({ runId }, json)
         yield* setStatus("failed", { error: json })
-        return yield* Effect.fail(json)
+        return yield* Effect.fail(sealed)
       })
     ),
     Effect.onExit((exit) =>

@@ -13,6 +13,8 @@
  * ```
  */
 import { Context, Effect, Layer } from "effect"
+import { Migrator, SqlClient } from "effect/sql"
+import type { SqlError } from "effect/sql/SqlError"
 import { Cipher } from "./Cipher.ts"
 import type { CipherError } from "./CipherError.ts"
 import * as Redaction from "./Redaction.ts"
@@ -141,3 +143,50 @@ export const layerMemory: Layer.Layer<PiiVault, never, Cipher> = Layer.effect(Pi
  * ```
  */
 export const layerStore = (store: Store): Layer.Layer<PiiVault, never, Cipher> => Layer.effect(PiiVault, make(store))
+
+const vaultMigrations = Migrator.fromRecord({
+  "1_create_pii_vault": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`CREATE TABLE IF NOT EXISTS llmo_pii_vault (
+      run_id TEXT NOT NULL,
+      placeholder TEXT NOT NULL,
+      envelope TEXT NOT NULL,
+      PRIMARY KEY (run_id, placeholder)
+    )`
+  })
+})
+
+/**
+ * A {@link Store} in `llmo_pii_vault` of the `SqlClient` in context (SQLite or Postgres; the run store's database, so
+ * the originals live and die with their runs). Rows hold envelopes only: a placeholder's original is encrypted under
+ * the `Cipher`, bound to its run and placeholder. A database that fails is a defect of the call (the vault cannot
+ * answer "no original" for an original it lost).
+ *
+ * @example
+ * ```ts
+ * const vault = yield* PiiVault.make(yield* PiiVault.storeSql)
+ * ```
+ */
+export const storeSql: Effect.Effect<Store, Migrator.MigrationError | SqlError, SqlClient.SqlClient> = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* Migrator.make({})({ loader: vaultMigrations, table: "llmo_vault_migrations" })
+  const upsert = sql.onDialectOrElse({
+    pg: () => (runId: string, placeholder: string, envelope: string) =>
+      sql`INSERT INTO llmo_pii_vault (run_id, placeholder, envelope) VALUES (${runId}, ${placeholder}, ${envelope})
+        ON CONFLICT (run_id, placeholder) DO UPDATE SET envelope = EXCLUDED.envelope`,
+    orElse: () => (runId: string, placeholder: string, envelope: string) =>
+      sql`INSERT OR REPLACE INTO llmo_pii_vault (run_id, placeholder, envelope) VALUES (${runId}, ${placeholder}, ${envelope})`
+  })
+  return {
+    write: (runId, entries) =>
+      entries.length === 0 ? Effect.void : sql.withTransaction(Effect.forEach(entries, ([p, e]) => upsert(runId, p, e), { discard: true })).pipe(Effect.orDie),
+    read: (runId, placeholders) =>
+      placeholders.length === 0
+        ? Effect.succeed(new Map())
+        : sql<{ placeholder: string; envelope: string }>`SELECT placeholder, envelope FROM llmo_pii_vault WHERE run_id = ${runId} AND ${sql.in("placeholder", placeholders)}`.pipe(
+          Effect.map((rows) => new Map(rows.map((r) => [r.placeholder, r.envelope] as const))),
+          Effect.orDie
+        ),
+    remove: (runId) => sql`DELETE FROM llmo_pii_vault WHERE run_id = ${runId}`.pipe(Effect.asVoid, Effect.orDie)
+  } satisfies Store
+})
