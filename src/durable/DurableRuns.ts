@@ -210,7 +210,13 @@ export interface DurableRunsShape {
     options: { readonly from: string; readonly value?: unknown }
   ) => Effect.Effect<RunRecord, RunNotFound | UnknownStep | WorkflowNotRegistered | NotDurable | WorkflowInputError | SignalInvalid | RunStoreError>
   /** Deletes finished runs older than `olderThan` (with the engine's rows of them); returns their ids. */
-  readonly prune: (options: { readonly olderThan: Duration.Input }) => Effect.Effect<ReadonlyArray<string>, RunStoreError>
+  readonly prune: (options: {
+    readonly olderThan: Duration.Input
+    /** Only this workflow's runs. */
+    readonly workflow?: string | undefined
+    /** Not these workflows' runs. */
+    readonly except?: ReadonlyArray<string> | undefined
+  }) => Effect.Effect<ReadonlyArray<string>, RunStoreError>
   /** Replays the stored journal of each unfinished (or, with `all`, every) run of `graph`'s workflow against it. */
   readonly check: (graph: Graph, options?: { readonly all?: boolean | undefined }) => Effect.Effect<ReadonlyArray<CheckResult>, RunStoreError>
 }
@@ -662,7 +668,7 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
     const prune: DurableRunsShape["prune"] = (pruneOptions) =>
       Effect.gen(function*() {
         const before = (yield* now) - Duration.toMillis(Duration.fromInputUnsafe(pruneOptions.olderThan))
-        const pruned = yield* store.prune(before)
+        const pruned = yield* store.prune(before, { workflow: pruneOptions.workflow, except: pruneOptions.except })
         if (pruned.length === 0 || sqlContext === undefined && engineContext === undefined) return pruned
         // The engine's rows of those executions (messages and replies); a memory store's go with the process.
         const storage = engineContext !== undefined

@@ -274,9 +274,9 @@ export const codec = (options: Options): Effect.Effect<PayloadCodec, GovernanceC
           }),
         waits: (runId) => Effect.flatMap(store.waits(runId), (rows) => Effect.forEach(rows, openWait)),
         waitsToApply: (now) => Effect.flatMap(store.waitsToApply(now), (rows) => Effect.forEach(rows, openWait)),
-        prune: (before) =>
+        prune: (before, filter) =>
           Effect.gen(function*() {
-            const ids = yield* store.prune(before)
+            const ids = yield* store.prune(before, filter)
             // A deleted run takes its vault of originals with it.
             if (vault !== undefined) for (const id of ids) yield* vault.forget(id)
             for (const id of ids) workflows.delete(id)

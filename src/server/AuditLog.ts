@@ -208,3 +208,19 @@ export const makeSql: Effect.Effect<AuditLogShape, AuditLogError, SqlClient.SqlC
  * ```
  */
 export const layerSql: Layer.Layer<AuditLog, AuditLogError, SqlClient.SqlClient> = Layer.effect(AuditLog, makeSql)
+
+/**
+ * Deletes the entries of `llmo_audit` older than `before` (retention: the log is append-only for every endpoint and
+ * code path; only the retention schedule ages entries out). The number deleted.
+ *
+ * @example
+ * ```ts
+ * const n = yield* AuditLog.expireSql(Date.now() - 365 * 86_400_000)
+ * ```
+ */
+export const expireSql = (before: number): Effect.Effect<number, AuditLogError, SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql<{ seq: number }>`DELETE FROM llmo_audit WHERE at < ${before} RETURNING seq`
+    return rows.length
+  }).pipe(Effect.mapError((e) => new AuditLogError({ operation: "expire", message: e.message })))

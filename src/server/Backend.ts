@@ -28,6 +28,8 @@ import * as WorkflowRegistry from "./WorkflowRegistry.ts"
 import * as WorkflowServices from "./WorkflowServices.ts"
 import * as WorkflowVersions from "./WorkflowVersions.ts"
 import type { Approval } from "./Lifecycle.ts"
+import type { PayloadCodec } from "../durable/PayloadCodec.ts"
+import * as Retention from "../governance/Retention.ts"
 
 /**
  * Options: the store, where workflows get their services, how definitions are validated, and the durable runs'
@@ -42,6 +44,13 @@ export interface Options {
   readonly store: string | Store.Spec
   readonly services?: ServicesOptions | undefined
   readonly registry?: Omit<WorkflowRegistry.Options, "storage"> | undefined
+  /**
+   * What runs keep at rest: governance's `StoredData.codec` masks or encrypts inputs, outputs, signals and event data
+   * in the store and the engine's journal (default: kept as they are).
+   */
+  readonly codec?: PayloadCodec | undefined
+  /** How long finished runs and audit entries are kept, pruned on a schedule (default: kept until `POST /runs/prune`). */
+  readonly retention?: Retention.Policy | undefined
   /** Whether a new workflow version needs approval before it is deployed (default: it is deployed on registration). */
   readonly approval?: Partial<Approval> | undefined
   /** How long shutting down waits for the steps in flight (default 30 s); they resume on the next start otherwise. */
@@ -133,6 +142,7 @@ export const layer = (options: Options): Layer.Layer<Services, unknown> =>
       const durable = DurableRuns.layer({
         store: spec,
         load,
+        ...(options.codec !== undefined ? { codec: options.codec } : {}),
         gracePeriod: options.gracePeriod ?? defaultGracePeriod,
         ...(options.pollInterval !== undefined ? { pollInterval: options.pollInterval } : {}),
         ...(options.onProblem !== undefined ? { onProblem: options.onProblem } : {})
@@ -154,7 +164,14 @@ export const layer = (options: Options): Layer.Layer<Services, unknown> =>
         })
         yield* once.pipe(Effect.repeat(Schedule.spaced(options.syncInterval ?? "1 second")), Effect.forkScoped)
       }))
-      return Layer.provideMerge(DurableRunService.layer, Layer.provideMerge(keepRegistered, durable))
+      // The retention schedule, for the life of the server (audit entries expire on SQL stores).
+      const retention = options.retention === undefined ? Layer.empty : Layer.effectDiscard(Effect.gen(function*() {
+        const runs = yield* DurableRuns.DurableRuns
+        const sqlContext = sql === undefined ? undefined : yield* Effect.context<SqlClient.SqlClient>()
+        const expireAudit = sqlContext === undefined ? undefined : (before: number) => Effect.provideContext(AuditLog.expireSql(before), sqlContext)
+        yield* Effect.forkScoped(Retention.schedule(options.retention!, runs, { expireAudit, onProblem: options.onProblem }))
+      })).pipe(Layer.provide(sql === undefined ? Layer.empty : (sql as Layer.Layer<SqlClient.SqlClient, unknown>)))
+      return Layer.provideMerge(Layer.merge(DurableRunService.layer, retention as Layer.Layer<never>), Layer.provideMerge(keepRegistered, durable))
     }))
     return runs.pipe(
       Layer.provideMerge(Layer.merge(credentials, services)),

@@ -235,9 +235,12 @@ export const makeMemory = (): RunStoreShape => {
         if (lease?.owner === owner) lease = undefined
       }),
     runner: () => Effect.sync(() => lease),
-    prune: (before) =>
+    prune: (before, filter) =>
       Effect.sync(() => {
-        const pruned = [...runs.values()].filter((r) => isTerminal(r.status) && r.finishedAt !== undefined && r.finishedAt < before).map((r) => r.runId)
+        const pruned = [...runs.values()].filter((r) =>
+          isTerminal(r.status) && r.finishedAt !== undefined && r.finishedAt < before &&
+          (filter?.workflow === undefined || r.workflow === filter.workflow) && !(filter?.except?.includes(r.workflow) ?? false)
+        ).map((r) => r.runId)
         for (const runId of pruned) {
           runs.delete(runId)
           steps.delete(runId)

@@ -208,6 +208,19 @@ export interface ListFilter {
 }
 
 /**
+ * Which finished runs `prune` may delete: those of `workflow` only, or of every workflow but `except`.
+ *
+ * @example
+ * ```ts
+ * store.prune(Date.now() - 30 * 86_400_000, { except: ["audited-payments"] })
+ * ```
+ */
+export interface PruneFilter {
+  readonly workflow?: string | undefined
+  readonly except?: ReadonlyArray<string> | undefined
+}
+
+/**
  * A store operation failed (database unreachable, locked, corrupt). `operation` names the store method.
  *
  * @example
@@ -370,7 +383,10 @@ export interface RunStoreShape {
   readonly heartbeat: (owner: string, now: number) => Effect.Effect<boolean, RunStoreError>
   readonly releaseRunner: (owner: string) => Effect.Effect<void, RunStoreError>
   readonly runner: () => Effect.Effect<RunnerLease | undefined, RunStoreError>
-  /** Deletes finished runs (and their steps, events and waits) that finished before `before`; returns their ids. */
-  readonly prune: (before: number) => Effect.Effect<ReadonlyArray<string>, RunStoreError>
+  /**
+   * Deletes finished runs (and their steps, events and waits) that finished before `before`; returns their ids.
+   * `filter` narrows it to one workflow, or to every workflow but some (retention per workflow).
+   */
+  readonly prune: (before: number, filter?: PruneFilter) => Effect.Effect<ReadonlyArray<string>, RunStoreError>
 }
 

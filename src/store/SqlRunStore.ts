@@ -410,9 +410,11 @@ export const makeSql: Effect.Effect<RunStoreShape, RunStoreError, SqlClient.SqlC
         Effect.mapError(failed("runner"))
       ),
 
-    prune: (before) =>
+    prune: (before, filter) =>
       sql.withTransaction(Effect.gen(function*() {
-        const rows = yield* sql<{ run_id: string }>`SELECT run_id FROM llmo_runs WHERE status IN ${in_(terminal)} AND finished_at < ${before}`
+        const rows = yield* sql<{ run_id: string }>`SELECT run_id FROM llmo_runs WHERE status IN ${in_(terminal)} AND finished_at < ${before}${
+          filter?.workflow === undefined ? sql`` : sql` AND workflow = ${filter.workflow}`
+        }${filter?.except === undefined || filter.except.length === 0 ? sql`` : sql` AND workflow NOT IN ${in_(filter.except)}`}`
         const ids = rows.map((r) => String(r.run_id))
         // In slices, to stay under the databases' limits on bound parameters.
         for (let i = 0; i < ids.length; i += 500) {
