@@ -288,3 +288,55 @@ outputs:
     }
   }, 60_000)
 })
+
+describe("the CLI: workflows register, versions, submit, approve, deploy over --remote", () => {
+  it("drives the lifecycle as the REST API does, with the same refusals and exit codes", async () => {
+    const { runWith } = await import("../../src/cli/main.ts")
+    const { Output } = await import("../../src/cli/Output.ts")
+    const { writeFileSync } = await import("node:fs")
+    const server = await startServer({ approval: { required: true } })
+    const tmp = mkdtempSync(join(tmpdir(), "llmo-cli-versions-"))
+    const cli = async (key: string, args: ReadonlyArray<string>) => {
+      const out = Output.capture({ cwd: tmp })
+      const before = process.env["LLM_ORCHESTRATOR_API_KEY"]
+      process.env["LLM_ORCHESTRATOR_API_KEY"] = key
+      try {
+        const code = await Effect.runPromise(runWith(["--remote", server.url, "workflows", ...args], out.layer))
+        return { code, stdout: out.stdout.join("\n"), stderr: out.stderr.join("\n") }
+      } finally {
+        if (before === undefined) delete process.env["LLM_ORCHESTRATOR_API_KEY"]
+        else process.env["LLM_ORCHESTRATOR_API_KEY"] = before
+      }
+    }
+    try {
+      const other = await keyOf(server, "reviewer", "admin")
+      writeFileSync(join(tmp, "greet.yaml"), workflow("greet"))
+      const reg = await cli(server.keys.admin, ["register", "greet.yaml"])
+      expect(reg.code, reg.stderr).toBe(0)
+      expect(reg.stdout).toMatch(/^greet {2}v1 {2}draft {2}[0-9a-f]{12} {2}by key:\w+ /)
+      expect((await cli(server.keys.admin, ["submit", "greet", "1"])).stdout).toContain("pending_approval")
+      const self = await cli(server.keys.admin, ["approve", "greet", "1"])
+      expect(self.code).toBe(3)
+      expect(self.stderr).toMatch(/^error: self_approval: Cannot approve version 1 of 'greet': key:\w+ registered it, and approval needs another admin$/)
+      const runner = await cli(server.keys.runner, ["approve", "greet", "1"])
+      expect(runner.code).toBe(3)
+      expect((await cli(other.token, ["approve", "greet", "1"])).stdout).toContain("approved")
+      const early = await cli(server.keys.admin, ["submit", "greet", "1"])
+      expect(early.code).toBe(1)
+      expect(early.stderr).toBe("error: invalid_transition: Cannot submit version 1 of 'greet': it is approved; submit applies to draft versions")
+      expect((await cli(server.keys.admin, ["deploy", "greet", "1"])).stdout).toContain("deployed")
+      writeFileSync(join(tmp, "greet.yaml"), workflow("greet", "hi"))
+      expect((await cli(server.keys.admin, ["register", "greet.yaml"])).stdout).toMatch(/^greet {2}v2 {2}draft/)
+      const listed = await cli(server.keys.viewer, ["versions", "greet", "--json"])
+      expect(JSON.parse(listed.stdout).map((v: { version: number; state: string }) => `${v.version}:${v.state}`)).toEqual(["1:deployed", "2:draft"])
+      const shown = await cli(server.keys.viewer, ["show", "greet", "2"])
+      expect(shown.stdout).toContain('template: "hi {{ input.text }}"')
+      const missing = await cli(server.keys.viewer, ["show", "greet", "9"])
+      expect(missing.code).toBe(2)
+      expect(missing.stderr).toBe("error: workflow_not_found: Workflow 'greet' has no version 9 (versions: 1, 2)")
+    } finally {
+      rmSync(tmp, { recursive: true, force: true })
+      await server.close()
+    }
+  }, 30_000)
+})
