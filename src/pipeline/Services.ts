@@ -10,6 +10,9 @@
  * const { layer } = yield* Services.resolve(interpreted.requirements, { env: process.env })
  * ```
  */
+import type { CipherShape } from "../governance/Cipher.ts"
+import type { PiiVaultShape } from "../governance/PiiVault.ts"
+import type { Policy as GovernancePolicy } from "../governance/Policy.ts"
 import { ConfigProvider, Effect, Layer, type Redacted, Scope } from "effect"
 import { Embeddings } from "../llm/Embeddings.ts"
 import * as Catalogue from "../providers/catalogue/Catalogue.ts"
@@ -41,6 +44,16 @@ export interface ServicesOptions {
   readonly catalogue?: ReadonlyArray<Entry> | undefined
   /** The policy of providers that configure none (default {@link Reliability.defaultPolicy}). */
   readonly policy?: Reliability.Policy | undefined
+  /**
+   * Data protection: every language model is served through this governance policy (personal data masked or refused
+   * before the call, prompt limits, per workflow and step), and logs and spans are masked. A `Cipher` and a vault are
+   * needed by reversible policies. Loaded only when given.
+   */
+  readonly governance?: {
+    readonly policy: GovernancePolicy
+    readonly cipher?: CipherShape | undefined
+    readonly vault?: PiiVaultShape | undefined
+  } | undefined
 }
 
 /** The services, and the secret values they were built with (for redaction in logs). */
@@ -123,6 +136,16 @@ export const resolve = Effect.fnUntraced(function*(requirements: Requirements, o
   const unknown = (kind: MissingService["kind"], name: string, steps: ReadonlyArray<string>) =>
     missing.push({ kind, name, steps, hint: `no such ${kind === "vector" ? "vector store provider" : "provider"} in the catalogue (${Catalogue.ids(kind === "action" ? "llm" : kind, table).join(", ")})` })
 
+  // Governance is loaded only when configured (the detectors pull in libphonenumber).
+  const governed = options.governance === undefined || requirements.providers.size === 0 ? undefined : yield* Effect.promise(async () => {
+    const [G, C, V] = await Promise.all([import("../governance/Governance.ts"), import("../governance/Cipher.ts"), import("../governance/PiiVault.ts")])
+    const g = options.governance!
+    const own = Layer.mergeAll(
+      g.cipher === undefined ? Layer.empty : Layer.succeed(C.Cipher, g.cipher),
+      g.vault === undefined ? Layer.empty : Layer.succeed(V.PiiVault, g.vault)
+    )
+    return { wrap: G.wrap, layer: G.layer(g.policy).pipe(Layer.provide(own)) }
+  })
   for (const [name, steps] of requirements.providers) {
     const config = options.providers?.[name]
     const entry = Catalogue.find("llm", config?.use ?? name, table)
@@ -132,7 +155,10 @@ export const resolve = Effect.fnUntraced(function*(requirements: Requirements, o
     }
     const s = yield* settingsOf(entry, name, config, env, readSecret, secrets)
     if (s._tag === "Missing") missing.push({ kind: "llm", name, steps, hint: s.hint })
-    else layers.push(Reliability.layerLlm(policyOf(config), name, entry.build(s.settings)))
+    else {
+      const llm = Reliability.layerLlm(policyOf(config), name, entry.build(s.settings))
+      layers.push(governed === undefined ? llm : governed.wrap(name).pipe(Layer.provide(llm), Layer.provide(governed.layer)))
+    }
   }
   for (const [name, steps] of requirements.embeddingProviders) {
     const config = options.providers?.[name]
@@ -192,6 +218,8 @@ export const resolve = Effect.fnUntraced(function*(requirements: Requirements, o
     else layers.push(entry.buildReranker(name, s.settings) as Layer.Layer<any, any, never>)
   }
   if (missing.length > 0) return yield* new ServicesMissing({ missing })
+  // The Governance service itself, and the masked logs and spans, for the whole run.
+  if (governed !== undefined) layers.push(governed.layer as Layer.Layer<any, any, never>)
   return {
     layer: layers.length === 0 ? (Layer.empty as unknown as Layer.Layer<any, any, never>) : Layer.mergeAll(...(layers as [Layer.Layer<any, any, never>])),
     secrets

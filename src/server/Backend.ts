@@ -29,6 +29,8 @@ import * as WorkflowServices from "./WorkflowServices.ts"
 import * as WorkflowVersions from "./WorkflowVersions.ts"
 import type { Approval } from "./Lifecycle.ts"
 import type { PayloadCodec } from "../durable/PayloadCodec.ts"
+import type { CipherShape } from "../governance/Cipher.ts"
+import type { Policy } from "../governance/Policy.ts"
 import * as Retention from "../governance/Retention.ts"
 
 /**
@@ -49,6 +51,12 @@ export interface Options {
    * in the store and the engine's journal (default: kept as they are).
    */
   readonly codec?: PayloadCodec | undefined
+  /**
+   * Data protection for every workflow: the governance policy (PII masked or refused before each provider call, prompt
+   * limits, masked logs and spans, and its `storage` action over what runs keep), and the `Cipher` for encryption and
+   * reversible masks (`Cipher.layer` reads its keys through `Secrets`).
+   */
+  readonly governance?: { readonly policy: Policy; readonly cipher?: CipherShape | undefined } | undefined
   /** How long finished runs and audit entries are kept, pruned on a schedule (default: kept until `POST /runs/prune`). */
   readonly retention?: Retention.Policy | undefined
   /** Whether a new workflow version needs approval before it is deployed (default: it is deployed on registration). */
@@ -112,7 +120,6 @@ export const layer = (options: Options): Layer.Layer<Services, unknown> =>
       return yield* new StoreUnavailable({ store: String(options.store), message: `Unknown store '${String(options.store)}': use memory, sqlite:PATH (or a .db file) or postgres://user@host:port/db` })
     }
     const shown = Store.show(spec)
-    const services = WorkflowServices.layer(options.services ?? {})
     const sql = spec._tag === "memory" ? undefined : Store.sqlLayer(spec)
     // The versioned registry appends its transitions to the audit log.
     const versionsOn = <R>(storage: Effect.Effect<WorkflowVersions.Storage, WorkflowRegistry.RegistryError, R>) =>
@@ -127,7 +134,7 @@ export const layer = (options: Options): Layer.Layer<Services, unknown> =>
         Layer.provide(sql as Layer.Layer<SqlClient.SqlClient, unknown>)
       )
     // Durable runs load the definition of a run whose workflow they do not know from the registry (after a restart).
-    const runs = Layer.unwrap(Effect.gen(function*() {
+    const runsOn = (codec: PayloadCodec | undefined) => Layer.unwrap(Effect.gen(function*() {
       const registry = yield* WorkflowVersions.WorkflowVersions
       const workflowServices = yield* WorkflowServices.WorkflowServices
       const load = (run: { readonly workflow: string; readonly version: string | undefined }) =>
@@ -142,7 +149,7 @@ export const layer = (options: Options): Layer.Layer<Services, unknown> =>
       const durable = DurableRuns.layer({
         store: spec,
         load,
-        ...(options.codec !== undefined ? { codec: options.codec } : {}),
+        ...(codec !== undefined ? { codec } : {}),
         gracePeriod: options.gracePeriod ?? defaultGracePeriod,
         ...(options.pollInterval !== undefined ? { pollInterval: options.pollInterval } : {}),
         ...(options.onProblem !== undefined ? { onProblem: options.onProblem } : {})
@@ -173,8 +180,27 @@ export const layer = (options: Options): Layer.Layer<Services, unknown> =>
       })).pipe(Layer.provide(sql === undefined ? Layer.empty : (sql as Layer.Layer<SqlClient.SqlClient, unknown>)))
       return Layer.provideMerge(Layer.merge(DurableRunService.layer, retention as Layer.Layer<never>), Layer.provideMerge(keepRegistered, durable))
     }))
+    // Data protection: the policy around every provider (WorkflowServices) and over what runs keep (the codec), with
+    // the vault of originals in the store's database.
+    const runs = Layer.unwrap(Effect.gen(function*() {
+      const governance = options.governance
+      if (governance === undefined) return runsOn(options.codec).pipe(Layer.provideMerge(WorkflowServices.layer(options.services ?? {})))
+      // Loaded only when configured (the detectors pull in libphonenumber).
+      const [Cipher, PiiVault, StoredData] = yield* Effect.promise(() =>
+        Promise.all([import("../governance/Cipher.ts"), import("../governance/PiiVault.ts"), import("../governance/StoredData.ts")]))
+      const cipher = governance.cipher
+      const sqlContext = sql === undefined ? undefined : yield* Effect.context<SqlClient.SqlClient>()
+      const vault = cipher === undefined
+        ? undefined
+        : yield* PiiVault.make(sqlContext === undefined ? PiiVault.memoryStore() : yield* Effect.provideContext(PiiVault.storeSql, sqlContext)).pipe(
+          Effect.provideService(Cipher.Cipher, cipher)
+        )
+      const codec = options.codec ?? (yield* StoredData.codec({ policy: governance.policy, cipher, vault }))
+      const services = WorkflowServices.layer({ ...options.services, governance: { policy: governance.policy, cipher, vault } })
+      return runsOn(codec).pipe(Layer.provideMerge(services))
+    })).pipe(Layer.provide(sql === undefined ? Layer.empty : (sql as Layer.Layer<SqlClient.SqlClient, unknown>)))
     return runs.pipe(
-      Layer.provideMerge(Layer.merge(credentials, services)),
+      Layer.provideMerge(credentials),
       Layer.catchCause((cause) => Layer.effect(KeyStore.KeyStore, Effect.fail(unavailable(shown)(cause))) as unknown as Layer.Layer<Services, unknown>)
     )
   })) as Layer.Layer<Services, unknown>

@@ -28,6 +28,7 @@ export const startServer = async (
     readonly store?: string | undefined
     readonly syncInterval?: Duration.Input | undefined
     readonly approval?: Backend.Options["approval"]
+    readonly governance?: Backend.Options["governance"]
     readonly actions?: Readonly<Record<string, ActionHandler>> | undefined
   } = {}
 ): Promise<TestServer> => {
@@ -43,6 +44,7 @@ export const startServer = async (
         ...(options.actions === undefined ? {} : { actions: options.actions })
       },
       approval: options.approval,
+      governance: options.governance,
       pollInterval: "20 millis",
       gracePeriod: "2 seconds",
       onProblem: () => {}
