@@ -19,6 +19,10 @@
  * | POST | /workflows/{name}/versions/{version}/reject | workflows:approve |
  * | POST | /workflows/{name}/versions/{version}/deploy | workflows:write |
  * | POST | /workflows/{name}/versions/{version}/deprecate | workflows:write |
+ * | GET | /templates | workflows:read |
+ * | POST | /templates | workflows:write |
+ * | GET | /templates/{name} | workflows:read |
+ * | POST | /templates/{name}/instantiate | workflows:write |
  * | POST | /workflows/{name}/runs | runs:write |
  * | GET | /runs | runs:read |
  * | GET | /runs/{id} | runs:read |
@@ -48,6 +52,7 @@ import { Role } from "../auth/Role.ts"
 import * as ApiError from "./ApiError.ts"
 import * as Model from "./Model.ts"
 import { Required } from "./Permission.ts"
+import * as WorkflowTemplates from "./WorkflowTemplates.ts"
 
 /**
  * Authentication: a bearer token (an API key `llmo_...` or a JWT) in `Authorization`, or an API key in `X-API-Key`.
@@ -189,6 +194,49 @@ export class WorkflowsGroup extends HttpApiGroup.make("workflows")
   .middleware(RequestErrors)
   .middleware(Authentication)
   .annotateMerge(OpenApi.annotations({ title: "Workflows", description: "Register (YAML/JSON), list, read and delete workflows" }))
+{}
+
+const templateName = { name: Schema.String }
+
+/**
+ * Workflow templates: YAML/JSON texts with declared parameters (`${{ params.NAME }}`), instantiated into new
+ * workflows (registered, validated and versioned like any other).
+ *
+ * @example
+ * ```ts
+ * yield* client.templates.instantiate({ params: { name: "summarize" }, payload: { name: "summarize-news", parameters: { model: "gpt-4o" } } })
+ * ```
+ */
+export class TemplatesGroup extends HttpApiGroup.make("templates")
+  .add(
+    HttpApiEndpoint.get("list", "/templates", {
+      success: Schema.Struct({ templates: Schema.Array(WorkflowTemplates.Template) })
+    }).annotate(Required, "workflows:read"),
+    HttpApiEndpoint.post("register", "/templates", {
+      payload: Schema.Struct({
+        name: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200)),
+        description: Schema.optionalKey(Schema.String),
+        parameters: Schema.optionalKey(Schema.Record(Schema.String, WorkflowTemplates.Parameter)),
+        source: Schema.String
+      }),
+      success: WorkflowTemplates.Template.pipe(HttpApiSchema.status(201)),
+      error: ApiError.BadRequest
+    }).annotate(Required, "workflows:write"),
+    HttpApiEndpoint.get("get", "/templates/:name", {
+      params: templateName,
+      success: WorkflowTemplates.Template,
+      error: ApiError.NotFound
+    }).annotate(Required, "workflows:read"),
+    HttpApiEndpoint.post("instantiate", "/templates/:name/instantiate", {
+      params: templateName,
+      payload: Schema.Struct({ name: Schema.String, parameters: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown)) }),
+      success: Model.WorkflowDetail.pipe(HttpApiSchema.status(201)),
+      error: [ApiError.NotFound, ApiError.BadRequest, ApiError.Conflict]
+    }).annotate(Required, "workflows:write")
+  )
+  .middleware(RequestErrors)
+  .middleware(Authentication)
+  .annotateMerge(OpenApi.annotations({ title: "Templates", description: "Workflow templates with parameters, instantiated into workflows" }))
 {}
 
 /**
@@ -344,6 +392,7 @@ export class Api extends HttpApi.make("llm-orchestrator")
   .add(SystemGroup)
   .add(WorkflowsGroup)
   .add(VersionsGroup)
+  .add(TemplatesGroup)
   .add(RunsGroup)
   .add(KeysGroup)
   .add(AuditGroup)

@@ -26,6 +26,7 @@ import * as DurableRunService from "./DurableRunService.ts"
 import type { RunService } from "./RunService.ts"
 import * as WorkflowRegistry from "./WorkflowRegistry.ts"
 import * as WorkflowServices from "./WorkflowServices.ts"
+import * as WorkflowTemplates from "./WorkflowTemplates.ts"
 import * as WorkflowVersions from "./WorkflowVersions.ts"
 import type { Approval } from "./Lifecycle.ts"
 import type { PayloadCodec } from "../durable/PayloadCodec.ts"
@@ -83,6 +84,7 @@ export type Services =
   | AuditLog.AuditLog
   | WorkflowRegistry.WorkflowRegistry
   | WorkflowVersions.WorkflowVersions
+  | WorkflowTemplates.WorkflowTemplates
   | WorkflowServices.WorkflowServices
   | RunService
   | DurableRuns.DurableRuns
@@ -122,14 +124,18 @@ export const layer = (options: Options): Layer.Layer<Services, unknown> =>
     const shown = Store.show(spec)
     const sql = spec._tag === "memory" ? undefined : Store.sqlLayer(spec)
     // The versioned registry appends its transitions to the audit log.
-    const versionsOn = <R>(storage: Effect.Effect<WorkflowVersions.Storage, WorkflowRegistry.RegistryError, R>) =>
+    const versionsOn = <R>(
+      storage: Effect.Effect<WorkflowVersions.Storage, WorkflowRegistry.RegistryError, R>,
+      templates: Effect.Effect<WorkflowTemplates.Storage, WorkflowRegistry.RegistryError, R>
+    ) =>
       Layer.unwrap(Effect.gen(function*() {
         const audit = yield* AuditLog.AuditLog
-        return WorkflowVersions.layer({ ...options.registry, approval: options.approval, onProblem: options.onProblem, audit, storage: yield* storage })
+        const versions = WorkflowVersions.layer({ ...options.registry, approval: options.approval, onProblem: options.onProblem, audit, storage: yield* storage })
+        return WorkflowTemplates.layer(templates).pipe(Layer.provideMerge(versions))
       }))
-    const credentials: Layer.Layer<KeyStore.KeyStore | AuditLog.AuditLog | WorkflowRegistry.WorkflowRegistry | WorkflowVersions.WorkflowVersions, unknown> = sql === undefined
-      ? Layer.merge(KeyStore.layerMemory, versionsOn(Effect.sync(WorkflowVersions.storageMemory))).pipe(Layer.provideMerge(AuditLog.layerMemory))
-      : Layer.merge(KeyStore.layerSql, versionsOn(WorkflowVersions.storageSql)).pipe(
+    const credentials: Layer.Layer<KeyStore.KeyStore | AuditLog.AuditLog | WorkflowRegistry.WorkflowRegistry | WorkflowVersions.WorkflowVersions | WorkflowTemplates.WorkflowTemplates, unknown> = sql === undefined
+      ? Layer.merge(KeyStore.layerMemory, versionsOn(Effect.sync(WorkflowVersions.storageMemory), Effect.sync(WorkflowTemplates.storageMemory))).pipe(Layer.provideMerge(AuditLog.layerMemory))
+      : Layer.merge(KeyStore.layerSql, versionsOn(WorkflowVersions.storageSql, WorkflowTemplates.storageSql)).pipe(
         Layer.provideMerge(AuditLog.layerSql),
         Layer.provide(sql as Layer.Layer<SqlClient.SqlClient, unknown>)
       )

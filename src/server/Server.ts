@@ -33,6 +33,7 @@ import type { RunService } from "./RunService.ts"
 import * as Security from "./Security.ts"
 import * as ServerMetrics from "./ServerMetrics.ts"
 import type { WorkflowRegistry } from "./WorkflowRegistry.ts"
+import type { WorkflowTemplates } from "./WorkflowTemplates.ts"
 import type { WorkflowVersions } from "./WorkflowVersions.ts"
 import type { WorkflowServices } from "./WorkflowServices.ts"
 
@@ -191,7 +192,7 @@ export const routes = (options: Options, stop: Effect.Effect<void>) => {
 export const layer = (options: Options = {}): Layer.Layer<
   HttpServer.HttpServer,
   unknown,
-  RunService | WorkflowRegistry | WorkflowVersions | WorkflowServices | KeyStore | AuditLog
+  RunService | WorkflowRegistry | WorkflowVersions | WorkflowTemplates | WorkflowServices | KeyStore | AuditLog
 > =>
   Layer.unwrap(Effect.gen(function*() {
     const stop = yield* Deferred.make<void>()

@@ -8,7 +8,7 @@
  * Layer.mergeAll(Handlers.layer(options), VersionHandlers.layer)
  * ```
  */
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { allows, CurrentPrincipal, type Principal } from "../auth/Principal.ts"
 import { Api } from "./Api.ts"
@@ -17,6 +17,7 @@ import type { Transition } from "./Lifecycle.ts"
 import type * as Model from "./Model.ts"
 import { AuditNote } from "./Security.ts"
 import { type Entry, inputJsonSchema } from "./WorkflowRegistry.ts"
+import { WorkflowTemplates } from "./WorkflowTemplates.ts"
 import { WorkflowVersions } from "./WorkflowVersions.ts"
 
 /**
@@ -70,15 +71,7 @@ const checkWorkflow = (workflow: string) =>
 
 const unavailable = (e: { readonly message: string }) => new ApiError.Unavailable({ code: "store_unavailable", message: `Workflow registry: ${e.message}` })
 
-/**
- * The group's handlers (on `WorkflowVersions`).
- *
- * @example
- * ```ts
- * HttpApiBuilder.layer(Api).pipe(Layer.provide(VersionHandlers.layer))
- * ```
- */
-export const layer = HttpApiBuilder.group(Api, "versions", Effect.fn(function*(handlers) {
+const versionsGroup = HttpApiBuilder.group(Api, "versions", Effect.fn(function*(handlers) {
   const versions = yield* WorkflowVersions
   const move = (t: Transition) => ({ params }: { readonly params: { readonly name: string; readonly version: number } }) =>
     Effect.gen(function*() {
@@ -113,3 +106,40 @@ export const layer = HttpApiBuilder.group(Api, "versions", Effect.fn(function*(h
     deprecate: move("deprecate")
   })
 }))
+
+const templatesGroup = HttpApiBuilder.group(Api, "templates", Effect.fn(function*(handlers) {
+  const templates = yield* WorkflowTemplates
+  const failure = <A, E>(effect: Effect.Effect<A, E>) =>
+    Effect.catchIf(effect, (e): e is E & { readonly _tag: "RegistryError"; readonly message: string } => (e as { _tag?: string })._tag === "RegistryError", (e) => Effect.fail(unavailable(e)))
+  return handlers.handleAll({
+    list: () => Effect.map(failure(templates.list()), (all) => ({ templates: [...all] })),
+    register: ({ payload }) =>
+      Effect.gen(function*() {
+        const who = yield* CurrentPrincipal
+        const note = yield* AuditNote
+        note.target = `template:${payload.name}`
+        return yield* failure(templates.register({ name: payload.name, description: payload.description, parameters: payload.parameters ?? {}, source: payload.source, by: principalName(who) }))
+      }),
+    get: ({ params }) => failure(templates.get(params.name)),
+    instantiate: ({ params, payload }) =>
+      Effect.gen(function*() {
+        yield* checkWorkflow(payload.name)
+        const who = yield* CurrentPrincipal
+        const note = yield* AuditNote
+        const entry = yield* failure(templates.instantiate(params.name, { name: payload.name, parameters: payload.parameters ?? {}, by: principalName(who) }))
+        note.target = `workflow:${entry.name}@${entry.version ?? "code"}`
+        note.detail = `from template ${params.name}`
+        return detailOf(entry)
+      })
+  })
+}))
+
+/**
+ * The handlers of the versions and templates groups (on `WorkflowVersions` and `WorkflowTemplates`).
+ *
+ * @example
+ * ```ts
+ * HttpApiBuilder.layer(Api).pipe(Layer.provide(VersionHandlers.layer))
+ * ```
+ */
+export const layer = Layer.merge(versionsGroup, templatesGroup)

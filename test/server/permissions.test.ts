@@ -50,6 +50,8 @@ beforeAll(async () => {
   server = await startServer({ jwt: { secret: Redacted.make(secret) }, limits: { requestsPerWindow: 100_000 } })
   const reg = await call(server, "POST", "/workflows", { token: server.keys.admin, body: { source: echoWorkflow } })
   expect(reg.status, reg.text).toBe(201)
+  const tpl = await call(server, "POST", "/templates", { token: server.keys.admin, body: { name: "echo-template", source: echoWorkflow.replace("name: echo", "name: ${{ params.name }}") } })
+  expect(tpl.status, tpl.text).toBe(201)
   const run = await call(server, "POST", "/workflows/echo/runs?wait=true", { token: server.keys.admin, body: { input: { text: "x" } } })
   runId = run.body.runId
   callers = [
@@ -96,6 +98,10 @@ const samples: Record<string, Sample> = {
   "versions.reject": async () => ({ path: `/workflows/${await freshWorkflow()}/versions/1/reject`, scoped: true }),
   "versions.deploy": async () => ({ path: `/workflows/${await freshWorkflow()}/versions/1/deploy`, scoped: true }),
   "versions.deprecate": async () => ({ path: `/workflows/${await freshWorkflow()}/versions/1/deprecate`, scoped: true }),
+  "templates.list": async () => ({ path: "/templates", scoped: false }),
+  "templates.register": async () => ({ path: "/templates", body: { name: `tpl-${++counter}`, source: echoWorkflow.replace("name: echo", "name: ${{ params.name }}") }, scoped: false }),
+  "templates.get": async () => ({ path: "/templates/echo-template", scoped: false }),
+  "templates.instantiate": async () => ({ path: "/templates/echo-template/instantiate", body: { name: "echo" }, scoped: true }),
   "runs.start": async () => ({ path: "/workflows/echo/runs", body: { input: { text: "t" } }, scoped: true }),
   "runs.list": async () => ({ path: "/runs", scoped: false }),
   "runs.get": async () => ({ path: `/runs/${runId}`, scoped: true }),
@@ -120,7 +126,7 @@ const endpoints = (): ReadonlyArray<{ readonly id: string; readonly endpoint: Ht
 describe("permissions, from the API definition", () => {
   it("every endpoint declares a permission and has a sample request here", () => {
     const all = endpoints()
-    expect(all.length).toBe(26)
+    expect(all.length).toBe(30)
     for (const { id, endpoint } of all) {
       expect(Permission.of(endpoint), `${id} declares no permission`).toBeDefined()
       expect(samples[id], `${id} has no sample in permissions.test.ts`).toBeDefined()
@@ -159,7 +165,7 @@ describe("permissions, from the API definition", () => {
     const failures = rows.filter((r) => r.startsWith("FAIL"))
     expect(failures, failures.join("\n")).toEqual([])
     expect(unauthorizedPasses).toBe(0)
-    expect(pairs).toBe(26 * callers.length)
+    expect(pairs).toBe(30 * callers.length)
   }, 60_000)
 
   it("the restricted key still works on its own workflow and sees only its runs", async () => {
