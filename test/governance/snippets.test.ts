@@ -8,11 +8,12 @@ import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { normalise, snippets } from "../support/docSnippets.ts"
 import * as policy from "./snippets/policy.ts"
+import * as serve from "./snippets/serve.ts"
 
 describe("docs/governance.md snippets", () => {
   const blocks = snippets("docs/governance.md")
   it("every snippet block is the tested file", () => {
-    assert.deepStrictEqual([...blocks.keys()].sort(), ["policy.ts"])
+    assert.deepStrictEqual([...blocks.keys()].sort(), ["policy.ts", "serve.ts"])
     for (const [file, code] of blocks) {
       const source = readFileSync(join(import.meta.dirname, "snippets", file), "utf8")
       assert.strictEqual(normalise(code), normalise(source), `docs block ${file} differs from test/governance/snippets/${file}`)
@@ -24,4 +25,5 @@ describe("docs/governance.md snippets", () => {
         "sent: Customer [CUSTOMER_ID_1] ([EMAIL_1], card [CARD_1]) asks for a refund.",
         "answer: I will reply to ada@example.com."
       ].join("\n"))))
+  it.effect("serve.ts", () => Effect.map(serve.program, (s) => assert.strictEqual(s, "greet v1 draft")))
 })
