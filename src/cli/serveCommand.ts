@@ -122,6 +122,10 @@ export const serveCommand = Command.make("serve", {
   maxRuns: Flag.Int("max-runs").pipe(Flag.withDescription("Runs going at once per key or subject (default 100)"), Flag.optional),
   bodyLimit: Flag.Int("body-limit").pipe(Flag.withDescription("Largest request body in bytes (default 1048576)"), Flag.optional),
   timeout: Flag.Int("timeout").pipe(Flag.withDescription("Request timeout in seconds (default 30)"), Flag.optional),
+  requireApproval: Flag.Boolean("require-approval").pipe(
+    Flag.withDescription("New workflow versions start as drafts: submitted, approved by another admin, then deployed (default: deployed when registered)"),
+    Flag.withDefault(false)
+  ),
   config: Flag.String("config").pipe(Flag.withDescription("Configuration file (default: ./llm-orchestrator.yaml when present)"), Flag.optional),
   envFile: Flag.String("env-file").pipe(Flag.withDescription("Load environment variables from this file"), Flag.optional)
 }, (args) =>
@@ -174,6 +178,7 @@ export const serveCommand = Command.make("serve", {
       store,
       services,
       registry: { analyze: { providers: providerNames(services) }, actions: runOptions.actions },
+      approval: { required: args.requireApproval },
       onProblem: (m) => o.err(`warning: ${m}`)
     })
     const interrupt = yield* Interrupt
