@@ -9,6 +9,7 @@ import { decompose, show } from "../../src/engine/decompose.ts"
 import { Workflow } from "../../src/index.ts"
 import { seededRandom } from "../../src/testing/index.ts"
 import { type Built, buildDag, kindsOf, randomDag, type Spec, summary } from "./randomDag.ts"
+import { joinDone } from "../support/fibers.ts"
 
 class Boom extends Schema.TaggedError<Boom>()("Boom", { id: Schema.String }) {}
 
@@ -48,7 +49,7 @@ const runBuilt = (built: Built, driver: boolean) =>
     )
     const fiber = yield* Effect.forkChild(Effect.exit(run))
     yield* TestClock.adjust("1000 seconds")
-    const exit = yield* Fiber.join(fiber)
+    const exit = yield* joinDone(fiber)
     const before = (label: string) => rec.started[label.split("~")[0]!]! < endedAt
     const started = Object.fromEntries(Object.entries(rec.started).filter(([, at]) => at < endedAt))
     return { exit, started, interrupted: rec.interrupted.filter(before).sort(), finalized: rec.finalized.filter(before).sort() }
@@ -192,7 +193,7 @@ describe("compiled path: failures and interruption", () => {
       const finalized: Array<string> = []
       const fiber = yield* Effect.forkChild(Effect.exit(Workflow.run(rag("docs", finalized), { text: "x" })))
       yield* TestClock.adjust("1 second")
-      const exit = yield* Fiber.join(fiber)
+      const exit = yield* joinDone(fiber)
       assert.deepStrictEqual(finalized, ["code"])
       assert.isTrue(Exit.isFailure(exit))
       if (Exit.isFailure(exit)) {
@@ -250,7 +251,7 @@ describe("compiled path: failures and interruption", () => {
         .step("other", { needs: ["a"], output: Schema.Number }, () => Effect.succeed(3))
       const fiber = yield* Effect.forkChild(Effect.flip(Workflow.run(wf, { text: "x" })))
       yield* TestClock.adjust("2 seconds")
-      const error = yield* Fiber.join(fiber)
+      const error = yield* joinDone(fiber)
       assert.strictEqual(attempts, 3)
       assert.strictEqual(error._tag, "StepFailed")
       if (error._tag === "StepFailed") {

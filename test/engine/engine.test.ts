@@ -4,6 +4,7 @@ import { TestClock } from "effect/testing"
 import { ProviderUnavailable, Workflow, type WorkflowEvent } from "../../src/index.ts"
 import { Failover } from "../../src/reliability/index.ts"
 import { reportUsage, trackUsage } from "../../src/llm/Usage.ts"
+import { joinDone } from "../support/fibers.ts"
 
 class Flaky extends Schema.TaggedError<Flaky>()("Flaky", { attempt: Schema.Number }) {}
 class Fatal extends Schema.TaggedError<Fatal>()("Fatal", {}) {}
@@ -33,7 +34,7 @@ describe("engine", () => {
       const rec = recorder()
       const fiber = yield* Effect.forkChild(Workflow.execute(wf, { text: "x" }, { onEvent: rec.onEvent }))
       yield* TestClock.adjust("1 second")
-      const result = yield* Fiber.join(fiber)
+      const result = yield* joinDone(fiber)
       assert.strictEqual(result.outputs.join, "LR")
       assert.strictEqual(result.durationMillis, 1000)
       assert.strictEqual(result.steps["left"]!.startedAt, result.steps["right"]!.startedAt)
@@ -53,7 +54,7 @@ describe("engine", () => {
       const rec = recorder()
       const fiber = yield* Effect.forkChild(Workflow.execute(wf, { text: "x" }, { onEvent: rec.onEvent }))
       yield* TestClock.adjust("3 seconds")
-      const result = yield* Fiber.join(fiber)
+      const result = yield* joinDone(fiber)
       assert.strictEqual(result.outputs.c, 3)
       assert.strictEqual(result.steps["c"]!.startedAt, 3000)
       const lines = rec.lines()
@@ -78,7 +79,7 @@ describe("engine", () => {
         .step("d", () => work)
       const fiber = yield* Effect.forkChild(Workflow.execute(wf, { text: "x" }, { concurrency: 2 }))
       yield* TestClock.adjust("2 seconds")
-      const result = yield* Fiber.join(fiber)
+      const result = yield* joinDone(fiber)
       assert.strictEqual(yield* Ref.get(peak), 2)
       assert.strictEqual(result.durationMillis, 2000)
     }))
@@ -122,7 +123,7 @@ describe("engine", () => {
           }))
       const fiber = yield* Effect.forkChild(Workflow.run(wf, { n: 10 }))
       yield* TestClock.adjust("60 seconds")
-      const out = yield* Fiber.join(fiber)
+      const out = yield* joinDone(fiber)
       assert.deepStrictEqual(out.squares, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81])
       assert.strictEqual(yield* Ref.get(peak), 3)
     }))
@@ -170,7 +171,7 @@ describe("engine", () => {
       yield* TestClock.adjust("2 seconds")
       assert.strictEqual(attempts, 3)
       yield* TestClock.adjust("4 seconds")
-      const result = yield* Fiber.join(fiber)
+      const result = yield* joinDone(fiber)
       assert.strictEqual(result.outputs.flaky, "ok after 4")
       assert.strictEqual(result.steps["flaky"]!.attempts, 4)
       assert.deepStrictEqual(
@@ -210,7 +211,7 @@ describe("engine", () => {
       yield* TestClock.adjust("2 seconds")
       assert.strictEqual(attempts, 2)
       yield* TestClock.adjust("2 seconds")
-      const error = yield* Fiber.join(fiber)
+      const error = yield* joinDone(fiber)
       assert.strictEqual(error._tag, "StepFailed")
       if (error._tag === "StepFailed") {
         assert.strictEqual(error.attempt, 2)
@@ -230,7 +231,7 @@ describe("engine", () => {
       const rec = recorder()
       const fiber = yield* Effect.forkChild(Effect.flip(Workflow.execute(wf, { text: "x" }, { onEvent: rec.onEvent })))
       yield* TestClock.adjust("1 second")
-      const error = yield* Fiber.join(fiber)
+      const error = yield* joinDone(fiber)
       assert.strictEqual(error._tag, "StepFailed")
       assert.deepStrictEqual(finalized, ["long"])
       const failed = rec.events.filter((e) => e._tag === "StepFailed")
@@ -455,7 +456,7 @@ describe("concurrency limit with nested work", () => {
         .step("other", () => Effect.as(Effect.sleep("1 second"), "x"))
       const fiber = yield* Effect.forkChild(Workflow.execute(wf, { text: "x" }, { concurrency: 1 }))
       yield* TestClock.adjust("10 seconds")
-      const result = yield* Fiber.join(fiber)
+      const result = yield* joinDone(fiber)
       assert.deepStrictEqual(result.outputs.doubled, [2, 4, 6])
       // Four units of one second each, one at a time.
       assert.strictEqual(result.durationMillis, 4000)

@@ -4,7 +4,7 @@
  * is a plausible bug that no other test caught.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Clock, Effect, Exit, Fiber, Schema, Semaphore } from "effect"
+import { Cause, Clock, Effect, Exit, Schema, Semaphore } from "effect"
 import { BudgetLedger } from "../../src/budget/index.ts"
 import { Pricing } from "../../src/providers/index.ts"
 import { Semconv, WorkflowMetrics } from "../../src/telemetry/index.ts"
@@ -13,6 +13,7 @@ import { WorkflowDefinitionError } from "../../dsl/errors.ts"
 import { runGraph } from "../../src/engine/runGraph.ts"
 import { isObserved, makeRunState, type Observers } from "../../src/engine/RunState.ts"
 import { Workflow } from "../../src/index.ts"
+import { joinDone } from "../support/fibers.ts"
 
 class Boom extends Schema.TaggedError<Boom>()("Boom", { id: Schema.String }) {}
 
@@ -141,7 +142,7 @@ describe("concurrency option on Workflow.run", () => {
       const wf = Workflow.make("one-at-a-time", { input: Input }).step("a", step("a")).step("b", step("b")).step("c", step("c"))
       const fiber = yield* Effect.forkChild(Workflow.run(wf, input, { concurrency: 1 }))
       yield* TestClock.adjust("10 seconds")
-      assert.deepStrictEqual(yield* Fiber.join(fiber), { a: "a", b: "b", c: "c" })
+      assert.deepStrictEqual(yield* joinDone(fiber), { a: "a", b: "b", c: "c" })
       assert.strictEqual(most, 1)
       assert.deepStrictEqual(Object.values(started).sort(), [0, 1000, 2000])
     }))

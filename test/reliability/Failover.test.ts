@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Fiber, Schedule } from "effect"
+import { Context, Effect, Schedule } from "effect"
 import { LanguageModel } from "effect/ai"
 import { TestClock } from "effect/testing"
 import { fromLanguageModel, Llm, LlmProvider } from "../../src/llm/index.ts"
@@ -7,6 +7,7 @@ import { InvalidRequest, ProviderUnavailable } from "../../src/llm/LlmError.ts"
 import { ErrorMapping } from "../../src/providers/index.ts"
 import { Failover, Reliability, ReliabilityEvent } from "../../src/reliability/index.ts"
 import { collect, scripted } from "./support.ts"
+import { joinDone } from "../support/fibers.ts"
 
 const down = { error: new ProviderUnavailable({ provider: "primary", message: "down", status: 503 }) }
 const lm = (model: LanguageModel.LanguageModel) => Context.make(LanguageModel.LanguageModel, model)
@@ -22,7 +23,7 @@ describe("Failover", () => {
         { name: "backup", provide: lm(backup.model) }
       ], LanguageModel.generateText({ prompt: "x" })).pipe(ReliabilityEvent.withSink(collect(events)), Effect.forkChild)
       yield* TestClock.adjust("1 second")
-      const served = yield* Fiber.join(fiber)
+      const served = yield* joinDone(fiber)
       assert.strictEqual(served.value.text, "from backup")
       assert.strictEqual(served.servedBy, "backup")
       assert.strictEqual(served.attempts, 3)
@@ -90,7 +91,7 @@ describe("Failover", () => {
       }).pipe(ReliabilityEvent.withSink(collect(events)))
       const fiber = yield* Effect.forkChild(driver)
       for (let i = 0; i < 260; i++) yield* TestClock.adjust("500 millis")
-      yield* Fiber.join(fiber)
+      yield* joinDone(fiber)
       const during = primaryRaw.calls.filter((c) => c.at >= outage.from && c.at < outage.to)
       assert.strictEqual(failures.length, 0, "every call was served")
       assert.isAtMost(during.length, N + 1)

@@ -1,11 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Metric, Stream } from "effect"
+import { Effect, Metric, Stream } from "effect"
 import { LanguageModel } from "effect/ai"
 import { TestClock } from "effect/testing"
 import { ContentFiltered, InvalidRequest, ProviderUnavailable, RateLimited } from "../../src/llm/LlmError.ts"
 import { ErrorMapping } from "../../src/providers/index.ts"
 import { CircuitOpen, Reliability, ReliabilityEvent, ReliabilityMetrics } from "../../src/reliability/index.ts"
 import { collect, scripted } from "./support.ts"
+import { joinDone } from "../support/fibers.ts"
 
 const down = (status = 503) => ({ error: new ProviderUnavailable({ provider: "p", message: "down", status }) })
 const ok = { text: "ok" }
@@ -25,7 +26,7 @@ describe("Retry", () => {
       yield* TestClock.adjust("1 millis")
       assert.strictEqual(m.calls.length, 2)
       yield* TestClock.adjust("2 seconds")
-      const res = yield* Fiber.join(fiber)
+      const res = yield* joinDone(fiber)
       assert.strictEqual(res.text, "ok")
       assert.deepStrictEqual(m.calls.map((c) => c.at), [0, 1000, 3000])
       assert.deepStrictEqual(events.filter((e) => e._tag === "Retrying").map((e) => e._tag === "Retrying" && e.delayMillis), [1000, 2000])
@@ -45,7 +46,7 @@ describe("Retry", () => {
       yield* TestClock.adjust("100 millis")
       assert.strictEqual(m.calls.length, 2)
       yield* TestClock.adjust("8 seconds")
-      yield* Fiber.join(fiber)
+      yield* joinDone(fiber)
       assert.deepStrictEqual(m.calls.map((c) => c.at), [0, 5000, 13_000], "60 s Retry-After capped at 8 s")
     }))
 
@@ -62,7 +63,7 @@ describe("Retry", () => {
       const flaky = yield* scripted(() => down())
       const fiber = yield* guard.wrapLanguageModel("p", flaky.model).generateText({ prompt: "x" }).pipe(Effect.flip, Effect.forkChild)
       yield* TestClock.adjust("1 second")
-      const last = yield* Fiber.join(fiber)
+      const last = yield* joinDone(fiber)
       assert.strictEqual(ErrorMapping.toLlmError("p", last)._tag, "ProviderUnavailable")
       assert.strictEqual(flaky.calls.length, 3, "1 + 2 retries")
     }))
@@ -122,7 +123,7 @@ describe("Rate limit and concurrency", () => {
       yield* TestClock.adjust("1 second")
       assert.strictEqual(m.calls.length, 2)
       yield* TestClock.adjust("29 seconds")
-      yield* Fiber.join(fiber)
+      yield* joinDone(fiber)
       assert.strictEqual(m.calls.length, 3)
       assert.strictEqual(m.calls[2]!.at, 30_000)
       const waited = events.find((e) => e._tag === "RateLimitWaited")
@@ -161,7 +162,7 @@ describe("Rate limit and concurrency", () => {
       assert.strictEqual(events.length, 0, "the first call did not wait")
       const fiber = yield* model.generateText({ prompt: "hi" }).pipe(ReliabilityEvent.withSink(collect(events)), Effect.forkChild)
       yield* TestClock.adjust("1 minute")
-      yield* Fiber.join(fiber)
+      yield* joinDone(fiber)
       const waited = events.find((e) => e._tag === "RateLimitWaited")
       assert.strictEqual(waited?._tag === "RateLimitWaited" && waited.limit, "tokens")
       assert.isAbove(waited?._tag === "RateLimitWaited" ? waited.waitedMillis : 0, 0)
@@ -174,7 +175,7 @@ describe("Rate limit and concurrency", () => {
       const model = guard.wrapLanguageModel("p", m.model)
       const fiber = yield* Effect.forEach([1, 2, 3, 4, 5], () => model.generateText({ prompt: "x" }), { concurrency: "unbounded" }).pipe(Effect.forkChild)
       yield* TestClock.adjust("3 seconds")
-      yield* Fiber.join(fiber)
+      yield* joinDone(fiber)
       assert.strictEqual(m.maxInFlight, 2)
       assert.deepStrictEqual(m.calls.map((c) => c.at), [0, 0, 1000, 1000, 2000])
     }))
@@ -185,7 +186,7 @@ describe("Rate limit and concurrency", () => {
       const guard = yield* Reliability.make(Reliability.policy({ timeout: "2 seconds", retry: { jitter: false, base: "1 second" } }))
       const fiber = yield* guard.wrapLanguageModel("p", m.model).generateText({ prompt: "x" }).pipe(Effect.forkChild)
       yield* TestClock.adjust("3 seconds")
-      assert.strictEqual((yield* Fiber.join(fiber)).text, "ok")
+      assert.strictEqual((yield* joinDone(fiber)).text, "ok")
       assert.deepStrictEqual(m.calls.map((c) => c.at), [0, 3000])
     }))
 
@@ -196,7 +197,7 @@ describe("Rate limit and concurrency", () => {
       const guard = yield* Reliability.make(Reliability.policy({ retry: { jitter: false, base: "1 second" } }))
       const fiber = yield* guard.apply("x")(call).pipe(Effect.forkChild)
       yield* TestClock.adjust("1 second")
-      assert.strictEqual(yield* Fiber.join(fiber), "done")
+      assert.strictEqual(yield* joinDone(fiber), "done")
       assert.strictEqual(n, 2)
     }))
 })
@@ -214,8 +215,8 @@ describe("Streams", () => {
       yield* TestClock.adjust("10 millis")
       assert.strictEqual(m.calls.length, 0)
       yield* TestClock.adjust("1 second")
-      assert.strictEqual((yield* Fiber.join(parts)).length, 1)
-      yield* Fiber.join(text)
+      assert.strictEqual((yield* joinDone(parts)).length, 1)
+      yield* joinDone(text)
       assert.strictEqual(m.calls.length, 1, "the text call ran after the stream released its permit")
       assert.strictEqual(yield* guard.circuitState("p"), "Open")
       const rejected = yield* Stream.runCollect(model.streamText({ prompt: "z" })).pipe(Effect.flip)
