@@ -143,8 +143,22 @@ export interface Policies {
   readonly placement: "engine" | "inline"
   /** Cache the result by the step's resolved parameters (cacheable steps only). */
   readonly cache: { readonly key: string; readonly ttlMillis: number | undefined } | undefined
+  /** What serves an engine step once its last attempt failed, in order (the step's `fallback` value/cached entries). */
+  readonly fallbacks: ReadonlyArray<LoweredFallback>
   readonly description: string | undefined
 }
+
+/**
+ * A step fallback served by the engine (dsl `Fallback.value` / `Fallback.cached`).
+ *
+ * @example
+ * ```ts
+ * const f: LoweredFallback = { kind: "cached", maxAge: "1 hours" }
+ * ```
+ */
+export type LoweredFallback =
+  | { readonly kind: "value"; readonly value: unknown }
+  | { readonly kind: "cached"; readonly maxAge: DurationText | undefined }
 
 interface StepBase {
   readonly id: string

@@ -141,14 +141,32 @@ export const Cache = Schema.Union([Schema.Boolean, Schema.Struct({ ttl: Duration
 })
 
 /**
- * One entry of an llm step's `fallback` list: a provider (and model) to try when the step's own provider fails.
+ * One entry of a step's `fallback` list, tried in order; each entry is one of:
+ * - `{ provider, model? }` (llm steps): another provider (and model) when the step's own provider fails;
+ * - `{ value }`: a static default, which must have the step's output type, once the step's retries failed;
+ * - `{ cached: true }` or `{ cached: { max_age } }`: the step's last good output for the same inputs.
+ * Provider entries come first: they are tried inside each attempt, the others after the last attempt.
  *
  * @example
  * ```ts
  * Schema.decodeUnknownSync(Fallback)({ provider: "anthropic", model: "claude-3-haiku" })
+ * Schema.decodeUnknownSync(Fallback)({ cached: { max_age: "1h" } })
+ * Schema.decodeUnknownSync(Fallback)({ value: "No answer available." })
  * ```
  */
-export const Fallback = Schema.Struct({ provider: Schema.String, model: Schema.optionalKey(Schema.String) })
+export const Fallback = Schema.Struct({
+  provider: Schema.optionalKey(Schema.String.annotate({ description: "Another provider to try (llm steps)" })),
+  model: Schema.optionalKey(Schema.String.annotate({ description: "The model on that provider (default: the step's)" })),
+  value: Schema.optionalKey(Schema.Unknown.annotate({ description: "A static default with the step's output type" })),
+  cached: Schema.optionalKey(
+    Schema.Union([Schema.Boolean, Schema.Struct({ max_age: Duration })]).annotate({
+      description: "The step's last good output for the same inputs: true, or { max_age }"
+    })
+  )
+}).annotate({ description: "One fallback: { provider, model? }, { value } or { cached }" })
+
+/** A step's `fallback`: entries tried in order once the step fails. */
+const fallbackField = Schema.optionalKey(Schema.Array(Fallback))
 
 /** Fields every step accepts. */
 const common = {
@@ -181,7 +199,7 @@ export const LlmStep = Schema.Struct({
   output_schema: Schema.optionalKey(TypeSpec),
   /** Stream the answer: its text arrives as deltas (`step.delta` events on the server's SSE, `run --stream`). */
   stream: Schema.optionalKey(Schema.Boolean.annotate({ description: "Stream the answer as it is written (text answers only, not with output_schema)" })),
-  fallback: Schema.optionalKey(Schema.Array(Fallback))
+  fallback: fallbackField
 }).annotate({ identifier: "LlmStep", description: "Call a language model" })
 
 /**
@@ -197,7 +215,8 @@ export const EmbedStep = Schema.Struct({
   type: Schema.Literal("embed"),
   provider: Schema.optionalKey(Schema.String),
   model: Schema.optionalKey(Schema.String),
-  input: Schema.String
+  input: Schema.String,
+  fallback: fallbackField
 }).annotate({ identifier: "EmbedStep", description: "Embed a text into a vector" })
 
 /**
@@ -222,7 +241,8 @@ export const VectorSearchStep = Schema.Struct({
   weights: Schema.optionalKey(Schema.Struct({
     vector: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))),
     keyword: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)))
-  }).annotate({ description: "Weights of the two rankings in the fusion (default 1 and 1)" }))
+  }).annotate({ description: "Weights of the two rankings in the fusion (default 1 and 1)" })),
+  fallback: fallbackField
 }).annotate({ identifier: "VectorSearchStep", description: "Search a vector store (by vector, keywords, or both fused)" })
 
 /** Chunking settings shared by `chunk` and `ingest` steps. */
@@ -335,12 +355,13 @@ export const TransformStep = Schema.Struct({
   function: Schema.String,
   inputs: Schema.optionalKey(Schema.Array(Schema.String)),
   input: Schema.optionalKey(Schema.String),
-  template: Schema.optionalKey(Schema.String)
+  template: Schema.optionalKey(Schema.String),
+  fallback: fallbackField
 }).annotate({ identifier: "TransformStep", description: "A pure transformation: concat, merge, template, json_parse, length, first, identity" })
 
 /**
  * The keys of an `action` step that are not parameters of the action (every step's fields, `type`, `action`,
- * `output_schema`); every other key is passed to the action.
+ * `output_schema`, `fallback`); every other key is passed to the action.
  *
  * @example
  * ```ts
@@ -348,7 +369,7 @@ export const TransformStep = Schema.Struct({
  * actionReservedKeys.includes("message") // false: a parameter
  * ```
  */
-export const actionReservedKeys: ReadonlyArray<string> = [...Object.keys(common), "type", "action", "output_schema"]
+export const actionReservedKeys: ReadonlyArray<string> = [...Object.keys(common), "type", "action", "output_schema", "fallback"]
 
 /**
  * An `action` step: calls a user-supplied action by name; every other key is a parameter.
@@ -363,7 +384,8 @@ export const ActionStep = Schema.StructWithRest(
     ...common,
     type: Schema.Literal("action"),
     action: Identifier.annotate({ description: "Name of a custom action the user supplies" }),
-    output_schema: Schema.optionalKey(TypeSpec)
+    output_schema: Schema.optionalKey(TypeSpec),
+    fallback: fallbackField
   }),
   [Schema.Record(Schema.String, Schema.Unknown)]
 ).annotate({ identifier: "ActionStep", description: "Call a user-supplied action; extra keys are its parameters (templates allowed)" })

@@ -356,6 +356,7 @@ class Analyzer {
     }
     this.collect(this.wf.steps, ["steps"], this.a.root)
     for (const node of this.a.nodes.values()) this.typeOf(node)
+    for (const node of this.a.nodes.values()) this.fallbackValues(node)
     for (const node of this.a.nodes.values()) this.references(node)
     this.workflowOutputs()
     this.cycles(this.a.root)
@@ -512,7 +513,6 @@ class Analyzer {
       if (model === undefined) this.error(p, `llm step "${step.id}" needs a model (or defaults.model)`)
       if (provider !== undefined) node.provider = provider
       if (model !== undefined) node.model = model
-      step.fallback?.forEach((f, i) => checkProvider(f.provider, [...p, "fallback", i, "provider"], this.llmProviders()))
       if (step.stream === true && step.output_schema !== undefined) {
         this.error([...p, "stream"], `llm step "${step.id}" cannot stream a structured answer: remove stream or output_schema`)
       }
@@ -566,6 +566,55 @@ class Analyzer {
       if (step.function === "template" && step.template === undefined) this.error(p, `transform "template" needs a template field`)
       if (step.function !== "template" && !hasInputs) this.error(p, `transform "${step.function}" needs input or inputs`)
     }
+    this.fallbacks(node, p, (provider, where) => checkProvider(provider, where, this.llmProviders()))
+  }
+
+  /**
+   * A step's `fallback` entries: exactly one of provider / value / cached each; provider entries (llm steps only) come
+   * first, since they are tried inside each attempt and the others after the last one; value and cached entries are
+   * engine fallbacks, so they serve top-level and branch-case steps, not the steps of a map or loop body. The type of a
+   * `value` is checked with the step's type (see {@link fallbackValues}).
+   */
+  fallbacks(node: Node, p: Path, checkProvider: (provider: string, where: Path) => void) {
+    const list = (node.step as { readonly fallback?: ReadonlyArray<typeof F.Fallback.Type> }).fallback
+    if (list === undefined) return
+    let engineEntry = false
+    list.forEach((f, i) => {
+      const at = [...p, "fallback", i]
+      const kinds = (["provider", "value", "cached"] as const).filter((k) => f[k] !== undefined)
+      if (kinds.length !== 1) {
+        this.error(at, `fallback ${i} of step "${node.id}" must have exactly one of provider, value, cached${kinds.length > 1 ? ` (it has ${kinds.join(", ")})` : ""}`)
+        return
+      }
+      const kind = kinds[0]!
+      if (f.model !== undefined && kind !== "provider") this.error([...at, "model"], `fallback ${i} of step "${node.id}": model goes with provider`, { key: true })
+      if (kind === "provider") {
+        if (node.step.type !== "llm") {
+          this.error([...at, "provider"], `only llm steps fall back to another provider; "${node.id}" is a ${node.step.type} step (use value or cached)`, { key: true })
+        } else if (engineEntry) {
+          this.error(at, `fallback ${i} of step "${node.id}": provider entries come before value and cached ones (providers are tried inside each attempt, the others after the last attempt)`)
+        } else checkProvider(f.provider!, [...at, "provider"])
+        return
+      }
+      engineEntry = true
+      if (kind === "cached" && f.cached === false) this.error([...at, "cached"], `fallback ${i} of step "${node.id}": cached: false is no fallback (remove the entry)`)
+      if (node.scope.kind === "body") {
+        this.error([...at, kind], `step "${node.id}" is in a map or loop body, where only provider fallbacks apply; value and cached fallbacks serve top-level and branch-case steps`, { key: true })
+      }
+    })
+  }
+
+  /** A fallback `value` must have the step's output type (checked once the types are known). */
+  fallbackValues(node: Node) {
+    const list = (node.step as { readonly fallback?: ReadonlyArray<typeof F.Fallback.Type> }).fallback
+    if (list === undefined || node.type === undefined) return
+    const type = node.type
+    list.forEach((f, i) => {
+      if (!("value" in f) || f.provider !== undefined || f.cached !== undefined) return
+      if (Schema.decodeUnknownResult(typeSchema(type))(f.value)._tag === "Failure") {
+        this.error([...node.path, "fallback", i, "value"], `the fallback value of step "${node.id}" must be ${showType(type)} (the step's output type), got ${JSON.stringify(f.value) ?? "nothing"}`)
+      }
+    })
   }
 
   // ---- 2. types ----

@@ -134,7 +134,7 @@ class Writer {
 
 
 class Generator {
-  readonly uses = { schedule: false, llm: false, embeddings: false, vectorStore: false, context: false, runtime: false, canFallBack: false, stream: false }
+  readonly uses = { schedule: false, llm: false, embeddings: false, vectorStore: false, context: false, runtime: false, canFallBack: false, stream: false, fallback: false }
   readonly actions = new Map<string, string>()
   readonly subImports = new Map<string, string>()
   readonly schemaConsts = new Map<string, string>()
@@ -416,6 +416,15 @@ class Generator {
       out.push(`retry: { ${this.retry(p.retry)} }`)
     }
     if (p.timeout !== undefined) out.push(`timeout: ${JSON.stringify(p.timeout)}`)
+    if (p.fallbacks.length > 0) {
+      this.uses.fallback = true
+      const entries = p.fallbacks.map((f) =>
+        f.kind === "value"
+          ? `Fallback.value(${JSON.stringify(f.value)})`
+          : `Fallback.cached(${f.maxAge === undefined ? "" : `{ maxAge: ${JSON.stringify(f.maxAge)} }`})`
+      )
+      out.push(`fallback: [${entries.join(", ")}]`)
+    }
     if (p.description !== undefined) out.push(`description: ${JSON.stringify(p.description)}`)
     return out
   }
@@ -607,7 +616,7 @@ class Generator {
     const effectImports = ["Effect", "Schema", ...(this.uses.context || this.actions.size > 0 ? ["Context"] : []), ...(typedActions ? ["Layer"] : []), ...(this.uses.schedule ? ["Schedule"] : []), ...(this.uses.stream ? ["Stream"] : [])].sort()
     out.push(`import { ${effectImports.join(", ")} } from "effect"`)
     const pkg = this.options.importFrom ?? "llm-orchestrator"
-    out.push(`import { Workflow } from ${JSON.stringify(pkg)}`)
+    out.push(`import { ${this.uses.fallback ? "Fallback, " : ""}Workflow } from ${JSON.stringify(pkg)}`)
     const llm = [...(this.uses.embeddings ? ["Embeddings"] : []), ...(this.uses.canFallBack ? ["canFallBack"] : []), ...(this.uses.llm ? ["Llm"] : [])]
     if (llm.length > 0) out.push(`import { ${llm.join(", ")} } from ${JSON.stringify(`${pkg}/llm`)}`)
     if (this.uses.vectorStore) out.push(`import { VectorStore } from ${JSON.stringify(`${pkg}/vector`)}`)

@@ -38,6 +38,7 @@ import type {
   Body,
   Expr,
   LoweredCondition,
+  LoweredFallback,
   LoweredStep,
   LoweredWorkflow,
   Param,
@@ -309,6 +310,14 @@ class Lowering {
       cache: cache === undefined || cache === false
         ? undefined
         : { key: `${this.workflowFile.name}/${node.id}`, ttlMillis: typeof cache === "object" ? toMillis(cache.ttl) : undefined },
+      // provider entries are the llm step's attempts (below); the analyzer put them first and the rest on engine steps
+      fallbacks: ((step as { readonly fallback?: ReadonlyArray<typeof F.Fallback.Type> }).fallback ?? []).flatMap((f): ReadonlyArray<LoweredFallback> =>
+        f.provider !== undefined
+          ? []
+          : f.cached !== undefined
+          ? [{ kind: "cached", maxAge: typeof f.cached === "object" ? toDurationInput(f.cached.max_age) : undefined }]
+          : [{ kind: "value", value: f.value }]
+      ),
       description: step.description
     }
   }
@@ -330,7 +339,7 @@ class Lowering {
           attempts: [
             { provider: node.provider!, model: node.model! },
             // Fail over only on provider failures (retryable errors); a bad request fails at once.
-            ...(step.fallback ?? []).map((fb) => ({ provider: fb.provider, model: fb.model ?? node.model! }))
+            ...(step.fallback ?? []).flatMap((fb) => fb.provider === undefined ? [] : [{ provider: fb.provider, model: fb.model ?? node.model! }])
           ],
           prompt: this.template(node, "prompt", "text"),
           system: step.system === undefined ? undefined : this.template(node, "system", "text"),

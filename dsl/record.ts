@@ -22,6 +22,7 @@
  */
 import { Duration, type Effect, type Schema } from "effect"
 import { WorkflowDefinitionError } from "./errors.ts"
+import type * as Fallback from "./Fallback.ts"
 import type { CommonOptions, Graph, Node } from "./Node.ts"
 import type { GraphProblem } from "./acyclic.ts"
 import type { DeadCases, Entry, JoinCapped, NeedsHint, Outputs } from "./types.ts"
@@ -39,7 +40,25 @@ export interface StepSpec extends CommonOptions {
   readonly kind?: "step" | undefined
   readonly needs?: ReadonlyArray<string> | undefined
   readonly output: Schema.Top
+  /**
+   * What serves the step once its attempts failed (see `Fallback`): static values and cached outputs. Their type is
+   * not checked against `output` here (generated code checks it before); use the builder's `fallback` for that.
+   */
+  readonly fallback?: StepFallbacks | undefined
 }
+
+/**
+ * The fallbacks a record-form step takes: `Fallback.value` and `Fallback.cached`, one or a list.
+ *
+ * @example
+ * ```ts
+ * const steps = { label: { output: Schema.String, fallback: [Fallback.cached(), Fallback.value("neutral")] } }
+ * ```
+ */
+export type StepFallbacks =
+  | Fallback.ValueFallback<unknown>
+  | Fallback.CachedFallback
+  | ReadonlyArray<Fallback.ValueFallback<unknown> | Fallback.CachedFallback>
 /**
  * A map step: `output` is the Schema of the whole array; the implementation gives `over` and `body`.
  *

@@ -20,6 +20,7 @@ import type { Access, Block, Body, Expr, LoweredCondition, LoweredStep, LoweredW
 import { stepTraits } from "../../codegen/stepTraits.ts"
 import type { Type } from "../../codegen/Type.ts"
 import { typeSchema } from "../../codegen/typeSchema.ts"
+import * as Fallback from "../../dsl/Fallback.ts"
 import { fromRecord } from "../../dsl/record.ts"
 import type { Any } from "../../dsl/Workflow.ts"
 import { run } from "../engine/run.ts"
@@ -428,13 +429,16 @@ class Interpreter {
     return Object.fromEntries(s.input.map(([k, e]) => [k, e.kind === "text" ? this.text(e, env) : this.value(e, env)]))
   }
 
-  /** Retry and timeout as engine step options (with the description). */
+  /** Retry, timeout and fallbacks as engine step options (with the description). */
   stepOptions(p: Policies): Record<string, unknown> {
     const out: Record<string, unknown> = {}
     if (p.placement === "engine") {
       const r = this.retry(p)
       if (r !== undefined) out["retry"] = r
       if (p.timeout !== undefined) out["timeout"] = p.timeout
+      if (p.fallbacks.length > 0) {
+        out["fallback"] = p.fallbacks.map((f) => (f.kind === "value" ? Fallback.value(f.value) : Fallback.cached({ maxAge: f.maxAge })))
+      }
     }
     if (p.description !== undefined) out["description"] = p.description
     return out

@@ -17,6 +17,7 @@ import { ByteSize, Cause, Clock, type Context, Effect, Exit, Fiber, FileSystem, 
 import { TestClock } from "effect/testing"
 import { type Analysis, analyzeFile, analyzeSource, generateModule, type Type } from "../../codegen/index.ts"
 import { execute } from "../../src/engine/run.ts"
+import { LastGoodOutputs } from "../../src/index.ts"
 import { ProviderUnavailable } from "../../src/llm/LlmError.ts"
 import { MockEmbeddings, MockLlm, MockRecorder, type MockRequest } from "../../src/testing/index.ts"
 import * as Reranker from "../../src/rag/Reranker.ts"
@@ -264,9 +265,14 @@ const outcome = (r: { hung: true } | { exit: Exit.Exit<unknown, unknown>; t0: nu
     const dies = Cause.hasDies(r.exit.cause)
     return { failed: describeError(Cause.squash(r.exit.cause)), dies }
   }
-  const result = r.exit.value as { outputs: Record<string, unknown>; steps: Record<string, { status: string; attempts: number; startedAt: number; durationMillis: number; kind: string }> }
+  const result = r.exit.value as {
+    outputs: Record<string, unknown>
+    steps: Record<string, { status: string; attempts: number; startedAt: number; durationMillis: number; kind: string; fallback?: unknown }>
+  }
   const outputs = { ...result.outputs }
-  const steps = Object.fromEntries(Object.entries(result.steps).map(([k, s]) => [k, [s.kind, s.status, s.attempts, s.startedAt - r.t0, s.durationMillis]]))
+  const steps = Object.fromEntries(
+    Object.entries(result.steps).map(([k, s]) => [k, [s.kind, s.status, s.attempts, s.startedAt - r.t0, s.durationMillis, s.fallback]])
+  )
   // Generated modules have the `_outputs` step only when the file declares outputs; the interpreter always adds it.
   if (!declared) {
     delete outputs["_outputs"]
@@ -349,7 +355,9 @@ describe("differential: generated module vs interpreter", () => {
         clearCache()
         const generated = yield* drive(
           (execute(mod["workflow"] as never, input as never) as Effect.Effect<unknown, unknown, any>).pipe(
-            Effect.provide(Layer.mergeAll(gen.providers, ...actionLayers))
+            Effect.provide(Layer.mergeAll(gen.providers, ...actionLayers)),
+            // each back end its own last good outputs (`cached` fallbacks), as if in its own process
+            Effect.provideService(LastGoodOutputs, LastGoodOutputs.make(1000))
           ) as Effect.Effect<unknown, unknown>
         )
 
@@ -359,7 +367,10 @@ describe("differential: generated module vs interpreter", () => {
         assert.deepStrictEqual(problems, [], c.label)
         clearCache()
         const interpreted = yield* drive(
-          (execute(workflow, input as never) as Effect.Effect<unknown, unknown, any>).pipe(Effect.provide(int.providers)) as Effect.Effect<unknown, unknown>
+          (execute(workflow, input as never) as Effect.Effect<unknown, unknown, any>).pipe(
+            Effect.provide(int.providers),
+            Effect.provideService(LastGoodOutputs, LastGoodOutputs.make(1000))
+          ) as Effect.Effect<unknown, unknown>
         )
 
         const g = { ...outcome(generated, declared), calls: genLog }

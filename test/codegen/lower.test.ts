@@ -33,6 +33,7 @@ describe("lower", () => {
       timeout: "20 seconds",
       placement: "engine",
       cache: { key: "provider-failover/answer_question", ttlMillis: 600_000 },
+      fallbacks: [],
       description: undefined
     })
     const mapReduce = lower(analyzeFile(join(root, "examples", "map-reduce.yaml")))
