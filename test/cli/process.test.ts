@@ -98,7 +98,7 @@ describe("output on a pipe", () => {
     const doc = JSON.parse(r.stdout) as { valid: boolean; diagnostics: Array<unknown> }
     expect(doc.valid).toBe(false)
     expect(doc.diagnostics).toEqual(JSON.parse(JSON.stringify(sortDiagnostics(analyzeFile(file).diagnostics))))
-  })
+  }, 120_000)
 
   it("validate (text) into a slow reader: every line arrives", async () => {
     const file = big()
@@ -106,7 +106,7 @@ describe("output on a pipe", () => {
     const r = await finished(spawn("sh", ["-c", `${cmd} | (sleep 1; cat)`], { cwd: root, env: { ...process.env, NO_COLOR: "1" } }))
     const lines = r.stdout.trimEnd().split("\n")
     expect(lines).toEqual(sortDiagnostics(analyzeFile(file).diagnostics).map(formatDiagnostic))
-  })
+  }, 120_000)
 })
 
 describe("signals", () => {
@@ -116,7 +116,7 @@ describe("signals", () => {
       const { file, mock } = twoSteps()
       const child = spawnCli(["run", file, "--mock", mock, "--input", `{"text":"x"}`, "--json"], { OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: server.url })
       const done = finished(child)
-      await until(() => server.requests.length === 1, "the second step's request")
+      await until(() => server.requests.length === 1, "the second step's request", 60_000)
       child.kill("SIGINT")
       const r = await done
       expect(r.code, r.stderr).toBe(130)
@@ -130,7 +130,7 @@ describe("signals", () => {
     } finally {
       await server.close()
     }
-  })
+  }, 120_000)
 
   it("SIGTERM during a run (text mode): a report on stderr, exit 143", async () => {
     const server = await openAiServer(() => {})
@@ -138,7 +138,7 @@ describe("signals", () => {
       const { file, mock } = twoSteps()
       const child = spawnCli(["run", file, "--mock", mock, "--input", `{"text":"x"}`], { OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: server.url })
       const done = finished(child)
-      await until(() => server.requests.length === 1, "the second step's request")
+      await until(() => server.requests.length === 1, "the second step's request", 60_000)
       child.kill("SIGTERM")
       const r = await done
       expect(r.code, r.stderr).toBe(143)
@@ -149,7 +149,7 @@ describe("signals", () => {
     } finally {
       await server.close()
     }
-  })
+  }, 120_000)
 
   it("SIGINT sent to the npm process alone reaches the run", async () => {
     const server = await openAiServer(() => {})
