@@ -1,6 +1,6 @@
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { analyzeFile, analyzeSource, formatDiagnostic, parseCondition, parseTemplate, showType } from "../../codegen/index.ts"
+import { analyzeFile, analyzeSource, closest, didYouMean, formatDiagnostic, parseCondition, parseTemplate, showType } from "../../codegen/index.ts"
 
 const examples = join(import.meta.dirname, "..", "..", "examples")
 const errors = (text: string) =>
@@ -28,6 +28,17 @@ describe("templates", () => {
     const d = parseCondition("{{ a }} == {{ b }}")
     assert.isTrue("left" in d && d.right?.kind === "ref")
     assert.isTrue("message" in parseCondition("score > 8"))
+  })
+})
+
+describe("did you mean", () => {
+  it("suggests the closest name within a third of the name's length; a much longer or shorter name gets none", () => {
+    assert.strictEqual(didYouMean("anthropc", ["openai", "anthropic"]), ' (did you mean "anthropic"?)')
+    assert.strictEqual(closest("lable", ["label", "labels"]), "label")
+    assert.strictEqual(closest("ab", ["abcdef"]), undefined)
+    // a 3,000-character unknown provider (the CLI pipe test's file has 300 of them): no suggestion, and cheap
+    assert.strictEqual(didYouMean(`p${"x".repeat(3000)}`, ["openai", "anthropic"]), "")
+    assert.strictEqual(closest(`${"a".repeat(30)}b`, [`${"a".repeat(30)}c`, "a"]), `${"a".repeat(30)}c`)
   })
 })
 
