@@ -136,22 +136,10 @@ export const toMetadata = (payload: Readonly<Record<string, unknown>> | undefine
   return metadata as Metadata
 }
 
-// Each node compiles to its positive form and its negation (De Morgan); `true` is "no constraint", `false` "nothing".
-type Node = Record<string, unknown> | boolean
-interface Compiled {
-  readonly pos: Node
-  readonly neg: Node
-}
-const and = (nodes: ReadonlyArray<Node>): Node => {
-  if (nodes.includes(false)) return false
-  const rest = nodes.filter((n): n is Record<string, unknown> => n !== true)
-  return rest.length === 0 ? true : rest.length === 1 ? rest[0]! : { $and: rest }
-}
-const or = (nodes: ReadonlyArray<Node>): Node => {
-  if (nodes.includes(true)) return true
-  const rest = nodes.filter((n): n is Record<string, unknown> => n !== false)
-  return rest.length === 0 ? false : rest.length === 1 ? rest[0]! : { $or: rest }
-}
+// Each condition compiles to its positive form and its negation (De Morgan, `Filter.deMorgan`); `true` is "no
+// constraint", `false` "nothing".
+type Node = Filter.Folded<Record<string, unknown>>
+const { and, or } = Filter.connectives<Record<string, unknown>>((nodes) => ({ $and: nodes }), (nodes) => ({ $or: nodes }))
 const missing = (key: string) => ({ [KEYS_FIELD]: { $not_contains: key } })
 // `$in` lists must be of one type in Chroma.
 const byType = (values: ReadonlyArray<string | number>): ReadonlyArray<Array<string | number>> => {
@@ -172,7 +160,7 @@ const byType = (values: ReadonlyArray<string | number>): ReadonlyArray<Array<str
  * ```
  */
 export const toChromaWhere = (filter: Filter.Filter): Record<string, unknown> | undefined | false => {
-  const c = Filter.fold<Compiled>(filter, {
+  const c = Filter.fold<Filter.Signed<Record<string, unknown>>>(filter, {
     match: (key, _s, value) => ({
       pos: or([{ [key]: { $eq: value } }, { [key]: { $contains: value } }]),
       // $ne and $not_contains also hold when the key is missing.
@@ -195,18 +183,7 @@ export const toChromaWhere = (filter: Filter.Filter): Record<string, unknown> | 
         ? { pos: { [KEYS_FIELD]: { $contains: key } }, neg: missing(key) }
         : { pos: and(bounds), neg: or(outside) }
     },
-    bool: (must, should, mustNot) => ({
-      pos: and([
-        ...(must ?? []).map((m) => m.pos),
-        ...(should !== undefined && should.length > 0 ? [or(should.map((s) => s.pos))] : []),
-        ...(mustNot ?? []).map((m) => m.neg)
-      ]),
-      neg: or([
-        ...(must ?? []).map((m) => m.neg),
-        ...(should !== undefined && should.length > 0 ? [and(should.map((s) => s.neg))] : []),
-        ...(mustNot ?? []).map((m) => m.pos)
-      ])
-    })
+    bool: Filter.deMorgan(and, or)
   })
   return c.pos === true ? undefined : c.pos === false ? false : c.pos
 }
@@ -214,20 +191,18 @@ export const toChromaWhere = (filter: Filter.Filter): Record<string, unknown> | 
 const toSpace = { cosine: "cosine", dot: "ip", euclid: "l2" } as const
 const fromSpace = (s: unknown): Distance | undefined => (s === "cosine" ? "cosine" : s === "ip" ? "dot" : s === "l2" ? "euclid" : undefined)
 
-const statusOf = (e: unknown): number | undefined => {
-  const byName: Record<string, number> = {
-    ChromaClientError: 400,
-    ChromaValueError: 400,
-    ChromaAuthError: 401,
-    ChromaForbiddenError: 403,
-    ChromaNotFoundError: 404,
-    ChromaUniqueError: 409,
-    ChromaQuotaExceededError: 422,
-    ChromaRateLimitError: 429,
-    ChromaServerError: 500
-  }
-  return byName[e instanceof Error ? e.name : ""]
+const errorStatus: Readonly<Record<string, number>> = {
+  ChromaClientError: 400,
+  ChromaValueError: 400,
+  ChromaAuthError: 401,
+  ChromaForbiddenError: 403,
+  ChromaNotFoundError: 404,
+  ChromaUniqueError: 409,
+  ChromaQuotaExceededError: 422,
+  ChromaRateLimitError: 429,
+  ChromaServerError: 500
 }
+const statusOf = (e: unknown): number | undefined => V.statusOfNamedError(errorStatus, e)
 
 interface Config {
   readonly handle: Collection
@@ -286,7 +261,7 @@ export const makeChromaStore = (store: string, options: ChromaOptions): Effect.E
             configs.delete(collection)
             return new CollectionNotFound({ store, collection })
           }
-          if (status !== undefined) return fail(operation, collection, `HTTP ${status}: ${message}`, { status, retryable: status === 429 || status >= 500 })
+          if (status !== undefined) return fail(operation, collection, `HTTP ${status}: ${message}`, { status, retryable: V.isRetryableStatus(status) })
           // ChromaConnectionError and anything fetch throws: a transport failure, worth retrying.
           return fail(operation, collection, message, { retryable: true })
         }

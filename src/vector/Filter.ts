@@ -340,6 +340,101 @@ const evaluator: Visitor<Predicate> = {
 export const fold = <A>(filter: Filter, visitor: Visitor<A>, path = "filter"): A => walk(filter, path, visitor)
 
 /**
+ * A compiled condition of a backend, or a constant: `true` is "no constraint", `false` "matches nothing". The
+ * constants are folded away by {@link connectives}, so a compiler never emits `$and: []` or `x and true`.
+ *
+ * @example
+ * ```ts
+ * const n: Filter.Folded<string> = false // e.g. `anyOf("tag", [])`
+ * ```
+ */
+export type Folded<N> = N | boolean
+
+/**
+ * `and` / `or` over folded nodes for a backend's own conjunction and disjunction (`$and` lists, SQL text, ...):
+ * constants absorb or vanish, a single node stands alone, and `combine` only sees two or more real nodes.
+ *
+ * @example
+ * ```ts
+ * const { and, or } = Filter.connectives<string>((ns) => `(${ns.join(" and ")})`, (ns) => `(${ns.join(" or ")})`)
+ * and(["a", true, "b"]) // "(a and b)"
+ * or(["a", true]) // true
+ * ```
+ */
+export const connectives = <N>(
+  conjunction: (nodes: ReadonlyArray<N>) => N,
+  disjunction: (nodes: ReadonlyArray<N>) => N
+): {
+  readonly and: (nodes: ReadonlyArray<Folded<N>>) => Folded<N>
+  readonly or: (nodes: ReadonlyArray<Folded<N>>) => Folded<N>
+} => ({
+  and: (nodes) => {
+    if (nodes.includes(false)) return false
+    const rest = nodes.filter((n): n is N => n !== true)
+    return rest.length === 0 ? true : rest.length === 1 ? rest[0]! : conjunction(rest)
+  },
+  or: (nodes) => {
+    if (nodes.includes(true)) return true
+    const rest = nodes.filter((n): n is N => n !== false)
+    return rest.length === 0 ? false : rest.length === 1 ? rest[0]! : disjunction(rest)
+  }
+})
+
+/**
+ * A condition compiled for a backend without a general `not` (Pinecone, Chroma, Weaviate): its positive form and its
+ * negation, each written with the backend's negated operators (`$ne`, `$nin`, "missing", ...).
+ *
+ * @example
+ * ```ts
+ * const c: Filter.Signed<object> = { pos: { lang: { $eq: "en" } }, neg: { lang: { $ne: "en" } } }
+ * ```
+ */
+export interface Signed<N> {
+  readonly pos: Folded<N>
+  readonly neg: Folded<N>
+}
+
+/**
+ * The `bool` case of a {@link Visitor} for backends with a `not` (Milvus, SQL): `must` and-ed, a non-empty `should`
+ * or-ed, each `must_not` negated.
+ *
+ * @example
+ * ```ts
+ * const bool = Filter.boolWithNot(and, or, (n) => (n === true ? false : n === false ? true : `(not ${n})`))
+ * ```
+ */
+export const boolWithNot = <N>(
+  and: (nodes: ReadonlyArray<Folded<N>>) => Folded<N>,
+  or: (nodes: ReadonlyArray<Folded<N>>) => Folded<N>,
+  not: (node: Folded<N>) => Folded<N>
+): Visitor<Folded<N>>["bool"] =>
+(must, should, mustNot) =>
+  and([...(must ?? []), ...(should !== undefined && should.length > 0 ? [or(should)] : []), ...(mustNot ?? []).map(not)])
+
+/**
+ * The `bool` case of a {@link Visitor} over {@link Signed} conditions (De Morgan): the positive form is
+ * `and(must.pos, or(should.pos), mustNot.neg)`, the negation `or(must.neg, and(should.neg), mustNot.pos)`, so a
+ * `must_not` anywhere in the tree needs only the backend's negated leaf operators.
+ *
+ * @example
+ * ```ts
+ * const { and, or } = Filter.connectives<object>((ns) => ({ $and: ns }), (ns) => ({ $or: ns }))
+ * const bool = Filter.deMorgan(and, or)
+ * ```
+ */
+export const deMorgan = <N>(
+  and: (nodes: ReadonlyArray<Folded<N>>) => Folded<N>,
+  or: (nodes: ReadonlyArray<Folded<N>>) => Folded<N>
+): Visitor<Signed<N>>["bool"] =>
+(must, should, mustNot) => {
+  const someShould = should !== undefined && should.length > 0
+  return {
+    pos: and([...(must ?? []).map((m) => m.pos), ...(someShould ? [or(should.map((s) => s.pos))] : []), ...(mustNot ?? []).map((m) => m.neg)]),
+    neg: or([...(must ?? []).map((m) => m.neg), ...(someShould ? [and(should.map((s) => s.neg))] : []), ...(mustNot ?? []).map((m) => m.pos)])
+  }
+}
+
+/**
  * Validates a filter and compiles it to a payload predicate (used by the in-memory store). Throws {@link InvalidFilter}
  * naming the bad place when the filter is not well formed (e.g. a YAML typo).
  *

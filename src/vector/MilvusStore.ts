@@ -89,17 +89,8 @@ const path = (segments: ReadonlyArray<string>) => `payload${segments.map((s) => 
 const literal = (v: string | number | boolean) => (typeof v === "string" ? JSON.stringify(v) : String(v))
 
 // `true` is "no constraint", `false` "nothing"; folded away where possible.
-type Node = string | boolean
-const and = (nodes: ReadonlyArray<Node>): Node => {
-  if (nodes.includes(false)) return false
-  const rest = nodes.filter((n): n is string => n !== true)
-  return rest.length === 0 ? true : rest.length === 1 ? rest[0]! : `(${rest.join(" and ")})`
-}
-const or = (nodes: ReadonlyArray<Node>): Node => {
-  if (nodes.includes(true)) return true
-  const rest = nodes.filter((n): n is string => n !== false)
-  return rest.length === 0 ? false : rest.length === 1 ? rest[0]! : `(${rest.join(" or ")})`
-}
+type Node = Filter.Folded<string>
+const { and, or } = Filter.connectives<string>((nodes) => `(${nodes.join(" and ")})`, (nodes) => `(${nodes.join(" or ")})`)
 const not = (n: Node): Node => (n === true ? false : n === false ? true : `(not ${n})`)
 
 /**
@@ -129,12 +120,7 @@ export const toMilvusFilter = (filter: Filter.Filter): string | undefined | fals
       ]
       return bounds.length === 0 ? `exists ${p}` : and(bounds)
     },
-    bool: (must, should, mustNot) =>
-      and([
-        ...(must ?? []),
-        ...(should !== undefined && should.length > 0 ? [or(should)] : []),
-        ...(mustNot ?? []).map(not)
-      ])
+    bool: Filter.boolWithNot(and, or, not)
   })
   return expr === true ? undefined : expr
 }
@@ -219,7 +205,7 @@ export const makeMilvusStore = (store: string, options: MilvusOptions): Effect.E
         catch: (e): VectorStoreError => {
           const status = typeof (e as { status?: unknown }).status === "number" ? (e as { status: number }).status : undefined
           const message = e instanceof Error ? e.message : String(e)
-          if (status !== undefined) return fail(operation, collection, message, { status, retryable: status === 408 || status === 429 || status >= 500 })
+          if (status !== undefined) return fail(operation, collection, message, { status, retryable: V.isRetryableStatus(status) })
           return fail(operation, collection, message, { retryable: true })
         }
       }).pipe(

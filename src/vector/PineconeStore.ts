@@ -152,23 +152,10 @@ export const toMetadata = (payload: Readonly<Record<string, unknown>> | undefine
   return out
 }
 
-// Each node compiles to its positive form and its negation (De Morgan), since Pinecone has no $not. `true` means "no
-// constraint" and `false` "nothing", folded away where possible.
-type Node = Record<string, unknown> | boolean
-interface Compiled {
-  readonly pos: Node
-  readonly neg: Node
-}
-const and = (nodes: ReadonlyArray<Node>): Node => {
-  if (nodes.includes(false)) return false
-  const rest = nodes.filter((n): n is Record<string, unknown> => n !== true)
-  return rest.length === 0 ? true : rest.length === 1 ? rest[0]! : { $and: rest }
-}
-const or = (nodes: ReadonlyArray<Node>): Node => {
-  if (nodes.includes(true)) return true
-  const rest = nodes.filter((n): n is Record<string, unknown> => n !== false)
-  return rest.length === 0 ? false : rest.length === 1 ? rest[0]! : { $or: rest }
-}
+// Each condition compiles to its positive form and its negation (De Morgan, `Filter.deMorgan`); `true` is "no
+// constraint", `false` "nothing".
+type Node = Filter.Folded<Record<string, unknown>>
+const { and, or } = Filter.connectives<Record<string, unknown>>((nodes) => ({ $and: nodes }), (nodes) => ({ $or: nodes }))
 const missing = (key: string) => ({ [key]: { $exists: false } })
 
 /**
@@ -182,7 +169,7 @@ const missing = (key: string) => ({ [key]: { $exists: false } })
  * ```
  */
 export const toPineconeFilter = (filter: Filter.Filter): Record<string, unknown> | undefined | false => {
-  const c = Filter.fold<Compiled>(filter, {
+  const c = Filter.fold<Filter.Signed<Record<string, unknown>>>(filter, {
     match: (key, _s, value) => ({ pos: { [key]: { $eq: value } }, neg: or([missing(key), { [key]: { $ne: value } }]) }),
     any: (key, _s, values) =>
       values.length === 0 ? { pos: false, neg: true } : { pos: { [key]: { $in: [...values] } }, neg: or([missing(key), { [key]: { $nin: [...values] } }]) },
@@ -198,18 +185,7 @@ export const toPineconeFilter = (filter: Filter.Filter): Record<string, unknown>
         ? { pos: { [key]: { $exists: true } }, neg: missing(key) }
         : { pos: { [key]: bounds }, neg: or(outside) }
     },
-    bool: (must, should, mustNot) => ({
-      pos: and([
-        ...(must ?? []).map((m) => m.pos),
-        ...(should !== undefined && should.length > 0 ? [or(should.map((s) => s.pos))] : []),
-        ...(mustNot ?? []).map((m) => m.neg)
-      ]),
-      neg: or([
-        ...(must ?? []).map((m) => m.neg),
-        ...(should !== undefined && should.length > 0 ? [and(should.map((s) => s.neg))] : []),
-        ...(mustNot ?? []).map((m) => m.pos)
-      ])
-    })
+    bool: Filter.deMorgan(and, or)
   })
   return c.pos === true ? undefined : c.pos === false ? false : c.pos
 }
@@ -217,20 +193,17 @@ export const toPineconeFilter = (filter: Filter.Filter): Record<string, unknown>
 const toMetric = { cosine: "cosine", dot: "dotproduct", euclid: "euclidean" } as const
 const fromMetric = (m: unknown): Distance | undefined => (m === "cosine" ? "cosine" : m === "dotproduct" ? "dot" : m === "euclidean" ? "euclid" : undefined)
 
-const statusOf = (e: unknown): number | undefined => {
-  const name = e instanceof Error ? e.name : ""
-  const byName: Record<string, number> = {
-    PineconeBadRequestError: 400,
-    PineconeAuthorizationError: 401,
-    PineconeNotFoundError: 404,
-    PineconeConflictError: 409,
-    PineconeUnprocessableEntityError: 422,
-    PineconeInternalServerError: 500,
-    PineconeNotImplementedError: 501,
-    PineconeUnavailableError: 503
-  }
-  return byName[name]
+const errorStatus: Readonly<Record<string, number>> = {
+  PineconeBadRequestError: 400,
+  PineconeAuthorizationError: 401,
+  PineconeNotFoundError: 404,
+  PineconeConflictError: 409,
+  PineconeUnprocessableEntityError: 422,
+  PineconeInternalServerError: 500,
+  PineconeNotImplementedError: 501,
+  PineconeUnavailableError: 503
 }
+const statusOf = (e: unknown): number | undefined => V.statusOfNamedError(errorStatus, e)
 
 interface Config {
   readonly index: string
@@ -289,7 +262,7 @@ export const makePineconeStore = (store: string, options: PineconeOptions): Effe
             return new CollectionNotFound({ store, collection })
           }
           if (status !== undefined) {
-            return fail(operation, collection, `HTTP ${status}: ${message}`, { status, retryable: status === 429 || status >= 500 })
+            return fail(operation, collection, `HTTP ${status}: ${message}`, { status, retryable: V.isRetryableStatus(status) })
           }
           if (e instanceof Error && e.name === "PineconeMaxRetriesExceededError") {
             // The SDK reports a 5xx answer (or a dropped connection) this way, without the status.

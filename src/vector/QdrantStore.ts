@@ -185,7 +185,7 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
         }
         return fail(operation, collection, `HTTP ${e.status}: ${serverMessage}`, {
           status: e.status,
-          retryable: e.status === 408 || e.status === 429 || e.status >= 500
+          retryable: V.isRetryableStatus(e.status)
         })
       }
       if (e instanceof Error) {

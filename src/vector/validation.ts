@@ -127,3 +127,13 @@ export const checkKeywordSearch = (store: string, collection: string, query: unk
     ? undefined
     : invalid(store, "keywordSearch", collection, `topK must be a positive integer, got ${show(topK)}`)) ??
     (typeof query === "string" ? undefined : invalid(store, "keywordSearch", collection, `query must be a string, got ${show(query)}`))
+
+/** An HTTP status worth retrying: request timeout, rate limited, server errors. */
+export const isRetryableStatus = (status: number): boolean => status === 408 || status === 429 || status >= 500
+
+/**
+ * The HTTP status an SDK error stands for, for SDKs that throw one error class per status (Chroma, Pinecone) and
+ * name it in `error.name`; undefined for anything else (a transport failure).
+ */
+export const statusOfNamedError = (byName: Readonly<Record<string, number>>, e: unknown): number | undefined =>
+  e instanceof Error && Object.hasOwn(byName, e.name) ? byName[e.name] : undefined
