@@ -1,6 +1,6 @@
 /**
  * Hybrid search: the store's vector search and its keyword search (BM25 in memory, Postgres full-text in pgvector,
- * Weaviate BM25, Milvus BM25), run concurrently, each over-fetching `candidates` hits, fused by reciprocal rank
+ * Qdrant sparse BM25 vectors, Milvus BM25), run concurrently, each over-fetching `candidates` hits, fused by reciprocal rank
  * ({@link Fusion.reciprocalRank}) with configurable weights. `mode: "vector"` or `"keyword"` runs one side only, through
  * the same fusion, so scores are normalised the same way in every mode.
  *

@@ -16,7 +16,7 @@
  * - The filter compiles to Pinecone's `$eq`/`$in`/`$gt…`/`$and`/`$or`; `must_not` is rewritten by De Morgan with
  *   `$ne`/`$nin` and `$exists: false`, so a missing field passes `must_not` as in the other stores.
  * - No keyword search: Pinecone ranks text only through sparse vectors computed by the caller, so hybrid search
- *   fails naming the store (use pgvector, Weaviate, Milvus or memory for hybrid).
+ *   fails naming the store (use pgvector, Qdrant, Milvus or memory for hybrid).
  * - The SDK's retries are off (retrying is the reliability layer's job); its calls take no AbortSignal, so a timeout
  *   or interruption stops waiting but the request runs to its end.
  *

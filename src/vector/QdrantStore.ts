@@ -8,6 +8,13 @@
  * - The collection's dimension is fetched once per collection (GET /collections/{name}) and cached, so wrong-dimension
  *   vectors fail with the same `DimensionMismatch` (naming `points[i].vector`) as the memory store, before any write.
  * - The api key is `Redacted`; it is only put in the `api-key` header and scrubbed from every error message.
+ * - Keyword search (the keyword side of hybrid search) runs on Qdrant's sparse vectors: new collections get a sparse
+ *   vector {@link SPARSE_VECTOR} with `modifier: "idf"` (Qdrant 1.10 or later), each point's payload `text` is sent
+ *   as its BM25 document vector ({@link SparseBm25.document}) next to the dense one, and `keywordSearch` queries it
+ *   through the Query API (`using: "bm25"`) with the query's terms, so Qdrant sums idf × the document weights: BM25
+ *   with Qdrant's own document frequencies. Fusion with the vector side stays ours ({@link HybridSearch}: weighted
+ *   RRF), not Qdrant's `prefetch` + `fusion: "rrf"`, which takes no weights. `keywordSearch: false` creates dense-only
+ *   collections (for older servers); a collection without the sparse vector fails keyword search naming it.
  * - Each request carries an AbortSignal: interrupting the effect (a step timeout, a failed sibling) cancels the HTTP
  *   request. The per-request timeout is an Effect timeout, so it follows the Effect clock.
  *
@@ -22,6 +29,7 @@ import { QdrantClient, type Schemas } from "@qdrant/js-client-rest"
 import { createHash } from "node:crypto"
 import { Effect, Predicate, Redacted } from "effect"
 import * as Filter from "./Filter.ts"
+import * as SparseBm25 from "./SparseBm25.ts"
 import * as V from "./validation.ts"
 import { CollectionNotFound, DimensionMismatch, VectorStoreError } from "./VectorStoreError.ts"
 import type {
@@ -30,12 +38,14 @@ import type {
   CreateCollectionOptions,
   DeleteOptions,
   Distance,
+  KeywordSearchOptions,
   PointId,
   SearchHit,
   SearchOptions,
   UpsertOptions,
   VectorStoreShape
 } from "./VectorStoreShape.ts"
+import { TEXT_FIELD } from "./VectorStoreShape.ts"
 
 /**
  * Connection options of a Qdrant store.
@@ -60,7 +70,24 @@ export interface QdrantOptions {
    * so retrying the whole call is safe).
    */
   readonly upsertBatchSize?: number | undefined
+  /**
+   * Create collections with the BM25 sparse vector {@link SPARSE_VECTOR} and send each point's `text` as one, for
+   * keyword and hybrid search (default true; needs Qdrant 1.10 or later for the idf modifier).
+   */
+  readonly keywordSearch?: boolean | undefined
+  /** The document side of BM25 (default {@link SparseBm25.defaultParameters}); keep it fixed for a collection's life. */
+  readonly bm25?: SparseBm25.Parameters | undefined
 }
+
+/**
+ * Name of the sparse vector that carries each point's BM25 terms.
+ *
+ * @example
+ * ```ts
+ * SPARSE_VECTOR // "bm25"
+ * ```
+ */
+export const SPARSE_VECTOR = "bm25"
 
 /**
  * Payload field carrying the original id of points whose string id is not a UUID.
@@ -98,6 +125,13 @@ const fromQdrantDistance = (d: unknown): Distance | undefined =>
 
 type QdrantFailure = CollectionNotFound | DimensionMismatch | VectorStoreError
 
+interface Config {
+  readonly dimension: number
+  readonly distance: Distance
+  /** The collection has the sparse vector SPARSE_VECTOR. */
+  readonly keyword: boolean
+}
+
 /**
  * Builds a Qdrant-backed store named `store`.
  *
@@ -121,7 +155,9 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
       secret === undefined || secret.length === 0 ? text : text.split(secret).join("<redacted>")
 
     // Collection configurations seen so far, to check dimensions before writing (see the module description).
-    const configs = new Map<string, { readonly dimension: number; readonly distance: Distance }>()
+    const configs = new Map<string, Config>()
+    const keywordDefault = options.keywordSearch ?? true
+    const bm25 = options.bm25 ?? SparseBm25.defaultParameters
 
     const client = yield* Effect.try({
       try: () =>
@@ -231,19 +267,17 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
               fail(operation, collection, "has no single unnamed vector with Cosine, Dot or Euclid distance (named vectors are not supported)")
             )
           }
-          configs.set(collection, { dimension: size, distance })
+          const sparse: unknown = info.config?.params?.sparse_vectors
+          configs.set(collection, { dimension: size, distance, keyword: Predicate.hasProperty(sparse, SPARSE_VECTOR) })
           return Effect.succeed({ collection, dimension: size, distance, pointsCount: info.points_count ?? 0 })
         })
       )
 
-    const configOf = (
-      operation: string,
-      collection: string
-    ): Effect.Effect<{ readonly dimension: number; readonly distance: Distance }, QdrantFailure> => {
+    const configOf = (operation: string, collection: string): Effect.Effect<Config, QdrantFailure> => {
       const bad = V.checkCollection(store, operation, collection)
       if (bad !== undefined) return Effect.fail(bad)
       const cached = configs.get(collection)
-      return cached === undefined ? fetchInfo(operation, collection) : Effect.succeed(cached)
+      return cached === undefined ? Effect.map(fetchInfo(operation, collection), () => configs.get(collection)!) : Effect.succeed(cached)
     }
 
     const attributes = (collection: string) => ({ "vector.store": store, "vector.collection": collection, "vector.backend": "qdrant" })
@@ -252,13 +286,28 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
       ? options.upsertBatchSize
       : 256
 
+    const qdrantFilter = (collection: string, operation: string, filter: Filter.Filter | undefined) =>
+      filter === undefined ? Effect.succeed(undefined) : Effect.try({
+        try: () => Filter.toQdrant(filter),
+        catch: (e) => V.invalidFilter(store, collection, operation, e instanceof Error ? e.message : String(e))
+      })
+
+    const hitOf = (p: { readonly id: string | number; readonly score: number; readonly payload?: Record<string, unknown> | null | undefined }): SearchHit => {
+      const { [ORIGINAL_ID_FIELD]: original, ...payload } = (p.payload ?? {}) as Record<string, unknown>
+      return { id: typeof original === "string" ? original : p.id, score: p.score, payload }
+    }
+
     const createCollection = Effect.fn("VectorStore.createCollection")(function*(o: CreateCollectionOptions) {
       const bad = V.checkCreate(store, o)
       if (bad !== undefined) return yield* bad
       yield* Effect.annotateCurrentSpan(attributes(o.collection))
       const created = yield* call("createCollection", o.collection, (init) =>
         api.createCollection(
-          { collection_name: o.collection, vectors: { size: o.dimension, distance: toQdrantDistance[o.distance] } },
+          {
+            collection_name: o.collection,
+            vectors: { size: o.dimension, distance: toQdrantDistance[o.distance] },
+            ...(keywordDefault ? { sparse_vectors: { [SPARSE_VECTOR]: { modifier: "idf" as const } } } : {})
+          },
           init
         )
       ).pipe(
@@ -271,7 +320,7 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
         Effect.catchTag("CollectionNotFound", (e) => Effect.fail(fail("createCollection", o.collection, e.message)))
       )
       if (created) {
-        configs.set(o.collection, { dimension: o.dimension, distance: o.distance })
+        configs.set(o.collection, { dimension: o.dimension, distance: o.distance, keyword: keywordDefault })
         return
       }
       // Already there: fine when it has the requested configuration.
@@ -319,7 +368,13 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
       const points = o.points.map((p) => {
         const payload: Record<string, unknown> = { ...p.payload }
         if (typeof p.id === "string") payload[ORIGINAL_ID_FIELD] = p.id
-        return { id: toQdrantId(p.id), vector: [...p.vector], payload }
+        const text = p.payload?.[TEXT_FIELD]
+        const sparse = config.keyword && typeof text === "string" ? SparseBm25.document(text, bm25) : undefined
+        // The dense vector is Qdrant's default (unnamed, "") one; a point without terms has no sparse vector.
+        const vector = config.keyword
+          ? { "": [...p.vector], ...(sparse === undefined || sparse.indices.length === 0 ? {} : { [SPARSE_VECTOR]: { indices: [...sparse.indices], values: [...sparse.values] } }) }
+          : [...p.vector]
+        return { id: toQdrantId(p.id), vector, payload }
       })
       for (let i = 0; i < points.length; i += batchSize) {
         const batch = points.slice(i, i + batchSize)
@@ -332,14 +387,7 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
       yield* Effect.annotateCurrentSpan({ ...attributes(o.collection), "vector.top_k": o.topK })
       const bad = V.checkSearch(store, o.collection, config.dimension, o.vector, o.topK)
       if (bad !== undefined) return yield* bad
-      let filter: Record<string, unknown> | undefined
-      if (o.filter !== undefined) {
-        try {
-          filter = Filter.toQdrant(o.filter)
-        } catch (e) {
-          return yield* V.invalidFilter(store, o.collection, "search", e instanceof Error ? e.message : String(e))
-        }
-      }
+      const filter = yield* qdrantFilter(o.collection, "search", o.filter)
       const result = yield* call("search", o.collection, (init) =>
         api.queryPoints({
           collection_name: o.collection,
@@ -349,11 +397,33 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
           ...(filter === undefined ? {} : { filter: filter as Schemas["Filter"] })
         }, init)
       )
-      return result.points.map((p): SearchHit => {
-        const { [ORIGINAL_ID_FIELD]: original, ...payload } = (p.payload ?? {}) as Record<string, unknown>
-        return { id: typeof original === "string" ? original : p.id, score: p.score, payload }
-      })
+      return result.points.map(hitOf)
     })
+
+    const keywordSearch = (o: KeywordSearchOptions): Effect.Effect<ReadonlyArray<SearchHit>, QdrantFailure> =>
+      Effect.gen(function*() {
+        const config = yield* configOf("keywordSearch", o.collection)
+        yield* Effect.annotateCurrentSpan({ ...attributes(o.collection), "vector.top_k": o.topK })
+        const bad = V.checkKeywordSearch(store, o.collection, o.query, o.topK)
+        if (bad !== undefined) return yield* bad
+        if (!config.keyword) {
+          return yield* fail("keywordSearch", o.collection, `has no sparse vector "${SPARSE_VECTOR}" (created with keywordSearch: false or not by this store)`)
+        }
+        const filter = yield* qdrantFilter(o.collection, "keywordSearch", o.filter)
+        const terms = SparseBm25.query(o.query)
+        if (terms.indices.length === 0) return []
+        const result = yield* call("keywordSearch", o.collection, (init) =>
+          api.queryPoints({
+            collection_name: o.collection,
+            query: { indices: [...terms.indices], values: [...terms.values] },
+            using: SPARSE_VECTOR,
+            limit: o.topK,
+            with_payload: true,
+            ...(filter === undefined ? {} : { filter: filter as Schemas["Filter"] })
+          }, init)
+        )
+        return result.points.map(hitOf).filter((h) => h.score > 0)
+      }).pipe(Effect.withSpan("VectorStore.keywordSearch"))
 
     const remove = Effect.fn("VectorStore.delete")(function*(o: DeleteOptions) {
       yield* configOf("delete", o.collection).pipe(
@@ -369,5 +439,5 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
       )
     })
 
-    return { store, createCollection, getCollection, deleteCollection, upsert, search, delete: remove }
+    return { store, createCollection, getCollection, deleteCollection, upsert, search, keywordSearch, delete: remove }
   })

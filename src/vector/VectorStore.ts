@@ -457,7 +457,7 @@ export const keywordSearch = <const Name extends string>(
           operation: "keywordSearch",
           collection: options.collection,
           retryable: false,
-          message: `Vector store "${options.store}" has no keyword search, so it cannot serve hybrid search; use a store that has one (memory, pgvector, weaviate, milvus) or vector search`
+          message: `Vector store "${options.store}" has no keyword search, so it cannot serve hybrid search; use a store that has one (memory, pgvector, qdrant, milvus) or vector search`
         })
       )
       : s.keywordSearch(options))

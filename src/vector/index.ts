@@ -10,6 +10,7 @@
 export * as Bm25 from "./Bm25.ts"
 export * as Filter from "./Filter.ts"
 export * as PgExecutor from "./PgExecutor.ts"
+export * as SparseBm25 from "./SparseBm25.ts"
 export * as VectorStore from "./VectorStore.ts"
 export type { VectorStoreFor } from "./VectorStore.ts"
 export type { QdrantOptions } from "./QdrantStore.ts"

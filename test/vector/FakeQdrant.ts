@@ -1,5 +1,8 @@
 // A small in-process HTTP server speaking the part of Qdrant's REST API the adapter uses (collections create/get/delete,
-// points upsert/query/delete), with Qdrant's envelopes, status codes and error texts. Search and filters are implemented
+// points upsert/query/delete), with Qdrant's envelopes, status codes and error texts. Collections may have named sparse
+// vectors (with `modifier: "idf"`); points then carry `{ "": dense, name: { indices, values } }` and the Query API
+// ranks a sparse query (`using: name`) by Σ idf(t) · q_t · d_t over shared dimensions, idf from the points holding
+// that vector (Qdrant's formula), as Qdrant does. Search and filters are implemented
 // independently of src/vector (naive full sort), so it doubles as an oracle in the contract suite.
 import { createServer, type IncomingHttpHeaders } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -13,15 +16,23 @@ export interface RecordedRequest {
   readonly body: unknown
 }
 
+interface SparseVector {
+  readonly indices: ReadonlyArray<number>
+  readonly values: ReadonlyArray<number>
+}
+
 interface StoredPoint {
   readonly id: string | number
   readonly vector: ReadonlyArray<number>
+  readonly sparse?: ReadonlyMap<string, SparseVector>
   readonly payload: Record<string, unknown>
 }
 
 interface FakeCollection {
   readonly size: number
   readonly distance: "Cosine" | "Dot" | "Euclid"
+  /** Named sparse vectors and their modifier. */
+  readonly sparse?: Readonly<Record<string, { readonly modifier?: "idf" | "none" }>>
   readonly points: Map<string, StoredPoint>
 }
 
@@ -140,7 +151,15 @@ export const startFakeQdrant = (options: { readonly apiKey?: string } = {}): Eff
               if (!Number.isInteger(size) || size < 1 || !["Cosine", "Dot", "Euclid"].includes(distance)) {
                 return error(400, "Format error in JSON body: invalid vectors config")
               }
-              collections.set(name, { size, distance, points: new Map() })
+              const sparseConfig: Record<string, { modifier?: "idf" | "none" }> = {}
+              for (const [vectorName, params] of Object.entries(body?.sparse_vectors ?? {})) {
+                const modifier = (params as any)?.modifier
+                if (modifier !== undefined && modifier !== null && modifier !== "idf" && modifier !== "none") {
+                  return error(400, `Format error in JSON body: sparse_vectors.${vectorName}.modifier: unknown variant \`${modifier}\`, expected \`none\` or \`idf\``)
+                }
+                sparseConfig[vectorName] = modifier === "idf" ? { modifier } : {}
+              }
+              collections.set(name, { size, distance, ...(Object.keys(sparseConfig).length > 0 ? { sparse: sparseConfig } : {}), points: new Map() })
               return ok(true)
             }
             case "GET ":
@@ -150,7 +169,9 @@ export const startFakeQdrant = (options: { readonly apiKey?: string } = {}): Eff
                 optimizer_status: "ok",
                 points_count: coll.points.size,
                 segments_count: 1,
-                config: { params: { vectors: { size: coll.size, distance: coll.distance } } },
+                config: {
+                  params: { vectors: { size: coll.size, distance: coll.distance }, ...(coll.sparse === undefined ? {} : { sparse_vectors: coll.sparse }) }
+                },
                 payload_schema: {}
               })
             case "DELETE ":
@@ -158,7 +179,25 @@ export const startFakeQdrant = (options: { readonly apiKey?: string } = {}): Eff
             case "PUT points": {
               if (coll === undefined) return missing()
               const points: Array<any> = body?.points ?? []
+              const parsed = new Map<any, { dense: unknown; sparse: Map<string, SparseVector> }>()
               for (const p of points) {
+                // A plain list is the default vector; a map names its vectors ("" is the default one).
+                const named = isObject(p.vector) ? p.vector : undefined
+                const sparse = new Map<string, SparseVector>()
+                for (const [vectorName, v] of Object.entries(named ?? {})) {
+                  if (vectorName === "") continue
+                  if (coll.sparse?.[vectorName] === undefined) return error(400, `Wrong input: Not existing vector name error: ${vectorName}`)
+                  const sv = v as any
+                  if (!Array.isArray(sv?.indices) || !Array.isArray(sv?.values) || sv.indices.length !== sv.values.length) {
+                    return error(400, "Validation error in JSON body: [points[0].vector: indices and values must have the same length]")
+                  }
+                  if (!sv.indices.every((i: unknown) => Number.isInteger(i) && (i as number) >= 0 && (i as number) < 2 ** 32)) {
+                    return error(400, "Format error in JSON body: sparse indices must be unsigned 32-bit integers")
+                  }
+                  if (new Set(sv.indices).size !== sv.indices.length) return error(400, "Validation error in JSON body: [points[0].vector: indices must be unique]")
+                  sparse.set(vectorName, { indices: sv.indices, values: sv.values })
+                }
+                parsed.set(p, { dense: named === undefined ? p.vector : named[""], sparse })
                 const validId = (typeof p.id === "number" && Number.isInteger(p.id) && p.id >= 0) ||
                   (typeof p.id === "string" && UUID.test(p.id))
                 if (!validId) {
@@ -167,18 +206,53 @@ export const startFakeQdrant = (options: { readonly apiKey?: string } = {}): Eff
                     `Format error in JSON body: value ${p.id} is not a valid point ID, valid values are either an unsigned integer or a UUID`
                   )
                 }
-                if (!Array.isArray(p.vector) || p.vector.length !== coll.size) {
-                  return error(400, `Wrong input: Vector dimension error: expected dim: ${coll.size}, got ${p.vector?.length ?? 0}`)
+                const dense = parsed.get(p)!.dense as any
+                if (!Array.isArray(dense) || dense.length !== coll.size) {
+                  return error(400, `Wrong input: Vector dimension error: expected dim: ${coll.size}, got ${dense?.length ?? 0}`)
                 }
               }
               for (const p of points) {
-                const vector = coll.distance === "Cosine" ? normalise(p.vector) : p.vector
-                coll.points.set(String(p.id), { id: p.id, vector, payload: p.payload ?? {} })
+                const { dense, sparse } = parsed.get(p)!
+                const vector = coll.distance === "Cosine" ? normalise(dense as Array<number>) : (dense as Array<number>)
+                // Upsert replaces the whole point: sparse vectors not given are gone.
+                coll.points.set(String(p.id), { id: p.id, vector, sparse, payload: p.payload ?? {} })
               }
               return ok({ operation_id: ++operationId, status: "completed" })
             }
             case "POST points/query": {
               if (coll === undefined) return missing()
+              if (body?.using !== undefined && body.using !== "") {
+                const using: string = body.using
+                if (coll.sparse?.[using] === undefined) return error(400, `Wrong input: Not existing vector name error: ${using}`)
+                const sq = body.query
+                if (!isObject(sq) || !Array.isArray(sq.indices) || !Array.isArray(sq.values) || sq.indices.length !== sq.values.length) {
+                  return error(400, `Wrong input: Conversion between sparse and regular vectors failed`)
+                }
+                const holders = [...coll.points.values()].filter((p) => (p.sparse?.get(using)?.indices.length ?? 0) > 0)
+                const n = holders.length
+                const idf = (dim: number) => {
+                  if (coll.sparse![using]!.modifier !== "idf") return 1
+                  const df = holders.filter((p) => p.sparse!.get(using)!.indices.includes(dim)).length
+                  return Math.log(1 + (n - df + 0.5) / (df + 0.5))
+                }
+                const scored = holders
+                  .filter((p) => matches(body.filter, p.payload))
+                  .flatMap((p) => {
+                    const doc = p.sparse!.get(using)!
+                    let score = 0
+                    let shared = false
+                    sq.indices.forEach((dim: number, i: number) => {
+                      const at = doc.indices.indexOf(dim)
+                      if (at === -1) return
+                      shared = true
+                      score += idf(dim) * sq.values[i] * doc.values[at]!
+                    })
+                    // Sparse search only scores points sharing a dimension with the query.
+                    return shared ? [{ id: p.id, version: 0, score, ...(body.with_payload === true ? { payload: p.payload } : {}) }] : []
+                  })
+                  .sort((a, b) => b.score - a.score)
+                return ok({ points: scored.slice(0, body.limit ?? 10) })
+              }
               const query: Array<number> = body?.query
               if (!Array.isArray(query) || query.length !== coll.size) {
                 return error(400, `Wrong input: Vector dimension error: expected dim: ${coll.size}, got ${query?.length ?? 0}`)

@@ -1,12 +1,18 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Redacted } from "effect"
 import { Filter, VectorStore } from "../../src/vector/index.ts"
-import { ORIGINAL_ID_FIELD, toQdrantId } from "../../src/vector/QdrantStore.ts"
-import { vectorStoreContract } from "./contract.ts"
+import { Bm25 } from "../../src/vector/index.ts"
+import { ORIGINAL_ID_FIELD, SPARSE_VECTOR, toQdrantId } from "../../src/vector/QdrantStore.ts"
+import * as SparseBm25 from "../../src/vector/SparseBm25.ts"
+import { keywordSearchContract, vectorStoreContract } from "./contract.ts"
 import { type FakeQdrant, startFakeQdrant } from "./FakeQdrant.ts"
 
 // Every contract test gets its own fake server, so each store starts empty.
 vectorStoreContract("Qdrant over a fake Qdrant server", (name) =>
+  Layer.unwrap(Effect.map(startFakeQdrant(), (fake) => VectorStore.layerQdrant(name, { url: fake.url }))))
+vectorStoreContract("Qdrant (dense only, keywordSearch: false) over a fake Qdrant server", (name) =>
+  Layer.unwrap(Effect.map(startFakeQdrant(), (fake) => VectorStore.layerQdrant(name, { url: fake.url, keywordSearch: false }))))
+keywordSearchContract("Qdrant BM25 sparse vectors over a fake Qdrant server", (name) =>
   Layer.unwrap(Effect.map(startFakeQdrant(), (fake) => VectorStore.layerQdrant(name, { url: fake.url }))))
 
 const secret = "s3cr3t-api-key-value"
@@ -36,7 +42,7 @@ describe("VectorStore.layerQdrant (requests seen by the server)", () => {
         assert.strictEqual(fake.requests.length, 1)
         assert.strictEqual(req!.method, "PUT")
         assert.strictEqual(req!.path, "/collections/documentation")
-        assert.deepStrictEqual(req!.body, { vectors: { size: 3, distance: "Euclid" } })
+        assert.deepStrictEqual(req!.body, { vectors: { size: 3, distance: "Euclid" }, sparse_vectors: { bm25: { modifier: "idf" } } })
         assert.strictEqual(req!.headers["api-key"], secret)
       })
     ))
@@ -50,20 +56,22 @@ describe("VectorStore.layerQdrant (requests seen by the server)", () => {
           store,
           collection,
           points: [
-            { id: 7, vector: [1, 0], payload: { lang: "en" } },
+            { id: 7, vector: [1, 0], payload: { lang: "en", text: "Reset the password" } },
             { id: "doc-1", vector: [0, 1] },
             { id: uuid, vector: [1, 1], payload: { n: 1 } }
           ]
         })
+        const sparse = SparseBm25.document("Reset the password")
         const req = fake.requests.at(-1)!
         assert.strictEqual(req.method, "PUT")
         assert.strictEqual(req.path, "/collections/documentation/points")
         assert.strictEqual(req.query["wait"], "true")
         assert.deepStrictEqual(req.body, {
           points: [
-            { id: 7, vector: [1, 0], payload: { lang: "en" } },
-            { id: toQdrantId("doc-1"), vector: [0, 1], payload: { [ORIGINAL_ID_FIELD]: "doc-1" } },
-            { id: uuid, vector: [1, 1], payload: { n: 1, [ORIGINAL_ID_FIELD]: uuid } }
+            // The dense vector is the default ("") one; the text's BM25 terms go to the sparse vector.
+            { id: 7, vector: { "": [1, 0], bm25: { indices: [...sparse.indices], values: [...sparse.values] } }, payload: { lang: "en", text: "Reset the password" } },
+            { id: toQdrantId("doc-1"), vector: { "": [0, 1] }, payload: { [ORIGINAL_ID_FIELD]: "doc-1" } },
+            { id: uuid, vector: { "": [1, 1] }, payload: { n: 1, [ORIGINAL_ID_FIELD]: uuid } }
           ]
         })
         assert.match(String(toQdrantId("doc-1")), /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
@@ -304,4 +312,92 @@ describe("VectorStore.layerQdrantConfig", () => {
       assert.strictEqual(e._tag, "ConfigError")
       assert.include(String(e), "QDRANT_URL")
     }))
+})
+
+describe("VectorStore.layerQdrant keyword search (sparse BM25 vectors)", () => {
+  const corpus = [
+    "Reset your password from the account settings page",
+    "Password rules: at least twelve characters, and the password expires yearly",
+    "Billing runs on the first day of the month; invoices are emailed",
+    "To reset two-factor authentication, contact support with your account id",
+    "Webhooks retry failed deliveries with exponential backoff",
+    "The settings page lists your sessions; sign out of old sessions there"
+  ]
+
+  it.live("sends the query's terms to POST .../points/query with using: bm25 and the filter; scores are BM25 (Bm25.Index as the oracle)", () =>
+    withStore((fake) =>
+      Effect.gen(function*() {
+        yield* VectorStore.createCollection({ store, collection, dimension: 2, distance: "cosine" })
+        yield* VectorStore.upsert({
+          store,
+          collection,
+          points: corpus.map((text, i) => ({ id: `doc-${i}`, vector: [1, i], payload: { text, n: i } }))
+        })
+        const hits = yield* VectorStore.keywordSearch({ store, collection, query: "How do I reset my password?", topK: 10 })
+        const req = fake.requests.at(-1)!
+        assert.strictEqual(req.path, "/collections/documentation/points/query")
+        const terms = SparseBm25.query("reset password")
+        assert.deepStrictEqual(req.body, { query: { indices: [...terms.indices], values: [1, 1] }, using: SPARSE_VECTOR, limit: 10, with_payload: true })
+        // The same ranking and scores as the in-memory BM25 index when averageLength is the corpus' mean term count.
+        const index = new Bm25.Index<string>()
+        corpus.forEach((text, i) => index.add(`doc-${i}`, text))
+        const mean = corpus.reduce((sum, text) => sum + Bm25.terms(text).length, 0) / corpus.length
+        const oracle = index.search("How do I reset my password?", 10)
+        // With the default averageLength (100 terms) the short doc-0 is not penalised for length as it is against this
+        // corpus' mean (~6 terms): the same matches, another order.
+        assert.deepStrictEqual(hits.map((h) => h.id), ["doc-0", "doc-1", "doc-3"])
+        assert.sameMembers(oracle.map((h) => h.key), ["doc-0", "doc-1", "doc-3"])
+        assert.strictEqual(hits[0]!.payload["text"], corpus[0])
+        assert.notProperty(hits[0]!.payload, ORIGINAL_ID_FIELD)
+        // With averageLength set to the corpus' mean, Qdrant's idf × our document weights is BM25 exactly.
+        const exact = yield* Effect.scoped(Effect.gen(function*() {
+          const other = yield* startFakeQdrant()
+          return yield* Effect.gen(function*() {
+            yield* VectorStore.createCollection({ store, collection, dimension: 2, distance: "cosine" })
+            yield* VectorStore.upsert({ store, collection, points: corpus.map((text, i) => ({ id: `doc-${i}`, vector: [1, i], payload: { text } })) })
+            return yield* VectorStore.keywordSearch({ store, collection, query: "reset password", topK: 10 })
+          }).pipe(Effect.provide(VectorStore.layerQdrant(store, { url: other.url, bm25: { ...SparseBm25.defaultParameters, averageLength: mean } })))
+        }))
+        assert.deepStrictEqual(exact.map((h) => h.id), oracle.map((h) => h.key))
+        exact.forEach((h, i) => assert.approximately(h.score, oracle[i]!.score, 1e-9, `score of ${String(h.id)}`))
+
+        const filtered = yield* VectorStore.keywordSearch({ store, collection, query: "settings", topK: 5, filter: Filter.all(Filter.range("n", { gte: 1 })) })
+        assert.deepStrictEqual(filtered.map((h) => h.id), ["doc-5"])
+        assert.deepStrictEqual((fake.requests.at(-1)!.body as any).filter, { must: [{ key: "n", range: { gte: 1 } }] })
+        const before = fake.requests.length
+        assert.deepStrictEqual(yield* VectorStore.keywordSearch({ store, collection, query: "the and of", topK: 5 }), [])
+        assert.strictEqual(fake.requests.length, before, "a query of stop words sends nothing")
+      })
+    ))
+
+  it.live("keywordSearch: false creates dense-only collections and keyword search fails naming the missing sparse vector; so does a collection made elsewhere", () =>
+    Effect.gen(function*() {
+      const e = yield* withStore((fake) =>
+        Effect.gen(function*() {
+          yield* VectorStore.createCollection({ store, collection, dimension: 2, distance: "dot" })
+          assert.deepStrictEqual(fake.requests[0]!.body, { vectors: { size: 2, distance: "Dot" } })
+          yield* VectorStore.upsert({ store, collection, points: [{ id: 1, vector: [1, 0], payload: { text: "password" } }] })
+          assert.deepStrictEqual((fake.requests.at(-1)!.body as any).points[0].vector, [1, 0])
+          return yield* Effect.flip(VectorStore.keywordSearch({ store, collection, query: "password", topK: 3 }))
+        }).pipe(Effect.provide(VectorStore.layerQdrant(store, { url: fake.url, keywordSearch: false }))), { })
+      assert.strictEqual(e._tag, "VectorStoreError")
+      assert.include(e.message, `collection "documentation": has no sparse vector "bm25" (created with keywordSearch: false or not by this store)`)
+      const e2 = yield* withStore((fake) =>
+        Effect.gen(function*() {
+          fake.collections.set(collection, { size: 2, distance: "Dot", points: new Map() })
+          return yield* Effect.flip(VectorStore.keywordSearch({ store, collection, query: "password", topK: 3 }))
+        }), {})
+      assert.include(e2.message, `has no sparse vector "bm25"`)
+    }))
+
+  it.live("an update re-sends the sparse vector; a text emptied of terms drops it (upsert replaces the point)", () =>
+    withStore((fake) =>
+      Effect.gen(function*() {
+        yield* VectorStore.createCollection({ store, collection, dimension: 2, distance: "cosine" })
+        yield* VectorStore.upsert({ store, collection, points: [{ id: 1, vector: [1, 0], payload: { text: "password reset" } }, { id: 2, vector: [0, 1], payload: { text: "password" } }] })
+        yield* VectorStore.upsert({ store, collection, points: [{ id: 1, vector: [1, 0], payload: { text: "..." } }] })
+        assert.deepStrictEqual((fake.requests.at(-1)!.body as any).points[0].vector, { "": [1, 0] })
+        assert.deepStrictEqual((yield* VectorStore.keywordSearch({ store, collection, query: "password reset", topK: 3 })).map((h) => h.id), [2])
+      })
+    ))
 })

@@ -14,7 +14,7 @@ import { apiKey, type VectorEntry } from "../Entry.ts"
 export const qdrant: VectorEntry = {
   kind: "vector",
   id: "qdrant",
-  description: "Qdrant (REST client); one collection per named store",
+  description: "Qdrant (REST client); one collection per named store, BM25 sparse vectors for hybrid search (Qdrant 1.10+)",
   settings: [
     { key: "url", env: "QDRANT_URL", secret: false, required: true, description: "Qdrant server URL" },
     apiKey("QDRANT_API_KEY", { required: false })
