@@ -44,7 +44,7 @@ const strategies = ["fixed", "recursive", "sentence", "markdown"] as const
 /** `ingest <paths...>`. */
 export const ingestCommand = Command.make("ingest", {
   paths: Argument.String("paths").pipe(Argument.withDescription("Files and folders to ingest"), Argument.atLeast(1)),
-  store: Flag.String("store").pipe(Flag.withDescription("The vector store: a catalogue name (memory, pglite, pgvector, qdrant, pinecone, chroma, milvus) or a store of the config file")),
+  store: Flag.String("store").pipe(Flag.withDescription("The vector store: a catalogue name (memory, pglite, pgvector, qdrant, pinecone, chroma, milvus, weaviate) or a store of the config file")),
   collection: Flag.String("collection").pipe(Flag.withDescription("Collection the chunks go to (created when missing)")),
   provider: Flag.String("provider").pipe(Flag.withDescription("Embedding provider (openai, cohere, ollama, ..., offline for demos)")),
   model: Flag.String("model").pipe(Flag.withDescription("Embedding model (default: the provider's)"), Flag.optional),

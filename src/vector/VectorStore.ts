@@ -26,6 +26,7 @@ import * as PgExecutor from "./PgExecutor.ts"
 import { makePgVectorStore, type PgVectorOptions } from "./PgVectorStore.ts"
 import type { ChromaOptions } from "./ChromaStore.ts"
 import type { MilvusOptions } from "./MilvusStore.ts"
+import type { WeaviateOptions } from "./WeaviateStore.ts"
 import type { PineconeOptions } from "./PineconeStore.ts"
 import type { QdrantOptions } from "./QdrantStore.ts"
 import { type CollectionNotFound, type DimensionMismatch, VectorStoreError, type VectorStoreFailure } from "./VectorStoreError.ts"
@@ -372,6 +373,22 @@ export const layerMilvus = <const Name extends string>(
   Layer.effect(service(name), Effect.flatMap(Effect.promise(() => import("./MilvusStore.ts")), (m) => m.makeMilvusStore(name, options)))
 
 /**
+ * The store `name` on Weaviate 1.33+ (one Weaviate collection per collection, schema over REST, data over gRPC, BM25
+ * keyword search for hybrid search; see `WeaviateStore.ts`). The SDK loads when the layer is built; it connects on
+ * the first call and closes with the layer.
+ *
+ * @example
+ * ```ts
+ * const DocsLive = VectorStore.layerWeaviate("docs", { url: "http://127.0.0.1:8080", grpcUrl: "http://127.0.0.1:50051" })
+ * ```
+ */
+export const layerWeaviate = <const Name extends string>(
+  name: Name,
+  options: WeaviateOptions
+): Layer.Layer<VectorStoreFor<Name>, VectorStoreError> =>
+  Layer.effect(service(name), Effect.flatMap(Effect.promise(() => import("./WeaviateStore.ts")), (m) => m.makeWeaviateStore(name, options)))
+
+/**
  * Step helper: creates a collection in store `store` (no-op when it exists with the same configuration).
  *
  * @example
@@ -457,7 +474,7 @@ export const keywordSearch = <const Name extends string>(
           operation: "keywordSearch",
           collection: options.collection,
           retryable: false,
-          message: `Vector store "${options.store}" has no keyword search, so it cannot serve hybrid search; use a store that has one (memory, pgvector, qdrant, milvus) or vector search`
+          message: `Vector store "${options.store}" has no keyword search, so it cannot serve hybrid search; use a store that has one (memory, pgvector, qdrant, weaviate, milvus) or vector search`
         })
       )
       : s.keywordSearch(options))

@@ -18,6 +18,7 @@ export type { PgVectorOptions } from "./PgVectorStore.ts"
 export type { PineconeOptions } from "./PineconeStore.ts"
 export type { ChromaOptions } from "./ChromaStore.ts"
 export type { MilvusOptions } from "./MilvusStore.ts"
+export type { WeaviateOptions } from "./WeaviateStore.ts"
 export type { PgliteOptions } from "./VectorStore.ts"
 export { CollectionNotFound, DimensionMismatch, VectorStoreError, VectorStoreFailure } from "./VectorStoreError.ts"
 export type {

@@ -12,6 +12,8 @@ import { Effect } from "effect"
 import { progressLine } from "../../src/cli/ingestCommand.ts"
 import { runWith } from "../../src/cli/main.ts"
 import { Output } from "../../src/cli/Output.ts"
+import { collectionName } from "../../src/vector/WeaviateStore.ts"
+import { startFakeWeaviate } from "../vector/FakeWeaviate.ts"
 
 const root = join(import.meta.dirname, "..", "..")
 const bin = join(root, "bin", "llm-orchestrator.js")
@@ -104,4 +106,24 @@ describe("ingest progress line", () => {
     assert.strictEqual(progressLine({ documents: 10, done: 4, embedded: 120, skipped: 1 }, 20), "[########------------]  40% 4/10 documents · 120 chunks embedded · 1 unchanged")
     assert.strictEqual(progressLine({ documents: 0, done: 0, embedded: 0, skipped: 0 }, 4), "[####] 100% 0/0 documents · 0 chunks embedded · 0 unchanged")
   })
+})
+
+describe("llm-orchestrator ingest --store weaviate", () => {
+  it.live("--store weaviate ingests into Weaviate (WEAVIATE_URL, WEAVIATE_GRPC_URL): a collection with the chunks, twice is idempotent", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const fake = yield* startFakeWeaviate()
+      const env = { WEAVIATE_URL: fake.url, WEAVIATE_GRPC_URL: fake.grpcUrl }
+      const args = ["ingest", "examples/rag-qa/docs", "--store", "weaviate", "--collection", "kb", "--provider", "offline", "--json"]
+      const first = yield* inProcess(args, env)
+      assert.strictEqual(first.code, 0, first.stderr)
+      const report = JSON.parse(first.stdout)
+      assert.deepInclude(report, { status: "succeeded", store: "weaviate", collection: "kb", documents: 4, added: 4 })
+      // The chunks' collection (the ingestion manifest has its own).
+      const kb = fake.classes.get(collectionName("", "kb"))!
+      assert.strictEqual(kb.objects.size, report.chunks)
+      assert.ok(fake.grpcCalls.some((c) => c.method === "BatchObjects"))
+      const again = JSON.parse((yield* inProcess(args, env)).stdout)
+      assert.deepInclude(again, { added: 0, unchanged: 4, chunks: 0 })
+      assert.strictEqual(kb.objects.size, report.chunks)
+    })), 120_000)
 })

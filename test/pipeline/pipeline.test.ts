@@ -160,7 +160,7 @@ describe("Catalogue", () => {
   it("one table serves validate, the pipeline and the docs", () => {
     assert.deepStrictEqual(Catalogue.ids("llm"), ["openai", "anthropic", "cohere", "ollama", "vllm", "llamacpp", "lmstudio"])
     assert.deepStrictEqual(Catalogue.ids("embeddings"), ["openai", "cohere", "ollama", "vllm", "llamacpp", "lmstudio", "offline"])
-    assert.deepStrictEqual(Catalogue.ids("vector"), ["qdrant", "pgvector", "pinecone", "chroma", "milvus", "pglite", "memory"])
+    assert.deepStrictEqual(Catalogue.ids("vector"), ["qdrant", "pgvector", "pinecone", "chroma", "milvus", "weaviate", "pglite", "memory"])
     assert.deepStrictEqual(Catalogue.requiredEnv(Catalogue.find("llm", "anthropic")!), ["ANTHROPIC_API_KEY"])
     const doc = readFileSync(join(root, "docs", "providers.md"), "utf8")
     const table = /<!-- catalogue:start -->\n([\s\S]*?)\n<!-- catalogue:end -->/.exec(doc)?.[1]

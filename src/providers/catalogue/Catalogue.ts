@@ -21,6 +21,7 @@ import { openAiEmbeddings, openAiLlm } from "./entries/openai.ts"
 import { memory, pglite, pgvector } from "./entries/pgvector.ts"
 import { pinecone } from "./entries/pinecone.ts"
 import { qdrant } from "./entries/qdrant.ts"
+import { weaviate } from "./entries/weaviate.ts"
 
 /**
  * Every provider, in the order they are documented and suggested. Vector stores without a required setting
@@ -40,6 +41,7 @@ export const entries: ReadonlyArray<Entry> = [
   pinecone,
   chroma,
   milvus,
+  weaviate,
   pglite,
   memory
 ]
