@@ -490,6 +490,11 @@ export const makeWeaviateStore = (store: string, options: WeaviateOptions): Effe
         const res = yield* call("upsert", o.collection, (c) => c.collections.use(config.name).data.insertMany(batch as never))
         if (res.hasErrors) {
           const first = Object.values(res.errors)[0]
+          // Dropped behind our back: every object fails with "class … not found".
+          if (/class .* not found|could not find class/i.test(first?.message ?? "")) {
+            configs.delete(o.collection)
+            return yield* new CollectionNotFound({ store, collection: o.collection })
+          }
           return yield* fail("upsert", o.collection, `${Object.keys(res.errors).length} of ${batch.length} objects were not written: ${first?.message ?? "unknown error"}`)
         }
       }

@@ -189,6 +189,9 @@ describe("Weaviate store (requests seen by the server)", () => {
         assert.strictEqual(del.request.filters.target.property, "_id")
         assert.sameMembers(del.request.filters.valueTextArray.values, [toWeaviateId(1), toWeaviateId("missing")])
         assert.strictEqual((yield* VectorStore.getCollection({ store, collection: "Docs" })).pointsCount, 1)
+        // Dropped behind the store's back: a write and a search are CollectionNotFound.
+        fake.classes.delete("Docs")
+        assert.strictEqual((yield* Effect.flip(VectorStore.upsert({ store, collection: "Docs", points: [{ id: 1, vector: [1, 0] }] })))._tag, "CollectionNotFound")
       })))
 
   it.live("a wrong key is a 401 VectorStoreError without the secret; gRPC INTERNAL and RESOURCE_EXHAUSTED are retryable; a slow call times out; a foreign class is refused", () =>
