@@ -14,6 +14,7 @@
  * ```
  */
 import { type Context, Effect, Layer, Schema, SchemaIssue } from "effect"
+import * as CallSpans from "../telemetry/CallSpans.ts"
 import type { ActionHandler } from "../yaml/interpret.ts"
 
 /** An action's parameters did not match its schema. */
@@ -87,6 +88,7 @@ export type Params<A> = A extends Action<infer P, any, any> ? P : never
 /**
  * The layer serving a generated action class (`PublishAction` in a module from `codegen --actions`) with `action`:
  * parameters are decoded with its Schema before it runs, a mismatch fails with `ActionParamsInvalid` naming the field.
+ * Each call is an `execute_tool {name}` span when tracing is on.
  *
  * @example
  * ```ts
@@ -97,4 +99,8 @@ export const layer = <I, P>(
   tag: Context.Key<I, { readonly run: (params: P) => Effect.Effect<unknown, unknown> }>,
   name: string,
   action: Action<P, any, any>
-): Layer.Layer<I> => Layer.succeed(tag, { run: toHandler(name, action) as (params: P) => Effect.Effect<unknown, unknown> })
+): Layer.Layer<I> => {
+  const handler = toHandler(name, action)
+  const span = CallSpans.action(name)
+  return Layer.succeed(tag, { run: ((params: Readonly<Record<string, unknown>>) => span(handler(params))) as (params: P) => Effect.Effect<unknown, unknown> })
+}

@@ -26,7 +26,9 @@ import * as Store from "../durable/Store.ts"
 import * as Backend from "../server/Backend.ts"
 import * as Server from "../server/Server.ts"
 import { WorkflowRegistry } from "../server/WorkflowRegistry.ts"
+import * as WorkflowMetrics from "../telemetry/WorkflowMetrics.ts"
 import { Interrupt } from "./Interrupt.ts"
+import { telemetryFlags, telemetryOf } from "./TelemetryFlags.ts"
 import { Output } from "./Output.ts"
 import * as SecretReference from "./secretReference.ts"
 
@@ -127,7 +129,9 @@ export const serveCommand = Command.make("serve", {
     Flag.withDefault(false)
   ),
   config: Flag.String("config").pipe(Flag.withDescription("Configuration file (default: ./llm-orchestrator.yaml when present)"), Flag.optional),
-  envFile: Flag.String("env-file").pipe(Flag.withDescription("Load environment variables from this file"), Flag.optional)
+  envFile: Flag.String("env-file").pipe(Flag.withDescription("Load environment variables from this file"), Flag.optional),
+  otlpEndpoint: telemetryFlags.otlpEndpoint,
+  logFormat: telemetryFlags.logFormat
 }, (args) =>
   Effect.gen(function*() {
     const o = yield* Output
@@ -203,6 +207,16 @@ export const serveCommand = Command.make("serve", {
       const signal = yield* interrupt
       o.err(`${signal}: shutting down (event streams end, requests in flight finish, runs checkpoint)`)
     }).pipe(Effect.scoped, Effect.provide(backend))
-    const result = yield* Effect.result(program)
+    // Traces of requests and runs over OTLP (--otlp-endpoint, the config's telemetry section, OTEL_*), structured logs,
+    // and workflow metrics of the runs this process executes on /metrics.
+    const telemetry = telemetryOf({
+      otlpEndpoint: args.otlpEndpoint,
+      logFormat: args.logFormat,
+      trace: false,
+      metricsPort: Option.none(),
+      budgetUsd: Option.none(),
+      budgetTokens: Option.none()
+    }, project.success.config.config, env, [])
+    const result = yield* Effect.result(program.pipe(Effect.provide(Layer.merge(telemetry.layer, Layer.succeed(WorkflowMetrics.Enabled, true)))))
     if (result._tag === "Failure") return fail((result.failure as { message?: string }).message ?? String(result.failure))
   })).pipe(Command.withDescription("Serve the REST API (workflows, runs, live events over SSE, keys, audit log)"))

@@ -63,6 +63,7 @@ import { type Registered, Registry } from "./Registry.ts"
 import type { PayloadCodec } from "./PayloadCodec.ts"
 import { runBody, RunWorkflow } from "./RunWorkflow.ts"
 import * as Store from "./Store.ts"
+import * as TraceContext from "../telemetry/TraceContext.ts"
 
 /**
  * Options of a run.
@@ -81,6 +82,11 @@ export interface StartOptions {
   readonly concurrency?: number | undefined
   /** Spending limits of the run (counted per execution: units replayed from the journal after a restart cost nothing). */
   readonly budget?: Budget | undefined
+  /**
+   * The W3C `traceparent` of the caller (an HTTP request's span, a CI job's `TRACEPARENT`): the run's spans continue
+   * that trace, in whichever process runs it and after every restart.
+   */
+  readonly traceparent?: string | undefined
   /** Where the definition lives (a YAML file), so another process can load it to resume the run. */
   readonly source?: Json | undefined
   /** @internal rerun bookkeeping */
@@ -514,6 +520,8 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
         const runId = startOptions.runId ?? (startOptions.idempotencyKey !== undefined
           ? `run-${createHash("sha256").update(`${graph.name}\u0000${startOptions.idempotencyKey}`).digest("hex").slice(0, 24)}`
           : newRunId())
+        // the caller's trace: given, else the span this start runs in
+        const traceparent = startOptions.traceparent ?? (yield* TraceContext.inject)
         const { run } = yield* store.createRun({
           runId,
           workflow: graph.name,
@@ -524,7 +532,8 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
           input: encoded,
           options: {
             ...(startOptions.concurrency === undefined ? {} : { concurrency: startOptions.concurrency }),
-            ...(startOptions.budget === undefined ? {} : { budget: startOptions.budget as unknown as Json })
+            ...(startOptions.budget === undefined ? {} : { budget: startOptions.budget as unknown as Json }),
+            ...(traceparent === undefined ? {} : { traceparent })
           },
           parentRunId: startOptions.parentRunId,
           rerunFrom: startOptions.rerunFrom,

@@ -10,7 +10,7 @@
  * registered in this process, or its definition changed) is suspended with the reason in `blocked`, and resumed when
  * the definition is registered (or with `resume --force`).
  */
-import { Cause, Clock, Context, Effect, Exit, Schema, Semaphore, Tracer } from "effect"
+import { Cause, Clock, Context, Effect, Exit, Metric, Schema, Semaphore, Tracer } from "effect"
 import { Workflow, WorkflowEngine } from "effect/workflow"
 import * as BudgetLedger from "../budget/BudgetLedger.ts"
 import type { Budget } from "../budget/Budget.ts"
@@ -22,6 +22,8 @@ import { ReliabilityEvents } from "../reliability/ReliabilityEvent.ts"
 import { StepUsage } from "../llm/Usage.ts"
 import { Prices } from "../providers/Pricing.ts"
 import { CurrentVersion, names } from "../telemetry/Semconv.ts"
+import * as TraceContext from "../telemetry/TraceContext.ts"
+import * as WorkflowMetrics from "../telemetry/WorkflowMetrics.ts"
 import type { Json, RunRecord, RunStoreShape } from "../store/RunStoreShape.ts"
 import { encodeError, encodeOutputs } from "./codec.ts"
 import { RunCancelled } from "./errors.ts"
@@ -82,11 +84,22 @@ export const isCancellation = (error: unknown): boolean => {
 export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, WorkflowEngine.WorkflowInstance | WorkflowEngine.WorkflowEngine> => {
   const { store } = env
   let blocked = false
+  // Workflow metrics (when on in this process): the run's execution here, its end when this body ends it.
+  let metrics: WorkflowMetrics.Recorder | undefined
+  let startedAt: number | undefined
   const now = Clock.currentTimeMillis
+  const recordEnd = (to: RunRecord["status"], at: number) =>
+    metrics === undefined || (to !== "succeeded" && to !== "failed" && to !== "cancelled")
+      ? Effect.void
+      : Effect.andThen(
+        Metric.update(metrics.finished(to), 1),
+        startedAt === undefined ? Effect.void : Metric.update(metrics.duration(to), (at - startedAt) / 1000)
+      )
   const setStatus = (to: RunRecord["status"], fields?: { readonly output?: Json; readonly error?: Json }) =>
     Effect.flatMap(now, (at) =>
       store.setStatus(runId, to, at, fields).pipe(
         Effect.tap(() => Effect.sync(() => env.changed(runId))),
+        Effect.tap(() => recordEnd(to, at)),
         // A run another process already finished (a cancel with no runner alive) stays as it is.
         Effect.catchTag("InvalidTransition", () => Effect.void),
         Effect.orDie
@@ -104,6 +117,9 @@ export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, 
   const body = Effect.gen(function*() {
     const run = yield* Effect.orDie(store.getRun(runId))
     if (run === undefined) return yield* Effect.die(new Error(`Durable run '${runId}' is not in the run store`))
+    metrics = yield* Effect.withFiber((fiber) =>
+      Effect.succeed(fiber.getRef(WorkflowMetrics.Enabled) ? WorkflowMetrics.forWorkflow(run.workflow) : undefined))
+    startedAt = run.startedAt
     // Finished elsewhere (or before a crash between the index and the engine): report what the index says.
     if (run.status === "succeeded") return run.output ?? null
     if (run.status === "failed") return yield* Effect.fail(run.error ?? null)
@@ -123,9 +139,14 @@ export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, 
     }
     if (run.blocked !== undefined) yield* Effect.orDie(store.updateRun(runId, { blocked: null }))
     yield* setStatus("running")
+    if (metrics !== undefined && run.startedAt === undefined) {
+      // the first execution of the run (a resume after a restart or a wake-up is the same run)
+      startedAt = yield* now
+      yield* Metric.update(metrics.started, 1)
+    }
     const graph = entry.graph
     const input = yield* decodeInput(graph, run.input)
-    const runOptions = run.options as { concurrency?: number; budget?: Budget } | null
+    const runOptions = run.options as { concurrency?: number; budget?: Budget; traceparent?: string } | null
     const concurrency = runOptions?.concurrency
     const onEvent = env.onEvent
     const outputs = yield* Effect.withFiber((fiber) => {
@@ -150,7 +171,7 @@ export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, 
         spans: fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer,
         semaphore: concurrency === undefined ? undefined : Semaphore.makeUnsafe(concurrency),
         budget,
-        metrics: undefined,
+        metrics,
         correlate: false,
         journal: makeJournal({
           runId,
@@ -161,7 +182,26 @@ export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, 
           codec: env.codec
         })
       })
-      return runGraph(state, graph, "", input, {})
+      const graphRun = runGraph(state, graph, "", input, {})
+      const counted = metrics === undefined ? graphRun : Effect.ensuring(
+        Effect.andThen(Metric.modify(metrics.inFlight, 1), graphRun),
+        Metric.modify(metrics.inFlight, -1)
+      )
+      if (!state.spans) return counted
+      // One span per execution of the run (a resumed run's executions share its trace), below the caller's span.
+      const a = state.semconv.attributes
+      const parent = TraceContext.extract(runOptions?.traceparent)
+      return Effect.withSpan(counted, `${state.semconv.operations.invokeWorkflow} ${graph.name}`, {
+        attributes: {
+          [a.operationName]: state.semconv.operations.invokeWorkflow,
+          [a.workflowName]: graph.name,
+          "workflow.name": graph.name,
+          "workflow.run_id": runId,
+          "workflow.durable": true
+        },
+        ...(parent._tag === "Some" ? { parent: parent.value } : {}),
+        captureStackTrace: false
+      })
     }).pipe(
       // The steps run with the services their workflow was registered with; the engine's own services win.
       Effect.updateContext((context: Context.Context<never>) => Context.merge(entry.context, context) as Context.Context<unknown>)

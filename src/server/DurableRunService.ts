@@ -115,7 +115,7 @@ export const make: Effect.Effect<RunServiceShape, never, DurableRuns> = Effect.g
     store: durable.store,
     role: durable.role,
     ready: Effect.asVoid(store.listRuns({ limit: 1 })).pipe(Effect.mapError(unavailable)),
-    start: ({ entry, input, context, idempotencyKey }) =>
+    start: ({ entry, input, context, idempotencyKey, traceparent }) =>
       Effect.gen(function*() {
         // The same id DurableRuns derives from the key: known before, it is an existing run.
         const expected = idempotencyKey === undefined
@@ -128,7 +128,7 @@ export const make: Effect.Effect<RunServiceShape, never, DurableRuns> = Effect.g
           )
           registered.add(entry)
         }
-        const run = yield* durable.start(entry.graph, input, { idempotencyKey }).pipe(
+        const run = yield* durable.start(entry.graph, input, { idempotencyKey, traceparent }).pipe(
           Effect.catchTags({
             WorkflowInputError: (e) =>
               Effect.fail(new ApiError.BadRequest({

@@ -15,6 +15,7 @@ import { KeyStore } from "../auth/KeyStore.ts"
 import { allows, CurrentPrincipal, type Principal } from "../auth/Principal.ts"
 import { version } from "../cli/version.ts"
 import * as Prometheus from "../telemetry/Prometheus.ts"
+import * as TraceContext from "../telemetry/TraceContext.ts"
 import { Api } from "./Api.ts"
 import * as ApiError from "./ApiError.ts"
 import { AuditLog } from "./AuditLog.ts"
@@ -211,7 +212,10 @@ export const layer = (options: Options) => {
           }
           const started = yield* Effect.exit(Effect.gen(function*() {
             const context = yield* services.contextOf(entry)
-            return yield* runs.start({ entry, input: payload.input ?? {}, context, idempotencyKey: headers["idempotency-key"] })
+            // The run continues the request's span (itself a child of the caller's `traceparent`); with tracing off
+            // here, the caller's header is passed on as it is, so a runner that traces still joins the caller's trace.
+            const traceparent = (yield* TraceContext.inject) ?? request.headers["traceparent"]
+            return yield* runs.start({ entry, input: payload.input ?? {}, context, idempotencyKey: headers["idempotency-key"], traceparent })
           }))
           if (started._tag === "Failure" || !started.value.created) slots.release(owner)
           if (started._tag === "Failure") return yield* Effect.failCause(started.cause)

@@ -31,6 +31,8 @@ export interface StartRequest {
   readonly input: unknown
   readonly context: Context.Context<never>
   readonly idempotencyKey?: string | undefined
+  /** The W3C `traceparent` the run continues (the request's span, else the caller's header): its spans join that trace. */
+  readonly traceparent?: string | undefined
 }
 
 /**

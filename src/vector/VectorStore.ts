@@ -21,6 +21,7 @@
 import type { PGliteInterface } from "@electric-sql/pglite"
 import { Config, Context, Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
+import * as CallSpans from "../telemetry/CallSpans.ts"
 import { makeMemoryStore } from "./MemoryStore.ts"
 import * as PgExecutor from "./PgExecutor.ts"
 import { makePgVectorStore, type PgVectorOptions } from "./PgVectorStore.ts"
@@ -399,7 +400,9 @@ export const layerWeaviate = <const Name extends string>(
 export const createCollection = <const Name extends string>(
   options: StoreOption<Name> & CreateCollectionOptions
 ): Effect.Effect<void, DimensionMismatch | VectorStoreError, VectorStoreFor<Name>> =>
-  Effect.flatMap(service(options.store), (s) => s.createCollection(options))
+  Effect.flatMap(service(options.store), (s) => s.createCollection(options)).pipe(
+    CallSpans.vector({ store: options.store, operation: "create_collection", collection: options.collection })
+  )
 
 /**
  * Step helper: a collection's dimension, distance and size.
@@ -412,7 +415,9 @@ export const createCollection = <const Name extends string>(
 export const getCollection = <const Name extends string>(
   options: StoreOption<Name> & CollectionOptions
 ): Effect.Effect<CollectionInfo, CollectionNotFound | VectorStoreError, VectorStoreFor<Name>> =>
-  Effect.flatMap(service(options.store), (s) => s.getCollection(options))
+  Effect.flatMap(service(options.store), (s) => s.getCollection(options)).pipe(
+    CallSpans.vector({ store: options.store, operation: "get_collection", collection: options.collection })
+  )
 
 /**
  * Step helper: drops a collection and its points (no-op when it does not exist).
@@ -425,7 +430,9 @@ export const getCollection = <const Name extends string>(
 export const deleteCollection = <const Name extends string>(
   options: StoreOption<Name> & CollectionOptions
 ): Effect.Effect<void, VectorStoreError, VectorStoreFor<Name>> =>
-  Effect.flatMap(service(options.store), (s) => s.deleteCollection(options))
+  Effect.flatMap(service(options.store), (s) => s.deleteCollection(options)).pipe(
+    CallSpans.vector({ store: options.store, operation: "delete_collection", collection: options.collection })
+  )
 
 /**
  * Step helper: inserts or replaces points by id.
@@ -438,7 +445,9 @@ export const deleteCollection = <const Name extends string>(
 export const upsert = <const Name extends string>(
   options: StoreOption<Name> & UpsertOptions
 ): Effect.Effect<void, VectorStoreFailure, VectorStoreFor<Name>> =>
-  Effect.flatMap(service(options.store), (s) => s.upsert(options))
+  Effect.flatMap(service(options.store), (s) => s.upsert(options)).pipe(
+    CallSpans.vector({ store: options.store, operation: "upsert", collection: options.collection })
+  )
 
 /**
  * Step helper: the `topK` best points for `vector` among those passing `filter`, best first (cosine/dot: highest
@@ -452,7 +461,9 @@ export const upsert = <const Name extends string>(
 export const search = <const Name extends string>(
   options: StoreOption<Name> & SearchOptions
 ): Effect.Effect<ReadonlyArray<SearchHit>, VectorStoreFailure, VectorStoreFor<Name>> =>
-  Effect.flatMap(service(options.store), (s) => s.search(options))
+  Effect.flatMap(service(options.store), (s) => s.search(options)).pipe(
+    CallSpans.vector({ store: options.store, operation: "search", collection: options.collection, topK: options.topK })
+  )
 
 /**
  * Step helper: keyword ranking of the points' `text` field with the store's own means (BM25 in memory, full-text in
@@ -477,7 +488,9 @@ export const keywordSearch = <const Name extends string>(
           message: `Vector store "${options.store}" has no keyword search, so it cannot serve hybrid search; use a store that has one (memory, pgvector, qdrant, weaviate, milvus) or vector search`
         })
       )
-      : s.keywordSearch(options))
+      : s.keywordSearch(options)).pipe(
+    CallSpans.vector({ store: options.store, operation: "keyword_search", collection: options.collection, topK: options.topK })
+  )
 
 /**
  * True when the store `name` offers {@link keywordSearch}.
@@ -493,7 +506,9 @@ export const hasKeywordSearch = <const Name extends string>(name: Name): Effect.
 const remove = <const Name extends string>(
   options: StoreOption<Name> & DeleteOptions
 ): Effect.Effect<void, CollectionNotFound | VectorStoreError, VectorStoreFor<Name>> =>
-  Effect.flatMap(service(options.store), (s) => s.delete(options))
+  Effect.flatMap(service(options.store), (s) => s.delete(options)).pipe(
+    CallSpans.vector({ store: options.store, operation: "delete", collection: options.collection })
+  )
 
 export {
   /**

@@ -27,6 +27,7 @@ import { run } from "../engine/run.ts"
 import { Embeddings } from "../llm/Embeddings.ts"
 import { Llm } from "../llm/Llm.ts"
 import { canFallBack } from "../llm/LlmError.ts"
+import * as CallSpans from "../telemetry/CallSpans.ts"
 import * as VectorStore from "../vector/VectorStore.ts"
 import * as Y from "./runtime.ts"
 
@@ -404,7 +405,7 @@ class Interpreter {
             ? (p: Readonly<Record<string, unknown>>) => Effect.sync(() => this.options.onLog?.(Object.values(p).map(Y.str).join(" ")))
             : undefined)
         if (handler === undefined) return Effect.die(new Error(`action "${s.action}" is not supplied`))
-        let e: AnyEffect = Effect.suspend(() => handler(params))
+        let e: AnyEffect = Effect.suspend(() => handler(params)).pipe(CallSpans.action(s.action))
         if (s.schema !== undefined) e = e.pipe(Effect.flatMap((out) => Y.as(this.schema(s.id, s.schema!), out)))
         return this.cached(s.policies, params, e)
       }

@@ -30,9 +30,12 @@ export const startServer = async (
     readonly approval?: Backend.Options["approval"]
     readonly governance?: Backend.Options["governance"]
     readonly actions?: Readonly<Record<string, ActionHandler>> | undefined
+    /** Built first in the server's scope (a tracer, metrics on) and provided to everything else; released on close. */
+    readonly telemetry?: Layer.Layer<any> | undefined
   } = {}
 ): Promise<TestServer> => {
   const scope = Effect.runSync(Scope.make())
+  const telemetry = options.telemetry === undefined ? undefined : Effect.runSync(Layer.buildWithScope(options.telemetry, scope))
   const program = Effect.gen(function*() {
     const providers = options.services?.catalogue?.filter((e) => e.kind === "llm").map((e) => e.id)
     const backend = Backend.layer({
@@ -71,7 +74,7 @@ export const startServer = async (
       close: () => Effect.runPromise(Scope.close(scope, Exit.void))
     }
   })
-  return Effect.runPromise(program as Effect.Effect<TestServer, unknown>)
+  return Effect.runPromise((telemetry === undefined ? program : Effect.provide(program, telemetry)) as Effect.Effect<TestServer, unknown>)
 }
 
 export const call = async (
