@@ -149,7 +149,7 @@ export interface Policies {
 }
 
 /**
- * A step fallback served by the engine (dsl `Fallback.value` / `Fallback.cached`).
+ * A step fallback served by the engine (dsl `Fallback.value` / `Fallback.cached` / `Fallback.workflow`).
  *
  * @example
  * ```ts
@@ -159,6 +159,14 @@ export interface Policies {
 export type LoweredFallback =
   | { readonly kind: "value"; readonly value: unknown }
   | { readonly kind: "cached"; readonly maxAge: DurationText | undefined }
+  | {
+    readonly kind: "workflow"
+    /** The degraded sub-workflow, run with `input` (built from the step's context). */
+    readonly sub: LoweredWorkflow
+    readonly input: ReadonlyArray<readonly [string, Expr]>
+    /** Where the step's output is in the sub-workflow's outputs record. */
+    readonly output: ReadonlyArray<string | number>
+  }
 
 interface StepBase {
   readonly id: string

@@ -144,7 +144,9 @@ export const Cache = Schema.Union([Schema.Boolean, Schema.Struct({ ttl: Duration
  * One entry of a step's `fallback` list, tried in order; each entry is one of:
  * - `{ provider, model? }` (llm steps): another provider (and model) when the step's own provider fails;
  * - `{ value }`: a static default, which must have the step's output type, once the step's retries failed;
- * - `{ cached: true }` or `{ cached: { max_age } }`: the step's last good output for the same inputs.
+ * - `{ cached: true }` or `{ cached: { max_age } }`: the step's last good output for the same inputs;
+ * - `{ workflow: { file, input?, output? } }`: a degraded sub-workflow (another YAML file, its inputs templates like a
+ *   `workflow` step's), whose output named `output` (or its only output) becomes the step's output.
  * Provider entries come first: they are tried inside each attempt, the others after the last attempt.
  *
  * @example
@@ -152,6 +154,7 @@ export const Cache = Schema.Union([Schema.Boolean, Schema.Struct({ ttl: Duration
  * Schema.decodeUnknownSync(Fallback)({ provider: "anthropic", model: "claude-3-haiku" })
  * Schema.decodeUnknownSync(Fallback)({ cached: { max_age: "1h" } })
  * Schema.decodeUnknownSync(Fallback)({ value: "No answer available." })
+ * Schema.decodeUnknownSync(Fallback)({ workflow: { file: "./cheap-answer.yaml", input: { q: "{{ q }}" }, output: "answer" } })
  * ```
  */
 export const Fallback = Schema.Struct({
@@ -162,8 +165,15 @@ export const Fallback = Schema.Struct({
     Schema.Union([Schema.Boolean, Schema.Struct({ max_age: Duration })]).annotate({
       description: "The step's last good output for the same inputs: true, or { max_age }"
     })
+  ),
+  workflow: Schema.optionalKey(
+    Schema.Struct({
+      file: Schema.String.annotate({ description: "Path of another workflow file, relative to this one" }),
+      input: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
+      output: Schema.optionalKey(Schema.String.annotate({ description: "Which of its outputs is the step's output (default: its only one)" }))
+    }).annotate({ description: "A degraded sub-workflow whose output serves as the step's" })
   )
-}).annotate({ description: "One fallback: { provider, model? }, { value } or { cached }" })
+}).annotate({ description: "One fallback: { provider, model? }, { value }, { cached } or { workflow }" })
 
 /** A step's `fallback`: entries tried in order once the step fails. */
 const fallbackField = Schema.optionalKey(Schema.Array(Fallback))

@@ -95,6 +95,8 @@ export interface Node {
   body?: Scope
   members?: ReadonlyArray<string>
   sub?: Analysis
+  /** The degraded sub-workflows of the step's `fallback` entries, by entry index, with the output that serves. */
+  fallbackSubs?: Map<number, { readonly analysis: Analysis; readonly output: string }>
   type?: Type
 }
 
@@ -449,49 +451,65 @@ class Analyzer {
           break
         }
         case "workflow": {
-          const target = resolve(dirname(this.a.file), step.file)
-          const stack = this.options.stack ?? [this.a.file]
-          if (stack.includes(target) || resolve(this.a.file) === target) {
-            this.error([...p, "file"], `workflow files call each other in a cycle: ${[...stack, target].join(" -> ")}`)
-            break
-          }
-          const dirs = { root: this.root, allowed: (this.options.allowedDirs ?? []).map((d) => resolve(d)) }
-          const refused = confine(step.file, target, dirs, this.options.readFile === undefined)
-          if (refused !== undefined) {
-            this.error([...p, "file"], `workflow file "${step.file}" ${refused}`)
-            break
-          }
-          const cache = this.options.cache ?? new Map<string, Analysis>()
-          let sub = cache.get(target)
-          if (sub === undefined) {
-            const read = readWith(target, this.options)
-            if ("error" in read) {
-              this.error([...p, "file"], `cannot read workflow file "${step.file}": ${read.error}`)
-              break
-            }
-            sub = analyzeSource(target, read.text, { ...this.options, root: this.root, stack: [...stack, target], cache })
-          }
-          cache.set(target, sub)
-          node.sub = sub
-          const subErrors = sub.diagnostics.filter((x) => x.severity === "error")
-          if (subErrors.length > 0) {
-            this.error([...p, "file"], `workflow file "${step.file}" is invalid (${subErrors.length} error(s); first: ${subErrors[0]!.line}:${subErrors[0]!.column}: ${subErrors[0]!.message})`)
-          } else {
-            const given = Object.keys(step.input ?? {})
-            for (const k of given) {
-              if (sub.inputsDeclared && !sub.inputs.has(k)) {
-                this.error([...p, "input", k], `workflow "${step.file}" has no input "${k}"${didYouMean(k, sub.inputs.keys())}`, { key: true })
-              }
-            }
-            for (const [k, f] of sub.inputs) {
-              if (!f.optional && !given.includes(k)) this.error([...p, "input"], `missing input "${k}" for workflow "${step.file}"`)
-            }
+          const sub = this.loadSub([...p, "file"], step.file)
+          if (sub !== undefined) {
+            node.sub = sub
+            this.checkSubInputs(p, step.file, sub, step.input)
           }
           break
         }
       }
     })
     return made
+  }
+
+  /**
+   * Read and analyse the workflow file a `workflow` step or a workflow fallback calls (errors at `at`, the `file`
+   * field): no cycles, confined to the project's tree, read once per analysis.
+   */
+  loadSub(at: Path, file: string): Analysis | undefined {
+    const target = resolve(dirname(this.a.file), file)
+    const stack = this.options.stack ?? [this.a.file]
+    if (stack.includes(target) || resolve(this.a.file) === target) {
+      this.error(at, `workflow files call each other in a cycle: ${[...stack, target].join(" -> ")}`)
+      return undefined
+    }
+    const dirs = { root: this.root, allowed: (this.options.allowedDirs ?? []).map((d) => resolve(d)) }
+    const refused = confine(file, target, dirs, this.options.readFile === undefined)
+    if (refused !== undefined) {
+      this.error(at, `workflow file "${file}" ${refused}`)
+      return undefined
+    }
+    const cache = this.options.cache ?? new Map<string, Analysis>()
+    let sub = cache.get(target)
+    if (sub === undefined) {
+      const read = readWith(target, this.options)
+      if ("error" in read) {
+        this.error(at, `cannot read workflow file "${file}": ${read.error}`)
+        return undefined
+      }
+      sub = analyzeSource(target, read.text, { ...this.options, root: this.root, stack: [...stack, target], cache })
+    }
+    cache.set(target, sub)
+    const subErrors = sub.diagnostics.filter((x) => x.severity === "error")
+    if (subErrors.length > 0) {
+      this.error(at, `workflow file "${file}" is invalid (${subErrors.length} error(s); first: ${subErrors[0]!.line}:${subErrors[0]!.column}: ${subErrors[0]!.message})`)
+      return undefined
+    }
+    return sub
+  }
+
+  /** The inputs given to a called workflow (at `p`, whose `input` field holds them) against the ones it declares. */
+  checkSubInputs(p: Path, file: string, sub: Analysis, input: { readonly [k: string]: string } | undefined) {
+    const given = Object.keys(input ?? {})
+    for (const k of given) {
+      if (sub.inputsDeclared && !sub.inputs.has(k)) {
+        this.error([...p, "input", k], `workflow "${file}" has no input "${k}"${didYouMean(k, sub.inputs.keys())}`, { key: true })
+      }
+    }
+    for (const [k, f] of sub.inputs) {
+      if (!f.optional && !given.includes(k)) this.error([...p, "input"], `missing input "${k}" for workflow "${file}"`)
+    }
   }
 
   llmProviders(): ReadonlyArray<string> {
@@ -581,27 +599,51 @@ class Analyzer {
     let engineEntry = false
     list.forEach((f, i) => {
       const at = [...p, "fallback", i]
-      const kinds = (["provider", "value", "cached"] as const).filter((k) => f[k] !== undefined)
+      const kinds = (["provider", "value", "cached", "workflow"] as const).filter((k) => f[k] !== undefined)
       if (kinds.length !== 1) {
-        this.error(at, `fallback ${i} of step "${node.id}" must have exactly one of provider, value, cached${kinds.length > 1 ? ` (it has ${kinds.join(", ")})` : ""}`)
+        this.error(at, `fallback ${i} of step "${node.id}" must have exactly one of provider, value, cached, workflow${kinds.length > 1 ? ` (it has ${kinds.join(", ")})` : ""}`)
         return
       }
       const kind = kinds[0]!
       if (f.model !== undefined && kind !== "provider") this.error([...at, "model"], `fallback ${i} of step "${node.id}": model goes with provider`, { key: true })
       if (kind === "provider") {
         if (node.step.type !== "llm") {
-          this.error([...at, "provider"], `only llm steps fall back to another provider; "${node.id}" is a ${node.step.type} step (use value or cached)`, { key: true })
+          this.error([...at, "provider"], `only llm steps fall back to another provider; "${node.id}" is a ${node.step.type} step (use value, cached or workflow)`, { key: true })
         } else if (engineEntry) {
-          this.error(at, `fallback ${i} of step "${node.id}": provider entries come before value and cached ones (providers are tried inside each attempt, the others after the last attempt)`)
+          this.error(at, `fallback ${i} of step "${node.id}": provider entries come before value, cached and workflow ones (providers are tried inside each attempt, the others after the last attempt)`)
         } else checkProvider(f.provider!, [...at, "provider"])
         return
       }
       engineEntry = true
       if (kind === "cached" && f.cached === false) this.error([...at, "cached"], `fallback ${i} of step "${node.id}": cached: false is no fallback (remove the entry)`)
       if (node.scope.kind === "body") {
-        this.error([...at, kind], `step "${node.id}" is in a map or loop body, where only provider fallbacks apply; value and cached fallbacks serve top-level and branch-case steps`, { key: true })
+        this.error([...at, kind], `step "${node.id}" is in a map or loop body, where only provider fallbacks apply; value, cached and workflow fallbacks serve top-level and branch-case steps`, { key: true })
+        return
       }
+      if (kind === "workflow") this.fallbackWorkflow(node, at, i, f.workflow!)
     })
+  }
+
+  /**
+   * A degraded sub-workflow fallback: its file is read and checked as a `workflow` step's, its inputs are given, and
+   * `output` names one of its outputs (or it has exactly one); the output's type is checked in {@link fallbackValues}.
+   */
+  fallbackWorkflow(node: Node, at: Path, i: number, fb: NonNullable<typeof F.Fallback.Type["workflow"]>) {
+    const p = [...at, "workflow"]
+    const sub = this.loadSub([...p, "file"], fb.file)
+    if (sub === undefined) return
+    this.checkSubInputs(p, fb.file, sub, fb.input)
+    const names = [...sub.outputs.keys()]
+    if (fb.output !== undefined && !sub.outputs.has(fb.output)) {
+      this.error([...p, "output"], `workflow "${fb.file}" has no output "${fb.output}"${didYouMean(fb.output, names)}; its outputs: ${names.join(", ") || "none"}`)
+      return
+    }
+    if (fb.output === undefined && names.length !== 1) {
+      this.error(p, `fallback ${i} of step "${node.id}": workflow "${fb.file}" has ${names.length === 0 ? "no outputs" : `outputs ${names.join(", ")}`}; name the one that serves as the step's output with output:`)
+      return
+    }
+    const subs = (node.fallbackSubs ??= new Map())
+    subs.set(i, { analysis: sub, output: fb.output ?? names[0]! })
   }
 
   /** A fallback `value` must have the step's output type (checked once the types are known). */
@@ -610,7 +652,16 @@ class Analyzer {
     if (list === undefined || node.type === undefined) return
     const type = node.type
     list.forEach((f, i) => {
-      if (!("value" in f) || f.provider !== undefined || f.cached !== undefined) return
+      const sub = node.fallbackSubs?.get(i)
+      if (sub !== undefined) {
+        const t = sub.analysis.outputs.get(sub.output)!.type
+        if (!assignable(t, type)) {
+          const where = [...node.path, "fallback", i, "workflow", ...(f.workflow?.output !== undefined ? ["output"] : [])]
+          this.error(where, `output "${sub.output}" of fallback workflow "${f.workflow!.file}" is ${showType(t)}, but step "${node.id}" produces ${showType(type)}`)
+        }
+        return
+      }
+      if (!("value" in f) || f.provider !== undefined || f.cached !== undefined || f.workflow !== undefined) return
       if (Schema.decodeUnknownResult(typeSchema(type))(f.value)._tag === "Failure") {
         this.error([...node.path, "fallback", i, "value"], `the fallback value of step "${node.id}" must be ${showType(type)} (the step's output type), got ${JSON.stringify(f.value) ?? "nothing"}`)
       }
@@ -1029,19 +1080,29 @@ class Analyzer {
         text(["initial"], step.initial)
         break
       case "workflow":
-        for (const [k, v] of Object.entries(step.input ?? {})) {
-          const expected = node.sub?.inputs.get(k)?.type
-          text(["input", k], v, (t) =>
-            expected === undefined || assignable(t, expected)
-              ? undefined
-              : `input "${k}" of workflow "${step.file}" expects ${showType(expected)}, but ${showType(t)} was given`)
-          if (expected !== undefined && parseTemplate(v).template.whole === undefined && !assignable(T.string, expected)) {
-            this.error([...node.path, "input", k], `input "${k}" of workflow "${step.file}" expects ${showType(expected)}, but text was given`)
-          }
-        }
+        this.subInputTemplates(node, [], step.file, node.sub, step.input)
         break
       case "parallel":
         break
+    }
+    const fallback = (step as { readonly fallback?: ReadonlyArray<typeof F.Fallback.Type> }).fallback ?? []
+    for (const [i, sub] of node.fallbackSubs ?? []) {
+      const fb = fallback[i]!.workflow!
+      this.subInputTemplates(node, ["fallback", i, "workflow"], fb.file, sub.analysis, fb.input)
+    }
+  }
+
+  /** The input templates of a call (a `workflow` step, at `rel` [], or a workflow fallback) against the callee's inputs. */
+  subInputTemplates(node: Node, rel: Path, file: string, sub: Analysis | undefined, input: { readonly [k: string]: string } | undefined) {
+    for (const [k, v] of Object.entries(input ?? {})) {
+      const expected = sub?.inputs.get(k)?.type
+      this.templateOf(node, [...rel, "input", k], v, (t) =>
+        expected === undefined || assignable(t, expected)
+          ? undefined
+          : `input "${k}" of workflow "${file}" expects ${showType(expected)}, but ${showType(t)} was given`)
+      if (expected !== undefined && parseTemplate(v).template.whole === undefined && !assignable(T.string, expected)) {
+        this.error([...node.path, ...rel, "input", k], `input "${k}" of workflow "${file}" expects ${showType(expected)}, but text was given`)
+      }
     }
   }
 

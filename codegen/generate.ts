@@ -418,11 +418,21 @@ class Generator {
     if (p.timeout !== undefined) out.push(`timeout: ${JSON.stringify(p.timeout)}`)
     if (p.fallbacks.length > 0) {
       this.uses.fallback = true
-      const entries = p.fallbacks.map((f) =>
-        f.kind === "value"
-          ? `Fallback.value(${JSON.stringify(f.value)})`
-          : `Fallback.cached(${f.maxAge === undefined ? "" : `{ maxAge: ${JSON.stringify(f.maxAge)} }`})`
-      )
+      const entries = p.fallbacks.map((f) => {
+        switch (f.kind) {
+          case "value":
+            return `Fallback.value(${JSON.stringify(f.value)})`
+          case "cached":
+            return `Fallback.cached(${f.maxAge === undefined ? "" : `{ maxAge: ${JSON.stringify(f.maxAge)} }`})`
+          case "workflow": {
+            // A spec option sees the step's context untyped (AnyCtx); the callee's input and the output's type are
+            // checked by Fallback.workflow against the callee module's types.
+            const input = `{ ${f.input.map(([k, e]) => `${key(k)}: ${e.kind === "text" ? this.text(e) : this.value(e)}`).join(", ")} }`
+            const output = f.output.map((seg) => (typeof seg === "number" ? `[${seg}]` : prop(seg))).join("")
+            return `Fallback.workflow(${this.subWorkflow(f.sub)}, { input: (ctx: Record<string, any>) => (${input}), output: (o) => o${output} })`
+          }
+        }
+      })
       out.push(`fallback: [${entries.join(", ")}]`)
     }
     if (p.description !== undefined) out.push(`description: ${JSON.stringify(p.description)}`)

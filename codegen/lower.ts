@@ -311,15 +311,48 @@ class Lowering {
         ? undefined
         : { key: `${this.workflowFile.name}/${node.id}`, ttlMillis: typeof cache === "object" ? toMillis(cache.ttl) : undefined },
       // provider entries are the llm step's attempts (below); the analyzer put them first and the rest on engine steps
-      fallbacks: ((step as { readonly fallback?: ReadonlyArray<typeof F.Fallback.Type> }).fallback ?? []).flatMap((f): ReadonlyArray<LoweredFallback> =>
+      fallbacks: ((step as { readonly fallback?: ReadonlyArray<typeof F.Fallback.Type> }).fallback ?? []).flatMap((f, i): ReadonlyArray<LoweredFallback> =>
         f.provider !== undefined
           ? []
           : f.cached !== undefined
           ? [{ kind: "cached", maxAge: typeof f.cached === "object" ? toDurationInput(f.cached.max_age) : undefined }]
+          : f.workflow !== undefined
+          ? [this.fallbackWorkflow(node, i, f.workflow)]
           : [{ kind: "value", value: f.value }]
       ),
       description: step.description
     }
+  }
+
+  /** A workflow fallback: the callee lowered, its inputs as a call's, and the path of the output that serves. */
+  fallbackWorkflow(node: Node, i: number, fb: NonNullable<typeof F.Fallback.Type["workflow"]>): LoweredFallback {
+    const { analysis, output } = node.fallbackSubs!.get(i)!
+    const sub = lower(analysis, this.cache)
+    return {
+      kind: "workflow",
+      sub,
+      input: this.callInput(node, `fallback.${i}.workflow.`, analysis, sub, fb.input),
+      // Workflow.run's outputs: a declared output is under `_outputs`, an undeclared one is its producer's result
+      output: analysis.workflow?.outputs !== undefined ? ["_outputs", output] : calleePath(analysis, [output])
+    }
+  }
+
+  /**
+   * The input record of a call (a `workflow` step, or a workflow fallback whose templates are keyed under `prefix`):
+   * given inputs as templates, then the callee's defaults for the rest (a call passes its input as it is, without
+   * decoding, so the defaults are decided here for both back ends).
+   */
+  callInput(node: Node, prefix: string, analysis: Analysis, sub: LoweredWorkflow, input: { readonly [k: string]: string } | undefined) {
+    const given = Object.keys(input ?? {}).sort()
+    const out: Array<readonly [string, Expr]> = given.map((k) => {
+      const t = analysis.inputs.get(k)?.type ?? T.unknown
+      return [k, this.template(node, `${prefix}input.${k}`, t.kind === "string" ? "text" : "value")] as const
+    })
+    for (const i of sub.inputs) {
+      if (!given.includes(i.name) && i.default !== undefined) out.push([i.name, { kind: "literal", value: i.default.value }])
+    }
+    out.sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
+    return out
   }
 
   step(node: Node, workflowName: string): LoweredStep {
@@ -481,19 +514,8 @@ class Lowering {
           body: this.body(node)
         }
       case "workflow": {
-        const sub = node.sub!
-        const given = Object.keys(step.input ?? {}).sort()
-        const input: Array<readonly [string, Expr]> = given.map((k) => {
-          const t = sub.inputs.get(k)?.type ?? T.unknown
-          return [k, this.template(node, `input.${k}`, t.kind === "string" ? "text" : "value")] as const
-        })
-        // The callee's defaults, for inputs not given: a call passes its input as it is (no decoding), so the
-        // defaults are decided here for both back ends.
-        for (const i of lower(sub, this.cache).inputs) {
-          if (!given.includes(i.name) && i.default !== undefined) input.push([i.name, { kind: "literal", value: i.default.value }])
-        }
-        input.sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
-        return { ...base, kind: "call", sub: lower(sub, this.cache), input }
+        const sub = lower(node.sub!, this.cache)
+        return { ...base, kind: "call", sub, input: this.callInput(node, "", node.sub!, sub, step.input) }
       }
     }
   }

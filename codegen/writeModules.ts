@@ -46,7 +46,10 @@ export const analyzeAll = (files: ReadonlyArray<string>): Map<string, Analysis> 
     if (all.has(file)) continue
     const a = cache.get(file) ?? analyzeFile(file, { cache })
     all.set(file, a)
-    for (const n of a.nodes.values()) if (n.sub !== undefined) queue.push(resolve(n.sub.file))
+    for (const n of a.nodes.values()) {
+      if (n.sub !== undefined) queue.push(resolve(n.sub.file))
+      for (const f of n.fallbackSubs?.values() ?? []) queue.push(resolve(f.analysis.file))
+    }
   }
   return all
 }

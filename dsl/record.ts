@@ -41,24 +41,22 @@ export interface StepSpec extends CommonOptions {
   readonly needs?: ReadonlyArray<string> | undefined
   readonly output: Schema.Top
   /**
-   * What serves the step once its attempts failed (see `Fallback`): static values and cached outputs. Their type is
-   * not checked against `output` here (generated code checks it before); use the builder's `fallback` for that.
+   * What serves the step once its attempts failed (see `Fallback`): static values, cached outputs and degraded
+   * sub-workflows (whose requirements become the workflow's). Their type is not checked against `output` here
+   * (generated code checks it before); use the builder's `fallback` for that.
    */
   readonly fallback?: StepFallbacks | undefined
 }
 
 /**
- * The fallbacks a record-form step takes: `Fallback.value` and `Fallback.cached`, one or a list.
+ * The fallbacks a record-form step takes: `Fallback.value`, `Fallback.cached` and `Fallback.workflow`, one or a list.
  *
  * @example
  * ```ts
  * const steps = { label: { output: Schema.String, fallback: [Fallback.cached(), Fallback.value("neutral")] } }
  * ```
  */
-export type StepFallbacks =
-  | Fallback.ValueFallback<unknown>
-  | Fallback.CachedFallback
-  | ReadonlyArray<Fallback.ValueFallback<unknown> | Fallback.CachedFallback>
+export type StepFallbacks = Fallback.Option<unknown, any>
 /**
  * A map step: `output` is the Schema of the whole array; the implementation gives `over` and `body`.
  *
@@ -203,9 +201,11 @@ type ReqOfImpl<Impl> = { [K in keyof Impl]: EffectsOf<Impl[K]> extends infer T ?
 type SubErrors<Steps> = { [K in keyof Steps]: Steps[K] extends { readonly kind: "call"; readonly workflow: Workflow<any, any, any, infer E, any, any, any> } ? E
   : Steps[K] extends { readonly kind: "branch"; readonly cases: infer C } ? { [P in keyof C]: C[P] extends Workflow<any, any, any, infer E, any, any, any> ? E : never }[keyof C]
   : never }[keyof Steps]
-type SubReqs<Steps> = { [K in keyof Steps]: Steps[K] extends { readonly kind: "call"; readonly workflow: Workflow<any, any, any, any, infer R, any, any> } ? R
+type SubReqs<Steps> = { [K in keyof Steps]: (Steps[K] extends { readonly kind: "call"; readonly workflow: Workflow<any, any, any, any, infer R, any, any> } ? R
   : Steps[K] extends { readonly kind: "branch"; readonly cases: infer C } ? { [P in keyof C]: C[P] extends Workflow<any, any, any, any, infer R, any, any> ? R : never }[keyof C]
-  : never }[keyof Steps]
+  : never)
+  // a degraded sub-workflow fallback needs what its workflow needs
+  | (Steps[K] extends { readonly fallback: infer F } ? Fallback.RequirementsOf<F> : never) }[keyof Steps]
 
 type UnknownNeeds<Steps, Known extends PropertyKey> = {
   readonly [K in keyof Steps]: Steps[K] extends { readonly needs: ReadonlyArray<infer N> } ? Exclude<N, Known> : never

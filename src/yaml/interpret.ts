@@ -169,7 +169,8 @@ class Interpreter {
     for (const id of Object.keys(this.mocks)) {
       const slash = id.indexOf("/")
       const n = nodes.get(slash < 0 ? id : id.slice(0, slash))
-      if (n === undefined || (slash >= 0 && n.step.type !== "workflow")) this.problems.push(`mock for unknown step "${id}"`)
+      const inFallback = slash >= 0 && id.startsWith(`${n?.id}/fallback/`) && (n?.fallbackSubs?.size ?? 0) > 0
+      if (n === undefined || (slash >= 0 && n.step.type !== "workflow" && !inFallback)) this.problems.push(`mock for unknown step "${id}"`)
       else if (slash >= 0) continue // checked by the sub-workflow's own interpreter
       else if (stepTraits[n.step.type].container) this.problems.push(`step "${id}" is a ${n.step.type}: mock the steps inside it instead`)
     }
@@ -207,27 +208,42 @@ class Interpreter {
             this.problems.push(`step "${s.id}" calls action "${s.action}", which is not supplied: register it or mock the step`)
           }
           break
-        case "call": {
-          const sub = this.subOf(s)
-          for (const [k, list] of Object.entries(sub.requirements) as Array<[keyof Requirements, ReadonlyMap<string, ReadonlyArray<string>>]>) {
-            for (const [name, ids] of list) for (const id of ids) push(this.req[k], name, `${s.id}/${id}`)
-          }
-          this.problems.push(...sub.problems.map((p) => `in ${s.id}: ${p}`))
+        case "call":
+          this.subRequirements(s.id, this.subOf(s))
           break
-        }
       }
+      s.policies.fallbacks.forEach((f, i) => {
+        if (f.kind === "workflow" && s.policies.placement === "engine") this.subRequirements(`${s.id}/fallback`, this.fallbackSub(s.id, i, f.sub))
+      })
     }
   }
 
+  /** What a called workflow needs, named "<where>/<its step id>", and its problems. */
+  subRequirements(where: string, sub: Interpreted) {
+    for (const [k, list] of Object.entries(sub.requirements) as Array<[keyof Requirements, ReadonlyMap<string, ReadonlyArray<string>>]>) {
+      for (const [name, ids] of list) for (const id of ids) push(this.req[k], name, `${where}/${id}`)
+    }
+    this.problems.push(...sub.problems.map((p) => `in ${where}: ${p}`))
+  }
+
   subOf(s: Extract<LoweredStep, { kind: "call" }>): Interpreted {
-    const key = `${s.id}:${s.sub.file}`
+    // Mocks of a sub-workflow's steps are written "<call id>/<step id>" (its own fallbacks' under "<call id>/fallback/").
+    return this.interpretedSub(`${s.id}:${s.sub.file}`, s.sub, `${s.id}/`, `${s.id}/fallback/`)
+  }
+
+  /** The degraded sub-workflow of a step's fallback entry `i`; mocks of its steps are "<step id>/fallback/<its step id>". */
+  fallbackSub(id: string, i: number, sub: LoweredWorkflow): Interpreted {
+    return this.interpretedSub(`${id}/fallback/${i}:${sub.file}`, sub, `${id}/fallback/`, undefined)
+  }
+
+  interpretedSub(key: string, lowered: LoweredWorkflow, prefix: string, except: string | undefined): Interpreted {
     let sub = this.subs.get(key)
     if (sub === undefined) {
-      // Mocks of a sub-workflow's steps are written "<call id>/<step id>".
-      const prefix = `${s.id}/`
       const mocks: Record<string, unknown> = {}
-      for (const [k, v] of Object.entries(this.mocks)) if (k.startsWith(prefix)) mocks[k.slice(prefix.length)] = v
-      sub = new Interpreter(s.sub, { ...this.options, mocks }, this.subs, false).build()
+      for (const [k, v] of Object.entries(this.mocks)) {
+        if (k.startsWith(prefix) && (except === undefined || !k.startsWith(except))) mocks[k.slice(prefix.length)] = v
+      }
+      sub = new Interpreter(lowered, { ...this.options, mocks }, this.subs, false).build()
       this.subs.set(key, sub)
     }
     return sub
@@ -431,14 +447,30 @@ class Interpreter {
   }
 
   /** Retry, timeout and fallbacks as engine step options (with the description). */
-  stepOptions(p: Policies): Record<string, unknown> {
+  stepOptions(s: LoweredStep): Record<string, unknown> {
+    const p = s.policies
     const out: Record<string, unknown> = {}
     if (p.placement === "engine") {
       const r = this.retry(p)
       if (r !== undefined) out["retry"] = r
       if (p.timeout !== undefined) out["timeout"] = p.timeout
       if (p.fallbacks.length > 0) {
-        out["fallback"] = p.fallbacks.map((f) => (f.kind === "value" ? Fallback.value(f.value) : Fallback.cached({ maxAge: f.maxAge })))
+        out["fallback"] = p.fallbacks.map((f, i) => {
+          switch (f.kind) {
+            case "value":
+              return Fallback.value(f.value)
+            case "cached":
+              return Fallback.cached({ maxAge: f.maxAge })
+            case "workflow":
+              return Fallback.workflow(this.fallbackSub(s.id, i, f.sub).workflow as never, {
+                input: (ctx) => {
+                  const env: Env = { ctx: ctx as Record<string, unknown>, locals: new Map() }
+                  return Object.fromEntries(f.input.map(([k, e]) => [k, e.kind === "text" ? this.text(e, env) : this.value(e, env)])) as never
+                },
+                output: (outputs) => Y.get(outputs, f.output)
+              })
+          }
+        })
       }
     }
     if (p.description !== undefined) out["description"] = p.description
@@ -474,7 +506,7 @@ class Interpreter {
     const specs: Record<string, unknown> = {}
     const impls: Record<string, unknown> = {}
     for (const s of block.steps) {
-      const base = { needs: s.needs, ...this.stepOptions(s.policies) }
+      const base = { needs: s.needs, ...this.stepOptions(s) }
       const plain = () => {
         specs[s.id] = { ...base, output: this.schema(s.id, s.output) }
         impls[s.id] = (ctx: Record<string, unknown>) => this.effect(s, { ctx, locals: new Map() })

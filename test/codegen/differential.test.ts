@@ -102,7 +102,10 @@ const sample = (t: Type, h: number): unknown => {
 const allAnalyses = (a: Analysis, seen = new Set<Analysis>()): Array<Analysis> => {
   if (seen.has(a)) return []
   seen.add(a)
-  return [a, ...[...a.nodes.values()].flatMap((n) => (n.sub !== undefined ? allAnalyses(n.sub, seen) : []))]
+  return [a, ...[...a.nodes.values()].flatMap((n) => [
+    ...(n.sub !== undefined ? allAnalyses(n.sub, seen) : []),
+    ...[...(n.fallbackSubs?.values() ?? [])].flatMap((f) => allAnalyses(f.analysis, seen))
+  ])]
 }
 
 type Log = Array<unknown>

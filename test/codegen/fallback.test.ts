@@ -8,7 +8,7 @@ import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { analyzeFile, analyzeSource, formatDiagnostic, generateModule } from "../../codegen/index.ts"
+import { analyzeAll, analyzeFile, analyzeSource, formatDiagnostic, generateModule } from "../../codegen/index.ts"
 import { execute } from "../../src/engine/run.ts"
 import { LastGoodOutputs } from "../../src/index.ts"
 import { ProviderUnavailable } from "../../src/llm/LlmError.ts"
@@ -51,11 +51,11 @@ describe("YAML step fallbacks: analysis", () => {
     ].join("\n")
     assert.deepStrictEqual(errors(text), [
       "t.yaml:12:18: the fallback value of step \"a\" must be \"yes\" | \"no\" (the step's output type), got \"maybe\"",
-      "t.yaml:13:9: fallback 1 of step \"a\": provider entries come before value and cached ones (providers are tried inside each attempt, the others after the last attempt)",
-      "t.yaml:14:9: fallback 2 of step \"a\" must have exactly one of provider, value, cached (it has value, cached)",
-      "t.yaml:19:18: only llm steps fall back to another provider; \"b\" is a transform step (use value or cached)",
+      "t.yaml:13:9: fallback 1 of step \"a\": provider entries come before value, cached and workflow ones (providers are tried inside each attempt, the others after the last attempt)",
+      "t.yaml:14:9: fallback 2 of step \"a\" must have exactly one of provider, value, cached, workflow (it has value, cached)",
+      "t.yaml:19:18: only llm steps fall back to another provider; \"b\" is a transform step (use value, cached or workflow)",
       "t.yaml:19:48: fallback 1 of step \"b\": cached: false is no fallback (remove the entry)",
-      "t.yaml:24:132: step \"inner\" is in a map or loop body, where only provider fallbacks apply; value and cached fallbacks serve top-level and branch-case steps"
+      "t.yaml:24:132: step \"inner\" is in a map or loop body, where only provider fallbacks apply; value, cached and workflow fallbacks serve top-level and branch-case steps"
     ])
   })
 
@@ -141,4 +141,128 @@ describe("YAML step fallbacks: both back ends", () => {
         { respond: ["value", 1, "ProviderUnavailable: Answer is down"] }
       ])
     }))
+})
+
+// ---- degraded sub-workflow fallbacks ----
+
+const degraded = join(import.meta.dirname, "fixtures", "degraded-answer.yaml")
+
+describe("YAML workflow fallbacks: analysis", () => {
+  const files: Record<string, string> = {
+    "/p/cheap.yaml": [
+      "name: cheap",
+      "inputs: { q: string }",
+      "outputs: { short: \"{{ short }}\", size: \"{{ size }}\" }",
+      "steps:",
+      "  - { id: brief, type: llm, provider: anthropic, model: m, prompt: \"{{ q }}\", output: short }",
+      "  - { id: measure, type: transform, function: length, input: \"{{ short }}\", output: size }",
+      ""
+    ].join("\n")
+  }
+  const analyze = (text: string) =>
+    analyzeSource("/p/t.yaml", text, { readFile: (f) => files[f] ?? (() => { throw new Error(`no file ${f}`) })() })
+      .diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic)
+
+  it("names the output, checks its type against the step's, the callee's inputs, and refuses map bodies", () => {
+    const text = [
+      "name: bad-workflow-fallbacks",
+      "inputs: { q: string, items: { type: array, items: string } }",
+      "steps:",
+      "  - id: a",
+      "    type: llm",
+      "    provider: openai",
+      "    model: gpt-4o",
+      "    prompt: \"{{ q }}\"",
+      "    output: a",
+      "    fallback:",
+      "      - workflow: { file: ./cheap.yaml, input: { q: \"{{ q }}\" } }",
+      "      - workflow: { file: ./cheap.yaml, input: { q: \"{{ q }}\" }, output: shrot }",
+      "      - workflow: { file: ./cheap.yaml, input: { q: \"{{ q }}\" }, output: size }",
+      "      - workflow: { file: ./cheap.yaml, input: { question: \"{{ q }}\" }, output: short }",
+      "      - workflow: { file: ./missing.yaml, output: short }",
+      "  - id: each",
+      "    type: map",
+      "    over: \"{{ items }}\"",
+      "    steps:",
+      "      - { id: inner, type: llm, provider: openai, model: m, prompt: \"{{ item }}\", output: x, fallback: [{ workflow: { file: ./cheap.yaml, output: short } }] }",
+      ""
+    ].join("\n")
+    assert.deepStrictEqual(analyze(text), [
+      "/p/t.yaml:11:19: fallback 0 of step \"a\": workflow \"./cheap.yaml\" has outputs short, size; name the one that serves as the step's output with output:",
+      "/p/t.yaml:12:74: workflow \"./cheap.yaml\" has no output \"shrot\" (did you mean \"short\"?); its outputs: short, size",
+      "/p/t.yaml:13:74: output \"size\" of fallback workflow \"./cheap.yaml\" is integer, but step \"a\" produces string",
+      "/p/t.yaml:14:48: missing input \"q\" for workflow \"./cheap.yaml\"",
+      "/p/t.yaml:14:50: workflow \"./cheap.yaml\" has no input \"question\"",
+      "/p/t.yaml:15:27: cannot read workflow file \"./missing.yaml\": no file /p/missing.yaml",
+      "/p/t.yaml:20:107: step \"inner\" is in a map or loop body, where only provider fallbacks apply; value, cached and workflow fallbacks serve top-level and branch-case steps"
+    ])
+  })
+
+  it("the fixture is valid, and codegen writes the callee's module too", () => {
+    assert.deepStrictEqual(analyzeFile(degraded).diagnostics.map(formatDiagnostic), [])
+    const all = analyzeAll([degraded])
+    assert.deepStrictEqual([...all.keys()].map((f) => f.split("/").pop()), ["degraded-answer.yaml", "cheap-answer.yaml"])
+  })
+})
+
+const degradedBackEnds = Effect.promise(async () => {
+  const analysis = analyzeFile(degraded)
+  const dir = join(outDir, "degraded")
+  mkdirSync(dir, { recursive: true })
+  for (const a of analyzeAll([degraded]).values()) {
+    writeFileSync(join(dir, a.file.split("/").pop()!.replace(/\.yaml$/, ".ts")), generateModule(a, { source: a.file }))
+  }
+  const generated = (await import(pathToFileURL(join(dir, "degraded-answer.ts")).href) as { workflow: never }).workflow
+  const { workflow: interpreted, problems } = interpret(analysis)
+  assert.deepStrictEqual(problems, [])
+  return [["generated module", generated], ["interpreter", interpreted as never]] as const
+})
+
+/** Each provider answers with its model and the prompt unless `down` names it. */
+const twoProviders = (down: ReadonlySet<string>) => {
+  const answer = (provider: string) => (req: MockRequest) =>
+    down.has(provider) ? new ProviderUnavailable({ provider, message: `${provider} is down` }) : `${req.model}: ${req.prompt}`
+  return Layer.mergeAll(MockLlm.layer("openai", { responses: answer("openai") }), MockLlm.layer("anthropic", { responses: answer("anthropic") }))
+    .pipe(Layer.provideMerge(MockRecorder.layer))
+}
+
+describe("YAML workflow fallbacks: both back ends", () => {
+  it.effect("the sub-workflow serves when the step's provider is down (called with the step's context), then the value", () =>
+    Effect.gen(function*() {
+      const seen: Array<unknown> = []
+      for (const [name, wf] of yield* degradedBackEnds) {
+        const run = (down: ReadonlySet<string>) =>
+          (Effect.gen(function*() {
+            const r = yield* (execute(wf, { question: "tides" } as never) as Effect.Effect<Result, unknown, any>)
+            const calls = (yield* MockRecorder).calls().map((c) => `${c.provider} ${c.outcome?._tag}: ${c.prompt}`)
+            return { answer: out(r)["answer"], fallback: fallbacks(r), calls }
+          }) as Effect.Effect<unknown, unknown, any>).pipe(Effect.provide(twoProviders(down))) as Effect.Effect<unknown, unknown>
+        const runs = [yield* run(new Set()), yield* run(new Set(["openai"])), yield* run(new Set(["openai", "anthropic"]))]
+        seen.push(runs)
+      }
+      assert.deepStrictEqual(seen[0], seen[1], "generated module and interpreter agree")
+      assert.deepStrictEqual(seen[0], [
+        { answer: "gpt-4o: Answer tides from notes on tides", fallback: {}, calls: ["openai Success: Answer tides from notes on tides"] },
+        // openai down: cheap-answer runs on anthropic with { q, context } from the step's context; its `short` serves
+        {
+          answer: "claude-haiku: Briefly tides (notes on tides)",
+          fallback: { respond: ["workflow", 0, "ProviderUnavailable: openai is down"] },
+          calls: ["openai Failure: Answer tides from notes on tides", "anthropic Success: Briefly tides (notes on tides)"]
+        },
+        // both down: the sub-workflow fails too, and the next entry (the value) serves
+        {
+          answer: "No answer right now.",
+          fallback: { respond: ["value", 1, "ProviderUnavailable: openai is down"] },
+          calls: ["openai Failure: Answer tides from notes on tides", "anthropic Failure: Briefly tides (notes on tides)"]
+        }
+      ])
+    }))
+
+  it("the interpreter takes mocks of the fallback's steps as \"<step>/fallback/<its step>\"", () => {
+    const { problems, requirements } = interpret(analyzeFile(degraded), { mocks: { "respond/fallback/brief": "mocked brief" } })
+    assert.deepStrictEqual(problems, [])
+    assert.deepStrictEqual([...requirements.providers.keys()], ["openai"])
+    const unmocked = interpret(analyzeFile(degraded))
+    assert.deepStrictEqual([...unmocked.requirements.providers].map(([k, ids]) => [k, [...ids]]), [["openai", ["respond"]], ["anthropic", ["respond/fallback/brief"]]])
+  })
 })
