@@ -16,7 +16,7 @@
  * )
  * ```
  */
-import { Duration, Predicate, Redacted, Schema } from "effect"
+import { Predicate, Redacted, Schema } from "effect"
 import { AiError } from "effect/ai"
 import {
   BudgetExceeded,
@@ -33,8 +33,8 @@ import {
   RateLimited
 } from "../llm/LlmError.ts"
 import { fromAiError } from "../llm/fromAiError.ts"
+import { toAiError as llmToAiError } from "../llm/toAiError.ts"
 
-type Json = string | number | boolean | null
 
 /**
  * Replaces every occurrence of each secret's value in `text` by `<redacted>` (providers echo keys in 401 bodies).
@@ -141,25 +141,6 @@ export const fromSdkError = (
   return new InvalidRequest({ provider, message, status })
 }
 
-const encode = (e: LlmError): { readonly [k: string]: Json } => {
-  const base: Record<string, Json> = { _tag: e._tag, provider: e.provider, message: e.message }
-  if ("status" in e && e.status !== undefined) base.status = e.status
-  if ("retryAfterMillis" in e && e.retryAfterMillis !== undefined) base.retryAfterMillis = e.retryAfterMillis
-  if ("raw" in e) base.raw = e.raw
-  if (e._tag === "BudgetExceeded") {
-    const { _tag, provider, message, stepId, ...amounts } = e
-    Object.assign(base, amounts, stepId === undefined ? {} : { stepId })
-  }
-  if ("step" in e && e.step !== undefined) base.step = e.step
-  if (e._tag === "PiiRefused") base.kinds = e.kinds.join(",")
-  if (e._tag === "PromptLimitExceeded") {
-    base.limit = e.limit
-    base.tokens = e.tokens
-    base.max = e.max
-  }
-  return base
-}
-
 const decode = (u: unknown): LlmError | undefined => {
   if (!Predicate.isObject(u)) return undefined
   const m = u as Record<string, unknown>
@@ -212,56 +193,16 @@ const decode = (u: unknown): LlmError | undefined => {
 }
 
 /**
- * Wraps an {@link LlmError} into the `AiError` effect/ai hooks must fail with. The reason is chosen so that
- * `fromAiError` in src/llm (reason based) gives back the same tag and status, and `reason.metadata.llm` keeps the
- * exact error for {@link toLlmError}.
+ * Wraps an {@link LlmError} into the `AiError` effect/ai hooks must fail with (method first, as adapters call it):
+ * the same conversion as `toAiError` of src/llm, whose `reason.metadata.llm` keeps the exact error for
+ * {@link toLlmError}.
  *
  * @example
  * ```ts
  * Effect.fail(ErrorMapping.toAiError("generateText", new ProviderUnavailable({ provider: "openai", message: "503", status: 503 })))
  * ```
  */
-export const toAiError = (method: string, error: LlmError): AiError.AiError => {
-  const metadata = { llm: encode(error) }
-  const description = error.message
-  const http = (status: number | undefined) => (status === undefined ? {} : { http: { response: { status, headers: {} } } })
-  const reason = ((): AiError.AiErrorReason => {
-    switch (error._tag) {
-      case "RateLimited":
-        return new AiError.RateLimitError({
-          metadata,
-          ...http(429),
-          ...(error.retryAfterMillis === undefined ? {} : { retryAfter: Duration.millis(error.retryAfterMillis) })
-        })
-      case "ProviderTimeout":
-        // a transport-level failure: retryable for effect/ai too; "timeout" in the text for src/llm fromAiError
-        return new AiError.NetworkError({ reason: "TransportError", method, url: error.provider, description: `timeout: ${description}` })
-      case "ProviderUnavailable":
-        return new AiError.InternalProviderError({ description, metadata, ...http(error.status) })
-      case "InvalidRequest":
-        return error.status === 401 || error.status === 403
-          ? new AiError.AuthenticationError({
-            kind: error.status === 401 ? "InvalidKey" : "InsufficientPermissions",
-            description,
-            metadata,
-            ...http(error.status)
-          })
-          : new AiError.InvalidRequestError({ description, metadata, ...http(error.status) })
-      case "ContextLengthExceeded":
-        return new AiError.InvalidRequestError({ description: `context length exceeded: ${description}`, metadata })
-      case "ContentFiltered":
-        return new AiError.ContentPolicyError({ description, metadata })
-      case "InvalidOutput":
-        return new AiError.StructuredOutputError({ description, responseText: error.raw, metadata })
-      case "BudgetExceeded":
-        return new AiError.InvalidRequestError({ description: `budget exceeded: ${description}`, metadata })
-      case "PiiRefused":
-      case "PromptLimitExceeded":
-        return new AiError.InvalidRequestError({ description, metadata })
-    }
-  })()
-  return AiError.make({ module: `llm-orchestrator/${error.provider}`, method, reason })
-}
+export const toAiError = (method: string, error: LlmError): AiError.AiError => llmToAiError(error, method)
 
 /**
  * Any failure (our `AiError`, effect/ai's own `AiError`, an {@link LlmError}, a thrown SDK error) as an {@link LlmError}.
