@@ -31,7 +31,7 @@ import { reportUsage } from "./Usage.ts"
 import { noop as noDeltas, TextDeltas } from "./TextDeltas.ts"
 import { estimateTokens } from "./CallGate.ts"
 import { type CallSpec, observeCall, observeStream } from "./observeCall.ts"
-import { type CallPolicy, type TimeoutErrorOf, withCallPolicy } from "./CallPolicy.ts"
+import { type CallPolicy, type TimeoutErrorOf, withCallPolicy, withStreamPolicy } from "./CallPolicy.ts"
 import type { Duration } from "effect"
 
 /**
@@ -131,6 +131,12 @@ const policed = <A, E, R>(options: CallPolicy<Duration.Input | undefined> & { re
     ? effect
     : withCallPolicy(options, `to '${options.provider}' (${options.model})`, effect)
 
+// The same for a stream: each attempt is a stream of its own (retried only before its first delta).
+const policedStream = <A, E, R>(options: CallPolicy<Duration.Input | undefined> & { readonly provider: string; readonly model: string }, s: Stream.Stream<A, E, R>) =>
+  options.timeout === undefined && options.retry === undefined
+    ? s
+    : withStreamPolicy(options, `to '${options.provider}' (${options.model})`, s)
+
 // What the gate, the GenAI span and the metrics see of a call.
 const specOf = (options: TextRequest & { readonly provider: string }): CallSpec => ({
   operation: "chat",
@@ -222,15 +228,21 @@ const generateObjectResponse = <const N extends string, A, I, T extends Duration
   })) as Effect.Effect<ObjectResponse<A>, LlmError | TimeoutErrorOf<T>, LlmProviderFor<N>>
 
 /**
- * Streams the answer as text deltas. Usage is reported when the provider's stream finishes.
+ * Streams the answer as text deltas. Usage is reported when the provider's stream finishes. `timeout` bounds each
+ * wait for the next delta (a stalled stream fails with `StepTimeout`); `retry` starts the stream again only while it
+ * has sent nothing.
  *
  * @example
  * ```ts
  * const text = yield* Llm.stream({ provider: "openai", model: "gpt-4", prompt: "Tell a story" }).pipe(Stream.mkString)
+ * const guarded = Llm.stream({ provider: "openai", model: "gpt-4", prompt, timeout: "10 seconds", retry: { times: 2 } })
+ * // Stream<string, LlmError | StepTimeout, LlmProvider<"openai">>
  * ```
  */
-const stream = <const N extends string>(options: GenerateOptions<N>): Stream.Stream<string, LlmError, LlmProviderFor<N>> =>
-  Stream.unwrap(Effect.map(providerOf(options.provider), (provider) => {
+const stream = <const N extends string, T extends Duration.Input | undefined = undefined>(
+  options: GenerateOptions<N, T>
+): Stream.Stream<string, LlmError | TimeoutErrorOf<T>, LlmProviderFor<N>> =>
+  policedStream(options, Stream.unwrap(Effect.map(providerOf(options.provider), (provider) => {
     const request = strip(options)
     return observeStream(
       specOf(options),
@@ -244,7 +256,7 @@ const stream = <const N extends string>(options: GenerateOptions<N>): Stream.Str
       ),
       Stream.flattenIterable
     )
-  }))
+  }))) as Stream.Stream<string, LlmError | TimeoutErrorOf<T>, LlmProviderFor<N>>
 
 /**
  * Layer for provider `name` from an effect/ai `LanguageModel` (the service itself, or a Layer building it). This is

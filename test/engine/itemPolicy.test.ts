@@ -4,10 +4,11 @@
  * timings are exact test-clock times.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Schedule, Schema } from "effect"
+import { Cause, Clock, Effect, Exit, Fiber, Layer, Schedule, Schema, Stream } from "effect"
+import { TestClock } from "effect/testing"
 import { StepTimeout } from "../../dsl/errors.ts"
 import { Workflow } from "../../src/index.ts"
-import { InvalidRequest, Llm, type LlmError } from "../../src/llm/index.ts"
+import { InvalidRequest, Llm, type LlmError, ProviderUnavailable, type TextStreamPart } from "../../src/llm/index.ts"
 import type { LlmProvider } from "../../src/llm/LlmProvider.ts"
 import { makeMockRecorder } from "../../src/testing/index.ts"
 
@@ -111,5 +112,84 @@ describe("map item and loop iteration policies", () => {
       assert.deepStrictEqual(outputs.polish, { text: "d!!", round: 2 })
       assert.strictEqual(recorder.count("main"), 3)
       assert.strictEqual(durationMillis, 1000 + 3000 + 1000)
+    }))
+})
+
+// ---- Llm.stream ----
+
+// A stream's timeout adds StepTimeout to its error type too.
+export const timedStream: Stream.Stream<string, LlmError | StepTimeout, LlmProvider<"main">> = Llm.stream({ ...main, prompt: "p", timeout: "1 second" })
+export const untimedStream: Stream.Stream<string, LlmError, LlmProvider<"main">> = Llm.stream({ ...main, prompt: "p" })
+
+/** A "main" provider whose n-th stream (1-based) is `script(n)`; counts the streams started. */
+const streaming = (script: (n: number) => Stream.Stream<TextStreamPart, LlmError>) => {
+  let started = 0
+  const layer = Llm.layerCustom("main", {
+    name: "main",
+    generateText: () => Effect.die("not used"),
+    generateObject: () => Effect.die("not used"),
+    streamText: () => Stream.suspend(() => script(++started))
+  })
+  return { layer, started: () => started }
+}
+const delta = (text: string): TextStreamPart => ({ _tag: "Delta", text })
+const finish: TextStreamPart = { _tag: "Finish", usage: { inputTokens: 1, outputTokens: 2 }, finishReason: "stop" }
+const unavailable = new ProviderUnavailable({ provider: "main", message: "503" })
+
+/** Runs the stream, moving the test clock on until it ends; the deltas it sent and how it ended. */
+const collect = <E>(s: Stream.Stream<string, E, LlmProvider<"main">>, layer: Layer.Layer<LlmProvider<"main">>) =>
+  Effect.gen(function*() {
+    const seen: Array<string> = []
+    const fiber = yield* s.pipe(Stream.runForEach((d) => Effect.sync(() => seen.push(d))), Effect.provide(layer), Effect.exit, Effect.forkChild)
+    for (let i = 0; i < 120 && fiber.pollUnsafe() === undefined; i++) yield* TestClock.adjust("1 second")
+    const exit = yield* Fiber.join(fiber)
+    const now = yield* Clock.currentTimeMillis
+    return { seen, exit, now }
+  })
+
+describe("per-call timeout and retry on Llm.stream", () => {
+  it.effect("timeout bounds each wait for the next delta: a stream that stalls mid-answer fails with StepTimeout", () =>
+    Effect.gen(function*() {
+      // 3 deltas 4 s apart (within a 5 s timeout), then silence
+      const p = streaming(() =>
+        Stream.fromIterable(["one ", "two ", "three"]).pipe(Stream.mapEffect((t) => Effect.as(Effect.sleep("4 seconds"), delta(t))), Stream.concat(Stream.never)))
+      const { seen, exit, now } = yield* collect(Llm.stream({ ...main, prompt: "p", timeout: "5 seconds" }), p.layer)
+      assert.deepStrictEqual(seen, ["one ", "two ", "three"])
+      assert.isTrue(Exit.isFailure(exit))
+      const error = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
+      assert.instanceOf(error, StepTimeout)
+      assert.strictEqual((error as StepTimeout).message, "LLM call to 'main' (gpt-4o-mini) sent nothing for 5000 ms")
+      assert.strictEqual(now, 12_000 + 5_000)
+    }))
+
+  it.effect("retry starts the stream again while it has sent nothing, with the schedule's delay", () =>
+    Effect.gen(function*() {
+      const p = streaming((n) => (n <= 2 ? Stream.fail(unavailable) : Stream.make(delta("hello "), delta("world"), finish)))
+      const { seen, exit, now } = yield* collect(
+        Llm.stream({ ...main, prompt: "p", retry: { schedule: Schedule.spaced("2 seconds"), times: 3 } }),
+        p.layer
+      )
+      assert.isTrue(Exit.isSuccess(exit))
+      assert.deepStrictEqual(seen, ["hello ", "world"])
+      assert.strictEqual(p.started(), 3)
+      assert.strictEqual(now, 4000)
+      // a stalled first delta counts as a failure to retry too
+      const late = streaming((n) => (n === 1 ? Stream.never : Stream.make(delta("late"), finish)))
+      const second = yield* collect(Llm.stream({ ...main, prompt: "p", timeout: "3 seconds", retry: { times: 1 } }), late.layer)
+      assert.deepStrictEqual(second.seen, ["late"])
+      assert.strictEqual(late.started(), 2)
+    }))
+
+  it.effect("after the first delta a failure is not retried: the caller already has part of the answer", () =>
+    Effect.gen(function*() {
+      const p = streaming(() => Stream.make(delta("partial ")).pipe(Stream.concat(Stream.fail(unavailable))))
+      const { seen, exit } = yield* collect(Llm.stream({ ...main, prompt: "p", retry: { times: 3 } }), p.layer)
+      assert.deepStrictEqual(seen, ["partial "])
+      assert.strictEqual(p.started(), 1)
+      assert.strictEqual(Exit.isFailure(exit) ? (Cause.squash(exit.cause) as LlmError)._tag : "none", "ProviderUnavailable")
+      // and without while, a non-retryable failure before any delta is not retried either
+      const bad = streaming(() => Stream.fail(new InvalidRequest({ provider: "main", message: "unknown model" })))
+      yield* collect(Llm.stream({ ...main, prompt: "p", retry: { times: 3 } }), bad.layer)
+      assert.strictEqual(bad.started(), 1)
     }))
 })
