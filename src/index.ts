@@ -1,6 +1,11 @@
 /**
  * llm-orchestrator: typed LLM workflows on Effect.
  *
+ * One module convention for every entry point, as in Effect's own: a module of functions over one concept is a
+ * namespace (`export * as Workflow`, `Llm`, `Embeddings`, `VectorStore`, `MockLlm`, ...), so `Llm.generate` is
+ * `generate` of `Llm.ts`; its types are also exported by name. Classes and errors (services, tagged errors) and
+ * the provider identities (`LlmProvider`, a type and its `key` of the same name) are exported by name.
+ *
  * @example
  * ```ts
  * import { Workflow } from "llm-orchestrator"

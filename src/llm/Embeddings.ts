@@ -56,7 +56,7 @@ export type Embedding = ReadonlyArray<number>
  * const v = yield* Embeddings.embed({ provider: "openai", model: "text-embedding-3-small", input: ctx.input.query })
  * ```
  */
-const embed = <const N extends string>(options: {
+export const embed = <const N extends string>(options: {
   readonly provider: N
   readonly model: string
   readonly input: string
@@ -84,7 +84,7 @@ const embed = <const N extends string>(options: {
  * const vs = yield* Embeddings.embedMany({ provider: "openai", model: "text-embedding-3-small", inputs: chunks })
  * ```
  */
-const embedMany = <const N extends string>(options: {
+export const embedMany = <const N extends string>(options: {
   readonly provider: N
   readonly model: string
   readonly inputs: ReadonlyArray<string>
@@ -128,17 +128,17 @@ const fromEmbeddingModel = (name: string, model: EmbeddingModel.EmbeddingModel, 
  * const OpenAiEmbeddings = Embeddings.layer("openai", yield* EmbeddingModel.make({ embedMany }))
  * ```
  */
-function layer<const N extends string>(
+export function layer<const N extends string>(
   name: N,
   model: EmbeddingModel.EmbeddingModel,
   options?: EmbeddingsProviderOptions
 ): Layer.Layer<EmbeddingsProvider<N>>
-function layer<const N extends string, E, R>(
+export function layer<const N extends string, E, R>(
   name: N,
   model: Layer.Layer<EmbeddingModel.EmbeddingModel, E, R>,
   options?: EmbeddingsProviderOptions
 ): Layer.Layer<EmbeddingsProvider<N>, E, R>
-function layer<const N extends string, E, R>(
+export function layer<const N extends string, E, R>(
   name: N,
   model: EmbeddingModel.EmbeddingModel | Layer.Layer<EmbeddingModel.EmbeddingModel, E, R>,
   options?: EmbeddingsProviderOptions
@@ -159,7 +159,7 @@ function layer<const N extends string, E, R>(
  * Embeddings.layerFromEmbeddingModel("openai").pipe(Layer.provide(myEmbeddingModelLayer))
  * ```
  */
-const layerFromEmbeddingModel = <const N extends string>(
+export const layerFromEmbeddingModel = <const N extends string>(
   name: N,
   options?: EmbeddingsProviderOptions
 ): Layer.Layer<EmbeddingsProvider<N>, never, EmbeddingModel.EmbeddingModel> =>
@@ -176,7 +176,7 @@ const layerFromEmbeddingModel = <const N extends string>(
  * Embeddings.layerCustom("local", ({ inputs }) => Effect.succeed({ embeddings: inputs.map(myEmbed), usage }))
  * ```
  */
-const layerCustom = <const N extends string>(
+export const layerCustom = <const N extends string>(
   name: N,
   embedMany: (request: EmbedManyRequest) => Effect.Effect<EmbedManyResponse, LlmError>,
   options?: EmbeddingsProviderOptions
@@ -191,18 +191,8 @@ const layerCustom = <const N extends string>(
  * Embeddings.alias("default", "openai")
  * ```
  */
-const alias = <const A extends string, const T extends string>(
+export const alias = <const A extends string, const T extends string>(
   alias: A,
   target: T
 ): Layer.Layer<EmbeddingsProvider<A>, never, EmbeddingsProvider<T>> =>
   Layer.effect(EmbeddingsProvider.key(alias), EmbeddingsProvider.key(target))
-
-/**
- * Embedding step helpers (`embed`, `embedMany`) and provider Layers (`layer`, `layerFromEmbeddingModel`, `layerCustom`, `alias`).
- *
- * @example
- * ```ts
- * const v = yield* Embeddings.embed({ provider: "openai", model: "text-embedding-3-small", input: ctx.input.query })
- * ```
- */
-export const Embeddings = { embed, embedMany, layer, layerFromEmbeddingModel, layerCustom, alias } as const

@@ -98,7 +98,7 @@ export interface Model<N extends string> {
  * Llm.generateObject({ ...cheap, prompt: "Label: ...", schema: Label })
  * ```
  */
-const model = <const N extends string>(provider: ProviderName<N>, model: string): Model<N> => ({ provider, model })
+export const model = <const N extends string>(provider: ProviderName<N>, model: string): Model<N> => ({ provider, model })
 
 /**
  * An {@link ObjectRequest} addressed to provider `N`.
@@ -163,7 +163,7 @@ const withMaxTokens = <T extends { readonly maxTokens?: number }>(request: T, ma
  * res.usage.outputTokens
  * ```
  */
-const generateText = <const N extends string, T extends Duration.Input | undefined = undefined>(
+export const generateText = <const N extends string, T extends Duration.Input | undefined = undefined>(
   options: GenerateOptions<N, T>
 ): Effect.Effect<TextResponse, LlmError | TimeoutErrorOf<T>, LlmProviderFor<N>> =>
   policed(
@@ -186,7 +186,7 @@ const generateText = <const N extends string, T extends Duration.Input | undefin
  * const answer = yield* Llm.generate({ provider: "openai", model: "gpt-4", system: "Be brief", prompt: "2+2?", temperature: 0 })
  * ```
  */
-const generate = <const N extends string, T extends Duration.Input | undefined = undefined>(
+export const generate = <const N extends string, T extends Duration.Input | undefined = undefined>(
   options: GenerateOptions<N, T>
 ): Effect.Effect<string, LlmError | TimeoutErrorOf<T>, LlmProviderFor<N>> => Effect.map(generateText(options), (res) => res.text)
 
@@ -201,12 +201,12 @@ const generate = <const N extends string, T extends Duration.Input | undefined =
  * })
  * ```
  */
-const generateObject = <const N extends string, A, I, T extends Duration.Input | undefined = undefined>(
+export const generateObject = <const N extends string, A, I, T extends Duration.Input | undefined = undefined>(
   options: GenerateObjectOptions<N, A, I, T>
 ): Effect.Effect<A, LlmError | TimeoutErrorOf<T>, LlmProviderFor<N>> => Effect.map(generateObjectResponse(options), (res) => res.value)
 
 /** Like {@link generateObject} but returns the response (value, raw text, usage). */
-const generateObjectResponse = <const N extends string, A, I, T extends Duration.Input | undefined = undefined>(
+export const generateObjectResponse = <const N extends string, A, I, T extends Duration.Input | undefined = undefined>(
   options: GenerateObjectOptions<N, A, I, T>
 ): Effect.Effect<ObjectResponse<A>, LlmError | TimeoutErrorOf<T>, LlmProviderFor<N>> =>
   policed(options, Effect.flatMap(providerOf(options.provider), (provider) => {
@@ -239,7 +239,7 @@ const generateObjectResponse = <const N extends string, A, I, T extends Duration
  * // Stream<string, LlmError | StepTimeout, LlmProvider<"openai">>
  * ```
  */
-const stream = <const N extends string, T extends Duration.Input | undefined = undefined>(
+export const stream = <const N extends string, T extends Duration.Input | undefined = undefined>(
   options: GenerateOptions<N, T>
 ): Stream.Stream<string, LlmError | TimeoutErrorOf<T>, LlmProviderFor<N>> =>
   policedStream(options, Stream.unwrap(Effect.map(providerOf(options.provider), (provider) => {
@@ -268,12 +268,12 @@ const stream = <const N extends string, T extends Duration.Input | undefined = u
  * const Primary = Llm.layer("primary", yield* LanguageModel.make({ generateText, streamText }))
  * ```
  */
-function layer<const N extends string>(name: N, model: LanguageModel.LanguageModel): Layer.Layer<LlmProvider<N>>
-function layer<const N extends string, E, R>(
+export function layer<const N extends string>(name: N, model: LanguageModel.LanguageModel): Layer.Layer<LlmProvider<N>>
+export function layer<const N extends string, E, R>(
   name: N,
   model: Layer.Layer<LanguageModel.LanguageModel, E, R>
 ): Layer.Layer<LlmProvider<N>, E, R>
-function layer<const N extends string, E, R>(
+export function layer<const N extends string, E, R>(
   name: N,
   model: LanguageModel.LanguageModel | Layer.Layer<LanguageModel.LanguageModel, E, R>
 ): Layer.Layer<LlmProvider<N>, E, R> {
@@ -291,7 +291,7 @@ function layer<const N extends string, E, R>(
  * Llm.layerFromLanguageModel("anthropic").pipe(Layer.provide(myAnthropicLanguageModelLayer))
  * ```
  */
-const layerFromLanguageModel = <const N extends string>(
+export const layerFromLanguageModel = <const N extends string>(
   name: N
 ): Layer.Layer<LlmProvider<N>, never, LanguageModel.LanguageModel> =>
   Layer.effect(
@@ -307,7 +307,7 @@ const layerFromLanguageModel = <const N extends string>(
  * Llm.layerCustom("echo", { name: "echo", generateText: (r) => ..., generateObject: ..., streamText: ... })
  * ```
  */
-const layerCustom = <const N extends string, E = never, R = never>(
+export const layerCustom = <const N extends string, E = never, R = never>(
   name: N,
   implementation: LlmProviderShape | Effect.Effect<LlmProviderShape, E, R>
 ): Layer.Layer<LlmProvider<N>, E, R> =>
@@ -324,7 +324,7 @@ const layerCustom = <const N extends string, E = never, R = never>(
  * const Roles = Layer.mergeAll(Llm.alias("primary", "anthropic"), Llm.alias("cheap", "openai"))
  * ```
  */
-const alias = <const A extends string, const T extends string>(
+export const alias = <const A extends string, const T extends string>(
   alias: A,
   target: T
 ): Layer.Layer<LlmProvider<A>, never, LlmProvider<T>> => Layer.effect(LlmProvider.key(alias), LlmProvider.key(target))
@@ -340,7 +340,7 @@ const alias = <const A extends string, const T extends string>(
  *   LanguageModel.generateText({ prompt: "What is the weather?", toolkit: WeatherToolkit }))
  * ```
  */
-const withLanguageModel = <const N extends string, A, E, R>(
+export const withLanguageModel = <const N extends string, A, E, R>(
   options: Omit<GenerationSettings, "provider"> & { readonly provider: ProviderName<N> },
   effect: Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, Exclude<R, LanguageModel.LanguageModel> | LlmProviderFor<N>> =>
@@ -354,27 +354,3 @@ const withLanguageModel = <const N extends string, A, E, R>(
       Effect.provideService(GenerationOptions, { ...options, provider: options.provider })
     )
   })
-
-/**
- * Language-model step helpers (`generate`, `generateText`, `generateObject`, `generateObjectResponse`, `stream`,
- * `withLanguageModel`) and
- * provider Layers (`layer`, `layerFromLanguageModel`, `layerCustom`, `alias`).
- *
- * @example
- * ```ts
- * const answer = yield* Llm.generate({ provider: "openai", model: "gpt-4", prompt: "2+2?" })
- * ```
- */
-export const Llm = {
-  model,
-  generate,
-  generateText,
-  generateObject,
-  generateObjectResponse,
-  stream,
-  withLanguageModel,
-  layer,
-  layerFromLanguageModel,
-  layerCustom,
-  alias
-} as const

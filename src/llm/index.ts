@@ -8,12 +8,14 @@
  * ```
  */
 export * as CallGate from "./CallGate.ts"
-export * from "./Embeddings.ts"
+export * as Embeddings from "./Embeddings.ts"
+export type { Embedding } from "./Embeddings.ts"
 export * from "./EmbeddingsProvider.ts"
 export * from "./fromAiError.ts"
 export * from "./fromLanguageModel.ts"
 export * from "./GenerationOptions.ts"
-export * from "./Llm.ts"
+export * as Llm from "./Llm.ts"
+export type { GenerateOptions, WidenedProvider, ProviderName, Model, GenerateObjectOptions } from "./Llm.ts"
 export * from "./CallPolicy.ts"
 export * from "./LlmError.ts"
 export * from "./LlmProvider.ts"

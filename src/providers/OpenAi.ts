@@ -26,7 +26,7 @@ import { ContentFiltered, InvalidOutput, type LlmError } from "../llm/LlmError.t
 import { fromSdkError, toAiError } from "./ErrorMapping.ts"
 import * as FileData from "./FileData.ts"
 import { GenerationOptions } from "../llm/GenerationOptions.ts"
-import { Llm } from "../llm/Llm.ts"
+import * as Llm from "../llm/Llm.ts"
 import type { LlmProvider } from "../llm/LlmProvider.ts"
 import * as Pricing from "./Pricing.ts"
 import * as UsageMetrics from "./UsageMetrics.ts"

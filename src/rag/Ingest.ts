@@ -32,7 +32,7 @@
  */
 import { Clock, Effect, Schema } from "effect"
 import { createHash } from "node:crypto"
-import { Embeddings } from "../llm/Embeddings.ts"
+import * as Embeddings from "../llm/Embeddings.ts"
 import type { EmbeddingsProviderFor } from "../llm/EmbeddingsProvider.ts"
 import type { LlmError } from "../llm/LlmError.ts"
 import * as Filter from "../vector/Filter.ts"

@@ -18,7 +18,7 @@
  */
 import { Cause, Context, Effect, ExecutionPlan, Layer, Metric, type Schedule, Stream } from "effect"
 import type { LanguageModel } from "effect/ai"
-import { Llm } from "../llm/Llm.ts"
+import * as Llm from "../llm/Llm.ts"
 import type { LlmError } from "../llm/LlmError.ts"
 import { LlmProvider, type LlmProviderShape } from "../llm/LlmProvider.ts"
 import type { TextStreamPart } from "../llm/LlmRequest.ts"

@@ -30,7 +30,7 @@ import { Duration, Effect, Exit, Layer, Metric, type Scope, Semaphore, Stream } 
 import type { AiError } from "effect/ai"
 import { EmbeddingModel, LanguageModel } from "effect/ai"
 import { RateLimiter } from "effect/persistence"
-import { Llm } from "../llm/Llm.ts"
+import * as Llm from "../llm/Llm.ts"
 import { type LlmError, ProviderTimeout, ProviderUnavailable, RateLimited } from "../llm/LlmError.ts"
 import type { LlmProvider, LlmProviderShape } from "../llm/LlmProvider.ts"
 import { classify, toAiError } from "../providers/ErrorMapping.ts"

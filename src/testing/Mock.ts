@@ -15,8 +15,10 @@
 import { Layer } from "effect"
 import type { EmbeddingsProvider } from "../llm/EmbeddingsProvider.ts"
 import type { LlmProvider } from "../llm/LlmProvider.ts"
-import { MockEmbeddings, type MockEmbeddingsOptions } from "./MockEmbeddings.ts"
-import { MockLlm, type MockLlmOptions } from "./MockLlm.ts"
+import * as MockEmbeddings from "./MockEmbeddings.ts"
+import { type MockEmbeddingsOptions } from "./MockEmbeddings.ts"
+import * as MockLlm from "./MockLlm.ts"
+import { type MockLlmOptions } from "./MockLlm.ts"
 import { MockRecorder } from "./MockRecorder.ts"
 import { type Failures, targetsSteps } from "./MockScript.ts"
 import * as Correlation from "../telemetry/Correlation.ts"
@@ -42,7 +44,7 @@ export type MockServices<L extends string, E extends string> =
  * Mock.layer({ llm: { cheap: { responses: "ok" } } })
  * ```
  */
-const layer = <const L extends string = never, const E extends string = never>(spec: {
+export const layer = <const L extends string = never, const E extends string = never>(spec: {
   readonly llm?: { readonly [K in L]: MockLlmOptions }
   readonly embeddings?: { readonly [K in E]: MockEmbeddingsOptions }
 }): Layer.Layer<MockServices<L, E>> => layerWith(spec, MockRecorder.layer) as Layer.Layer<MockServices<L, E>>
@@ -56,7 +58,7 @@ const layer = <const L extends string = never, const E extends string = never>(s
  * Mock.layerWith({ llm: { main: {} } }, Layer.succeed(MockRecorder, recorder))
  * ```
  */
-const layerWith = (
+export const layerWith = (
   spec: {
     readonly llm?: Readonly<Record<string, MockLlmOptions>> | undefined
     readonly embeddings?: Readonly<Record<string, MockEmbeddingsOptions>> | undefined
@@ -75,13 +77,3 @@ const layerWith = (
     : Layer.mergeAll(...(layers as [Layer.Layer<any, never, MockRecorder>, ...Array<Layer.Layer<any, never, MockRecorder>>]))
   return merged.pipe(Layer.provideMerge(recorder)) as Layer.Layer<MockRecorder>
 }
-
-/**
- * Combined mock Layer (`layer`).
- *
- * @example
- * ```ts
- * const TestLayer = Mock.layer({ llm: { openai: { responses: ["positive"] } }, embeddings: { openai: {} } })
- * ```
- */
-export const Mock = { layer, layerWith } as const

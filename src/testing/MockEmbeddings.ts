@@ -15,7 +15,8 @@ import { EmbeddingsProvider, type EmbedManyResponse, makeEmbeddingsProvider } fr
 import type { LlmError } from "../llm/LlmError.ts"
 import { MockRecorder, type MockRecorderShape } from "./MockRecorder.ts"
 import { applyLatency, type FailureOptions, type LatencyOption, makeFailureInjector } from "./MockScript.ts"
-import { estimateTokens, OfflineEmbedding } from "./OfflineEmbedding.ts"
+import * as OfflineEmbedding from "./OfflineEmbedding.ts"
+import { estimateTokens } from "./OfflineEmbedding.ts"
 
 /**
  * What the mock's functions receive: one provider (batch) call.
@@ -106,18 +107,8 @@ const make = (name: string, options: MockEmbeddingsOptions, recorder: MockRecord
  * MockEmbeddings.layer("openai", { failures: { firstN: 1, error: "timeout" } })
  * ```
  */
-const layer = <const N extends string>(
+export const layer = <const N extends string>(
   name: N,
   options: MockEmbeddingsOptions = {}
 ): Layer.Layer<EmbeddingsProvider<N>, never, MockRecorder> =>
   Layer.effect(EmbeddingsProvider.key(name), Effect.flatMap(MockRecorder, (rec) => make(name, options, rec)))
-
-/**
- * Mock embedding providers (`layer`).
- *
- * @example
- * ```ts
- * MockEmbeddings.layer("openai", { dimensions: 64 }).pipe(Layer.provideMerge(MockRecorder.layer))
- * ```
- */
-export const MockEmbeddings = { layer } as const

@@ -163,7 +163,7 @@ export class MockScriptError extends Schema.TaggedError<MockScriptError>()("Mock
   message: Schema.String
 }) {}
 
-const make = (name: string, options: MockLlmOptions, recorder: MockRecorderShape): LlmProviderShape => {
+export const make = (name: string, options: MockLlmOptions, recorder: MockRecorderShape): LlmProviderShape => {
   let calls = 0
   let consumed = 0
   const inject = makeFailuresInjector(name, options.failures)
@@ -335,7 +335,7 @@ const make = (name: string, options: MockLlmOptions, recorder: MockRecorderShape
  * MockLlm.layer("openai", { responses: (req) => req.prompt.includes("refund") ? "negative" : "positive" })
  * ```
  */
-const layer = <const N extends string>(
+export const layer = <const N extends string>(
   name: N,
   options: MockLlmOptions = {}
 ): Layer.Layer<LlmProvider<N>, never, MockRecorder> =>
@@ -349,7 +349,7 @@ const layer = <const N extends string>(
  * MockLlm.text("Hello", { usage: { inputTokens: 10, outputTokens: 2 } })
  * ```
  */
-const text = (text: string, options?: { readonly usage?: Usage }): MockReply => ({
+export const text = (text: string, options?: { readonly usage?: Usage }): MockReply => ({
   [ReplyTypeId]: "text",
   text,
   usage: options?.usage
@@ -363,7 +363,7 @@ const text = (text: string, options?: { readonly usage?: Usage }): MockReply => 
  * MockLlm.value({ score: 9, notes: "good" })
  * ```
  */
-const value = (value: unknown, options?: { readonly usage?: Usage }): MockReply => ({
+export const value = (value: unknown, options?: { readonly usage?: Usage }): MockReply => ({
   [ReplyTypeId]: "value",
   value,
   usage: options?.usage
@@ -377,7 +377,7 @@ const value = (value: unknown, options?: { readonly usage?: Usage }): MockReply 
  * MockLlm.fail(new RateLimited({ provider: "openai", message: "slow down", retryAfterMillis: 500 }))
  * ```
  */
-const fail = (error: LlmError): MockReply => ({ [ReplyTypeId]: "fail", error })
+export const fail = (error: LlmError): MockReply => ({ [ReplyTypeId]: "fail", error })
 
 /**
  * Options of {@link MockLlm.fromFunction}: the provider options besides `responses`, and how a thrown error maps.
@@ -413,7 +413,7 @@ const messageOf = (error: unknown): string =>
  * Workflow.test(wf, input, { llm: { main: MockLlm.fromFunction(fake) } })
  * ```
  */
-const fromFunction = (
+export const fromFunction = (
   fn: (request: MockRequest) => MockAnswer | PromiseLike<MockAnswer>,
   options: FromFunctionOptions = {}
 ): MockLlmOptions => {
@@ -434,14 +434,3 @@ const fromFunction = (
       })
   }
 }
-
-/**
- * Scripted language-model providers: `layer`, reply builders `text`/`value`/`fail`.
- *
- * @example
- * ```ts
- * MockLlm.layer("openai", { responses: ["positive", MockLlm.fail(new RateLimited({ provider: "openai", message: "429" }))] })
- * MockLlm.fromFunction((req) => `echo: ${req.prompt}`)
- * ```
- */
-export const MockLlm = { layer, fromFunction, text, value, fail, make } as const

@@ -67,7 +67,7 @@ export const features = (text: string): Array<string> => {
  * OfflineEmbedding.embed("hello world", { dimensions: 64 }).length // 64
  * ```
  */
-const embed = (text: string, options?: { readonly dimensions?: number }): Array<number> => {
+export const embed = (text: string, options?: { readonly dimensions?: number }): Array<number> => {
   const dims = options?.dimensions ?? defaultDimensions
   const v = new Array<number>(dims).fill(0)
   for (const f of features(text)) {
@@ -89,7 +89,7 @@ const embed = (text: string, options?: { readonly dimensions?: number }): Array<
  * OfflineEmbedding.cosine([1, 0], [1, 0]) // 1
  * ```
  */
-const cosine = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number => {
+export const cosine = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number => {
   let dot = 0
   let na = 0
   let nb = 0
@@ -122,7 +122,7 @@ export const estimateTokens = (text: string): number => Math.ceil(text.length / 
  * const Demo = OfflineEmbedding.layer("openai")   // Layer<EmbeddingsProvider<"openai">>
  * ```
  */
-const layer = <const N extends string>(
+export const layer = <const N extends string>(
   name: N,
   options?: { readonly dimensions?: number }
 ): Layer.Layer<EmbeddingsProvider<N>> =>
@@ -134,13 +134,3 @@ const layer = <const N extends string>(
         usage: { inputTokens: inputs.reduce((n, t) => n + estimateTokens(t), 0), outputTokens: 0 }
       }))
   )
-
-/**
- * Offline feature-hashing embedding (`embed`, `cosine`, `layer`, `features`) — for tests and demos only.
- *
- * @example
- * ```ts
- * OfflineEmbedding.cosine(OfflineEmbedding.embed("reset my password"), OfflineEmbedding.embed("password reset")) // > 0.4
- * ```
- */
-export const OfflineEmbedding = { embed, cosine, layer, features, defaultDimensions } as const

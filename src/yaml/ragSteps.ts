@@ -14,7 +14,7 @@
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Effect, FileSystem, Option } from "effect"
 import { YamlValueError } from "../../codegen/values.ts"
-import { Embeddings } from "../llm/Embeddings.ts"
+import * as Embeddings from "../llm/Embeddings.ts"
 import type { EmbeddingsProviderFor } from "../llm/EmbeddingsProvider.ts"
 import type { LlmError } from "../llm/LlmError.ts"
 import * as Chunker from "../rag/Chunker.ts"

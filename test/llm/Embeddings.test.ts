@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { EmbeddingModel } from "effect/ai"
-import { Embeddings } from "../../src/llm/Embeddings.ts"
+import * as Embeddings from "../../src/llm/Embeddings.ts"
 import { GenerationOptions } from "../../src/llm/GenerationOptions.ts"
 import { trackUsage } from "../../src/llm/Usage.ts"
 

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Layer, Schema, Stream } from "effect"
 import { AiError, LanguageModel, type Prompt, type Response } from "effect/ai"
 import { GenerationOptions, type GenerationSettings } from "../../src/llm/GenerationOptions.ts"
-import { Llm } from "../../src/llm/Llm.ts"
+import * as Llm from "../../src/llm/Llm.ts"
 import { trackUsage } from "../../src/llm/Usage.ts"
 
 // A fake effect/ai provider: answers with `answer(prompt)`, records the prompts and the GenerationOptions it saw.

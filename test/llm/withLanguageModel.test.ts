@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schema, Stream } from "effect"
 import { LanguageModel, type Response } from "effect/ai"
 import { GenerationOptions } from "../../src/llm/GenerationOptions.ts"
-import { Llm } from "../../src/llm/Llm.ts"
+import * as Llm from "../../src/llm/Llm.ts"
 import { trackUsage } from "../../src/llm/Usage.ts"
 import { Mock, MockRecorder } from "../../src/testing/index.ts"
 

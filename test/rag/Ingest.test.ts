@@ -3,7 +3,7 @@
 // document afresh), and as examples.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { Embeddings } from "../../src/llm/Embeddings.ts"
+import * as Embeddings from "../../src/llm/Embeddings.ts"
 import * as Chunker from "../../src/rag/Chunker.ts"
 import * as Document from "../../src/rag/Document.ts"
 import * as Ingest from "../../src/rag/Ingest.ts"

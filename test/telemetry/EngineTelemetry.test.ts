@@ -10,7 +10,7 @@ import { BudgetExceeded, Llm, StepFailed, Workflow, type WorkflowEvent } from ".
 import { Pricing } from "../../src/providers/index.ts"
 import * as ReliabilityEvent from "../../src/reliability/ReliabilityEvent.ts"
 import { Correlation, Prometheus, PrometheusText } from "../../src/telemetry/index.ts"
-import { Mock } from "../../src/testing/Mock.ts"
+import * as Mock from "../../src/testing/Mock.ts"
 import { MockRecorder } from "../../src/testing/MockRecorder.ts"
 
 const Input = Schema.Struct({ topic: Schema.String })

@@ -3,7 +3,7 @@ import { Effect, Metric } from "effect"
 import { HttpServer } from "effect/http"
 import { Embeddings, Llm } from "../../src/index.ts"
 import { Prometheus, PrometheusText, Semconv } from "../../src/telemetry/index.ts"
-import { Mock } from "../../src/testing/Mock.ts"
+import * as Mock from "../../src/testing/Mock.ts"
 
 const mocks = Mock.layer({
   llm: { openai: { responses: "ok", whenExhausted: "repeat-last", usage: { inputTokens: 12, outputTokens: 7 } } },

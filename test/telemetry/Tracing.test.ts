@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Schema, Tracer } from "effect"
 import { Llm, Workflow } from "../../src/index.ts"
 import { GenAiSpan, Semconv, SpanRecorder, Telemetry, Tracing } from "../../src/telemetry/index.ts"
-import { Mock } from "../../src/testing/Mock.ts"
+import * as Mock from "../../src/testing/Mock.ts"
 import { type ReceivedSpan, startOtlpReceiver } from "../support/otlpReceiver.ts"
 
 const wf = Workflow.make("answer-flow", { input: Schema.Struct({ question: Schema.String }) })

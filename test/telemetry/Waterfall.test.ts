@@ -3,7 +3,7 @@ import { Effect, Fiber, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { Llm, Workflow } from "../../src/index.ts"
 import { SpanRecorder, Telemetry, Waterfall } from "../../src/telemetry/index.ts"
-import { Mock } from "../../src/testing/Mock.ts"
+import * as Mock from "../../src/testing/Mock.ts"
 
 const Input = Schema.Struct({ q: Schema.String })
 

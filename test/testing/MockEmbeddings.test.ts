@@ -1,11 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
-import { Embeddings } from "../../src/llm/Embeddings.ts"
+import * as Embeddings from "../../src/llm/Embeddings.ts"
 import { trackUsage } from "../../src/llm/Usage.ts"
-import { Mock } from "../../src/testing/Mock.ts"
+import * as Mock from "../../src/testing/Mock.ts"
 import { MockRecorder } from "../../src/testing/MockRecorder.ts"
-import { OfflineEmbedding } from "../../src/testing/OfflineEmbedding.ts"
+import * as OfflineEmbedding from "../../src/testing/OfflineEmbedding.ts"
 
 const embed = (input: string) => Embeddings.embed({ provider: "openai", model: "text-embedding-3-small", input })
 

@@ -1,8 +1,8 @@
 // Type tests: the provider name is in the requirement type; a missing provider Layer is a compile error.
 import { Effect, Layer, Schema, Stream } from "effect"
-import { Embeddings } from "../../src/llm/Embeddings.ts"
+import * as Embeddings from "../../src/llm/Embeddings.ts"
 import type { EmbeddingsProvider } from "../../src/llm/EmbeddingsProvider.ts"
-import { Llm } from "../../src/llm/Llm.ts"
+import * as Llm from "../../src/llm/Llm.ts"
 import type { LlmError } from "../../src/llm/LlmError.ts"
 import type { LlmProvider } from "../../src/llm/LlmProvider.ts"
 

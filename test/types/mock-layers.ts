@@ -1,9 +1,9 @@
 // Type tests: mocks that do not cover a provider leave it in R (compile error), like any missing Layer.
 import { Effect } from "effect"
-import { Embeddings } from "../../src/llm/Embeddings.ts"
-import { Llm } from "../../src/llm/Llm.ts"
+import * as Embeddings from "../../src/llm/Embeddings.ts"
+import * as Llm from "../../src/llm/Llm.ts"
 import type { LlmError } from "../../src/llm/LlmError.ts"
-import { Mock } from "../../src/testing/Mock.ts"
+import * as Mock from "../../src/testing/Mock.ts"
 import { MockRecorder } from "../../src/testing/MockRecorder.ts"
 
 const program = Effect.gen(function*() {

@@ -24,7 +24,7 @@ export const offlineEmbeddings: EmbeddingsEntry = {
   build: (s) =>
     Layer.effect(
       EmbeddingModel.EmbeddingModel,
-      Effect.flatMap(Effect.promise(() => import("../../../testing/OfflineEmbedding.ts")), ({ OfflineEmbedding }) => {
+      Effect.flatMap(Effect.promise(() => import("../../../testing/OfflineEmbedding.ts")), (OfflineEmbedding) => {
         const dimensions = Number(s.values["dimensions"] ?? "256")
         return EmbeddingModel.make({
           embedMany: ({ inputs }) =>
