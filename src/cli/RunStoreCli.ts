@@ -17,6 +17,9 @@ import type { ConfigFile } from "../config/ConfigFile.ts"
 import * as Config from "../config/Config.ts"
 import * as Project from "../config/Project.ts"
 import type { Graph } from "../../dsl/Node.ts"
+import * as ClusterRuns from "../cluster/ClusterRuns.ts"
+import type * as ClusterSettings from "../cluster/Settings.ts"
+import * as Workers from "../cluster/Workers.ts"
 import * as DurableRuns from "../durable/DurableRuns.ts"
 import * as Store from "../durable/Store.ts"
 import type { WorkflowEvent } from "../engine/events.ts"
@@ -159,8 +162,37 @@ export const prepare = (source: YamlSource, options: { readonly project?: Projec
   })
 
 /**
+ * How a command on a Postgres store meets a cluster of workers (`LLM_ORCHESTRATOR_CLUSTER`): `auto` (the default) joins
+ * as their client when live workers are registered on the store, else runs as before (one runner per store); `client`
+ * always joins as a client (runs wait in the store until a worker starts); `off` never does.
+ *
+ * @example
+ * ```ts
+ * clusterModeOf({ LLM_ORCHESTRATOR_CLUSTER: "client" }) // "client"
+ * ```
+ */
+export const clusterModeOf = (env: Readonly<Record<string, string | undefined>>): "auto" | "client" | "off" => {
+  const v = env["LLM_ORCHESTRATOR_CLUSTER"]?.trim().toLowerCase()
+  return v === "client" || v === "off" ? v : "auto"
+}
+
+/** True when a command on `spec` is to be a client of workers (see {@link clusterModeOf}). */
+const joinsCluster = (spec: Store.Spec): Effect.Effect<boolean> => {
+  if (spec._tag !== "postgres") return Effect.succeed(false)
+  const mode = clusterModeOf(process.env)
+  if (mode !== "auto") return Effect.succeed(mode === "client")
+  return Workers.alive().pipe(
+    Effect.map((live) => live.length > 0),
+    Effect.provide(Store.sqlLayer(spec)),
+    Effect.orElseSucceed(() => false),
+    Effect.scoped
+  )
+}
+
+/**
  * Opens the durable runs of `spec` for a CLI command: a run whose workflow this process has not registered is loaded
- * from its YAML source (problems go to `onProblem`).
+ * from its YAML source (problems go to `onProblem`). On a Postgres store that workers run (`llm-orchestrator worker`),
+ * the command is their client; `cluster` makes it a worker itself.
  */
 export const open = (
   spec: Store.Spec,
@@ -169,6 +201,12 @@ export const open = (
     readonly gracePeriod?: Duration.Input | undefined
     readonly onEvent?: ((runId: string, event: WorkflowEvent) => void) | undefined
     readonly onProblem: (message: string) => void
+    /** This process is a worker of a cluster at `address`. */
+    readonly worker?: {
+      readonly address: string
+      readonly listen?: string | undefined
+      readonly settings: ClusterSettings.Settings
+    } | undefined
   }
 ): Effect.Effect<DurableRuns.DurableRunsShape, unknown, Scope.Scope> =>
   Effect.gen(function*() {
@@ -184,13 +222,13 @@ export const open = (
         }
         return { graph: prepared.success.graph, context: prepared.success.context }
       }).pipe(Effect.catchCause((cause) => Effect.as(Effect.sync(() => options.onProblem(`run ${run.runId}: ${Cause.pretty(cause)}`)), undefined)))
+    const common = { store: spec, load, onProblem: options.onProblem, ...(options.onEvent !== undefined ? { onEvent: options.onEvent } : {}) }
+    if (options.worker !== undefined) return yield* ClusterRuns.worker({ ...common, ...options.worker })
+    if (yield* joinsCluster(spec)) return yield* ClusterRuns.client(common)
     return yield* DurableRuns.make({
-      store: spec,
+      ...common,
       role: options.role ?? "auto",
-      load,
-      onProblem: options.onProblem,
-      ...(options.gracePeriod !== undefined ? { gracePeriod: options.gracePeriod } : {}),
-      ...(options.onEvent !== undefined ? { onEvent: options.onEvent } : {})
+      ...(options.gracePeriod !== undefined ? { gracePeriod: options.gracePeriod } : {})
     })
   })
 

@@ -217,10 +217,11 @@ export const durableRun = (args: DurableRunArgs) =>
             return o.exit(3)
           }
           first = false
-          if (!args.json) o.err(s.dim(`run ${current} on ${runs.store}${runs.role === "client" ? " (run by another process)" : ""}`))
+          if (!args.json) o.err(s.dim(`run ${current} on ${runs.store}${runs.cluster === "client" ? " (run by the workers)" : runs.role === "client" ? " (run by another process)" : ""}`))
         } else if (!args.json) o.err(s.dim(`the runner of ${runs.store} went away: ${runs.role === "runner" ? "this process goes on with" : "following"} run ${current}`))
         const follow = followAndPrint(runs, current, { json: args.json, interrupt: args.interrupt, stream: args.stream, writeOutput: args.writeOutput })
-        if (runs.role === "runner") return yield* follow
+        // A runner, or a client of workers (which take over each other's runs), follows the run to its end.
+        if (runs.role === "runner" || runs.cluster !== undefined) return yield* follow
         return yield* Effect.raceFirst(Effect.as(follow, undefined), runnerGone(runs))
       }))
       if (outcome !== "runner-gone") return outcome

@@ -27,6 +27,7 @@ import { serveCommand } from "./serveCommand.ts"
 import { testCommand } from "./testCommand.ts"
 import { validateCommand } from "./validateCommand.ts"
 import { workflowsCommand } from "./workflowsCommand.ts"
+import { workerCommand } from "./workerCommand.ts"
 import { version } from "./version.ts"
 
 export { version } from "./version.ts"
@@ -34,7 +35,7 @@ export { version } from "./version.ts"
 /** The command tree. */
 export const cli = Command.make("llm-orchestrator").pipe(
   Command.withDescription("Typed LLM workflows: validate, generate, run and test YAML workflows"),
-  Command.withSubcommands([validateCommand, codegenCommand, runCommand, testCommand, ingestCommand, graphCommand, initCommand, metricsCommand, serveCommand, keysCommand, workflowsCommand, statusCommand, listCommand, resumeCommand, cancelCommand, signalCommand, rerunCommand, pruneCommand, checkCommand]),
+  Command.withSubcommands([validateCommand, codegenCommand, runCommand, testCommand, ingestCommand, graphCommand, initCommand, metricsCommand, serveCommand, keysCommand, workflowsCommand, statusCommand, listCommand, resumeCommand, cancelCommand, signalCommand, rerunCommand, pruneCommand, checkCommand, workerCommand]),
   Command.withGlobalFlags([Remote])
 )
 

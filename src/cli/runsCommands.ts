@@ -119,7 +119,8 @@ const valueOf = (text: string): { readonly _tag: "Ok"; readonly value: unknown }
 const followHere = (runs: DurableRuns.DurableRunsShape, runId: string, json: boolean) =>
   Effect.gen(function*() {
     const o = yield* Output
-    if (runs.role === "runner") {
+    // A client of workers follows the run as its runner would (the workers take over each other's runs).
+    if (runs.role === "runner" || runs.cluster !== undefined) {
       return yield* followAndPrint(runs, runId, { json, interrupt: yield* Interrupt })
     }
     const lease = yield* runs.runStore.runner()

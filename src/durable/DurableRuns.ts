@@ -26,10 +26,11 @@
  * ```
  */
 import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, Layer, Schedule, Schema, Scope } from "effect"
-import { EntityAddress, EntityId, EntityType, MessageStorage, ShardId, ShardingConfig, SqlMessageStorage } from "effect/cluster"
+import { EntityAddress, EntityId, EntityType, MessageStorage, ShardId, type Sharding, ShardingConfig, Singleton, SqlMessageStorage } from "effect/cluster"
 import * as Digest from "effect/crypto/Digest"
 import type { SqlClient } from "effect/sql"
 import { DurableDeferred, type WorkflowEngine } from "effect/workflow"
+import * as Workers from "../cluster/Workers.ts"
 import { createHash, randomUUID } from "node:crypto"
 import { hostname } from "node:os"
 import type { Graph, Node, WaitNode } from "../../dsl/Node.ts"
@@ -128,6 +129,22 @@ export interface CheckResult {
 }
 
 /**
+ * Durable runs on a cluster of workers (effect/cluster on Postgres) instead of one runner per store: a `worker` hosts
+ * the engine and runs workflows (which worker runs a run is decided by its shard), a `client` (a submitter) only sends
+ * runs, cancels and resumes to the workers. Built by `llm-orchestrator/cluster` (`ClusterRuns`), which also says how.
+ *
+ * @example
+ * ```ts
+ * const cluster: DurableRuns.ClusterOption = { member: "client", engine: ClusterEngine.layer({ member: "client", settings }) }
+ * ```
+ */
+export interface ClusterOption {
+  readonly member: "worker" | "client"
+  /** The member's engine (`ClusterEngine.layer`), on the store's `SqlClient`. */
+  readonly engine: Layer.Layer<WorkflowEngine.WorkflowEngine | Sharding.Sharding | MessageStorage.MessageStorage, unknown, SqlClient.SqlClient>
+}
+
+/**
  * Options of the service.
  *
  * @example
@@ -159,6 +176,8 @@ export interface Options {
   readonly codec?: PayloadCodec | undefined
   /** Where the runner reports problems it cannot fail anything with (a store write that failed; default: stderr). */
   readonly onProblem?: ((message: string) => void) | undefined
+  /** On a cluster of workers (Postgres only); see `ClusterOption`. */
+  readonly cluster?: ClusterOption | undefined
 }
 
 /**
@@ -172,6 +191,8 @@ export interface Options {
  */
 export interface DurableRunsShape {
   readonly role: "runner" | "client"
+  /** On a cluster of workers: which member this process is (`worker` is also `role: "runner"`). */
+  readonly cluster?: "worker" | "client" | undefined
   /** The store, as it may be printed. */
   readonly store: string
   /** The run store underneath (for reading what the service does not wrap). */
@@ -349,6 +370,10 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
       })
     }
     const shown = Store.show(spec)
+    const cluster = options.cluster
+    if (cluster !== undefined && spec._tag !== "postgres") {
+      return yield* new StoreUnavailable({ store: shown, message: `A cluster of workers needs a Postgres store (postgres://...), not ${shown}` })
+    }
     const pollInterval = Duration.fromInputUnsafe(options.pollInterval ?? "250 millis")
     const gracePeriod = Duration.fromInputUnsafe(options.gracePeriod ?? "30 seconds")
     const leaseExpiry = Duration.toMillis(Duration.fromInputUnsafe(options.leaseExpiry ?? "10 seconds"))
@@ -362,10 +387,34 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
     const codec = options.codec
     const store = codec === undefined ? rawStore : codec.store(rawStore)
 
-    // The role: one runner per store.
+    // The workers of a cluster on this store (none unless it is Postgres and workers run on it).
+    const workersAlive = sqlContext === undefined ? Effect.succeed(false) : Effect.map(Effect.provideContext(Workers.alive(), sqlContext), (a) => a.length > 0)
+
+    // The role: one runner per store, or the members of a cluster.
     const owner = { owner: randomUUID(), pid: process.pid, host: hostname() }
-    let role: "runner" | "client" = "client"
-    if (spec._tag === "memory" || options.role !== "client") {
+    let role: "runner" | "client" = cluster?.member === "worker" ? "runner" : "client"
+    if (cluster?.member === "worker") {
+      // A single-process runner on the same store would run the same steps as the workers.
+      const lease = yield* store.runner()
+      if (lease !== undefined && lease.heartbeatAt + leaseExpiry >= (yield* Clock.currentTimeMillis) && !isDead(lease)) {
+        return yield* new RunnerActive({
+          store: shown,
+          pid: lease.pid,
+          host: lease.host,
+          message: `A single-process runner (pid ${lease.pid} on ${lease.host}) runs the workflows of ${shown}: stop it before starting workers`
+        })
+      }
+    } else if (cluster === undefined && spec._tag === "postgres" && options.role !== "client" && (yield* workersAlive)) {
+      // Workers run this store: this process is their client (a runner here would run their steps a second time).
+      if (options.role === "runner") {
+        return yield* new RunnerActive({
+          store: shown,
+          pid: 0,
+          host: "",
+          message: `Workers (llm-orchestrator worker) run the workflows of ${shown}: this process can only be their client`
+        })
+      }
+    } else if (cluster === undefined && (spec._tag === "memory" || options.role !== "client")) {
       const lease = yield* store.acquireRunner(owner, yield* Clock.currentTimeMillis, leaseExpiry, isDead)
       if (lease.acquired) role = "runner"
       else if (options.role === "runner") {
@@ -381,7 +430,7 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
     // The lease is held (and its heartbeat kept) until the engine has shut down: finalizers run in reverse order, so
     // these, added before the engine is built, run after the units in flight finished (or the grace period ended). A
     // process that released it earlier would let another runner start the same units while they still run here.
-    if (role === "runner") {
+    if (role === "runner" && cluster === undefined) {
       yield* Effect.addFinalizer(() => Effect.ignore(store.releaseRunner(owner.owner)))
       yield* Effect.forkScoped(Effect.gen(function*() {
         while (true) {
@@ -410,16 +459,21 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
         ? Effect.succeed(undefined)
         : Effect.map(options.load(run), (found) => (found === undefined ? undefined : registry.register(found.graph, found.context, run.source)))
 
-    // The engine, in the runner only.
-    let engineContext: Context.Context<WorkflowEngine.WorkflowEngine | MessageStorage.MessageStorage> | undefined
-    if (role === "runner") {
+    // The engine, in the runner only (in every member of a cluster: a client sends its messages through it).
+    let engineContext: Context.Context<WorkflowEngine.WorkflowEngine | MessageStorage.MessageStorage | Sharding.Sharding> | undefined
+    const handler = RunWorkflow.toLayer((payload) =>
+      runBody({ store, registry, cancellations, load, changed, onEvent: options.onEvent, codec, onStoreError: (e) => problem(`run store: ${String((e as { message?: unknown }).message ?? e)}`) }, payload.runId)
+    )
+    if (cluster !== undefined) {
+      const engine = cluster.engine.pipe(Layer.provide(Layer.succeedContext(sqlContext!)))
+      engineContext = yield* Layer.build(cluster.member === "worker" ? handler.pipe(Layer.provideMerge(engine)) : engine).pipe(
+        Effect.mapError((error) => new StoreUnavailable({ store: shown, message: `Cannot join the cluster on ${shown}: ${String((error as { message?: unknown }).message ?? error)}` }))
+      )
+    } else if (role === "runner") {
       const engineOptions = { pollInterval, terminationTimeout: gracePeriod }
       const engine = sqlContext === undefined
         ? Engine.layerMemory(engineOptions)
         : Engine.layerSql(engineOptions).pipe(Layer.provide(Layer.succeedContext(sqlContext)))
-      const handler = RunWorkflow.toLayer((payload) =>
-        runBody({ store, registry, cancellations, load, changed, onEvent: options.onEvent, codec, onStoreError: (e) => problem(`run store: ${String((e as { message?: unknown }).message ?? e)}`) }, payload.runId)
-      )
       engineContext = yield* Layer.build(handler.pipe(Layer.provideMerge(engine)))
     }
     const withEngine = <A, E>(effect: Effect.Effect<A, E, WorkflowEngine.WorkflowEngine | MessageStorage.MessageStorage>): Effect.Effect<A, E> =>
@@ -478,7 +532,19 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
           if (current === wake) wake = Deferred.makeUnsafe()
         }
       })
-      yield* Effect.forkScoped(loop)
+      if (cluster === undefined) yield* Effect.forkScoped(loop)
+      else {
+        // One worker at a time reads the inbox (a cluster singleton: it moves to another worker when its owner dies).
+        yield* Layer.build(Singleton.make("llm-orchestrator/inbox", loop).pipe(Layer.provide(Layer.succeedContext(engineContext!))))
+        // Every worker interrupts its own units of a cancelled run at once (the inbox also interrupts the execution).
+        yield* Effect.forkScoped(Effect.gen(function*() {
+          while (true) {
+            yield* Effect.sleep(pollInterval)
+            const requested = yield* Effect.orElseSucceed(store.cancelRequested(), () => [] as ReadonlyArray<RunRecord>)
+            for (const run of requested) if (!cancellations.isFired(run.runId)) cancellations.fire(run.runId)
+          }
+        }))
+      }
       // Runs that were waiting for a definition go on when it is registered.
       registry.onRegister((entry) => {
         Effect.runFork(
@@ -541,7 +607,7 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
           idempotencyKey: startOptions.idempotencyKey,
           createdAt: yield* now
         })
-        if (role === "runner" && !run.submitted && run.status === "pending") yield* Effect.orDie(submit(run))
+        if ((role === "runner" || cluster !== undefined) && !run.submitted && run.status === "pending") yield* Effect.orDie(submit(run))
         return (yield* store.getRun(runId)) ?? run
       })
 
@@ -558,7 +624,7 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
             return run
           }
           // Woken by this process's engine, or at the next poll (a run finished by another process).
-          yield* Effect.raceFirst(Deferred.await(waiter), Effect.sleep(role === "runner" ? Duration.seconds(1) : pollInterval))
+          yield* Effect.raceFirst(Deferred.await(waiter), Effect.sleep(role === "runner" && cluster === undefined ? Duration.seconds(1) : pollInterval))
         }
       })
 
@@ -567,11 +633,11 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
         const before = yield* getRun(runId)
         if (isTerminal(before.status)) return yield* new RunFinished({ runId, status: before.status, message: `Run '${runId}' already ${before.status}` })
         const run = yield* store.requestCancel(runId, yield* now)
-        if (role === "runner") {
+        if (role === "runner" || cluster !== undefined) {
           yield* Effect.orDie(cancelHere(run))
         } else {
           const lease = yield* store.runner()
-          const alive = lease !== undefined && lease.heartbeatAt + leaseExpiry >= (yield* now) && !isDead(lease)
+          const alive = (lease !== undefined && lease.heartbeatAt + leaseExpiry >= (yield* now) && !isDead(lease)) || (yield* workersAlive)
           // Nobody runs it: it is cancelled now (the engine's execution ends when a runner next sees it).
           if (!alive) {
             yield* store.setStatus(runId, "cancelled", yield* now, { error: { _tag: "RunCancelled", message: `Run '${runId}' was cancelled` } }).pipe(
@@ -619,7 +685,7 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
       Effect.gen(function*() {
         const run = yield* getRun(runId)
         if (isTerminal(run.status)) return yield* new RunFinished({ runId, status: run.status, message: `Run '${runId}' already ${run.status}` })
-        if (role !== "runner") {
+        if (role !== "runner" && cluster === undefined) {
           const lease = yield* store.runner()
           return yield* new RunnerActive({
             store: shown,
@@ -721,6 +787,7 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
 
     return {
       role,
+      cluster: cluster?.member,
       store: shown,
       runStore: store,
       register,
