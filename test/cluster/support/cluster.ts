@@ -213,7 +213,7 @@ export const analyse = (entries: ReadonlyArray<Entry>): Analysis => {
 }
 
 /** Waits until `predicate` holds for the log (polled every 50 ms), or fails after `timeoutMillis`. */
-export const waitForLog = async (file: string, predicate: (entries: ReadonlyArray<Entry>) => boolean, timeoutMillis = 30_000): Promise<ReadonlyArray<Entry>> => {
+export const waitForLog = async (file: string, predicate: (entries: ReadonlyArray<Entry>) => boolean, timeoutMillis = 90_000): Promise<ReadonlyArray<Entry>> => {
   const until = Date.now() + timeoutMillis
   while (Date.now() < until) {
     const entries = readLog(file)
