@@ -42,7 +42,6 @@ export interface FakeWeaviate {
   readonly failNextGrpc: (status: Status, message: string) => void
 }
 
-const isRecord = (u: unknown): u is Record<string, any> => typeof u === "object" && u !== null && !Array.isArray(u)
 const floats32 = (bytes: Uint8Array): Array<number> => Array.from(new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)))
 const floats64 = (bytes: Uint8Array): Array<number> => Array.from(new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)))
 
@@ -67,7 +66,6 @@ export const startFakeWeaviate = (options: { readonly apiKey?: string; readonly 
     const authorized = (header: string | undefined) => options.apiKey === undefined || header === `Bearer ${options.apiKey}`
 
     // ---- REST ------------------------------------------------------------------------------------------------
-    const classJson = (schema: Record<string, any>) => schema
     const route = (r: Request) => {
       if (r.path === "/v1/.well-known/ready" || r.path === "/v1/.well-known/live") return { status: 200 }
       if (!authorized(r.headers["authorization"] as string | undefined)) {
@@ -78,7 +76,7 @@ export const startFakeWeaviate = (options: { readonly apiKey?: string; readonly 
       if (parts[0] !== "v1" || parts[1] !== "schema") return { status: 404, body: { error: [{ message: `no route ${r.method} ${r.path}` }] } }
       const name = parts[2]
       if (name === undefined) {
-        if (r.method === "GET") return { body: { classes: [...classes.values()].map((c) => classJson(c.schema)) } }
+        if (r.method === "GET") return { body: { classes: [...classes.values()].map((c) => c.schema) } }
         if (r.method === "POST") {
           const body = r.body as Record<string, any>
           if (typeof body?.class !== "string" || !/^[A-Z][_0-9A-Za-z]*$/.test(body.class)) {
@@ -129,12 +127,12 @@ export const startFakeWeaviate = (options: { readonly apiKey?: string; readonly 
             properties: (body.properties ?? []).map((p: any) => ({ indexFilterable: true, indexSearchable: p.dataType?.[0]?.startsWith("text") ?? false, tokenization: p.dataType?.[0]?.startsWith("text") ? "word" : undefined, ...p }))
           }
           classes.set(body.class, { schema, objects: new Map() })
-          return { body: classJson(schema) }
+          return { body: schema }
         }
       }
       const c = name === undefined ? undefined : classes.get(name)
       if (parts.length === 3) {
-        if (r.method === "GET") return c === undefined ? { status: 404 } : { body: classJson(c.schema) }
+        if (r.method === "GET") return c === undefined ? { status: 404 } : { body: c.schema }
         if (r.method === "DELETE") {
           classes.delete(name!)
           return { status: 200 }
