@@ -146,7 +146,9 @@ export const toPolicy = (r: ConfigFile.Reliability | undefined, base: Reliabilit
       : {
         ...(r.rate_limit.requests_per_minute !== undefined ? { requestsPerMinute: r.rate_limit.requests_per_minute } : {}),
         ...(r.rate_limit.tokens_per_minute !== undefined ? { tokensPerMinute: r.rate_limit.tokens_per_minute } : {}),
-        ...(r.rate_limit.on_exceeded !== undefined ? { onExceeded: r.rate_limit.on_exceeded } : {})
+        ...(r.rate_limit.on_exceeded !== undefined ? { onExceeded: r.rate_limit.on_exceeded } : {}),
+        ...(r.rate_limit.burst !== undefined ? { burst: r.rate_limit.burst } : {}),
+        ...(r.rate_limit.priority_aging !== undefined ? { priorityAging: d(r.rate_limit.priority_aging) } : {})
       },
     concurrency: r.concurrency ?? base.concurrency,
     timeout: r.timeout !== undefined ? toDurationInput(r.timeout) : base.timeout

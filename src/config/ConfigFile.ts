@@ -60,7 +60,9 @@ export const Reliability = Schema.Struct({
     Schema.Struct({
       requests_per_minute: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0))),
       tokens_per_minute: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0))),
-      on_exceeded: Schema.optionalKey(Schema.Literals(["wait", "fail"]))
+      on_exceeded: Schema.optionalKey(Schema.Literals(["wait", "fail"])),
+      burst: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1))),
+      priority_aging: Schema.optionalKey(Duration)
     })
   ])),
   concurrency: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0))),

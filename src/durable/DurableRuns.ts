@@ -81,6 +81,11 @@ export interface StartOptions {
   readonly idempotencyKey?: string | undefined
   /** At most this many steps (and map items, loop bodies) running at once. */
   readonly concurrency?: number | undefined
+  /**
+   * The priority of the run's LLM calls when a rate limit is the bottleneck (higher first, default 0; see
+   * `Priority`); kept with the run, so a resumed run keeps it.
+   */
+  readonly priority?: number | undefined
   /** Spending limits of the run (counted per execution: units replayed from the journal after a restart cost nothing). */
   readonly budget?: Budget | undefined
   /**
@@ -597,6 +602,7 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
           source: startOptions.source ?? entry.source,
           input: encoded,
           options: {
+            ...(startOptions.priority === undefined || !Number.isFinite(startOptions.priority) ? {} : { priority: startOptions.priority }),
             ...(startOptions.concurrency === undefined ? {} : { concurrency: startOptions.concurrency }),
             ...(startOptions.budget === undefined ? {} : { budget: startOptions.budget as unknown as Json }),
             ...(traceparent === undefined ? {} : { traceparent })

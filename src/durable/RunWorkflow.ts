@@ -13,6 +13,7 @@
 import { Cause, Clock, Context, Effect, Exit, Metric, Schema, Semaphore, Tracer } from "effect"
 import { Workflow, WorkflowEngine } from "effect/workflow"
 import * as BudgetLedger from "../budget/BudgetLedger.ts"
+import { Priority } from "../reliability/Priority.ts"
 import type { Budget } from "../budget/Budget.ts"
 import type { WorkflowEvent } from "../engine/events.ts"
 import { decodeInput } from "../engine/run.ts"
@@ -148,6 +149,7 @@ export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, 
     const input = yield* decodeInput(graph, run.input)
     const runOptions = run.options as { concurrency?: number; budget?: Budget; traceparent?: string } | null
     const concurrency = runOptions?.concurrency
+    const priority = (run.options as { priority?: unknown } | null)?.priority
     const onEvent = env.onEvent
     const outputs = yield* Effect.withFiber((fiber) => {
       // A budget counts what this execution spends (after a restart, units replayed from the journal cost nothing).
@@ -204,7 +206,9 @@ export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, 
       })
     }).pipe(
       // The steps run with the services their workflow was registered with; the engine's own services win.
-      Effect.updateContext((context: Context.Context<never>) => Context.merge(entry.context, context) as Context.Context<unknown>)
+      Effect.updateContext((context: Context.Context<never>) => Context.merge(entry.context, context) as Context.Context<unknown>),
+      // The run's priority orders its LLM calls behind a saturated rate limit.
+      (body) => typeof priority === "number" ? Effect.provideService(body, Priority, priority) : body
     ) as Effect.Effect<Record<string, unknown>, unknown>
     const encoded = yield* encodeOutputs(graph, outputs)
     // The engine keeps the run's result too: sealed like the rows (before the status says it finished).

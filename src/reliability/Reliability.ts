@@ -26,7 +26,7 @@
  * const answer = yield* guard.apply("openai")(Llm.generate({ provider: "openai", model: "gpt-4o", prompt }))
  * ```
  */
-import { Duration, Effect, Exit, Layer, Metric, type Scope, Semaphore, Stream } from "effect"
+import { Duration, Effect, Exit, Layer, Metric, Option, type Scope, Semaphore, Stream } from "effect"
 import type { AiError } from "effect/ai"
 import { EmbeddingModel, LanguageModel } from "effect/ai"
 import { RateLimiter } from "effect/persistence"
@@ -36,6 +36,8 @@ import type { LlmProvider, LlmProviderShape } from "../llm/LlmProvider.ts"
 import { classify, toAiError } from "../providers/ErrorMapping.ts"
 import * as Breaker from "./Breaker.ts"
 import * as CircuitOpen from "./CircuitOpen.ts"
+import { Priority } from "./Priority.ts"
+import * as PriorityLane from "./PriorityLane.ts"
 import * as ReliabilityEvent from "./ReliabilityEvent.ts"
 import * as ReliabilityMetrics from "./ReliabilityMetrics.ts"
 import * as Retry from "./Retry.ts"
@@ -63,6 +65,14 @@ export interface RateLimitOptions {
   readonly tokensPerMinute?: number | undefined
   /** `wait` (default): delay the call until the bucket allows it. `fail`: fail at once with `RateLimited`. */
   readonly onExceeded?: "wait" | "fail" | undefined
+  /**
+   * The bucket's size as a fraction of a minute's allowance (default 1: a full minute's requests may go at once after
+   * a quiet minute). `1 / 60` keeps any minute at about the per-minute figure (one second's worth of burst), which is
+   * what a provider counting a sliding minute expects.
+   */
+  readonly burst?: number | undefined
+  /** How much waiting one priority level is worth when calls queue for the limit (default 10 s); see `Priority`. */
+  readonly priorityAging?: Duration.Input | undefined
 }
 
 /**
@@ -157,7 +167,10 @@ export const estimateTokens = (prompt: unknown): number => {
 }
 
 /**
- * Builds a {@link Guard} for `policy`; breaker and limiter state live as long as the scope.
+ * Builds a {@link Guard} for `policy`; breaker and limiter state live as long as the scope. The rate limits count in
+ * the `RateLimiter.RateLimiterStore` of the context when there is one (`SharedLimits.layer` for Redis: the limit
+ * holds across processes), else in memory (this guard alone). Calls waiting for a limit go in order of their
+ * `Priority` (with aging: no starvation).
  *
  * @example
  * ```ts
@@ -171,7 +184,25 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
 
   const breaker = policy.circuitBreaker === false ? undefined : yield* Breaker.make(policy.circuitBreaker, events)
 
-  const limiter = policy.rateLimit === false ? undefined : yield* RateLimiter.make.pipe(Effect.provide(RateLimiter.layerStoreMemory))
+  // a store in the context (Redis: shared by every process) or one of our own in memory
+  const sharedStore = yield* Effect.serviceOption(RateLimiter.RateLimiterStore)
+  const limiter = policy.rateLimit === false ? undefined : yield* RateLimiter.make.pipe(
+    Option.isSome(sharedStore) ? Effect.provideService(RateLimiter.RateLimiterStore, sharedStore.value) : Effect.provide(RateLimiter.layerStoreMemory)
+  )
+  const burst = policy.rateLimit === false ? 1 : Math.min(1, Math.max(1e-6, policy.rateLimit.burst ?? 1))
+  const aging = policy.rateLimit === false ? "10 seconds" : policy.rateLimit.priorityAging ?? "10 seconds"
+  const lanes = new Map<string, PriorityLane.PriorityLane>()
+  const laneOf = (key: string) => {
+    let lane = lanes.get(key)
+    if (lane === undefined) lanes.set(key, (lane = PriorityLane.make()))
+    return lane
+  }
+  // A bucket of `burst` minutes' allowance refilled at `perMinute` per minute: effect's limiter takes a limit and a
+  // window, refilling one token per window / limit (so limit = the bucket's size, window = the time to refill it).
+  const bucket = (perMinute: number) => {
+    const size = Math.max(1, Math.round(perMinute * burst))
+    return { limit: size, window: Duration.millis((60_000 * size) / perMinute) }
+  }
 
   const semaphores = new Map<string, Semaphore.Semaphore>()
   const semaphore = (provider: string) => {
@@ -186,18 +217,20 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
   const consume = (provider: string, limit: "requests" | "tokens", perMinute: number, tokens: number, fail: boolean) =>
     Effect.gen(function*() {
       if (limiter === undefined) return
+      const size = bucket(perMinute)
       const options = {
         key: `${provider}:${limit}`,
         algorithm: "token-bucket" as const,
-        window: "1 minute" as Duration.Input,
-        limit: perMinute,
-        tokens: Math.min(tokens, perMinute)
+        window: size.window as Duration.Input,
+        limit: size.limit,
+        tokens: Math.min(tokens, size.limit)
       }
       if (fail) {
         yield* limiter.consume({ ...options, onExceeded: "fail" })
         return
       }
-      const result = yield* RateLimiter.sleep(limiter, options)
+      const priority = yield* Priority
+      const result = yield* laneOf(options.key).run(priority, aging, RateLimiter.sleep(limiter, options))
       const waitedMillis = Duration.toMillis(result.delay)
       if (waitedMillis > 0) {
         yield* ReliabilityEvent.emit({ _tag: "RateLimitWaited", provider, limit, waitedMillis })
@@ -211,7 +244,8 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
             message: `local rate limit (${limit} per minute) exceeded`,
             retryAfterMillis: Duration.toMillis(e.reason.retryAfter)
           }))
-          : Effect.void)
+          // the store is down (Redis unreachable): the call goes on unlimited rather than failing, and says so
+          : Effect.logWarning(`rate limit of ${provider} not applied: ${e.reason.message}`))
     )
 
   // after a call, charge the tokens it really used beyond the estimate taken before it (later calls wait for them)
@@ -220,13 +254,14 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
     if (rl === false || rl.tokensPerMinute === undefined || limiter === undefined) return Effect.void
     const extra = (usage.inputTokens.total ?? 0) + (usage.outputTokens.total ?? 0) - estimate
     if (extra <= 0) return Effect.void
+    const size = bucket(rl.tokensPerMinute)
     return limiter.consume({
       key: `${provider}:tokens`,
       algorithm: "token-bucket",
       onExceeded: "delay",
-      window: "1 minute",
-      limit: rl.tokensPerMinute,
-      tokens: Math.min(extra, rl.tokensPerMinute)
+      window: size.window,
+      limit: size.limit,
+      tokens: Math.min(extra, size.limit)
     }).pipe(Effect.asVoid, Effect.ignore)
   }
 

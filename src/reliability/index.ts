@@ -11,6 +11,8 @@
 export * as Breaker from "./Breaker.ts"
 export * as CircuitOpen from "./CircuitOpen.ts"
 export * as Failover from "./Failover.ts"
+export * as Priority from "./Priority.ts"
+export * as PriorityLane from "./PriorityLane.ts"
 export * as Reliability from "./Reliability.ts"
 export * as ReliabilityEvent from "./ReliabilityEvent.ts"
 export * as ReliabilityMetrics from "./ReliabilityMetrics.ts"
