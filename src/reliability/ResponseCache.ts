@@ -16,8 +16,8 @@
  * const cachedModel = cache.wrapLanguageModel("openai", model)
  * ```
  */
-import { Clock, Duration, Effect, Metric } from "effect"
-import type { LanguageModel } from "effect/ai"
+import { Clock, Context, Duration, Effect, Metric, Option, Schema } from "effect"
+import { LanguageModel } from "effect/ai"
 import { createHash } from "node:crypto"
 import { GenerationOptions } from "../llm/GenerationOptions.ts"
 import * as ReliabilityEvent from "./ReliabilityEvent.ts"
@@ -70,21 +70,101 @@ export interface ResponseCache {
   readonly clear: Effect.Effect<void>
 }
 
+/**
+ * Where a cache keeps its entries. The default keeps them in this process's memory (values as they are);
+ * `SharedCache.layer` (llm-orchestrator/shared-state) provides one in Redis, shared by every worker, whose values
+ * travel as JSON (`serializes: true`).
+ *
+ * @example
+ * ```ts
+ * const storage: ResponseCache.Storage = { serializes: false, get, set, size, clear }
+ * ```
+ */
+export interface Storage {
+  /** Whether values are stored as JSON (then responses are stored as their parts, and Schemas keyed by their JSON Schema). */
+  readonly serializes: boolean
+  /** The value under `key` if present and fresh (and marks it recently used). */
+  readonly get: (key: string) => Effect.Effect<Option.Option<unknown>>
+  /** Stores `value` for `ttlMillis` (Infinity: no expiry), evicting the least recently used entries past the capacity. */
+  readonly set: (key: string, value: unknown, ttlMillis: number) => Effect.Effect<void>
+  readonly size: Effect.Effect<number>
+  readonly clear: Effect.Effect<void>
+}
+
+/**
+ * Makes the storage of each new cache (`name`, `capacity`); the default is {@link memoryStorage}. Every
+ * `ResponseCache.make` (and so the YAML steps' `cache:`) uses the factory of its context.
+ *
+ * @example
+ * ```ts
+ * program.pipe(Effect.provideService(ResponseCache.StorageFactory, (name, capacity) => myStorage(name, capacity)))
+ * ```
+ */
+export const StorageFactory: Context.Reference<(name: string, capacity: number) => Storage> = Context.Reference<(name: string, capacity: number) => Storage>(
+  "llm-orchestrator/reliability/ResponseCache/StorageFactory",
+  { defaultValue: () => memoryStorage }
+)
+
+/**
+ * In-memory storage: a `Map` in insertion order (re-inserted on a hit, so the first key is the least recently used),
+ * expiry by effect's `Clock` (TestClock-friendly).
+ *
+ * @example
+ * ```ts
+ * const storage = ResponseCache.memoryStorage("answers", 500)
+ * ```
+ */
+export const memoryStorage = (_name: string, capacity: number): Storage => {
+  const entries = new Map<string, { readonly value: unknown; readonly expiresAt: number }>()
+  return {
+    serializes: false,
+    get: (k) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        const entry = entries.get(k)
+        if (entry === undefined) return Option.none()
+        entries.delete(k)
+        if (entry.expiresAt <= now) return Option.none()
+        entries.set(k, entry)
+        return Option.some(entry.value)
+      }),
+    set: (k, value, ttlMillis) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        entries.delete(k)
+        entries.set(k, { value, expiresAt: now + ttlMillis })
+        while (entries.size > capacity) entries.delete(entries.keys().next().value!)
+      }),
+    size: Effect.sync(() => entries.size),
+    clear: Effect.sync(() => entries.clear())
+  }
+}
+
 const schemaIds = new WeakMap<object, number>()
 let nextSchemaId = 0
-const stable = (u: unknown): unknown => {
-  if (Array.isArray(u)) return u.map(stable)
-  if (typeof u === "object" && u !== null) {
-    if ("ast" in u) {
-      // a Schema: identify it by object identity (its JSON form is not stable)
-      let id = schemaIds.get(u)
-      if (id === undefined) schemaIds.set(u, id = nextSchemaId++)
-      return { schema: id }
+const stableWith = (schemaKey: (schema: object) => unknown) => {
+  const stable = (u: unknown): unknown => {
+    if (Array.isArray(u)) return u.map(stable)
+    if (typeof u === "object" && u !== null) {
+      if ("ast" in u) return { schema: schemaKey(u) }
+      return Object.fromEntries(Object.keys(u).sort().map((k) => [k, stable((u as Record<string, unknown>)[k])]))
     }
-    return Object.fromEntries(Object.keys(u).sort().map((k) => [k, stable((u as Record<string, unknown>)[k])]))
+    return u
   }
-  return u
+  return stable
 }
+// in one process a Schema is identified by object identity (its JSON form is not stable across builds of one schema)
+const stable = stableWith((u) => {
+  let id = schemaIds.get(u)
+  if (id === undefined) schemaIds.set(u, id = nextSchemaId++)
+  return id
+})
+// across processes identity means nothing: a Schema is identified by its JSON Schema document
+const stableAcrossProcesses = stableWith((u) => {
+  try {
+    return JSON.stringify(Schema.toJsonSchemaDocument(u as Schema.Constraint))
+  } catch {
+    return String((u as { ast?: unknown }).ast)
+  }
+})
 
 /**
  * The cache key of `parts` (hex SHA-256 of their canonical JSON).
@@ -95,6 +175,10 @@ const stable = (u: unknown): unknown => {
  * ```
  */
 export const key = (parts: KeyParts): string => hash([parts.provider, parts.model, parts.prompt, parts.params ?? null])
+
+/** The key of `parts` with Schemas named by their JSON Schema (for storage shared across processes). */
+const sharedKey = (parts: KeyParts): string =>
+  createHash("sha256").update(JSON.stringify(stableAcrossProcesses([parts.provider, parts.model, parts.prompt, parts.params ?? null])) ?? "undefined").digest("hex")
 
 /**
  * Hex SHA-256 of the canonical JSON of `value` (object keys sorted at every depth, Schemas by identity).
@@ -114,50 +198,58 @@ export const hash = (value: unknown): string => createHash("sha256").update(JSON
  * const cache = yield* ResponseCache.make({ name: "answers", capacity: 500, ttl: "10 minutes" })
  * ```
  */
-export const make = (options: { readonly name?: string; readonly capacity?: number; readonly ttl?: Duration.Input } = {}) =>
-  Effect.sync((): ResponseCache => {
+export const make = (options: { readonly name?: string; readonly capacity?: number; readonly ttl?: Duration.Input } = {}): Effect.Effect<ResponseCache> =>
+  Effect.map(Effect.service(StorageFactory), (factory): ResponseCache => {
     const name = options.name ?? "responses"
     const capacity = Math.max(1, options.capacity ?? 1000)
     const ttlMillis = Duration.toMillis(Duration.fromInputUnsafe(options.ttl ?? "1 hour"))
-    // Map keeps insertion order: re-inserting on hit makes the first key the least recently used
-    const entries = new Map<string, { readonly value: unknown; readonly expiresAt: number }>()
+    const storage = factory(name, capacity)
+    const keyOf = storage.serializes ? sharedKey : key
     let hits = 0
     let misses = 0
     const attrs = { cache: name }
 
     const cached: ResponseCache["cached"] = (parts) => (self) =>
       Effect.gen(function*() {
-        const k = key(parts)
-        const now = yield* Clock.currentTimeMillis
-        const entry = entries.get(k)
-        if (entry !== undefined && entry.expiresAt > now) {
-          entries.delete(k)
-          entries.set(k, entry)
+        const k = keyOf(parts)
+        const entry = yield* storage.get(k)
+        if (Option.isSome(entry)) {
           hits++
           yield* Metric.update(ReliabilityMetrics.cacheHits.pipe(Metric.withAttributes(attrs)), 1)
           yield* ReliabilityEvent.emit({ _tag: "CacheHit", cache: name, key: k })
           return entry.value as Effect.Success<typeof self>
         }
-        if (entry !== undefined) entries.delete(k)
         misses++
         yield* Metric.update(ReliabilityMetrics.cacheMisses.pipe(Metric.withAttributes(attrs)), 1)
         yield* ReliabilityEvent.emit({ _tag: "CacheMiss", cache: name, key: k })
         const value = yield* self
-        const stored = yield* Clock.currentTimeMillis
-        entries.set(k, { value, expiresAt: stored + ttlMillis })
-        while (entries.size > capacity) entries.delete(entries.keys().next().value!)
+        yield* storage.set(k, value, ttlMillis)
         return value
       })
 
     const wrapLanguageModel: ResponseCache["wrapLanguageModel"] = (provider, model) => {
       const through = (method: "generateText" | "generateObject") => (o: Record<string, unknown>) =>
-        Effect.flatMap(GenerationOptions, (settings) =>
-          cached({
+        Effect.flatMap(GenerationOptions, (settings) => {
+          const parts: KeyParts = {
             provider,
             model: settings.model,
             prompt: o.prompt,
             params: { method, settings, schema: o.schema, objectName: o.objectName, toolkit: o.toolkit === undefined ? null : "toolkit" }
-          })((model[method] as any)(o) as Effect.Effect<unknown, unknown, unknown>))
+          }
+          const call = (model[method] as any)(o) as Effect.Effect<any, unknown, unknown>
+          if (!storage.serializes) return cached(parts)(call)
+          // stored as JSON: the response as its parts (and an object's value in its encoded form), rebuilt on the way out
+          const schema = o.schema as Schema.Codec<unknown, unknown> | undefined
+          const toPlain = (res: any) =>
+            method === "generateObject" && schema !== undefined
+              ? Effect.map(Schema.encodeUnknownEffect(schema)(res.value), (value) => ({ content: res.content, value }))
+              : Effect.succeed({ content: res.content })
+          const fromPlain = (plain: { readonly content: Array<any>; readonly value?: unknown }) =>
+            method === "generateObject" && schema !== undefined
+              ? Effect.map(Schema.decodeUnknownEffect(schema)(plain.value), (value) => new LanguageModel.GenerateObjectResponse(value, plain.content))
+              : Effect.succeed(new LanguageModel.GenerateTextResponse(plain.content))
+          return Effect.flatMap(cached(parts)(Effect.flatMap(call, (res) => Effect.orDie(toPlain(res)))), (plain) => Effect.orDie(fromPlain(plain)))
+        })
       return { ...model, generateText: through("generateText") as any, generateObject: through("generateObject") as any }
     }
 
@@ -165,7 +257,7 @@ export const make = (options: { readonly name?: string; readonly capacity?: numb
       name,
       cached,
       wrapLanguageModel,
-      stats: Effect.sync(() => ({ hits, misses, size: entries.size })),
-      clear: Effect.sync(() => entries.clear())
+      stats: Effect.map(storage.size, (size) => ({ hits, misses, size })),
+      clear: storage.clear
     }
   })
