@@ -161,12 +161,24 @@ const section = (p: ConfigFile.Provider, policy: Reliability.Policy): ProviderCo
   return { use: p.use, settings, policy: toPolicy(p.reliability, policy) }
 }
 
-/** What the run pipeline takes from the configuration: provider and store sections and the default policy. */
-export const toRunOptions = (loaded: Loaded): Pick<ServicesOptions, "providers" | "stores" | "policy"> => {
+/** What the run pipeline takes from the configuration: provider and store sections, the default policy, shared state. */
+export const toRunOptions = (loaded: Loaded, env: Readonly<Record<string, string | undefined>> = process.env): Pick<ServicesOptions, "providers" | "stores" | "policy" | "sharedState"> => {
   const policy = toPolicy(loaded.config.reliability)
   const map = (r: Readonly<Record<string, ConfigFile.Provider>> | undefined) =>
     r === undefined ? undefined : Object.fromEntries(Object.entries(r).map(([k, v]) => [k, section(v, policy)]))
-  return { providers: map(loaded.config.providers), stores: map(loaded.config.stores), policy }
+  const redis = (section: { readonly type?: string | undefined; readonly url?: string | undefined; readonly prefix?: string | undefined } | undefined) =>
+    section?.type !== "redis" ? undefined : {
+      url: section.url ?? env["REDIS_URL"] ?? "redis://127.0.0.1:6379",
+      ...(section.prefix !== undefined ? { prefix: section.prefix } : {})
+    }
+  const limits = redis(loaded.config.rate_limit_store)
+  const cache = redis(loaded.config.cache)
+  return {
+    providers: map(loaded.config.providers),
+    stores: map(loaded.config.stores),
+    policy,
+    ...(limits === undefined && cache === undefined ? {} : { sharedState: { limits, cache } })
+  }
 }
 
 /** Reads `KEY=value` lines (the dotenv format: comments, quotes, `export` prefixes) from each file, later files winning. */

@@ -93,9 +93,17 @@ export const ConfigFile = Schema.Struct({
     url: Schema.optionalKey(Schema.String),
     max_connections: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0)))
   })),
+  /** Rate limits counted in Redis, shared by every process with the same url and prefix (default: in memory, per process). */
+  rate_limit_store: Schema.optionalKey(Schema.Struct({
+    type: Schema.Literals(["memory", "redis"]),
+    /** redis://... (default: REDIS_URL, else redis://127.0.0.1:6379). */
+    url: Schema.optionalKey(Schema.String),
+    prefix: Schema.optionalKey(Schema.String)
+  })),
   cache: Schema.optionalKey(Schema.Struct({
     type: Schema.optionalKey(Schema.Literals(["memory", "redis"])),
     url: Schema.optionalKey(Schema.String),
+    prefix: Schema.optionalKey(Schema.String),
     ttl: Schema.optionalKey(Duration),
     max_entries: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0)))
   })),

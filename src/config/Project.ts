@@ -65,8 +65,8 @@ export const load = (options: LoadOptions) =>
   })
 
 /** The run pipeline options a project gives: environment, providers, stores, policy, actions. */
-export const runOptions = (project: Project): Pick<RunOptions, "env" | "providers" | "stores" | "policy" | "actions"> => ({
+export const runOptions = (project: Project): Pick<RunOptions, "env" | "providers" | "stores" | "policy" | "actions" | "sharedState"> => ({
   env: project.env,
-  ...Config.toRunOptions(project.config),
+  ...Config.toRunOptions(project.config, { ...process.env, ...project.env }),
   actions: Object.fromEntries(Object.entries(project.actions).map(([name, action]) => [name, toHandler(name, action)]))
 })

@@ -54,6 +54,14 @@ export interface ServicesOptions {
     readonly cipher?: CipherShape | undefined
     readonly vault?: PiiVaultShape | undefined
   } | undefined
+  /**
+   * State shared with the other workers through Redis (loaded only when given): `limits` counts every provider's rate
+   * limits in Redis (they hold across processes), `cache` keeps every response cache there. Default: both in memory.
+   */
+  readonly sharedState?: {
+    readonly limits?: { readonly url: string; readonly prefix?: string | undefined } | undefined
+    readonly cache?: { readonly url: string; readonly prefix?: string | undefined } | undefined
+  } | undefined
 }
 
 /** The services, and the secret values they were built with (for redaction in logs). */
@@ -146,6 +154,15 @@ export const resolve = Effect.fnUntraced(function*(requirements: Requirements, o
     )
     return { wrap: G.wrap, layer: G.layer(g.policy).pipe(Layer.provide(own)) }
   })
+  // Shared state in Redis, loaded only when configured (the Redis client is not part of every run).
+  const shared = options.sharedState === undefined || (options.sharedState.limits === undefined && options.sharedState.cache === undefined)
+    ? undefined
+    : yield* Effect.promise(() => import("../shared-state/index.ts"))
+  const limitsLayer = shared === undefined || options.sharedState?.limits === undefined
+    ? undefined
+    : shared.SharedLimits.layer(options.sharedState.limits) as Layer.Layer<never, unknown, never>
+  const withLimits = <A, E, R>(layer: Layer.Layer<A, E, R>): Layer.Layer<A, E, R> => (limitsLayer === undefined ? layer : layer.pipe(Layer.provide(limitsLayer)) as Layer.Layer<A, E, R>)
+  if (shared !== undefined && options.sharedState?.cache !== undefined) layers.push(shared.SharedCache.layer(options.sharedState.cache) as Layer.Layer<any, any, never>)
   for (const [name, steps] of requirements.providers) {
     const config = options.providers?.[name]
     const entry = Catalogue.find("llm", config?.use ?? name, table)
@@ -156,7 +173,7 @@ export const resolve = Effect.fnUntraced(function*(requirements: Requirements, o
     const s = yield* settingsOf(entry, name, config, env, readSecret, secrets)
     if (s._tag === "Missing") missing.push({ kind: "llm", name, steps, hint: s.hint })
     else {
-      const llm = Reliability.layerLlm(policyOf(config), name, entry.build(s.settings))
+      const llm = withLimits(Reliability.layerLlm(policyOf(config), name, entry.build(s.settings)))
       layers.push(governed === undefined ? llm : governed.wrap(name).pipe(Layer.provide(llm), Layer.provide(governed.layer)))
     }
   }
@@ -171,7 +188,7 @@ export const resolve = Effect.fnUntraced(function*(requirements: Requirements, o
     if (s._tag === "Missing") missing.push({ kind: "embeddings", name, steps, hint: s.hint })
     else {
       layers.push(Embeddings.layerFromEmbeddingModel(name).pipe(
-        Layer.provide(Reliability.layerEmbeddings(policyOf(config), name)),
+        Layer.provide(withLimits(Reliability.layerEmbeddings(policyOf(config), name))),
         Layer.provide(entry.build(s.settings))
       ))
     }
