@@ -17,7 +17,7 @@
  * ```
  */
 import { Clock, Context, Duration, Effect, Metric, Option, Schema } from "effect"
-import { LanguageModel } from "effect/ai"
+import type { LanguageModel } from "effect/ai"
 import { createHash } from "node:crypto"
 import { GenerationOptions } from "../llm/GenerationOptions.ts"
 import * as ReliabilityEvent from "./ReliabilityEvent.ts"
@@ -244,10 +244,12 @@ export const make = (options: { readonly name?: string; readonly capacity?: numb
             method === "generateObject" && schema !== undefined
               ? Effect.map(Schema.encodeUnknownEffect(schema)(res.value), (value) => ({ content: res.content, value }))
               : Effect.succeed({ content: res.content })
+          // effect/ai's response classes, loaded when a serialized response is first rebuilt (not by every importer)
           const fromPlain = (plain: { readonly content: Array<any>; readonly value?: unknown }) =>
-            method === "generateObject" && schema !== undefined
-              ? Effect.map(Schema.decodeUnknownEffect(schema)(plain.value), (value) => new LanguageModel.GenerateObjectResponse(value, plain.content))
-              : Effect.succeed(new LanguageModel.GenerateTextResponse(plain.content))
+            Effect.flatMap(Effect.promise(() => import("effect/ai")), ({ LanguageModel: LM }) =>
+              method === "generateObject" && schema !== undefined
+                ? Effect.map(Schema.decodeUnknownEffect(schema)(plain.value), (value) => new LM.GenerateObjectResponse(value, plain.content))
+                : Effect.succeed(new LM.GenerateTextResponse(plain.content)))
           return Effect.flatMap(cached(parts)(Effect.flatMap(call, (res) => Effect.orDie(toPlain(res)))), (plain) => Effect.orDie(fromPlain(plain)))
         })
       return { ...model, generateText: through("generateText") as any, generateObject: through("generateObject") as any }
