@@ -104,5 +104,5 @@ describe.skipIf(!broker.run)("RabbitMQ triggers", () => {
     assert.strictEqual(await messageCount(q), 0)
     const steps = readFileSync(log, "utf8").trim().split("\n")
     assert.isTrue(steps.length >= 1 && steps.every((l) => l.startsWith("hello eve ")), steps.join("|"))
-  }, 60_000)
+  }, 180_000)
 })

@@ -143,5 +143,5 @@ describe.skipIf(!redis.run)("Redis Stream triggers", () => {
     assert.isAtLeast(steps.length, 1)
     assert.isTrue(steps.every((l) => l.startsWith("hello eve ")), steps.join("|"))
     assert.isString(id)
-  }, 60_000)
+  }, 180_000)
 })

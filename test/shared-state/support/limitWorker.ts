@@ -9,10 +9,11 @@
  */
 import { Effect, Layer, Redacted } from "effect"
 import { createInterface } from "node:readline"
-import { Llm } from "../../../src/llm/index.ts"
-import { OpenAi } from "../../../src/providers/index.ts"
-import { Priority, Reliability } from "../../../src/reliability/index.ts"
-import { SharedLimits } from "../../../src/shared-state/index.ts"
+import { Llm } from "../../../src/llm/Llm.ts"
+import * as OpenAi from "../../../src/providers/OpenAi.ts"
+import * as Priority from "../../../src/reliability/Priority.ts"
+import * as Reliability from "../../../src/reliability/Reliability.ts"
+import * as SharedLimits from "../../../src/shared-state/SharedLimits.ts"
 
 const [mode, redisUrl, prefix, fakeUrl, callsText, rpmText, burstText, name, prioritiesText, concurrencyText] = process.argv.slice(2)
 const calls = Number(callsText)

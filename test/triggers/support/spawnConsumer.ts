@@ -29,7 +29,7 @@ export const spawnConsumer = (args: ReadonlyArray<string>, env: Record<string, s
     for (const w of waiters.splice(0)) w()
     resolve(code)
   }))
-  const line = (pattern: RegExp, timeoutMillis = 45_000) =>
+  const line = (pattern: RegExp, timeoutMillis = 90_000) =>
     new Promise<RegExpExecArray>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no line ${pattern} within ${timeoutMillis} ms; stdout: ${out}\nstderr: ${err}`)), timeoutMillis)
       const check = () => {
