@@ -9,7 +9,7 @@
  */
 import { Effect, Layer, Redacted } from "effect"
 import { createInterface } from "node:readline"
-import { Llm } from "../../../src/llm/Llm.ts"
+import * as Llm from "../../../src/llm/Llm.ts"
 import * as OpenAi from "../../../src/providers/OpenAi.ts"
 import * as Priority from "../../../src/reliability/Priority.ts"
 import * as Reliability from "../../../src/reliability/Reliability.ts"
