@@ -20,6 +20,7 @@ import { exitCodeOf, Interrupt, shutdownMillis, type Signal, stopsCleanly } from
 import { Output } from "./Output.ts"
 import { metricsCommand } from "./metricsCommand.ts"
 import { keysCommand } from "./keysCommand.ts"
+import { listenCommand } from "./listenCommand.ts"
 import { listCommand, Remote, statusCommand } from "./remote.ts"
 import { runCommand } from "./runCommand.ts"
 import { cancelCommand, checkCommand, pruneCommand, rerunCommand, resumeCommand, signalCommand } from "./runsCommands.ts"
@@ -35,7 +36,7 @@ export { version } from "./version.ts"
 /** The command tree. */
 export const cli = Command.make("llm-orchestrator").pipe(
   Command.withDescription("Typed LLM workflows: validate, generate, run and test YAML workflows"),
-  Command.withSubcommands([validateCommand, codegenCommand, runCommand, testCommand, ingestCommand, graphCommand, initCommand, metricsCommand, serveCommand, keysCommand, workflowsCommand, statusCommand, listCommand, resumeCommand, cancelCommand, signalCommand, rerunCommand, pruneCommand, checkCommand, workerCommand]),
+  Command.withSubcommands([validateCommand, codegenCommand, runCommand, testCommand, ingestCommand, graphCommand, initCommand, metricsCommand, serveCommand, keysCommand, workflowsCommand, statusCommand, listCommand, resumeCommand, cancelCommand, signalCommand, rerunCommand, pruneCommand, checkCommand, workerCommand, listenCommand]),
   Command.withGlobalFlags([Remote])
 )
 
