@@ -74,6 +74,7 @@ const bin = join(installed, "bin", "llm-orchestrator.js")
 console.log(`node ${process.version}, ${runs} runs each, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
 for (const [name, args] of [
   ["--help", [bin, "--help"]],
+  ["--version", [bin, "--version"]],
   ["validate (3 steps)", [bin, "validate", wf]],
   ["run --mock (3 steps)", [bin, "run", wf, "--mock", mock, "--input", `{"text":"t"}`]],
   ["node -e 0 (baseline)", ["-e", "0"]]

@@ -8,18 +8,10 @@
  * llm-orchestrator codegen moderation.yaml --out src/generated --actions ./actions.ts   # typed action parameters
  * ```
  */
-import { relative, resolve, sep } from "node:path"
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { formatDiagnostic } from "../../codegen/Diagnostic.ts"
-import type { GenerateOptions } from "../../codegen/generate.ts"
-import { writeModules } from "../../codegen/writeModules.ts"
-import * as ActionModule from "../actions/ActionModule.ts"
-import { workflowFilesOf } from "./workflowFiles.ts"
-import { Output } from "./Output.ts"
 
-/** `codegen <files...> --out <dir>`: writes one TypeScript module per valid YAML workflow. */
-export const codegenCommand = Command.make("codegen", {
+const config = {
   files: Argument.String("file").pipe(Argument.withDescription("YAML workflow files"), Argument.atLeast(1)),
   out: Flag.String("out").pipe(Flag.withDescription("Directory to write the modules to")),
   importFrom: Flag.String("import-from").pipe(
@@ -30,26 +22,12 @@ export const codegenCommand = Command.make("codegen", {
     Flag.withDescription("A module of custom actions (Action.make): action steps get parameters typed by their Schemas"),
     Flag.optional
   )
-}, ({ files: given, out, importFrom, actions }) =>
-  Output.use((o) =>
-    Effect.gen(function*() {
-      const { files, skipped } = workflowFilesOf(given)
-      if (skipped.length > 0) o.err(`skipped ${skipped.length} test/mock/input file(s): ${skipped.join(", ")}`)
-      let typed: GenerateOptions["actions"]
-      if (Option.isSome(actions)) {
-        const described = yield* Effect.result(ActionModule.describe(actions.value, process.cwd()))
-        if (described._tag === "Failure") {
-          o.err(described.failure.message)
-          return o.exit(1)
-        }
-        // The import path from the generated modules' folder, as a relative specifier with its extension.
-        let from = relative(resolve(out), described.success.path).split(sep).join("/")
-        if (!from.startsWith(".")) from = `./${from}`
-        typed = { from, exports: described.success.exports.map(({ name, named }) => ({ name, named })) }
-      }
-      const r = writeModules(files, out, { importFrom, runtimeFrom: `${importFrom}/yaml`, ...(typed !== undefined ? { actions: typed } : {}) })
-      for (const d of r.diagnostics) o.out(formatDiagnostic(d))
-      for (const w of r.written) o.err(`wrote ${w}`)
-      if (r.diagnostics.some((d) => d.severity === "error")) o.exit(1)
-    })
-  )).pipe(Command.withDescription("Generate one typed TypeScript module per YAML workflow"))
+}
+
+/** The parsed arguments of `codegen`. */
+export type CodegenArgs = Command.Command.Config.Infer<typeof config>
+
+/** `codegen <files...> --out <dir>`: writes one TypeScript module per valid YAML workflow. */
+export const codegenCommand = Command.make("codegen", config, (args) =>
+  Effect.flatMap(Effect.promise(() => import("./codegenHandler.ts")), (handler) => handler.codegen(args))
+).pipe(Command.withDescription("Generate one typed TypeScript module per YAML workflow"))

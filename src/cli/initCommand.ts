@@ -7,106 +7,21 @@
  * llm-orchestrator init my-flows && cd my-flows && npx llm-orchestrator test workflows/summarize.yaml
  * ```
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs"
-import { join, resolve } from "node:path"
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { version } from "./version.ts"
-import { Output } from "./Output.ts"
 
-const workflow = `# yaml-language-server: $schema=../node_modules/llm-orchestrator/dist/codegen/schema/workflow.schema.json
-name: summarize
-version: "1.0"
-description: Summarize a text and classify its tone
-
-inputs:
-  text: string
-
-steps:
-  - id: summarize
-    type: llm
-    provider: openai
-    model: gpt-4o-mini
-    prompt: |
-      Summarize in one sentence:
-      {{ input.text }}
-    output: summary
-
-  - id: tone
-    type: llm
-    provider: openai
-    model: gpt-4o-mini
-    prompt: "Tone of: {{ summary }}"
-    output_schema: { enum: [positive, neutral, negative] }
-    output: tone
-`
-
-const tests = `cases:
-  - name: summarizes and classifies
-    input: { text: "Effect makes TypeScript programs composable." }
-    mock_file: summarize.mock.yaml
-    expect:
-      outputs: { summary: "Effect composes programs.", tone: positive }
-      path: [summarize, tone]
-`
-
-const mocks = `summarize: "Effect composes programs."
-tone: positive
-`
-
-const pkg = (name: string, dependency: string) => `${JSON.stringify({
-  name,
-  private: true,
-  type: "module",
-  scripts: {
-    validate: "llm-orchestrator validate workflows/*.yaml",
-    test: "llm-orchestrator test workflows/*.yaml",
-    start: "llm-orchestrator run workflows/summarize.yaml --mock workflows/summarize.mock.yaml --input '{\"text\":\"hello\"}'",
-    codegen: "llm-orchestrator codegen workflows/*.yaml --out src/generated"
-  },
-  dependencies: { "llm-orchestrator": dependency }
-}, null, 2)}\n`
-
-/** `init <dir>`: scaffolds a new workflow project (example workflow, mocks, tests, package.json). */
-export const initCommand = Command.make("init", {
+const config = {
   dir: Argument.String("dir").pipe(Argument.withDescription("Directory of the new project")),
   from: Flag.String("from").pipe(
     Flag.withDescription("Depend on llm-orchestrator from this tarball or directory (until it is on the registry): npm pack's .tgz or a checkout"),
     Flag.optional
   )
-}, ({ dir, from }) =>
-  Output.use((o) =>
-    Effect.sync(() => {
-      let dependency = `^${version}`
-      if (Option.isSome(from)) {
-        const path = resolve(o.cwd, from.value)
-        if (!existsSync(path)) {
-          o.err(`error: --from ${from.value}: no such file or directory`)
-          return o.exit(1)
-        }
-        dependency = `file:${path}`
-      }
-      const name = dir.split(/[\\/]/).filter((x) => x !== "").pop() ?? "workflows"
-      const files: ReadonlyArray<readonly [string, string]> = [
-        ["package.json", pkg(name.toLowerCase().replace(/[^a-z0-9-]/g, "-"), dependency)],
-        ["workflows/summarize.yaml", workflow],
-        ["workflows/summarize.test.yaml", tests],
-        ["workflows/summarize.mock.yaml", mocks]
-      ]
-      const existing = files.filter(([f]) => existsSync(join(dir, f)))
-      if (existing.length > 0) {
-        for (const [f] of existing) o.err(`error: ${join(dir, f)} exists; not overwriting`)
-        o.exit(1)
-        return
-      }
-      mkdirSync(join(dir, "workflows"), { recursive: true })
-      for (const [f, text] of files) {
-        writeFileSync(join(dir, f), text)
-        o.out(`created ${join(dir, f)}`)
-      }
-      o.out(`next: cd ${dir} && npm install && npm test`)
-      if (Option.isNone(from)) {
-        o.out(`(llm-orchestrator@${version} comes from the npm registry; to use a local build instead: npm pack in a checkout, then init with --from path/to/llm-orchestrator-${version}.tgz)`)
-      }
-    })
-  )).pipe(Command.withDescription("Scaffold a project with one workflow, its tests and npm scripts"))
+}
+
+/** The parsed arguments of `init`. */
+export type InitArgs = Command.Command.Config.Infer<typeof config>
+
+/** `init <dir>`: scaffolds a new workflow project (example workflow, mocks, tests, package.json). */
+export const initCommand = Command.make("init", config, (args) =>
+  Effect.flatMap(Effect.promise(() => import("./initHandler.ts")), (handler) => handler.init(args))
+).pipe(Command.withDescription("Scaffold a project with one workflow, its tests and npm scripts"))

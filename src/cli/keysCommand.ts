@@ -9,92 +9,44 @@
  * llm-orchestrator keys revoke 0123456789ab
  * ```
  */
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import * as KeyStore from "../auth/KeyStore.ts"
-import { Role } from "../auth/Role.ts"
-import * as Store from "../durable/Store.ts"
-import * as SecretReference from "./secretReference.ts"
-import { Output } from "./Output.ts"
+import type { Role } from "../auth/Role.ts"
+
+// The roles of auth/Role.ts, written out: that module's Schema is not needed to parse the flag.
+const roles = ["viewer", "runner", "admin"] as const satisfies ReadonlyArray<Role>
 
 const storeFlag = Flag.String("store").pipe(Flag.withDescription("The server's store: sqlite:PATH or postgres://..., or a secret reference holding one (file:/run/secrets/store-url) (default: LLM_ORCHESTRATOR_STORE, else .llm-orchestrator/runs.db)"), Flag.optional)
 
-const withStore = <A>(store: Option.Option<string>, body: (keys: KeyStore.KeyStoreShape) => Effect.Effect<A, unknown, Output>) =>
-  Effect.gen(function*() {
-    const o = yield* Output
-    const given = Option.getOrElse(store, () => process.env["LLM_ORCHESTRATOR_STORE"] ?? "")
-    const resolved = yield* Effect.result(SecretReference.storeText(given, process.env))
-    if (resolved._tag === "Failure") {
-      o.err(`error: store ${resolved.failure}`)
-      o.exit(2)
-      return
-    }
-    const text = resolved.success
-    const spec = text === "" ? Store.defaultSpec(o.cwd) : Store.parse(text)
-    if (spec === undefined) {
-      o.err(`error: unknown store '${given}'${given === text ? "" : " (its value is not shown)"}: use sqlite:PATH (or a .db file) or postgres://user@host:port/db`)
-      o.exit(2)
-      return
-    }
-    if (spec._tag === "memory") {
-      o.err("error: keys live in the server's store; a memory store dies with its process: give --store sqlite:PATH or postgres://...")
-      o.exit(2)
-      return
-    }
-    const result = yield* Effect.result(
-      Effect.flatMap(KeyStore.KeyStore, body).pipe(Effect.provide(KeyStore.layerSql.pipe(Layer.provide(Store.sqlLayer(spec)))))
-    )
-    if (result._tag === "Failure") {
-      o.err(`error: ${(result.failure as { message?: string }).message ?? String(result.failure)}`)
-      o.exit(1)
-    }
-  })
+const handler = () => import("./keysHandler.ts")
 
-const create = Command.make("create", {
+const createConfig = {
   name: Flag.String("name").pipe(Flag.withDescription("What the key is for (shown in the audit log)")),
-  role: Flag.Literals("role", Role.literals).pipe(Flag.withDescription("viewer, runner or admin")),
+  role: Flag.Literals("role", roles).pipe(Flag.withDescription("viewer, runner or admin")),
   workflows: Flag.String("workflows").pipe(Flag.withDescription("Comma-separated workflows the key may act on (default: all)"), Flag.optional),
   expiresDays: Flag.Int("expires-days").pipe(Flag.withDescription("The key stops working after this many days"), Flag.optional),
   json: Flag.Boolean("json").pipe(Flag.withDefault(false)),
   store: storeFlag
-}, (args) =>
-  withStore(args.store, (keys) =>
-    Effect.gen(function*() {
-      const o = yield* Output
-      const workflows = Option.isSome(args.workflows) ? args.workflows.value.split(",").map((w) => w.trim()).filter((w) => w !== "") : "*"
-      const { token, key } = yield* keys.create({
-        name: args.name,
-        role: args.role,
-        workflows,
-        expiresAt: Option.isSome(args.expiresDays) ? Date.now() + args.expiresDays.value * 86_400_000 : undefined
-      })
-      if (args.json) o.out(JSON.stringify({ token: Redacted.value(token), key }, null, 2))
-      else {
-        o.out(Redacted.value(token))
-        o.err(`created key ${key.id} (${key.name}, role ${key.role}, workflows ${key.workflows === "*" ? "all" : key.workflows.join(", ")}); the key is shown only now`)
-      }
-    }))).pipe(Command.withDescription("Create an API key (printed once)"))
+}
+/** The parsed arguments of `keys create`. */
+export type KeysCreateArgs = Command.Command.Config.Infer<typeof createConfig>
+const create = Command.make("create", createConfig, (args) => Effect.flatMap(Effect.promise(handler), (h) => h.create(args))).pipe(
+  Command.withDescription("Create an API key (printed once)")
+)
 
-const list = Command.make("list", { json: Flag.Boolean("json").pipe(Flag.withDefault(false)), store: storeFlag }, (args) =>
-  withStore(args.store, (keys) =>
-    Effect.gen(function*() {
-      const o = yield* Output
-      const all = yield* keys.list()
-      if (args.json) return o.out(JSON.stringify(all, null, 2))
-      if (all.length === 0) return o.out("no keys")
-      for (const k of all) {
-        const state = k.revokedAt !== undefined ? `revoked ${new Date(k.revokedAt).toISOString()}` : k.expiresAt !== undefined && k.expiresAt < Date.now() ? "expired" : "active"
-        o.out(`${k.id}  ${k.role.padEnd(6)}  ${state.padEnd(8)}  ${k.name}  workflows: ${k.workflows === "*" ? "all" : k.workflows.join(",")}`)
-      }
-    }))).pipe(Command.withDescription("List API keys (never their secrets)"))
+const listConfig = { json: Flag.Boolean("json").pipe(Flag.withDefault(false)), store: storeFlag }
+/** The parsed arguments of `keys list`. */
+export type KeysListArgs = Command.Command.Config.Infer<typeof listConfig>
+const list = Command.make("list", listConfig, (args) => Effect.flatMap(Effect.promise(handler), (h) => h.list(args))).pipe(
+  Command.withDescription("List API keys (never their secrets)")
+)
 
-const revoke = Command.make("revoke", { id: Argument.String("id").pipe(Argument.withDescription("The key id (the 12 characters after llmo_)")), store: storeFlag }, (args) =>
-  withStore(args.store, (keys) =>
-    Effect.gen(function*() {
-      const o = yield* Output
-      const key = yield* keys.revoke(args.id.replace(/^llmo_/, "").slice(0, 12))
-      o.err(`revoked key ${key.id} (${key.name})`)
-    }))).pipe(Command.withDescription("Revoke an API key: it never authenticates again"))
+const revokeConfig = { id: Argument.String("id").pipe(Argument.withDescription("The key id (the 12 characters after llmo_)")), store: storeFlag }
+/** The parsed arguments of `keys revoke`. */
+export type KeysRevokeArgs = Command.Command.Config.Infer<typeof revokeConfig>
+const revoke = Command.make("revoke", revokeConfig, (args) => Effect.flatMap(Effect.promise(handler), (h) => h.revoke(args))).pipe(
+  Command.withDescription("Revoke an API key: it never authenticates again")
+)
 
 /** `keys`. */
 export const keysCommand = Command.make("keys").pipe(

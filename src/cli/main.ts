@@ -8,6 +8,22 @@
  * const code = await runCli(["validate", "examples/parallel-rag.yaml"])
  * ```
  */
+// How a command is written (keep it so: `--help` and every command start fast, ~1/10 of the CLI's code loaded):
+//   one file per command, `<name>Command.ts`, holds its SPEC only: name, flags, arguments, description (effect/cli's
+//   `Command.make(name, config, handler)`), importing nothing but `effect`, `effect/cli` and other light spec modules;
+//   its handler is one line that loads the implementation, `<name>Handler.ts`, with a dynamic import when the command
+//   runs, so esbuild puts the implementation (server, SQL store, codegen, providers, ...) in a chunk of its own:
+//
+//     const config = { file: Argument.String("file"), json: Flag.Boolean("json").pipe(Flag.withDefault(false)) }
+//     export type WorkerArgs = Command.Command.Config.Infer<typeof config>
+//     export const workerCommand = Command.make("worker", config, (args) =>
+//       Effect.flatMap(Effect.promise(() => import("./workerHandler.ts")), (handler) => handler.worker(args))
+//     ).pipe(Command.withDescription("..."))
+//
+//   and `<name>Handler.ts` exports `worker = (args: WorkerArgs) => Effect...` (`import type { WorkerArgs }` from the
+//   spec). Then add the command to the list below. Never import a handler (or anything heavy) statically from here or
+//   from a spec: test/package checks that `--help` loads no handler chunk. Flags shared by several commands live in
+//   light modules of their own (remoteFlag.ts, TelemetryFlags.ts).
 // The deep import: the package index also loads cluster, Redis and WebSocket modules the CLI never uses.
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Cause, Deferred, Effect, Layer } from "effect"
@@ -17,19 +33,21 @@ import { graphCommand } from "./graphCommand.ts"
 import { ingestCommand } from "./ingestCommand.ts"
 import { initCommand } from "./initCommand.ts"
 import { exitCodeOf, Interrupt, shutdownMillis, type Signal, stopsCleanly } from "./Interrupt.ts"
-import { Output } from "./Output.ts"
-import { metricsCommand } from "./metricsCommand.ts"
 import { keysCommand } from "./keysCommand.ts"
 import { listenCommand } from "./listenCommand.ts"
-import { listCommand, Remote, statusCommand } from "./remote.ts"
+import { listCommand } from "./listCommand.ts"
+import { metricsCommand } from "./metricsCommand.ts"
+import { Output } from "./Output.ts"
+import { Remote } from "./remoteFlag.ts"
 import { runCommand } from "./runCommand.ts"
 import { cancelCommand, checkCommand, pruneCommand, rerunCommand, resumeCommand, signalCommand } from "./runsCommands.ts"
 import { serveCommand } from "./serveCommand.ts"
+import { statusCommand } from "./statusCommand.ts"
 import { testCommand } from "./testCommand.ts"
 import { validateCommand } from "./validateCommand.ts"
-import { workflowsCommand } from "./workflowsCommand.ts"
-import { workerCommand } from "./workerCommand.ts"
 import { version } from "./version.ts"
+import { workerCommand } from "./workerCommand.ts"
+import { workflowsCommand } from "./workflowsCommand.ts"
 
 export { version } from "./version.ts"
 

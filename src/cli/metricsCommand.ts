@@ -11,30 +11,16 @@
  */
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
-import * as PrometheusText from "../telemetry/PrometheusText.ts"
-import { Output } from "./Output.ts"
 
-/** `metrics --url URL [--raw]`. */
-export const metricsCommand = Command.make("metrics", {
+const config = {
   url: Flag.String("url").pipe(Flag.withDescription("The /metrics URL of a running process (a bare host:port gets /metrics)")),
   raw: Flag.Boolean("raw").pipe(Flag.withDescription("Print the Prometheus exposition as served"), Flag.withDefault(false))
-}, ({ raw, url }) =>
-  Effect.gen(function*() {
-    const o = yield* Output
-    const target = /^https?:\/\//.test(url) ? url : `http://${url}`
-    const full = new URL(target).pathname === "/" ? new URL("/metrics", target).toString() : target
-    const text = yield* Effect.tryPromise({
-      try: async (signal) => {
-        const res = await fetch(full, { signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]) })
-        if (!res.ok) throw new Error(`HTTP ${res.status} from ${full}`)
-        return res.text()
-      },
-      catch: (e) => (e instanceof Error ? e.message : String(e))
-    }).pipe(Effect.result)
-    if (text._tag === "Failure") {
-      o.err(`error: cannot read metrics from ${full}: ${text.failure}`)
-      o.exit(1)
-      return
-    }
-    o.out(raw ? text.success.trimEnd() : PrometheusText.summary(text.success))
-  })).pipe(Command.withDescription("Print the current metrics of a running server, worker or run (--metrics-port)"))
+}
+
+/** The parsed arguments of `metrics`. */
+export type MetricsArgs = Command.Command.Config.Infer<typeof config>
+
+/** `metrics --url URL [--raw]`. */
+export const metricsCommand = Command.make("metrics", config, (args) =>
+  Effect.flatMap(Effect.promise(() => import("./metricsHandler.ts")), (handler) => handler.metrics(args))
+).pipe(Command.withDescription("Print the current metrics of a running server, worker or run (--metrics-port)"))

@@ -13,7 +13,6 @@
  * ```
  */
 import { Effect, Option, Stream } from "effect"
-import { Argument, Command, Flag, GlobalFlag } from "effect/cli"
 import * as DurableRuns from "../durable/DurableRuns.ts"
 import * as Store from "../durable/Store.ts"
 import * as Client from "../server/Client.ts"
@@ -23,19 +22,12 @@ import type * as Model from "../server/Model.ts"
 import { parseData } from "./loadData.ts"
 import { Output } from "./Output.ts"
 import { durationMillis, storeOfCommand } from "./RunStoreCli.ts"
+import { Remote } from "./remoteFlag.ts"
 import { printPage, printRun } from "./runsView.ts"
+import type { StatusArgs } from "./statusCommand.ts"
+import type { ListArgs } from "./listCommand.ts"
 
-/**
- * The global `--remote URL` flag.
- *
- * @example
- * ```ts
- * const remote = yield* Remote // Option<string>
- * ```
- */
-export const Remote = GlobalFlag.Setting("remote")({
-  flag: Flag.String("remote").pipe(Flag.withDescription("Act on the server at this URL (key from LLM_ORCHESTRATOR_API_KEY)"), Flag.optional)
-})
+export { Remote } from "./remoteFlag.ts"
 
 const describeError = (e: unknown): string => {
   const x = e as { _tag?: string; code?: string; message?: string; errors?: ReadonlyArray<{ path: string; message: string }>; reason?: { _tag?: string; description?: string } }
@@ -110,11 +102,6 @@ export const remoteRun = (url: string, name: string, input: unknown, options: { 
       }
     }))
 
-const storeFlag = Flag.String("store").pipe(
-  Flag.withDescription("The run store (without --remote): memory, sqlite:PATH or postgres://... (default: LLM_ORCHESTRATOR_STORE, else the config's run_store, else .llm-orchestrator/runs.db)"),
-  Flag.optional
-)
-const configFlag = Flag.String("config").pipe(Flag.withDescription("Configuration file (its run_store; default: ./llm-orchestrator.yaml when present)"), Flag.optional)
 
 /** The run service of a local store (as a client: it never runs workflows), for `status` and `list` without `--remote`. */
 const withLocal = <A>(store: Option.Option<string>, config: Option.Option<string>, body: (runs: RunServiceShape) => Effect.Effect<A, unknown, Output>) =>
@@ -144,14 +131,7 @@ const terminal = new Set(["succeeded", "failed", "cancelled"])
  * store or `--remote`. `--watch` prints it again whenever it changes, until it finishes (or suspends, with `--json`:
  * one document per change).
  */
-export const statusCommand = Command.make("status", {
-  runId: Argument.String("run-id"),
-  json: Flag.Boolean("json").pipe(Flag.withDefault(false)),
-  watch: Flag.Boolean("watch").pipe(Flag.withDescription("Follow the run live until it finishes"), Flag.withDefault(false)),
-  interval: Flag.Int("interval").pipe(Flag.withDescription("With --watch: milliseconds between reads (default 500)"), Flag.withDefault(500)),
-  store: storeFlag,
-  config: configFlag
-}, (args) =>
+export const status = (args: StatusArgs) =>
   Effect.gen(function*() {
     const remote = yield* Remote
     const watch = (get: Effect.Effect<Model.Run, unknown>) =>
@@ -175,18 +155,10 @@ export const statusCommand = Command.make("status", {
       return yield* withClient(remote.value, (client) => watch(client.runs.get({ params: { id: args.runId } })))
     }
     return yield* withLocal(args.store, args.config, (runs) => watch(runs.get(args.runId)))
-  })).pipe(Command.withDescription("Show a run: status, steps (attempts, durations, tokens, cost), waits, outputs; --watch follows it"))
+  })
 
 /** `list`: runs, newest first, as a table (or `--json`), from the store or `--remote`. */
-export const listCommand = Command.make("list", {
-  workflow: Flag.String("workflow").pipe(Flag.optional),
-  status: Flag.Literals("status", ["pending", "running", "suspended", "succeeded", "failed", "cancelled"]).pipe(Flag.optional),
-  since: Flag.String("since").pipe(Flag.withDescription("Only runs created in this last period (1h, 7d) or since this date (2026-01-31)"), Flag.optional),
-  limit: Flag.Int("limit").pipe(Flag.withDescription("At most this many runs (default 50)"), Flag.optional),
-  json: Flag.Boolean("json").pipe(Flag.withDefault(false)),
-  store: storeFlag,
-  config: configFlag
-}, (args) =>
+export const list = (args: ListArgs) =>
   Effect.gen(function*() {
     const o = yield* Output
     const remote = yield* Remote
@@ -211,7 +183,7 @@ export const listCommand = Command.make("list", {
         const page = yield* runs.list({ workflow: filter.workflow, status: filter.status, since: filter.since, limit: filter.limit ?? 50 })
         printPage(o, page, args.json)
       }))
-  })).pipe(Command.withDescription("List runs, newest first (--status, --workflow, --since, --limit, --json)"))
+  })
 
 /** Parses `--input` for a remote run. */
 export const remoteInput = (text: string | undefined): { readonly _tag: "Ok"; readonly value: unknown } | { readonly _tag: "Error"; readonly message: string } =>

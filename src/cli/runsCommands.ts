@@ -17,18 +17,8 @@
  * llm-orchestrator check review.yaml
  * ```
  */
-import { Duration, Effect, Option } from "effect"
+import { Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import type * as DurableRuns from "../durable/DurableRuns.ts"
-import { isTerminal } from "../store/RunStatus.ts"
-import * as Pipeline from "../pipeline/Pipeline.ts"
-import * as Project from "../config/Project.ts"
-import type { Graph } from "../../dsl/Node.ts"
-import { followAndPrint } from "./durableRun.ts"
-import { allowGracefulShutdown, exitCodeOf, Interrupt, stopsCleanlyOnSignal } from "./Interrupt.ts"
-import { parseData } from "./loadData.ts"
-import { Output, style } from "./Output.ts"
-import * as RunStoreCli from "./RunStoreCli.ts"
 
 const storeFlag = Flag.String("store").pipe(
   Flag.withDescription("The run store: sqlite:PATH or postgres://... (default: LLM_ORCHESTRATOR_STORE, else the config's run_store, else .llm-orchestrator/runs.db)"),
@@ -41,100 +31,7 @@ const graceFlag = Flag.String("grace").pipe(
   Flag.withDefault("30s")
 )
 
-/** The exit code and message of a failure of the durable runs service. */
-const failureOf = (e: unknown): { readonly code: number; readonly message: string } => {
-  const x = e as { _tag?: string; message?: string }
-  switch (x?._tag) {
-    case "RunNotFound":
-      return { code: 2, message: `no run '${(e as { runId: string }).runId}' in the store` }
-    case "UnknownStep":
-    case "NotAWait":
-    case "SignalInvalid":
-    case "AlreadySignalled":
-    case "WorkflowInputError":
-    case "NotDurable":
-      return { code: 2, message: x.message ?? String(e) }
-    case "RunFinished":
-      return { code: 1, message: x.message ?? String(e) }
-    case "RunnerActive":
-    case "StoreUnavailable":
-    case "RunStoreError":
-      return { code: 3, message: x.message ?? String(e) }
-    default:
-      return { code: 1, message: x?.message ?? String(e) }
-  }
-}
-
-/**
- * Opens the store named by the flags and runs `body` with the durable runs on it; failures print one line and set
- * the exit code.
- */
-const withRuns = (
-  flags: { readonly store: Option.Option<string>; readonly config: Option.Option<string>; readonly grace?: string | undefined },
-  role: "auto" | "client" | "runner",
-  body: (runs: DurableRuns.DurableRunsShape) => Effect.Effect<void, unknown, Output>
-) =>
-  Effect.gen(function*() {
-    const o = yield* Output
-    const s = style(o.color)
-    let grace: Duration.Duration = RunStoreCli.defaultGrace
-    if (flags.grace !== undefined) {
-      const millis = RunStoreCli.durationMillis(flags.grace)
-      if (millis === undefined) {
-        o.err(`error: --grace '${flags.grace}' is not a duration (30s, 2m)`)
-        return o.exit(2)
-      }
-      grace = Duration.millis(millis)
-    }
-    const choice = yield* RunStoreCli.storeOfCommand(flags.store, flags.config, o.cwd)
-    if (choice._tag === "Error") {
-      o.err(`error: ${choice.message}`)
-      return o.exit(2)
-    }
-    if (choice.spec._tag === "memory") {
-      o.err("error: the memory store keeps runs only inside one process: use sqlite:PATH or postgres://...")
-      return o.exit(2)
-    }
-    if (role !== "client") allowGracefulShutdown(Duration.toMillis(grace))
-    const result = yield* Effect.result(
-      Effect.gen(function*() {
-        const runs = yield* RunStoreCli.open(choice.spec, { role, gracePeriod: grace, onProblem: (m) => o.err(s.dim(`llm-orchestrator: ${m}`)) })
-        return yield* body(runs)
-      }).pipe(Effect.scoped)
-    )
-    if (result._tag === "Failure") {
-      const f = failureOf(result.failure)
-      o.err(`${s.red("error:")} ${f.message}`)
-      o.exit(f.code)
-    }
-  })
-
-/** Parses a `--value` (JSON, or YAML for convenience). */
-const valueOf = (text: string): { readonly _tag: "Ok"; readonly value: unknown } | { readonly _tag: "Error"; readonly message: string } => {
-  const parsed = parseData(text, "--value")
-  return parsed._tag === "Error" ? parsed : { _tag: "Ok", value: parsed.value }
-}
-
-/** After handing work to a run: follow it here when this process runs it, else say who does. */
-const followHere = (runs: DurableRuns.DurableRunsShape, runId: string, json: boolean) =>
-  Effect.gen(function*() {
-    const o = yield* Output
-    // A client of workers follows the run as its runner would (the workers take over each other's runs).
-    if (runs.role === "runner" || runs.cluster !== undefined) {
-      return yield* followAndPrint(runs, runId, { json, interrupt: yield* Interrupt })
-    }
-    const lease = yield* runs.runStore.runner()
-    if (json) o.out(JSON.stringify({ runId, status: "accepted", runner: lease === undefined ? null : { pid: lease.pid, host: lease.host } }, null, 2))
-    else o.err(`run ${runId} goes on in the runner of ${runs.store} (pid ${lease?.pid ?? "?"} on ${lease?.host ?? "?"}); follow it with: llm-orchestrator status ${runId} --watch`)
-  })
-
-/**
- * `resume [<run-id>]`: becomes the runner of the store and resumes every unfinished run (they pick up after their
- * last finished step), or just continues `<run-id>` (`--force` runs it on a changed definition). Without an id it
- * returns once no run is left going (each is finished, suspended or blocked); with `--worker` it stays up, taking
- * new runs, until SIGINT/SIGTERM (then it lets the steps in flight finish within `--grace` and exits 0).
- */
-export const resumeCommand = Command.make("resume", {
+const resumeConfig = {
   runId: Argument.String("run-id").pipe(Argument.withDescription("The run to continue (default: every unfinished run)"), Argument.optional),
   force: Flag.Boolean("force").pipe(Flag.withDescription("Run it on the current definition even where it changed incompatibly"), Flag.withDefault(false)),
   worker: Flag.Boolean("worker").pipe(Flag.withDescription("Stay up as the store's runner until SIGINT/SIGTERM"), Flag.withDefault(false)),
@@ -142,67 +39,37 @@ export const resumeCommand = Command.make("resume", {
   grace: graceFlag,
   store: storeFlag,
   config: configFlag
-}, (args) =>
-  withRuns({ store: args.store, config: args.config, grace: args.grace }, "runner", (runs) =>
-    Effect.gen(function*() {
-      const o = yield* Output
-      const interrupt = yield* Interrupt
-      if (Option.isSome(args.runId)) {
-        const before = yield* runs.get(args.runId.value)
-        if (!isTerminal(before.run.status)) yield* runs.resume(args.runId.value, { force: args.force })
-        return yield* followAndPrint(runs, args.runId.value, { json: args.json, interrupt })
-      }
-      if (args.worker) stopsCleanlyOnSignal()
-      const unfinished = yield* runs.runStore.unfinishedRuns()
-      o.err(`resuming ${unfinished.length} unfinished run${unfinished.length === 1 ? "" : "s"} on ${runs.store}`)
-      for (const run of unfinished) if (run.blocked !== undefined && args.force) yield* runs.resume(run.runId, { force: true })
-      const settled = Effect.gen(function*() {
-        while (true) {
-          const going = []
-          for (const run of yield* runs.runStore.unfinishedRuns()) {
-            if (run.blocked !== undefined) continue
-            if (run.status === "suspended" && (yield* runs.runStore.waits(run.runId)).some((w) => w.signal === undefined)) continue
-            going.push(run.runId)
-          }
-          if (going.length === 0 && !args.worker) return
-          yield* Effect.sleep("200 millis")
-        }
-      })
-      const raced = yield* Effect.raceFirst(Effect.as(settled, undefined), interrupt)
-      const runsNow = yield* Effect.forEach(unfinished, (r) => Effect.map(runs.get(r.runId), (v) => v.run))
-      if (args.json) o.out(JSON.stringify(runsNow.map((r) => ({ runId: r.runId, workflow: r.workflow, status: r.status, ...(r.blocked !== undefined ? { blocked: r.blocked } : {}) })), null, 2))
-      else for (const r of runsNow) o.out(`${r.runId}  ${r.workflow}  ${r.status}${r.blocked !== undefined ? `  (blocked: ${r.blocked})` : ""}`)
-      // A worker stopped by a signal has done its job: what is left resumes on the next start.
-      if (raced !== undefined && !args.worker) o.exit(exitCodeOf(raced))
-      if (runsNow.some((r) => r.status === "failed")) o.exit(1)
-    })
-  )).pipe(Command.withDescription("Resume unfinished runs (all, or one by id) as the store's runner; --worker keeps serving"))
+}
 
-/** `cancel <run-id>`: cancels a run from any process; its steps in flight are interrupted and it never resumes. */
-export const cancelCommand = Command.make("cancel", {
+/** The parsed arguments of `resume`. */
+export type ResumeArgs = Command.Command.Config.Infer<typeof resumeConfig>
+
+/**
+ * `resume [<run-id>]`: becomes the runner of the store and resumes every unfinished run (they pick up after their
+ * last finished step), or just continues `<run-id>` (`--force` runs it on a changed definition). Without an id it
+ * returns once no run is left going (each is finished, suspended or blocked); with `--worker` it stays up, taking
+ * new runs, until SIGINT/SIGTERM (then it lets the steps in flight finish within `--grace` and exits 0).
+ */
+export const resumeCommand = Command.make("resume", resumeConfig, (args) =>
+  Effect.flatMap(Effect.promise(() => import("./runsHandlers.ts")), (handler) => handler.resume(args))
+).pipe(Command.withDescription("Resume unfinished runs (all, or one by id) as the store's runner; --worker keeps serving"))
+
+const cancelConfig = {
   runId: Argument.String("run-id"),
   json: jsonFlag,
   store: storeFlag,
   config: configFlag
-}, (args) =>
-  withRuns(args, "client", (runs) =>
-    Effect.gen(function*() {
-      const o = yield* Output
-      const requested = yield* runs.cancel(args.runId)
-      // The runner stops it within a poll or two; a loaded machine may take longer than the service waits.
-      const run = isTerminal(requested.status)
-        ? requested
-        : yield* Effect.map(RunStoreCli.follow(runs, args.runId).pipe(Effect.timeoutOption("10 seconds")), (stopped) => stopped._tag === "Some" ? stopped.value.run : requested)
-      if (args.json) o.out(JSON.stringify({ runId: run.runId, status: run.status }, null, 2))
-      else o.out(run.status === "cancelled" ? `cancelled ${run.runId}` : `cancel of ${run.runId} requested (the runner stops it at once; status: ${run.status})`)
-    })
-  )).pipe(Command.withDescription("Cancel a run (from any process); it is not resumed later"))
+}
 
-/**
- * `signal <run-id> <step-id> --value JSON`: delivers the value a wait step waits for (checked against its type: a
- * wrong one is refused with the field named, and the run keeps waiting).
- */
-export const signalCommand = Command.make("signal", {
+/** The parsed arguments of `cancel`. */
+export type CancelArgs = Command.Command.Config.Infer<typeof cancelConfig>
+
+/** `cancel <run-id>`: cancels a run from any process; its steps in flight are interrupted and it never resumes. */
+export const cancelCommand = Command.make("cancel", cancelConfig, (args) =>
+  Effect.flatMap(Effect.promise(() => import("./runsHandlers.ts")), (handler) => handler.cancel(args))
+).pipe(Command.withDescription("Cancel a run (from any process); it is not resumed later"))
+
+const signalConfig = {
   runId: Argument.String("run-id"),
   stepId: Argument.String("step-id").pipe(Argument.withDescription("The wait step (its path inside branches: route/safe/approve)")),
   value: Flag.String("value").pipe(Flag.withDescription("The value, as JSON (the step's declared type)")),
@@ -210,27 +77,20 @@ export const signalCommand = Command.make("signal", {
   grace: graceFlag,
   store: storeFlag,
   config: configFlag
-}, (args) =>
-  Effect.gen(function*() {
-    const o = yield* Output
-    const value = valueOf(args.value)
-    if (value._tag === "Error") {
-      o.err(`error: ${value.message}`)
-      return o.exit(2)
-    }
-    return yield* withRuns(args, "auto", (runs) =>
-      Effect.gen(function*() {
-        yield* runs.signal(args.runId, args.stepId, value.value)
-        if (!args.json) o.err(`signalled ${args.stepId} of ${args.runId}`)
-        return yield* followHere(runs, args.runId, args.json)
-      }))
-  })).pipe(Command.withDescription("Give a waiting step its value; the run goes on (here when no other process runs the store)"))
+}
+
+/** The parsed arguments of `signal`. */
+export type SignalArgs = Command.Command.Config.Infer<typeof signalConfig>
 
 /**
- * `rerun <run-id> --from <step-id> [--value JSON]`: a new run, linked to the old one, that reuses the stored outputs
- * of every step before `<step-id>` and runs it and what depends on it again (or takes `--value` as its output).
+ * `signal <run-id> <step-id> --value JSON`: delivers the value a wait step waits for (checked against its type: a
+ * wrong one is refused with the field named, and the run keeps waiting).
  */
-export const rerunCommand = Command.make("rerun", {
+export const signalCommand = Command.make("signal", signalConfig, (args) =>
+  Effect.flatMap(Effect.promise(() => import("./runsHandlers.ts")), (handler) => handler.signal(args))
+).pipe(Command.withDescription("Give a waiting step its value; the run goes on (here when no other process runs the store)"))
+
+const rerunConfig = {
   runId: Argument.String("run-id"),
   from: Flag.String("from").pipe(Flag.withDescription("The step to run again (with everything that depends on it)")),
   value: Flag.String("value").pipe(Flag.withDescription("Use this value (JSON) as the step's output instead of running it"), Flag.optional),
@@ -238,80 +98,50 @@ export const rerunCommand = Command.make("rerun", {
   grace: graceFlag,
   store: storeFlag,
   config: configFlag
-}, (args) =>
-  Effect.gen(function*() {
-    const o = yield* Output
-    const value = Option.isSome(args.value) ? valueOf(args.value.value) : undefined
-    if (value?._tag === "Error") {
-      o.err(`error: ${value.message}`)
-      return o.exit(2)
-    }
-    return yield* withRuns(args, "auto", (runs) =>
-      Effect.gen(function*() {
-        const fork = yield* runs.rerun(args.runId, { from: args.from, ...(value !== undefined ? { value: value.value } : {}) })
-        if (!args.json) o.err(`run ${fork.runId} re-runs ${args.runId} from '${args.from}'`)
-        return yield* followHere(runs, fork.runId, args.json)
-      }))
-  })).pipe(Command.withDescription("Fork a run from a step: earlier outputs reused, that step (or --value) and its dependants run again"))
+}
 
-/** `prune --older-than 30d`: deletes finished runs older than that, with their journals. */
-export const pruneCommand = Command.make("prune", {
+/** The parsed arguments of `rerun`. */
+export type RerunArgs = Command.Command.Config.Infer<typeof rerunConfig>
+
+/**
+ * `rerun <run-id> --from <step-id> [--value JSON]`: a new run, linked to the old one, that reuses the stored outputs
+ * of every step before `<step-id>` and runs it and what depends on it again (or takes `--value` as its output).
+ */
+export const rerunCommand = Command.make("rerun", rerunConfig, (args) =>
+  Effect.flatMap(Effect.promise(() => import("./runsHandlers.ts")), (handler) => handler.rerun(args))
+).pipe(Command.withDescription("Fork a run from a step: earlier outputs reused, that step (or --value) and its dependants run again"))
+
+const pruneConfig = {
   olderThan: Flag.String("older-than").pipe(Flag.withDescription("Finished more than this long ago: 30d, 12h, 90m")),
   json: jsonFlag,
   store: storeFlag,
   config: configFlag
-}, (args) =>
-  Effect.gen(function*() {
-    const o = yield* Output
-    const millis = RunStoreCli.durationMillis(args.olderThan)
-    if (millis === undefined) {
-      o.err(`error: --older-than '${args.olderThan}' is not a period (30d, 12h, 90m)`)
-      return o.exit(2)
-    }
-    return yield* withRuns(args, "client", (runs) =>
-      Effect.gen(function*() {
-        const pruned = yield* runs.prune({ olderThan: Duration.millis(millis) })
-        if (args.json) o.out(JSON.stringify({ pruned }, null, 2))
-        else o.out(`pruned ${pruned.length} run${pruned.length === 1 ? "" : "s"} finished more than ${args.olderThan} ago`)
-      }))
-  })).pipe(Command.withDescription("Delete finished runs older than a period (with their journals)"))
+}
+
+/** The parsed arguments of `prune`. */
+export type PruneArgs = Command.Command.Config.Infer<typeof pruneConfig>
+
+/** `prune --older-than 30d`: deletes finished runs older than that, with their journals. */
+export const pruneCommand = Command.make("prune", pruneConfig, (args) =>
+  Effect.flatMap(Effect.promise(() => import("./runsHandlers.ts")), (handler) => handler.prune(args))
+).pipe(Command.withDescription("Delete finished runs older than a period (with their journals)"))
+
+const checkConfig = {
+  file: Argument.String("file").pipe(Argument.withDescription("The workflow file as it will be deployed")),
+  all: Flag.Boolean("all").pipe(Flag.withDescription("Check finished runs too (for reruns)"), Flag.withDefault(false)),
+  json: jsonFlag,
+  store: storeFlag,
+  config: configFlag
+}
+
+/** The parsed arguments of `check`. */
+export type CheckArgs = Command.Command.Config.Infer<typeof checkConfig>
 
 /**
  * `check <file>`: replays the stored journal of each unfinished run of the workflow (every run with `--all`) against
  * the definition in `<file>`: exit 1 when one could not resume on it (the changed steps named), so a deploy can be
  * checked before it happens.
  */
-export const checkCommand = Command.make("check", {
-  file: Argument.String("file").pipe(Argument.withDescription("The workflow file as it will be deployed")),
-  all: Flag.Boolean("all").pipe(Flag.withDescription("Check finished runs too (for reruns)"), Flag.withDefault(false)),
-  json: jsonFlag,
-  store: storeFlag,
-  config: configFlag
-}, (args) =>
-  Effect.gen(function*() {
-    const o = yield* Output
-    const s = style(o.color && !args.json)
-    // The graph only: no provider is called, so no key is needed.
-    const graph = yield* Effect.result(Effect.gen(function*() {
-      const project = yield* Project.load({ cwd: o.cwd, config: Option.getOrUndefined(args.config) })
-      const analysis = yield* Pipeline.load(args.file, { providers: Pipeline.providerNames(Project.runOptions(project)) })
-      const interpreted = yield* Pipeline.prepare(analysis, { unmocked: "fail", actions: Project.runOptions(project).actions })
-      return interpreted.workflow as unknown as Graph
-    }))
-    if (graph._tag === "Failure") {
-      for (const m of RunStoreCli.problemsOf(graph.failure)) o.err(`${s.red("error:")} ${m}`)
-      return o.exit(2)
-    }
-    return yield* withRuns(args, "client", (runs) =>
-      Effect.gen(function*() {
-        const results = yield* runs.check(graph.success, { all: args.all })
-        if (args.json) o.out(JSON.stringify({ workflow: graph.success.name, runs: results }, null, 2))
-        else {
-          if (results.length === 0) o.out(`no ${args.all ? "" : "unfinished "}runs of '${graph.success.name}' in ${runs.store}`)
-          for (const r of results) {
-            o.out(r.compatible ? `${r.runId}  ${r.status}  ${s.green("ok")}` : `${r.runId}  ${r.status}  ${s.red("incompatible")}: ${r.problems.join("; ")}`)
-          }
-        }
-        if (results.some((r) => !r.compatible)) o.exit(1)
-      }))
-  })).pipe(Command.withDescription("Check stored runs of a workflow against its new definition before deploying it"))
+export const checkCommand = Command.make("check", checkConfig, (args) =>
+  Effect.flatMap(Effect.promise(() => import("./runsHandlers.ts")), (handler) => handler.check(args))
+).pipe(Command.withDescription("Check stored runs of a workflow against its new definition before deploying it"))

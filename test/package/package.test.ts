@@ -15,9 +15,9 @@ const dir = mkdtempSync(join(tmpdir(), "llmo-package-"))
 const app = join(dir, "app")
 // `node` on PATH is this Node (>= 22.19): the bin's `#!/usr/bin/env node` and npm itself run on it.
 const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env["PATH"]}`, NO_COLOR: "1", npm_config_update_notifier: "false" }
-const sh = (cmd: string, args: ReadonlyArray<string>, cwd: string): SpawnSyncReturns<string> =>
+const sh = (cmd: string, args: ReadonlyArray<string>, cwd: string, extraEnv: Record<string, string> = {}): SpawnSyncReturns<string> =>
   // Generous limits: they only stop a hang. On a loaded 2-core machine `npm ci` alone has taken 140 s (45 s quiet).
-  spawnSync(cmd, args, { cwd, env, encoding: "utf8", timeout: 480_000 })
+  spawnSync(cmd, args, { cwd, env: { ...env, ...extraEnv }, encoding: "utf8", timeout: 480_000 })
 const ok = (r: SpawnSyncReturns<string>) => {
   expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0)
   return r.stdout
@@ -120,23 +120,39 @@ export const flow = Workflow.make("flow", { input: Schema.Struct({ n: Schema.Num
     expect(wrong.stdout).toMatch(/wrong\.ts\(6,\d+\): error TS2339: Property 'toUpperCase' does not exist on type 'number'/)
   })
 
-  it("importing the package entry loads effect and our engine, and nothing else: no effect/ai, effect/testing or provider SDK", () => {
-    // A load hook lists every module an import evaluates. It appends to a file synchronously: hooks run on their own
-    // thread, and a write to stderr from there can be lost when a short script exits.
+  // A load hook lists every module a process evaluates. It appends to a file synchronously: hooks run on their own
+  // thread, and a write to stderr from there can be lost when a short script exits.
+  let hooked = 0
+  const loadedBy = (args: ReadonlyArray<string>) => {
     writeFileSync(join(app, "hook.mjs"), `import { appendFileSync } from "node:fs"
 export async function load(url, context, next) { appendFileSync(process.env.LOAD_LOG, url + "\\n"); return next(url, context) }`)
     writeFileSync(join(app, "register.mjs"), `import { register } from "node:module"; register(new URL("./hook.mjs", import.meta.url))`)
+    const log = join(dir, `loaded-${hooked++}.log`)
+    const r = sh(process.execPath, ["--import", "./register.mjs", ...args], app, { LOAD_LOG: log })
+    expect(r.status, r.stderr).toBe(0)
+    return { stdout: r.stdout, urls: readFileSync(log, "utf8").split("\n").filter((l) => l !== "") }
+  }
+
+  it("--help and --version load the command tree only; a command loads its own handler and no other", () => {
+    const cli = "/node_modules/llm-orchestrator/dist/cli/"
+    const handlers = (urls: ReadonlyArray<string>) => urls.filter((u) => u.includes(cli) && /Handlers?-\w+\.mjs$/.test(u)).map((u) => u.replace(/^.*\/(\w+)-\w+\.mjs$/, "$1"))
+    for (const flag of ["--help", "--version"]) {
+      const { stdout, urls } = loadedBy([bin(), flag])
+      expect(stdout).toContain(flag === "--help" ? "USAGE" : "llm-orchestrator v")
+      expect(handlers(urls)).toEqual([])
+      // Nothing but the bundle's own files and Node's modules: no provider SDK, no database client.
+      expect(urls.filter((u) => !u.includes(cli) && !u.startsWith("node:") && !u.endsWith("/bin/llm-orchestrator.js") && !u.endsWith("/register.mjs"))).toEqual([])
+    }
+    const validate = loadedBy([bin(), "validate", "workflows/summarize.yaml"])
+    expect(handlers(validate.urls)).toEqual(["validateHandler"])
+  })
+
+  it("importing the package entry loads effect and our engine, and nothing else: no effect/ai, effect/testing or provider SDK", () => {
     writeFileSync(join(app, "entry.mjs"), `const { Workflow } = await import("llm-orchestrator"); console.log(typeof Workflow.make)`)
     writeFileSync(join(app, "effect-only.mjs"), `await import("effect")`)
-    const loadedBy = (file: string) => {
-      const log = join(dir, `${file}.loaded`)
-      const r = spawnSync(process.execPath, ["--import", "./register.mjs", file], { cwd: app, env: { ...env, LOAD_LOG: log }, encoding: "utf8", timeout: 120_000 })
-      expect(r.status, r.stderr).toBe(0)
-      return { stdout: r.stdout, urls: readFileSync(log, "utf8").split("\n").filter((l) => l !== "") }
-    }
-    const entry = loadedBy("entry.mjs")
+    const entry = loadedBy(["entry.mjs"])
     expect(entry.stdout.trim()).toBe("function")
-    const effectOnly = new Set(loadedBy("effect-only.mjs").urls)
+    const effectOnly = new Set(loadedBy(["effect-only.mjs"]).urls)
     const extra = entry.urls.filter((u) => !effectOnly.has(u) && !u.endsWith("/entry.mjs"))
     expect(extra.some((u) => u.includes("/node_modules/llm-orchestrator/dist/src/engine/"))).toBe(true)
     // effect/sql's client comes in with the pgvector store's layer tag; effect/ai, effect/testing and the SDKs must not.

@@ -5,7 +5,7 @@
 import { Duration, Effect, Option } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Config from "../../src/config/Config.ts"
-import { serveSettings } from "../../src/cli/serveCommand.ts"
+import { serveSettings } from "../../src/cli/serveHandler.ts"
 
 const none = {
   port: Option.none(), host: Option.none(), store: Option.none(), workflows: [], tlsCert: Option.none(), tlsKey: Option.none(), cors: [],

@@ -24,11 +24,11 @@ const newest = (dir: string): number => {
 
 let built: Promise<string> | undefined
 
-/** The bundle's entry file, built when missing or older than `src/`, `dsl/` or `codegen/`. */
+/** The bundle's entry file, built when missing or older than `src/`, `dsl/`, `codegen/` or `scripts/` (the build). */
 export const builtCli = (): Promise<string> =>
   (built ??= (async () => {
     const entry = join(outdir, "llm-orchestrator.mjs")
-    const sources = Math.max(...["src", "dsl", "codegen"].map((d) => newest(join(root, d))))
+    const sources = Math.max(...["src", "dsl", "codegen", "scripts"].map((d) => newest(join(root, d))))
     if (!existsSync(entry) || statSync(entry).mtimeMs < sources) {
       mkdirSync(outdir, { recursive: true })
       await bundleCli(outdir)
