@@ -1,6 +1,9 @@
 /**
- * `llm-orchestrator test <file>`: runs the cases of the sidecar `<name>.test.yaml` (input, mocks, expected outputs,
- * steps that must run or be skipped, or an expected error) and prints pass/fail per case; exit 1 when any fails.
+ * `llm-orchestrator test <file> [--actions ./actions.ts] [--config F]`: runs the cases of the sidecar `<name>.test.yaml`
+ * (input, mocks, expected outputs, steps that must run or be skipped, or an expected error) and prints pass/fail per
+ * case; exit 1 when any fails, 2 when a file cannot be read or is invalid. With `--actions` (or the config's
+ * `actions.module`), action steps' parameters are checked against their Schemas first (as `validate` does), and an
+ * action step without a mock runs the action (your code); mock it to keep the test away from what it calls.
  *
  * Sidecar format:
  * ```yaml
@@ -18,13 +21,18 @@
  * ```
  */
 import { Effect } from "effect"
-import { Argument, Command } from "effect/cli"
+import { Argument, Command, Flag } from "effect/cli"
 
 const config = {
   files: Argument.String("file").pipe(
     Argument.withDescription("YAML workflows (their <name>.test.yaml is read) or .test.yaml files; mock/input files are ignored"),
     Argument.atLeast(1)
-  )
+  ),
+  actions: Flag.String("actions").pipe(
+    Flag.withDescription("A module of custom actions (Action.make): their parameters are checked against their Schemas, and an action step without a mock runs the action"),
+    Flag.optional
+  ),
+  config: Flag.String("config").pipe(Flag.withDescription("Configuration file (its actions module and providers; default: ./llm-orchestrator.yaml when present)"), Flag.optional)
 }
 
 /** The parsed arguments of `test`. */

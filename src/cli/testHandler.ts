@@ -19,7 +19,11 @@
  */
 import { existsSync } from "node:fs"
 import { dirname, resolve } from "node:path"
-import { Effect, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
+import { analyzeFile } from "../../codegen/analyze.ts"
+import { formatDiagnostic } from "../../codegen/Diagnostic.ts"
+import * as ActionModule from "../actions/ActionModule.ts"
+import * as Project from "../config/Project.ts"
 import { asRecord, loadData } from "./loadData.ts"
 import { exitCodeOf, Interrupt, type Signal } from "./Interrupt.ts"
 import { Output, style } from "./Output.ts"
@@ -71,8 +75,8 @@ export const partialMismatch = (expected: unknown, actual: unknown, path = "outp
 /** The sidecar of a workflow file: `x.yaml` -> `x.test.yaml`; a `.test.yaml` given directly is used as is. */
 export const sidecarOf = (file: string) => (/\.test\.ya?ml$/.test(file) ? file : file.replace(/\.ya?ml$/, ".test.yaml"))
 
-/** Runs the cases of one sidecar; prints a line per case; resolves to the counts, or undefined when unreadable. */
-const runTestFile = (file: string, sidecar: string) =>
+/** Runs the cases of one sidecar; prints a line per case; resolves to the counts, or undefined when unreadable or invalid. */
+const runTestFile = (file: string, sidecar: string, project: Project.Project) =>
   Effect.gen(function*() {
     const o = yield* Output
     const s = style(o.color)
@@ -91,6 +95,16 @@ const runTestFile = (file: string, sidecar: string) =>
     const workflowFile = tests.workflow !== undefined
       ? resolve(dirname(sidecar), tests.workflow)
       : /\.test\.ya?ml$/.test(file) ? file.replace(/\.test\.ya?ml$/, ".yaml") : file
+    // The custom actions' parameters, checked statically as validate does: a wrong one fails the file, not each case.
+    if ((project.custom ?? []).length > 0 && existsSync(workflowFile)) {
+      const analysis = analyzeFile(workflowFile)
+      const errors = analysis.diagnostics.some((d) => d.severity === "error") ? [] : ActionModule.checkSteps(analysis, project.actions)
+      if (errors.length > 0) {
+        for (const d of errors) o.err(formatDiagnostic(d))
+        return undefined
+      }
+    }
+    const runOptions = { ...Project.runOptions(project), runUnmocked: project.custom }
     let failed = 0
     for (const c of tests.cases) {
       let mocks: Record<string, unknown> = { ...c.mocks }
@@ -104,7 +118,7 @@ const runTestFile = (file: string, sidecar: string) =>
         }
         mocks = { ...r, ...mocks }
       }
-      const result = yield* Effect.result(Pipeline.runFile(workflowFile, { input: c.input ?? {}, mocks, unmocked: tests.unmocked ?? "fail", interrupt }))
+      const result = yield* Effect.result(Pipeline.runFile(workflowFile, { ...runOptions, input: c.input ?? {}, mocks, unmocked: tests.unmocked ?? "fail", interrupt }))
       const problems: Array<string> = []
       if (result._tag === "Failure" && result.failure._tag === "RunInterrupted") {
         o.out(`${s.yellow("-")} ${c.name}: interrupted by ${result.failure.reason}`)
@@ -146,10 +160,16 @@ const runTestFile = (file: string, sidecar: string) =>
   })
 
 /** Runs `test` (loaded by `testCommand.ts` when the command runs). */
-export const test = ({ files }: TestArgs) =>
+export const test = ({ files, actions, config }: TestArgs) =>
   Effect.gen(function*() {
     const o = yield* Output
     const s = style(o.color)
+    const project = yield* Effect.result(Project.load({ cwd: o.cwd, config: Option.getOrUndefined(config), actionsModule: Option.getOrUndefined(actions) }))
+    if (project._tag === "Failure") {
+      const e = project.failure
+      for (const m of e._tag === "ConfigInvalid" ? e.problems : [e._tag === "ProviderConfigInvalid" ? `${e.provider} ${e.setting}: ${e.message}` : e.message]) o.err(`error: ${m}`)
+      return o.exit(2)
+    }
     const sidecars = new Map<string, string>()
     for (const f of files) {
       if (/\.(mock|input)\.(ya?ml|json)$/.test(f)) continue
@@ -166,7 +186,7 @@ export const test = ({ files }: TestArgs) =>
     let failed = 0
     for (const [file, sidecar] of sidecars) {
       if (sidecars.size > 1) o.out(s.bold(sidecar))
-      const r = yield* runTestFile(file, sidecar)
+      const r = yield* runTestFile(file, sidecar, project.success)
       if (r === undefined) {
         o.exit(2)
         continue

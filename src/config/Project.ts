@@ -35,6 +35,8 @@ export interface Project {
   readonly config: Config.Loaded
   readonly env: Readonly<Record<string, string | undefined>>
   readonly actions: Readonly<Record<string, Action<any, any, any>>>
+  /** The names of `actions` from the config's module and `--actions` (not built in). */
+  readonly custom?: ReadonlyArray<string> | undefined
   /** Secret values loaded for actions (redacted from logs). */
   readonly secrets: ReadonlyArray<Redacted.Redacted<string>>
 }
@@ -61,7 +63,7 @@ export const load = (options: LoadOptions) =>
     const builtins = Builtin.builtins({ filesDir: resolve(config.dir, a?.files_dir ?? "."), webhookSecret })
     const fromConfig = a?.module !== undefined ? yield* ActionModule.load(a.module, config.dir) : {}
     const fromFlag = options.actionsModule !== undefined ? yield* ActionModule.load(options.actionsModule, options.cwd) : {}
-    return { config, env, actions: { ...builtins, ...fromConfig, ...fromFlag }, secrets } satisfies Project
+    return { config, env, actions: { ...builtins, ...fromConfig, ...fromFlag }, custom: [...new Set([...Object.keys(fromConfig), ...Object.keys(fromFlag)])], secrets } satisfies Project
   })
 
 /** The run pipeline options a project gives: environment, providers, stores, policy, actions. */

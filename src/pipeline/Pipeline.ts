@@ -35,6 +35,8 @@ export interface PrepareOptions {
   readonly actions?: Readonly<Record<string, ActionHandler>> | undefined
   /** "fail": unmocked steps fail when they run instead of needing services (test cases). */
   readonly unmocked?: "call" | "fail" | undefined
+  /** Actions that run when unmocked even with `unmocked: "fail"` (a test's own custom actions). */
+  readonly runUnmocked?: ReadonlyArray<string> | undefined
   readonly onLog?: ((line: string) => void) | undefined
 }
 
@@ -95,7 +97,7 @@ export const prepare = (analysis: Analysis, options: PrepareOptions = {}): Effec
   Effect.suspend(() => {
     let interpreted: Interpreted
     try {
-      interpreted = interpret(analysis, { mocks: options.mocks, actions: options.actions, onLog: options.onLog, unmocked: options.unmocked })
+      interpreted = interpret(analysis, { mocks: options.mocks, actions: options.actions, onLog: options.onLog, unmocked: options.unmocked, runUnmocked: options.runUnmocked })
     } catch (e) {
       return Effect.fail(new WorkflowInvalid({ file: analysis.file, problems: [e instanceof Error ? e.message : String(e)] }))
     }

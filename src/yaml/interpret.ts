@@ -59,6 +59,11 @@ export interface InterpretOptions {
    * error ("fail": test cases mock only the path they exercise, and need no services).
    */
   readonly unmocked?: "call" | "fail" | undefined
+  /**
+   * Actions that run when unmocked even with `unmocked: "fail"`: the custom actions a test loaded (`test --actions`),
+   * the user's own code rather than a service. `log` always does.
+   */
+  readonly runUnmocked?: ReadonlyArray<string> | undefined
   /** Where the built-in `log` action writes (default: nowhere). */
   readonly onLog?: ((line: string) => void) | undefined
 }
@@ -347,7 +352,9 @@ class Interpreter {
   effect(s: LoweredStep, env: Env): AnyEffect {
     const mock = this.mocked(s)
     if (mock !== undefined) return mock
-    const builtin = s.kind === "action" && builtinActions.includes(s.action) && this.options.actions?.[s.action] === undefined
+    const builtin = s.kind === "action" &&
+      (builtinActions.includes(s.action) && this.options.actions?.[s.action] === undefined ||
+        this.options.runUnmocked?.includes(s.action) === true && this.options.actions?.[s.action] !== undefined)
     if (this.options.unmocked === "fail" && !builtin && stepTraits[s.node.step.type].callsService) {
       return Effect.fail(new Y.YamlValueError({ message: `step "${s.id}" ran but has no mock` }))
     }
