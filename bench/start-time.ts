@@ -2,11 +2,15 @@
  * `npm run bench:start`: start time of the built CLI and import cost of the package entry, as median and spread
  * (min..max, interquartile range) over repeated runs, each in a fresh process. Builds first when dist/ is missing.
  *
- *   --help, validate of a small file, `run --mock` of a 3-step workflow, the package entry importing only Workflow
- *   (and building + running a 3-step workflow), and an idle worker's RSS.
+ *   --help, --version, validate of a small file, `run --mock` of a 3-step workflow, the package entry importing only
+ *   Workflow (and building + running a 3-step workflow; with `effect` imported as the barrel and as its modules), and
+ *   the idle RSS of the library, of `serve` and of a `resume --worker`.
+ *
+ * Wall time on a shared machine mostly measures the other processes: where /usr/bin/time exists, each command's CPU
+ * time (user + system) is printed too, the figure to compare between runs; in-process figures are CPU time as well.
  */
-import { spawnSync } from "node:child_process"
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { spawn, spawnSync } from "node:child_process"
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { loadavg } from "node:os"
 import { join } from "node:path"
 
@@ -29,19 +33,31 @@ steps:
 `)
 const mock = join(dir, "three.mock.yaml")
 writeFileSync(mock, "a: x\nb: y\n")
-const entry = join(dir, "entry.mjs")
-writeFileSync(entry, `const t0 = performance.now()
+/** The 3-step library workflow; `effect` imported as the barrel or as its modules (effect/Effect, effect/Schema). */
+const entryOf = (name: string, importEffect: string) => {
+  const file = join(dir, name)
+  writeFileSync(file, `const c0 = process.cpuUsage()
+const t0 = performance.now()
 const { Workflow } = await import(${JSON.stringify(join(root, "dist", "src", "index.js"))})
-const { Effect, Schema } = await import("effect")
+${importEffect}
 const t1 = performance.now()
+const c1 = process.cpuUsage(c0)
 const wf = Workflow.make("three", { input: Schema.Struct({ n: Schema.Number }) })
   .step("a", (ctx) => Effect.succeed(ctx.input.n))
   .step("b", { needs: ["a"] }, (ctx) => Effect.succeed(ctx.a + 1))
   .step("c", { needs: ["b"] }, (ctx) => Effect.succeed(ctx.b * 2))
 await Effect.runPromise(Workflow.run(wf, { n: 1 }))
 const t2 = performance.now()
-console.log(JSON.stringify({ importMillis: t1 - t0, buildAndRunMillis: t2 - t1 }))
+const c2 = process.cpuUsage(c0)
+const cpu = (c) => (c.user + c.system) / 1000
+console.log(JSON.stringify({ importMillis: t1 - t0, totalMillis: t2 - t0, importCpu: cpu(c1), totalCpu: cpu(c2) }))
 `)
+  return file
+}
+const entries = [
+  ["barrel: import { Effect, Schema } from \"effect\"", entryOf("entry-barrel.mjs", `const { Effect, Schema } = await import("effect")`)],
+  ["modules: effect/Effect, effect/Schema", entryOf("entry-modules.mjs", `const Effect = await import("effect/Effect")\nconst Schema = await import("effect/Schema")`)]
+] as const
 const idle = join(dir, "idle.mjs")
 writeFileSync(idle, `await import(${JSON.stringify(join(root, "dist", "src", "index.js"))})
 await import(${JSON.stringify(join(root, "dist", "src", "pipeline", "index.js"))})
@@ -55,15 +71,23 @@ const stats = (xs: Array<number>) => {
 }
 const fmt = (x: number) => `${x.toFixed(0)} ms`
 
+const timeBin = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined
 const time = (args: ReadonlyArray<string>) => {
   const ms: Array<number> = []
+  const cpu: Array<number> = []
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now()
-    const r = spawnSync(node, args, { cwd: dir, encoding: "utf8" })
+    const r = timeBin !== undefined
+      ? spawnSync(timeBin, ["-f", "%U %S", node, ...args], { cwd: dir, encoding: "utf8" })
+      : spawnSync(node, args, { cwd: dir, encoding: "utf8" })
     ms.push(performance.now() - t0)
     if (r.status !== 0) throw new Error(`${args.join(" ")} exited ${r.status}: ${r.stderr}`)
+    if (timeBin !== undefined) {
+      const [user, system] = r.stderr.trim().split("\n").pop()!.split(" ").map(Number)
+      cpu.push((user! + system!) * 1000)
+    }
   }
-  return stats(ms)
+  return { wall: stats(ms), cpu: cpu.length > 0 ? stats(cpu) : undefined }
 }
 
 // The package as installed: bin/ and dist/ under node_modules/llm-orchestrator (the bin runs the bundled CLI).
@@ -79,21 +103,49 @@ for (const [name, args] of [
   ["run --mock (3 steps)", [bin, "run", wf, "--mock", mock, "--input", `{"text":"t"}`]],
   ["node -e 0 (baseline)", ["-e", "0"]]
 ] as const) {
-  const s = time(args)
-  console.log(`${name.padEnd(24)} median ${fmt(s.median)}  IQR ${fmt(s.p25)}..${fmt(s.p75)}  range ${fmt(s.min)}..${fmt(s.max)}`)
+  const { wall: s, cpu } = time(args)
+  console.log(`${name.padEnd(24)} median ${fmt(s.median)}  IQR ${fmt(s.p25)}..${fmt(s.p75)}  range ${fmt(s.min)}..${fmt(s.max)}` +
+    (cpu === undefined ? "" : `  | CPU median ${fmt(cpu.median)}  range ${fmt(cpu.min)}..${fmt(cpu.max)}`))
 }
-const inProcess: Array<{ importMillis: number; buildAndRunMillis: number }> = []
-const wall: Array<number> = []
-for (let i = 0; i < runs; i++) {
-  const t0 = performance.now()
-  const r = spawnSync(node, [entry], { encoding: "utf8" })
-  wall.push(performance.now() - t0)
-  inProcess.push(JSON.parse(r.stdout))
+for (const [name, entry] of entries) {
+  const inProcess: Array<{ importMillis: number; totalMillis: number; importCpu: number; totalCpu: number }> = []
+  for (let i = 0; i < runs; i++) inProcess.push(JSON.parse(spawnSync(node, [entry], { encoding: "utf8" }).stdout))
+  const pick = (k: keyof (typeof inProcess)[number]) => stats(inProcess.map((x) => x[k]))
+  const [imp, total, impCpu, totalCpu] = [pick("importMillis"), pick("totalMillis"), pick("importCpu"), pick("totalCpu")]
+  console.log(`library, ${name}`)
+  console.log(`  import { Workflow }      median ${fmt(imp.median)}  IQR ${fmt(imp.p25)}..${fmt(imp.p75)}  | CPU median ${fmt(impCpu.median)}`)
+  console.log(`  import + build + run 3   median ${fmt(total.median)}  IQR ${fmt(total.p25)}..${fmt(total.p75)}  | CPU median ${fmt(totalCpu.median)}  range ${fmt(totalCpu.min)}..${fmt(totalCpu.max)}`)
 }
-const imp = stats(inProcess.map((x) => x.importMillis))
-const total = stats(inProcess.map((x) => x.importMillis + x.buildAndRunMillis))
-console.log(`import { Workflow }       median ${fmt(imp.median)}  IQR ${fmt(imp.p25)}..${fmt(imp.p75)}`)
-console.log(`import + build + run 3    median ${fmt(total.median)}  IQR ${fmt(total.p25)}..${fmt(total.p75)}  (process wall ${fmt(stats(wall).median)})`)
 const rss = stats(Array.from({ length: 5 }, () => JSON.parse(spawnSync(node, ["--expose-gc", idle], { encoding: "utf8" }).stdout).rss / 2 ** 20))
+console.log(`idle library RSS          median ${rss.median.toFixed(0)} MB  range ${rss.min.toFixed(0)}..${rss.max.toFixed(0)} MB  (index + pipeline imported, after GC)`)
+
+/** RSS of a long-running command once it is idle: started, `ready` seen on stderr, then a second of nothing. */
+const idleRss = (args: ReadonlyArray<string>, ready: RegExp): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(node, [bin, ...args], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] })
+    let err = ""
+    const timer = setTimeout(() => (child.kill("SIGKILL"), reject(new Error(`${args.join(" ")}: not ready in 60 s: ${err}`))), 60_000)
+    child.stderr.on("data", (d) => {
+      err += d
+      if (!ready.test(err)) return
+      ready = /$^/ // once
+      setTimeout(() => {
+        const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1])
+        clearTimeout(timer)
+        child.kill("SIGKILL")
+        resolve(kb / 1024)
+      }, 1_000)
+    })
+  })
+if (existsSync("/proc/self/status")) {
+  for (const [name, args, ready] of [
+    ["serve (sqlite store)", ["serve", "--port", "0", "--store", `sqlite:${join(dir, "serve.db")}`], /serving on/],
+    ["resume --worker (sqlite)", ["resume", "--worker", "--store", `sqlite:${join(dir, "worker.db")}`], /resuming \d+ unfinished/]
+  ] as const) {
+    const xs: Array<number> = []
+    for (let i = 0; i < 3; i++) xs.push(await idleRss(args, ready))
+    const s = stats(xs)
+    console.log(`idle ${name.padEnd(24)} RSS median ${s.median.toFixed(0)} MB  range ${s.min.toFixed(0)}..${s.max.toFixed(0)} MB`)
+  }
+}
 rmSync(dir, { recursive: true, force: true })
-console.log(`idle worker RSS           median ${rss.median.toFixed(0)} MB  range ${rss.min.toFixed(0)}..${rss.max.toFixed(0)} MB`)

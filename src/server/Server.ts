@@ -19,13 +19,14 @@ import { readFileSync } from "node:fs"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Cause, Clock, Deferred, Duration, Effect, Layer, SchemaIssue, type Types } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
-import { HttpApiBuilder, HttpApiError, HttpApiScalar } from "effect/http-api"
+import { HttpApiBuilder, HttpApiError } from "effect/http-api"
 import { RateLimiter } from "effect/persistence"
 import { randomUUID } from "node:crypto"
 import * as Jwt from "../auth/Jwt.ts"
 import type { KeyStore } from "../auth/KeyStore.ts"
 import { Api, RequestErrors } from "./Api.ts"
 import * as ApiError from "./ApiError.ts"
+import * as Docs from "./Docs.ts"
 import type { AuditLog } from "./AuditLog.ts"
 import * as Handlers from "./Handlers.ts"
 import * as Limits from "./Limits.ts"
@@ -176,7 +177,7 @@ export const routes = (options: Options, stop: Effect.Effect<void>) => {
   return Layer.mergeAll(
     api,
     layerGlobal(limits),
-    ...(options.docs === false ? [] : [HttpApiScalar.layer(Api, { path: "/docs" })]),
+    ...(options.docs === false ? [] : [Docs.layer(Api, "/docs")]),
     ...(options.cors === undefined ? [] : [HttpRouter.cors({ allowedOrigins: options.cors.origins, allowedHeaders: ["authorization", "x-api-key", "content-type", "idempotency-key", "last-event-id", "x-request-id"], exposedHeaders: ["x-request-id", "retry-after"] })])
   )
 }
