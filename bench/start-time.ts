@@ -15,6 +15,8 @@ import { loadavg } from "node:os"
 import { join } from "node:path"
 
 const root = join(import.meta.dirname, "..")
+// LLMO_BENCH_BUILD=dir: measure another build (a directory with bin/, dist/ and package.json: an older commit's).
+const build = process.env["LLMO_BENCH_BUILD"] ?? root
 const node = process.execPath
 const runs = Number(process.env["RUNS"] ?? 15)
 if (!existsSync(join(root, "dist", "cli", "llm-orchestrator.mjs"))) spawnSync("npm", ["run", "build"], { cwd: root, stdio: "inherit" })
@@ -38,7 +40,7 @@ const entryOf = (name: string, importEffect: string) => {
   const file = join(dir, name)
   writeFileSync(file, `const c0 = process.cpuUsage()
 const t0 = performance.now()
-const { Workflow } = await import(${JSON.stringify(join(root, "dist", "src", "index.js"))})
+const { Workflow } = await import(${JSON.stringify(join(build, "dist", "src", "index.js"))})
 ${importEffect}
 const t1 = performance.now()
 const c1 = process.cpuUsage(c0)
@@ -59,8 +61,8 @@ const entries = [
   ["modules: effect/Effect, effect/Schema", entryOf("entry-modules.mjs", `const Effect = await import("effect/Effect")\nconst Schema = await import("effect/Schema")`)]
 ] as const
 const idle = join(dir, "idle.mjs")
-writeFileSync(idle, `await import(${JSON.stringify(join(root, "dist", "src", "index.js"))})
-await import(${JSON.stringify(join(root, "dist", "src", "pipeline", "index.js"))})
+writeFileSync(idle, `await import(${JSON.stringify(join(build, "dist", "src", "index.js"))})
+await import(${JSON.stringify(join(build, "dist", "src", "pipeline", "index.js"))})
 setTimeout(() => { globalThis.gc?.(); console.log(JSON.stringify({ rss: process.memoryUsage().rss })) }, 300)
 `)
 
@@ -93,7 +95,7 @@ const time = (args: ReadonlyArray<string>) => {
 // The package as installed: bin/ and dist/ under node_modules/llm-orchestrator (the bin runs the bundled CLI).
 const installed = join(dir, "node_modules", "llm-orchestrator")
 mkdirSync(installed, { recursive: true })
-for (const f of ["bin", "dist", "package.json"]) cpSync(join(root, f), join(installed, f), { recursive: true })
+for (const f of ["bin", "dist", "package.json"]) cpSync(join(build, f), join(installed, f), { recursive: true })
 const bin = join(installed, "bin", "llm-orchestrator.js")
 console.log(`node ${process.version}, ${runs} runs each, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
 for (const [name, args] of [

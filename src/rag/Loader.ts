@@ -18,7 +18,7 @@ import { Effect, FileSystem, Schema } from "effect"
 import * as path from "node:path"
 import { parse as parseYaml } from "yaml"
 import * as Document from "./Document.ts"
-import * as HtmlText from "./HtmlText.ts"
+import type * as HtmlText from "./HtmlText.ts"
 
 /**
  * A file could not be read or parsed; `path` names it (and the record, as `file.json[3]`).
@@ -209,14 +209,16 @@ export const parse = (
       const md = parseMarkdown(content)
       return Effect.succeed([Document.make({ id, source: file, text: md.text, metadata: { ...md.metadata, ...extra } })])
     }
-    case "html": {
-      const html = HtmlText.extract(content)
-      const metadata: Record<string, unknown> = {}
-      if (html.title !== undefined) metadata["title"] = html.title
-      if (html.description !== undefined) metadata["description"] = html.description
-      if (html.lang !== undefined) metadata["lang"] = html.lang
-      return Effect.succeed([Document.make({ id, source: file, text: html.text, metadata: { ...metadata, ...extra } })])
-    }
+    case "html":
+      // The HTML parser loads with the first HTML file: a process that never reads one (a worker) does not hold it.
+      return Effect.map(Effect.promise((): Promise<typeof HtmlText> => import("./HtmlText.ts")), (HtmlText) => {
+        const html = HtmlText.extract(content)
+        const metadata: Record<string, unknown> = {}
+        if (html.title !== undefined) metadata["title"] = html.title
+        if (html.description !== undefined) metadata["description"] = html.description
+        if (html.lang !== undefined) metadata["lang"] = html.lang
+        return [Document.make({ id, source: file, text: html.text, metadata: { ...metadata, ...extra } })]
+      })
     case "json": {
       let value: unknown
       try {
