@@ -15,15 +15,15 @@
 //   runs, so esbuild puts the implementation (server, SQL store, codegen, providers, ...) in a chunk of its own:
 //
 //     const config = { file: Argument.String("file"), json: Flag.Boolean("json").pipe(Flag.withDefault(false)) }
-//     export type WorkerArgs = Command.Command.Config.Infer<typeof config>
-//     export const workerCommand = Command.make("worker", config, (args) =>
-//       Effect.flatMap(Effect.promise(() => import("./workerHandler.ts")), (handler) => handler.worker(args))
+//     export type ListenArgs = Command.Command.Config.Infer<typeof config>
+//     export const listenCommand = Command.make("listen", config, (args) =>
+//       Effect.flatMap(Effect.promise(() => import("./listenHandler.ts")), (handler) => handler.listen(args))
 //     ).pipe(Command.withDescription("..."))
 //
-//   and `<name>Handler.ts` exports `worker = (args: WorkerArgs) => Effect...` (`import type { WorkerArgs }` from the
-//   spec). Then add the command to the list below. Never import a handler (or anything heavy) statically from here or
-//   from a spec: test/package checks that `--help` loads no handler chunk. Flags shared by several commands live in
-//   light modules of their own (remoteFlag.ts, TelemetryFlags.ts).
+//   and `<name>Handler.ts` exports `listen = (args: ListenArgs) => Effect...` (`import type { ListenArgs }` from the
+//   spec; workerCommand.ts + workerHandler.ts is a full example). Then add the command to the list below. Never
+//   import a handler (or anything heavy) statically from here or from a spec: test/package checks that `--help` loads
+//   no handler chunk. Flags shared by several commands live in light modules (remoteFlag.ts, TelemetryFlags.ts).
 // The deep import: the package index also loads cluster, Redis and WebSocket modules the CLI never uses.
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Cause, Deferred, Effect, Layer } from "effect"
