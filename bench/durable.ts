@@ -3,7 +3,8 @@
  *
  * 1. Throughput and latency of a 3-step workflow at concurrency 1, 10 and 100: hand-written Effect, `Workflow.run`
  *    (in memory), and durable runs (`Durable.start` + `Durable.result`) on the memory store, an embedded SQLite file
- *    and PostgreSQL: runs/s, p50/p99 latency (start to result), CPU-ms per run (user + system of this process).
+ *    and PostgreSQL: runs/s, p50/p99 latency (start to result), CPU-ms per run (user + system of this process), and on
+ *    SQLite the statements and transactions per run (counted by the client).
  * 2. Crash and resume: 100 runs of a 5-step workflow in a child process killed with SIGKILL at seeded random points
  *    and restarted until all are done, on SQLite and Postgres: runs lost, finished steps re-run, steps re-run while in
  *    flight (allowed), and the resume time (restart to the first step running again).
@@ -50,6 +51,9 @@ interface Figures {
   readonly p50Millis: number
   readonly p99Millis: number
   readonly cpuMillisPerRun: number
+  /** SQLite: statements and transactions (BEGIN) per run, counted by the client. */
+  readonly statementsPerRun?: number
+  readonly transactionsPerRun?: number
 }
 
 const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!
@@ -93,20 +97,34 @@ const throughput = async () => {
   }
   await inMemory("hand-written Effect", handWritten)
   await inMemory("Workflow.run (memory)", (i) => Workflow.run(three, { n: i }))
-  const durable = async (name: string, store: string) => {
+  const durable = async (name: string, store: string | DurableRuns.Options["store"], counted?: { statements: number; begins: number }) => {
     table[name] = {}
     const program = Effect.gen(function*() {
       // Warm up: the engine, the tables, the statements.
       yield* Effect.forEach(Array.from({ length: 10 }, (_, i) => i), (i) => Effect.flatMap(Durable.start(three, { n: i }), (r) => Durable.result(three, r.runId)), { concurrency: 10 })
       for (const c of levels) {
-        table[name]![`c${c}`] = yield* measure(counts[c], c, (i) => Effect.flatMap(Durable.start(three, { n: i }), (r) => Durable.result(three, r.runId)))
+        const before = counted === undefined ? undefined : { ...counted }
+        const figures = yield* measure(counts[c], c, (i) => Effect.flatMap(Durable.start(three, { n: i }), (r) => Durable.result(three, r.runId)))
+        table[name]![`c${c}`] = counted === undefined || before === undefined ? figures : {
+          ...figures,
+          statementsPerRun: round((counted.statements - before.statements) / counts[c], 1),
+          transactionsPerRun: round((counted.begins - before.begins) / counts[c], 1)
+        }
         process.stderr.write(`  ${name} c${c}: ${JSON.stringify(table[name]![`c${c}`])}\n`)
       }
     })
     await Effect.runPromise(program.pipe(Effect.provide(Layer.fresh(DurableRuns.layer({ store, role: "runner" })))) as Effect.Effect<void, unknown>)
   }
   await durable("durable, memory store", "memory")
-  await durable("durable, SQLite", `sqlite:${join(dir, "bench.db")}`)
+  const counted = { statements: 0, begins: 0 }
+  await durable("durable, SQLite", {
+    _tag: "sqlite",
+    filename: join(dir, "bench.db"),
+    onStatement: (sql) => {
+      counted.statements++
+      if (sql.startsWith("BEGIN")) counted.begins++
+    }
+  }, counted)
   if (process.env["NO_PG"] !== "1" && await postgresUp()) {
     const db = await createDatabase()
     try {

@@ -448,12 +448,21 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
 
     const registry = new Registry()
     const cancellations = new Cancellations()
-    const waiters = new Map<string, Set<Deferred.Deferred<void>>>()
-    const changed = (runId: string) => {
+    const waiters = new Map<string, Set<Deferred.Deferred<RunRecord | undefined>>>()
+    // Runs this runner handed to the engine whose body has not yet reported `running` (which marks them submitted in
+    // the store): the inbox does not hand them over again.
+    const submittedHere = new Set<string>()
+    /**
+     * A run's status changed here; `run` is its record when the change returned it. Its waiters wait for its end: a
+     * move to a state that is not one does not wake them, and a final one hands them the record (no read).
+     */
+    const changed = (runId: string, run?: RunRecord) => {
+      if (run !== undefined && (run.submitted || isTerminal(run.status))) submittedHere.delete(runId)
+      if (run !== undefined && !isTerminal(run.status)) return
       const set = waiters.get(runId)
       if (set === undefined) return
       waiters.delete(runId)
-      for (const d of set) Deferred.doneUnsafe(d, Exit.void)
+      for (const d of set) Deferred.doneUnsafe(d, Exit.succeed(run))
     }
     let wake: Deferred.Deferred<void> = Deferred.makeUnsafe()
     const poke = () => Deferred.doneUnsafe(wake, Exit.void)
@@ -467,7 +476,7 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
     // The engine, in the runner only (in every member of a cluster: a client sends its messages through it).
     let engineContext: Context.Context<WorkflowEngine.WorkflowEngine | MessageStorage.MessageStorage | Sharding.Sharding> | undefined
     const handler = RunWorkflow.toLayer((payload) =>
-      runBody({ store, registry, cancellations, load, changed, onEvent: options.onEvent, codec, onStoreError: (e) => problem(`run store: ${String((e as { message?: unknown }).message ?? e)}`) }, payload.runId)
+      runBody({ store, registry, cancellations, cancelInStore: cluster !== undefined, load, changed, onEvent: options.onEvent, codec, onStoreError: (e) => problem(`run store: ${String((e as { message?: unknown }).message ?? e)}`) }, payload.runId)
     )
     if (cluster !== undefined) {
       const engine = cluster.engine.pipe(Layer.provide(Layer.succeedContext(sqlContext!)))
@@ -487,8 +496,16 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
 
     const submit = (run: RunRecord) =>
       Effect.gen(function*() {
-        yield* withEngine(RunWorkflow.execute({ runId: run.runId }, { discard: true }))
-        yield* store.updateRun(run.runId, { submitted: true })
+        submittedHere.add(run.runId)
+        yield* withEngine(RunWorkflow.execute({ runId: run.runId }, { discard: true })).pipe(
+          Effect.onError(() => Effect.sync(() => submittedHere.delete(run.runId)))
+        )
+        // On a cluster the run may start on another worker, and the inbox moves between workers: the flag is stored
+        // at once (a single runner knows what it submitted, and the body's move to running stores it).
+        if (cluster !== undefined) {
+          submittedHere.delete(run.runId)
+          yield* store.updateRun(run.runId, { submitted: true })
+        }
       })
 
     const applyWait = (wait: WaitRow) =>
@@ -510,7 +527,7 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
     const cancelHere = (run: RunRecord) =>
       Effect.gen(function*() {
         cancellations.fire(run.runId)
-        if (run.submitted) yield* withEngine(RunWorkflow.interrupt(yield* executionIdOf(run.runId)))
+        if (run.submitted || submittedHere.has(run.runId)) yield* withEngine(RunWorkflow.interrupt(yield* executionIdOf(run.runId)))
         if (!run.submitted || run.status === "pending") {
           yield* store.setStatus(run.runId, "cancelled", yield* now, { error: { _tag: "RunCancelled", message: `Run '${run.runId}' was cancelled` } }).pipe(
             Effect.catchTag("InvalidTransition", () => Effect.void),
@@ -523,7 +540,7 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
     // The runner's loop: the inbox (new runs, cancels, signals and timed-out waits from any process) and the lease.
     if (role === "runner") {
       const tick = Effect.gen(function*() {
-        for (const run of yield* store.runsToSubmit()) yield* submit(run)
+        for (const run of yield* store.runsToSubmit()) if (!submittedHere.has(run.runId)) yield* submit(run)
         for (const run of yield* store.cancelRequested()) {
           if (!cancellations.isFired(run.runId)) yield* cancelHere(run)
         }
@@ -613,14 +630,14 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
           idempotencyKey: startOptions.idempotencyKey,
           createdAt: yield* now
         })
-        if ((role === "runner" || cluster !== undefined) && !run.submitted && run.status === "pending") yield* Effect.orDie(submit(run))
-        return (yield* store.getRun(runId)) ?? run
+        if ((role === "runner" || cluster !== undefined) && !run.submitted && run.status === "pending" && !submittedHere.has(runId)) yield* Effect.orDie(submit(run))
+        return run
       })
 
     const awaitRun: DurableRunsShape["await"] = (runId) =>
       Effect.gen(function*() {
         while (true) {
-          const waiter = Deferred.makeUnsafe<void>()
+          const waiter = Deferred.makeUnsafe<RunRecord | undefined>()
           let set = waiters.get(runId)
           if (set === undefined) waiters.set(runId, (set = new Set()))
           set.add(waiter)
@@ -629,8 +646,13 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
             set.delete(waiter)
             return run
           }
-          // Woken by this process's engine, or at the next poll (a run finished by another process).
-          yield* Effect.raceFirst(Deferred.await(waiter), Effect.sleep(role === "runner" && cluster === undefined ? Duration.seconds(1) : pollInterval))
+          // Woken by this process's engine (with the record when the change gave it), or at the next poll (a run
+          // finished by another process).
+          const woken = yield* Effect.raceFirst(
+            Deferred.await(waiter),
+            Effect.as(Effect.sleep(role === "runner" && cluster === undefined ? Duration.seconds(1) : pollInterval), undefined)
+          )
+          if (woken !== undefined && isTerminal(woken.status)) return woken
         }
       })
 

@@ -4,8 +4,8 @@
  * persists before the run goes on, and returns on every replay without running the unit again. Each wait is a
  * `DurableDeferred` named after the wait.
  *
- * Inside the activity, the unit also writes its row of the run index (started, finished, output, usage, cost), reads
- * the cancel flag before it starts (so no provider call starts after a cancel was acknowledged), and races its work
+ * Inside the activity, the unit also writes its row of the run index (started, finished, output, usage, cost), checks
+ * the run's cancellation before it starts (so no provider call starts after a cancel was acknowledged), and races its work
  * against the run's cancellation (so a cancel interrupts the call in flight).
  */
 import { Cause, Clock, Deferred, Effect, Exit, Schema } from "effect"
@@ -91,6 +91,11 @@ export interface JournalOptions {
   readonly onStoreError?: ((error: unknown) => void) | undefined
   /** Seals what the engine journals (unit results and errors, signals) and opens it on replay. */
   readonly codec?: PayloadCodec | undefined
+  /**
+   * Read the run's cancel request from the store before each unit, not only the in-memory flag: on a cluster the
+   * worker that sees a cancel may not be the one running the run.
+   */
+  readonly cancelInStore?: boolean | undefined
 }
 
 const usageJson = (entries: ReadonlyArray<UsageEntry>): Json | undefined => {
@@ -123,8 +128,11 @@ export const makeJournal = (options: JournalOptions): StepJournal => {
   /** The body of a unit's activity: cancel check, index row, the work raced against cancellation, the outcome. */
   const execute = (unit: JournalUnit, effect: Effect.Effect<unknown, unknown, unknown>, attempts: AttemptCount | undefined) =>
     Effect.gen(function*() {
-      const run = yield* Effect.orDie(store.getRun(runId))
-      if (cancellations.isFired(runId) || run?.cancelRequestedAt !== undefined) {
+      // In memory: the runner fires a run's cancellation before the cancel is acknowledged (in this process at once,
+      // from another process when its inbox sees the request), and the body checks the stored request when it starts.
+      // On a cluster, the stored request too (another worker's inbox may have seen it).
+      const requested = options.cancelInStore === true && (yield* Effect.orDie(store.getRun(runId)))?.cancelRequestedAt !== undefined
+      if (requested || cancellations.isFired(runId)) {
         return yield* Effect.fail({ error: encodeError(new RunCancelled({ runId, message: `Run '${runId}' was cancelled` })), attempts: 0 })
       }
       const started = yield* Clock.currentTimeMillis

@@ -55,13 +55,15 @@ export interface BodyEnv {
   readonly cancellations: Cancellations
   /** Loads the definition of a run whose workflow is not registered (the CLI loads its YAML file from `source`). */
   readonly load: (run: RunRecord) => Effect.Effect<Registered | undefined>
-  /** Told whenever a run's status changed here (wakes the callers awaiting it in this process). */
-  readonly changed: (runId: string) => void
+  /** Told whenever a run's status changed here, with its record when known (wakes the callers awaiting it here). */
+  readonly changed: (runId: string, run?: RunRecord) => void
   readonly onStoreError: (error: unknown) => void
   /** The engine's events of the runs executing in this process (the CLI's progress view); replayed units report too. */
   readonly onEvent?: ((runId: string, event: WorkflowEvent) => void) | undefined
   /** Seals what the engine journals (see `PayloadCodec`). */
   readonly codec?: PayloadCodec | undefined
+  /** Each unit reads the run's cancel request from the store (a cluster: the cancel may be seen by another worker). */
+  readonly cancelInStore?: boolean | undefined
 }
 
 const cancelledJson = (runId: string): Json => encodeError(new RunCancelled({ runId, message: `Run '${runId}' was cancelled` }))
@@ -99,7 +101,7 @@ export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, 
   const setStatus = (to: RunRecord["status"], fields?: { readonly output?: Json; readonly error?: Json }) =>
     Effect.flatMap(now, (at) =>
       store.setStatus(runId, to, at, fields).pipe(
-        Effect.tap(() => Effect.sync(() => env.changed(runId))),
+        Effect.tap((run) => Effect.sync(() => env.changed(runId, run))),
         Effect.tap(() => recordEnd(to, at)),
         // A run another process already finished (a cancel with no runner alive) stays as it is.
         Effect.catchTag("InvalidTransition", () => Effect.void),
@@ -109,7 +111,8 @@ export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, 
   const block = (reason: string) =>
     Effect.gen(function*() {
       blocked = true
-      yield* Effect.orDie(store.updateRun(runId, { blocked: reason }))
+      // Blocked runs are the engine's (a registration resumes them there).
+      yield* Effect.orDie(store.updateRun(runId, { blocked: reason, submitted: true }))
       env.changed(runId)
       const instance = yield* WorkflowEngine.WorkflowInstance
       return yield* Workflow.suspend(instance)
@@ -181,7 +184,8 @@ export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, 
           cancellations: env.cancellations,
           seeds: run.seeds as Readonly<Record<string, Json>> | undefined,
           onStoreError: env.onStoreError,
-          codec: env.codec
+          codec: env.codec,
+          cancelInStore: env.cancelInStore
         })
       })
       const graphRun = runGraph(state, graph, "", input, {})

@@ -34,6 +34,8 @@ export type Spec =
     readonly synchronous?: "NORMAL" | "FULL" | undefined
     /** How long to wait for another process's lock before failing (5 s). */
     readonly busyTimeoutMillis?: number | undefined
+    /** Called with every statement executed (tests and benchmarks count them). */
+    readonly onStatement?: ((sql: string) => void) | undefined
   }
   | { readonly _tag: "postgres"; readonly url: string }
 
@@ -104,7 +106,7 @@ const reasonOf = (error: unknown): string => {
 export const sqlLayer = (spec: Exclude<Spec, { readonly _tag: "memory" }>): Layer.Layer<SqlClient.SqlClient, StoreUnavailable> => {
   const shown = show(spec)
   const client: Layer.Layer<SqlClient.SqlClient, unknown> = spec._tag === "sqlite"
-    ? SqliteClient.layer({ filename: spec.filename, synchronous: spec.synchronous, busyTimeoutMillis: spec.busyTimeoutMillis })
+    ? SqliteClient.layer({ filename: spec.filename, synchronous: spec.synchronous, busyTimeoutMillis: spec.busyTimeoutMillis, onStatement: spec.onStatement })
     : PgClient.layer({ url: Redacted.make(spec.url), connectTimeout: "3 seconds", applicationName: "llm-orchestrator" })
   const probe = Layer.effectDiscard(
     Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT 1`).pipe(

@@ -102,7 +102,8 @@ export const makeMemory = (): RunStoreShape => {
           finishedAt: isTerminal(to) ? at : run.finishedAt,
           output: fields.output ?? run.output,
           error: fields.error ?? run.error,
-          blocked: to === "running" || isTerminal(to) ? undefined : run.blocked
+          blocked: to === "running" || isTerminal(to) ? undefined : run.blocked,
+          submitted: to === "running" ? true : run.submitted
         }
         runs.set(runId, next)
         if (run.status !== to) events.push({ runId, seq: ++seq, at, type: "RunStatus", stepId: undefined, data: { status: to } })

@@ -304,6 +304,7 @@ export interface RunStoreShape {
   /**
    * Moves a run to `to` (a no-op when it is already there), setting its times (`startedAt` on first running,
    * `finishedAt` on a terminal state), and its output or error; logs a `RunStatus` event when the status changes.
+   * Only the engine runs a run, so `running` also marks it `submitted`.
    */
   readonly setStatus: (
     runId: string,

@@ -6,9 +6,10 @@
  * Tables are prefixed `llmo_` and created by effect's `Migrator` (table `llmo_migrations`), next to the engine's own
  * `cluster_*` tables in the same database.
  */
-import { Effect } from "effect"
+import { type Array as Arr, Effect } from "effect"
 import { Migrator, SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
+import * as GroupCommit from "./GroupCommit.ts"
 import { canMove, isTerminal, type Status, terminal } from "./RunStatus.ts"
 import {
   AlreadySignalled,
@@ -106,6 +107,14 @@ const migrations = Migrator.fromRecord({
   })
 })
 
+type EventRow = {
+  readonly run_id: string
+  readonly at: number
+  readonly type: string
+  readonly step_id: string | null
+  readonly data: string | null
+}
+
 const json = (value: Json | undefined): string | null => (value === undefined ? null : JSON.stringify(value))
 const parse = (text: unknown): Json | undefined => (text === null || text === undefined ? undefined : JSON.parse(String(text)) as Json)
 const num = (value: unknown): number | undefined => (value === null || value === undefined ? undefined : Number(value))
@@ -201,21 +210,25 @@ export const makeSql: Effect.Effect<RunStoreShape, RunStoreError, SqlClient.SqlC
     Effect.map(sql<Record<string, unknown>>`SELECT * FROM llmo_runs WHERE run_id = ${runId}`, (rows) => (rows[0] === undefined ? undefined : toRun(rows[0])))
   const event = (e: Omit<RunEvent, "seq">) =>
     sql`INSERT INTO llmo_events (run_id, at, type, step_id, data) VALUES (${e.runId}, ${e.at}, ${e.type}, ${e.stepId ?? null}, ${json(e.data)})`
+  const eventRow = (e: Omit<RunEvent, "seq">): EventRow => ({ run_id: e.runId, at: e.at, type: e.type, step_id: e.stepId ?? null, data: json(e.data) })
+  // The hot writes (a run's start and status moves, its units' rows, streamed deltas) share transactions.
+  const group = GroupCommit.make<EventRow>(sql, (rows) => sql`INSERT INTO llmo_events ${sql.insert(rows as unknown as Arr.NonEmptyReadonlyArray<Record<string, unknown>>)}`)
   const in_ = (values: ReadonlyArray<string>) => sql.in(values as Array<string>)
 
   const store: RunStoreShape = {
     createRun: (run) =>
-      sql.withTransaction(Effect.gen(function*() {
-        const inserted = yield* sql<{ run_id: string }>`INSERT INTO llmo_runs (
+      group.write((events) => Effect.gen(function*() {
+        const inserted = yield* sql<Record<string, unknown>>`INSERT INTO llmo_runs (
             run_id, workflow, version, graph_hash, shape, source, input, options, parent_run_id, rerun_from, seeds,
             idempotency_key, status, created_at, updated_at
           ) VALUES (
             ${run.runId}, ${run.workflow}, ${run.version ?? null}, ${run.graphHash}, ${json(run.shape)}, ${json(run.source)},
             ${json(run.input)}, ${json(run.options)}, ${run.parentRunId ?? null}, ${run.rerunFrom ?? null}, ${json(run.seeds)},
             ${run.idempotencyKey ?? null}, 'pending', ${run.createdAt}, ${run.createdAt}
-          ) ON CONFLICT (run_id) DO NOTHING RETURNING run_id`
-        if (inserted.length > 0) yield* event({ runId: run.runId, at: run.createdAt, type: "RunStatus", stepId: undefined, data: { status: "pending" } })
-        return { created: inserted.length > 0, run: (yield* getRun(run.runId))! }
+          ) ON CONFLICT (run_id) DO NOTHING RETURNING *`
+        if (inserted[0] === undefined) return { created: false, run: (yield* getRun(run.runId))! }
+        events.push(eventRow({ runId: run.runId, at: run.createdAt, type: "RunStatus", stepId: undefined, data: { status: "pending" } }))
+        return { created: true, run: toRun(inserted[0]) }
       })).pipe(Effect.mapError(failed("createRun"))),
 
     getRun: (runId) => getRun(runId).pipe(Effect.mapError(failed("getRun"))),
@@ -233,33 +246,41 @@ export const makeSql: Effect.Effect<RunStoreShape, RunStoreError, SqlClient.SqlC
       }).pipe(Effect.map((rows) => rows.map(toRun)), Effect.mapError(failed("listRuns"))),
 
     setStatus: (runId, to, at, fields = {}) =>
-      sql.withTransaction(Effect.gen(function*() {
+      group.write((events) => Effect.gen(function*() {
+        const withFields = fields.output !== undefined || fields.error !== undefined
+        // One statement on the way that matters: the move is allowed from these statuses (staying is the no-op below).
+        const from = (["pending", "running", "suspended", "succeeded", "failed", "cancelled"] as const).filter((s) => s !== to && canMove(s, to))
+        const set = sql`status = ${to}, updated_at = ${at},
+            started_at = ${to === "running" ? sql`COALESCE(started_at, ${at})` : sql`started_at`},
+            finished_at = ${isTerminal(to) ? sql`${at}` : sql`finished_at`},
+            blocked = ${to === "running" || isTerminal(to) ? sql`NULL` : sql`blocked`},
+            submitted = ${to === "running" ? sql`1` : sql`submitted`},
+            output = ${fields.output === undefined ? sql`output` : sql`${json(fields.output)}`},
+            error = ${fields.error === undefined ? sql`error` : sql`${json(fields.error)}`}`
+        const moved = from.length === 0
+          ? []
+          : yield* sql<Record<string, unknown>>`UPDATE llmo_runs SET ${set} WHERE run_id = ${runId} AND status IN ${in_(from)} RETURNING *`
+        if (moved[0] !== undefined) {
+          events.push(eventRow({ runId, at, type: "RunStatus", stepId: undefined, data: { status: to } }))
+          return toRun(moved[0])
+        }
+        // Not moved: not there, not allowed, or already in `to` (then only the fields change, and no event).
         const run = yield* getRun(runId)
         if (run === undefined) return yield* new RunNotFound({ runId })
-        if (!canMove(run.status, to)) return yield* new InvalidTransition({ runId, from: run.status, to })
-        if (run.status === to && fields.output === undefined && fields.error === undefined) return run
-        const startedAt = run.startedAt ?? (to === "running" ? at : null)
-        const finishedAt = isTerminal(to) ? at : run.finishedAt ?? null
-        const blocked = to === "running" || isTerminal(to) ? null : run.blocked ?? null
-        // The status in the WHERE clause makes the move atomic: a concurrent move in between changes nothing here.
-        const moved = yield* sql<{ run_id: string }>`UPDATE llmo_runs SET status = ${to}, updated_at = ${at}, started_at = ${startedAt},
-            finished_at = ${finishedAt}, blocked = ${blocked},
-            output = ${fields.output === undefined ? run.output === undefined ? null : json(run.output) : json(fields.output)},
-            error = ${fields.error === undefined ? run.error === undefined ? null : json(run.error) : json(fields.error)}
-          WHERE run_id = ${runId} AND status = ${run.status} RETURNING run_id`
-        if (moved.length === 0) {
-          const now = yield* getRun(runId)
-          return yield* new InvalidTransition({ runId, from: now?.status ?? run.status, to })
-        }
-        if (run.status !== to) yield* event({ runId, at, type: "RunStatus", stepId: undefined, data: { status: to } })
-        return (yield* getRun(runId))!
+        if (run.status !== to) return yield* new InvalidTransition({ runId, from: run.status, to })
+        if (!withFields) return run
+        const kept = yield* sql<Record<string, unknown>>`UPDATE llmo_runs SET ${set} WHERE run_id = ${runId} AND status = ${to} RETURNING *`
+        return kept[0] === undefined ? (yield* new InvalidTransition({ runId, from: run.status, to })) : toRun(kept[0])
       })).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(failed("setStatus")(e)))),
 
     updateRun: (runId, fields) =>
-      Effect.gen(function*() {
-        if (fields.submitted !== undefined) yield* sql`UPDATE llmo_runs SET submitted = ${fields.submitted ? 1 : 0} WHERE run_id = ${runId}`
-        if (fields.blocked !== undefined) yield* sql`UPDATE llmo_runs SET blocked = ${fields.blocked} WHERE run_id = ${runId}`
-        if (fields.forced !== undefined) yield* sql`UPDATE llmo_runs SET forced = ${fields.forced ? 1 : 0} WHERE run_id = ${runId}`
+      Effect.suspend(() => {
+        const set = [
+          fields.submitted === undefined ? undefined : sql`submitted = ${fields.submitted ? 1 : 0}`,
+          fields.blocked === undefined ? undefined : sql`blocked = ${fields.blocked}`,
+          fields.forced === undefined ? undefined : sql`forced = ${fields.forced ? 1 : 0}`
+        ].filter((f) => f !== undefined)
+        return set.length === 0 ? Effect.void : Effect.asVoid(sql`UPDATE llmo_runs SET ${sql.csv(set)} WHERE run_id = ${runId}`)
       }).pipe(Effect.mapError(failed("updateRun"))),
 
     requestCancel: (runId, at) =>
@@ -291,21 +312,21 @@ export const makeSql: Effect.Effect<RunStoreShape, RunStoreError, SqlClient.SqlC
       ),
 
     stepStarted: ({ at, kind, name, runId, stepId }) =>
-      sql.withTransaction(Effect.gen(function*() {
+      group.write((events) => Effect.gen(function*() {
         yield* sql`INSERT INTO llmo_steps (run_id, name, step_id, kind, status, attempts, executions, started_at)
           VALUES (${runId}, ${name}, ${stepId}, ${kind}, 'running', 0, 1, ${at})
           ON CONFLICT (run_id, name) DO UPDATE SET status = 'running', attempts = 0, executions = llmo_steps.executions + 1,
             finished_at = NULL, output = NULL, error = NULL, usage = NULL, cost_usd = NULL`
-        yield* event({ runId, at, type: "StepStarted", stepId: name, data: { kind } })
+        events.push(eventRow({ runId, at, type: "StepStarted", stepId: name, data: { kind } }))
       })).pipe(Effect.mapError(failed("stepStarted"))),
 
     stepFinished: (row) =>
-      sql.withTransaction(Effect.gen(function*() {
+      group.write((events) => Effect.gen(function*() {
         const updated = yield* sql<{ name: string }>`UPDATE llmo_steps SET status = ${row.status}, attempts = ${row.attempts}, finished_at = ${row.at},
             output = ${json(row.output)}, error = ${json(row.error)}, usage = ${json(row.usage)}, cost_usd = ${row.costUsd ?? null}
           WHERE run_id = ${row.runId} AND name = ${row.name} RETURNING name`
         if (updated.length > 0) {
-          yield* event({ runId: row.runId, at: row.at, type: "StepFinished", stepId: row.name, data: { status: row.status, attempts: row.attempts } })
+          events.push(eventRow({ runId: row.runId, at: row.at, type: "StepFinished", stepId: row.name, data: { status: row.status, attempts: row.attempts } }))
         }
       })).pipe(Effect.mapError(failed("stepFinished"))),
 
@@ -315,7 +336,7 @@ export const makeSql: Effect.Effect<RunStoreShape, RunStoreError, SqlClient.SqlC
         Effect.mapError(failed("steps"))
       ),
 
-    appendEvent: (e) => event(e).pipe(Effect.asVoid, Effect.mapError(failed("appendEvent"))),
+    appendEvent: (e) => group.write((events) => Effect.sync(() => void events.push(eventRow(e)))).pipe(Effect.mapError(failed("appendEvent"))),
 
     events: (runId, options) =>
       sql<Record<string, unknown>>`SELECT * FROM llmo_events WHERE run_id = ${runId} AND seq > ${options?.after ?? 0} ORDER BY seq`.pipe(

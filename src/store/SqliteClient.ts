@@ -55,6 +55,8 @@ export interface Options {
   readonly statementCacheSize?: number | undefined
   /** Open read-only (no directory or file is created). */
   readonly readOnly?: boolean | undefined
+  /** Called with the text of every statement executed (counting them in tests and benchmarks; keep it cheap). */
+  readonly onStatement?: ((sql: string) => void) | undefined
 }
 
 /**
@@ -154,10 +156,12 @@ export const make = (options: Options): Effect.Effect<SqlClient.SqlClient, Sqlit
     })
     yield* Effect.addFinalizer(() => Effect.sync(() => db.close()))
     const prepare = statementCache(db, options.statementCacheSize ?? 200)
+    const onStatement = options.onStatement
 
     const run = (sql: string, params: ReadonlyArray<unknown>, mode: "rows" | "raw" | "values", prepared: boolean) =>
       Effect.withFiber<any, SqlError>((fiber) => {
         try {
+          onStatement?.(sql)
           const statement = prepared ? prepare(sql) : db.prepare(sql)
           statement.setReadBigInts(Context.get(fiber.context, SqlClient.SafeIntegers))
           statement.setReturnArrays(mode === "values")

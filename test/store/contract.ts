@@ -52,6 +52,8 @@ export const runStoreContract = (label: string, makeLayer: () => Layer.Layer<Run
         const running = yield* s.setStatus("r1", "running", 2_000)
         assert.strictEqual(running.startedAt, 2_000)
         assert.strictEqual(running.finishedAt, undefined)
+        assert.isTrue(running.submitted)
+        assert.isTrue((yield* s.getRun("r1"))!.submitted)
         yield* s.setStatus("r1", "suspended", 3_000)
         const again = yield* s.setStatus("r1", "running", 4_000)
         assert.strictEqual(again.startedAt, 2_000)
