@@ -78,7 +78,7 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
     id: CheckId<Id, Ids>,
     // Inside a branch case, `Vis` holds the branch's needs: a case step sees them without repeating them.
     run: (ctx: { readonly [K in "input" | IdsOf<Vis>]: K extends "input" ? I : Lookup<Vis, K> }) => Effect.Effect<A, E2, R2>
-  ): Workflow<I, IE, Out | Entry<Id, A>, E | E2, R | R2, Vis, Ids | Id>
+  ): Workflow<I, IE, Out | JsonEntry<Id, A>, E | E2, R | R2, Vis, Ids | Id>
 
   /**
    * Adds a step: `ctx` holds `input` and exactly the declared needs, each typed with that step's output.
@@ -96,10 +96,12 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
     E2 = never,
     R2 = never,
     F extends Fallback.Option<unknown, unknown> = never,
-    EW = unknown
+    EW = unknown,
+    // The output Schema when one is given (else `undefined`): without one, a durable run stores the value as JSON.
+    S = undefined
   >(
     id: Fallback.CheckFallback<Id, CheckRetryWhile<Id, CheckId<Id, Ids>, E2, EW>, A, F>,
-    options: StepOptions<Needs, Ids, A, F, EW>,
+    options: StepOptions<Needs, Ids, A, F, EW> & { readonly output?: S },
     run: (
       ctx:
         & { readonly [K in "input" | Needs[number] | ([Needs] extends [readonly []] ? IdsOf<Vis> : never)]: K extends "input" ? I : Lookup<Out | Vis, K> }
@@ -109,7 +111,7 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
     I,
     IE,
     // A step with fallbacks may run a fallback workflow, whose steps are recorded under `id/fallback/...`.
-    Out | ([F] extends [never] ? Entry<Id, Settled<A>> : NestedEntry<Id, Settled<A>, `fallback/${string}`>),
+    Out | ([F] extends [never] ? ([S] extends [undefined] ? JsonEntry<Id, Settled<A>> : Entry<Id, Settled<A>>) : NestedEntry<Id, Settled<A>, `fallback/${string}`>),
     E | E2,
     R | R2 | Fallback.RequirementsOf<NoInfer<F>>,
     Vis,
@@ -170,7 +172,7 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
       ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<Out | Vis, K> } & { readonly [_ in NeedsHint]?: never },
       index: number
     ) => Effect.Effect<A, E2, R2>
-  ): Workflow<I, IE, Out | Entry<Id, ReadonlyArray<A>>, E | E2, R | R2, Vis, Ids | Id>
+  ): Workflow<I, IE, Out | JsonEntry<Id, ReadonlyArray<A>>, E | E2, R | R2, Vis, Ids | Id>
 
   /**
    * Repeats `body` on a state until `until` holds or `maxIterations` bodies have run. The state type cannot change.
@@ -199,7 +201,7 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
       ctx: { readonly [K in "input" | Needs[number]]: K extends "input" ? I : Lookup<Out | Vis, K> } & { readonly [_ in NeedsHint]?: never },
       iteration: number
     ) => Effect.Effect<A2, E2, R2>
-  ): Workflow<I, IE, Out | Entry<Id, Widen<S>>, E | E2 | ("fail" extends M ? LoopMaxIterations : never), R | R2, Vis, Ids | Id>
+  ): Workflow<I, IE, Out | JsonEntry<Id, Widen<S>>, E | E2 | ("fail" extends M ? LoopMaxIterations : never), R | R2, Vis, Ids | Id>
 
   /**
    * Runs another workflow as one step; its outputs record is this step's output. Composition keeps type-check time
@@ -273,6 +275,20 @@ export type Settled<A> = [A] extends [NotInferredYet] ? any : A
  */
 export interface WaitEntry<Id extends string, A> extends Entry<Id, A> {
   readonly wait: true
+}
+
+/**
+ * The output entry of a step with no output Schema (a `step` without `output`, a `map`, a `loop`): a durable run
+ * stores its value as JSON, so `Durable.start` checks at compile time that the value's type is JSON
+ * (see `Durable.Persistable`).
+ *
+ * @example
+ * ```ts
+ * type E = JsonEntry<"count", number>
+ * ```
+ */
+export interface JsonEntry<Id extends string, A> extends Entry<Id, A> {
+  readonly json: true
 }
 
 /**

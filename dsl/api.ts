@@ -11,6 +11,7 @@ export {
   type OutputsOf,
   type Policy,
   type RequirementsOf,
+  type JsonEntry,
   type NestedEntry,
   type SignalOf,
   type StepPathsOf,

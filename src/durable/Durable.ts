@@ -32,7 +32,10 @@ import type { AlreadySignalled, RunNotFound, RunRecord, RunStoreError } from "..
 import { decodeError, decodeOutputs, encodeValue } from "./codec.ts"
 import { DurableRuns, type StartOptions } from "./DurableRuns.ts"
 import { DurableRunFailed, type NotAWait, type NotDurable, RunCancelled, type RunFinished, type WorkflowNotRegistered } from "./errors.ts"
+import type { Persistable } from "./Persistable.ts"
 import { isCancellation } from "./RunWorkflow.ts"
+
+export type { Persistable, Problems } from "./Persistable.ts"
 
 export { idempotencyKey, StepContext, type StepInfo } from "./StepContext.ts"
 export type { StartOptions } from "./DurableRuns.ts"
@@ -52,8 +55,10 @@ export interface DurableRun<W> extends RunRecord {
 
 /**
  * Starts a durable run of `workflow` and returns it once it is stored (a crash after this loses nothing). The
- * workflow is registered with the services of the caller (its steps run with them). A workflow that cannot run
- * durably is refused with `NotDurable`; a bad input with `WorkflowInputError`, before anything is stored.
+ * workflow is registered with the services of the caller (its steps run with them). A workflow with a step whose
+ * output type cannot be stored (no output Schema, and not JSON: a function, a Date, ...) does not compile (see
+ * `Persistable`); one that cannot run durably otherwise is refused with `NotDurable`; a bad input with
+ * `WorkflowInputError`, before anything is stored.
  *
  * @example
  * ```ts
@@ -61,11 +66,11 @@ export interface DurableRun<W> extends RunRecord {
  * ```
  */
 export const start = <W extends Any>(
-  workflow: W,
+  workflow: Persistable<W>,
   input: EncodedInputOf<W>,
   options?: StartOptions
 ): Effect.Effect<DurableRun<W>, NotDurable | WorkflowInputError | RunStoreError, DurableRuns | RequirementsOf<W>> =>
-  Effect.flatMap(DurableRuns, (runs) => runs.start(workflow, input, options)) as Effect.Effect<DurableRun<W>, NotDurable | WorkflowInputError | RunStoreError, DurableRuns | RequirementsOf<W>>
+  Effect.flatMap(DurableRuns, (runs) => runs.start(workflow as W, input, options)) as Effect.Effect<DurableRun<W>, NotDurable | WorkflowInputError | RunStoreError, DurableRuns | RequirementsOf<W>>
 
 /**
  * The errors of awaiting a durable run: its failure (`DurableRunFailed`, with the persisted `StepFailed`), its
@@ -109,11 +114,11 @@ export const result = <W extends Any>(workflow: W, runId: string): Effect.Effect
  * ```
  */
 export const run = <W extends Any>(
-  workflow: W,
+  workflow: Persistable<W>,
   input: EncodedInputOf<W>,
   options?: StartOptions
 ): Effect.Effect<OutputsOf<W>, NotDurable | WorkflowInputError | ResultError, DurableRuns | RequirementsOf<W>> =>
-  Effect.flatMap(start(workflow, input, options), (started) => result(workflow, started.runId))
+  Effect.flatMap(start<W>(workflow, input, options), (started) => result(workflow as W, started.runId))
 
 /**
  * Delivers the value of wait step `stepId` of a run of `workflow`; both are checked by the compiler against the
@@ -177,5 +182,5 @@ export const status = (runId: string) => Effect.flatMap(DurableRuns, (runs) => r
  * yield* Durable.register(rag).pipe(Effect.provide(OpenAiLive))
  * ```
  */
-export const register = <W extends Any>(workflow: W): Effect.Effect<void, NotDurable, DurableRuns | RequirementsOf<W>> =>
-  Effect.flatMap(DurableRuns, (runs) => Effect.asVoid(runs.register(workflow))) as Effect.Effect<void, NotDurable, DurableRuns | RequirementsOf<W>>
+export const register = <W extends Any>(workflow: Persistable<W>): Effect.Effect<void, NotDurable, DurableRuns | RequirementsOf<W>> =>
+  Effect.flatMap(DurableRuns, (runs) => Effect.asVoid(runs.register(workflow as W))) as Effect.Effect<void, NotDurable, DurableRuns | RequirementsOf<W>>

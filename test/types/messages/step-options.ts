@@ -23,7 +23,7 @@ export const typo = Workflow.options({ timeout: "30 secs" })
 // as usual (a real mistake below is still reported) and report nothing about the failed step.
 const widened = { timeout: "30 seconds" }
 export const bad = base
-  // error TS2345: Argument of type '{ timeout: string; needs: ["label"]; }' is not assignable to parameter of type 'StepOptions<readonly ["label"], "label", NotInferredYet, never, unknown>'.
+  // error TS2345: Argument of type '{ timeout: string; needs: ["label"]; }' is not assignable to parameter of type 'StepOptions<readonly ["label"], "label", NotInferredYet, never, unknown> & { readonly output?: undefined; }'.
   // | Types of property 'timeout' are incompatible.
   // |   Type 'string' is not assignable to type 'Input | undefined'.
   .step("draft", { needs: ["label"], ...widened }, (ctx) => Effect.succeed(ctx.label))
