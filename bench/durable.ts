@@ -157,6 +157,8 @@ const crashes = async () => {
       inFlightStepsReRun: r.reRuns,
       readyMillis: r.readyMillis,
       resumeMillis: r.resumeMillis,
+      bootMillis: r.bootMillis,
+      resumeAfterBootMillis: r.resumeAfterBootMillis,
       totalMillis: r.totalMillis
     }
     process.stderr.write(`  crash ${name}: ${JSON.stringify(figures)}\n`)

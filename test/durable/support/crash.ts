@@ -25,6 +25,13 @@ export interface CrashReport {
   readonly readyMillis: ReadonlyArray<number>
   /** Per restart (incarnation 2 on): milliseconds from spawn to the first step it ran (resumed work starting). */
   readonly resumeMillis: ReadonlyArray<number>
+  /** Per incarnation: milliseconds from spawn to its modules being loaded (`BOOTED`; node + tsx + imports). */
+  readonly bootMillis: ReadonlyArray<number>
+  /**
+   * Per restart: milliseconds from its modules being loaded to the first step it ran (opening the store, taking the
+   * runner lease, starting the engine, finding and resuming the unfinished runs).
+   */
+  readonly resumeAfterBootMillis: ReadonlyArray<number>
   /** Milliseconds from the first spawn to DONE. */
   readonly totalMillis: number
   readonly log: string
@@ -77,10 +84,11 @@ export const crashTest = async (options: {
   writeFileSync(log, "")
   const next = seededRandom(options.seed)
   const readyMillis: Array<number> = []
+  const bootMillis: Array<number> = []
   let incarnations = 0
   let kills = 0
   const stderr: Array<string> = []
-  const spawns: Array<{ readonly pid: number; readonly at: number }> = []
+  const spawns: Array<{ readonly pid: number; readonly at: number; booted?: number }> = []
   const began = Date.now()
   for (;;) {
     incarnations++
@@ -91,8 +99,14 @@ export const crashTest = async (options: {
       env: { ...process.env, NO_COLOR: "1" }
     })
     child.stderr!.on("data", (d: Buffer) => stderr.push(d.toString("utf8")))
-    spawns.push({ pid: child.pid!, at: spawned })
+    const me: { pid: number; at: number; booted?: number } = { pid: child.pid!, at: spawned }
+    spawns.push(me)
     const done = waitLine(child, "DONE ", 120_000)
+    void waitLine(child, "BOOTED ", 60_000).then((line) => {
+      if (line === undefined) return
+      me.booted = Number(line.slice("BOOTED ".length))
+      bootMillis.push(me.booted - spawned)
+    })
     const ready = await waitLine(child, "READY", 60_000)
     if (ready === undefined) throw new Error(`worker ${incarnations} never got ready: ${stderr.join("")}`)
     readyMillis.push(Date.now() - spawned)
@@ -119,7 +133,22 @@ export const crashTest = async (options: {
       const at = firstStep(sp.pid)
       return at === undefined ? [] : [at - sp.at]
     })
-    return { incarnations, kills, outputs: JSON.parse(line.slice("DONE ".length)), ...analyse(text), readyMillis, resumeMillis, totalMillis: Date.now() - began, log: text }
+    const resumeAfterBootMillis = spawns.slice(1).flatMap((sp) => {
+      const at = firstStep(sp.pid)
+      return at === undefined || sp.booted === undefined ? [] : [at - sp.booted]
+    })
+    return {
+      incarnations,
+      kills,
+      outputs: JSON.parse(line.slice("DONE ".length)),
+      ...analyse(text),
+      readyMillis,
+      resumeMillis,
+      bootMillis,
+      resumeAfterBootMillis,
+      totalMillis: Date.now() - began,
+      log: text
+    }
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * A crash-test worker (a child process): starts `runs` durable runs of the crash workflow on `store` (idempotency
  * keys k0..kN, so a restarted worker joins the runs instead of starting new ones), waits for all, prints
- * `DONE <outputs>`. It prints `READY` once it is the runner. Killed with SIGKILL at random points by the parent.
+ * `DONE <outputs>`. It prints `BOOTED <time>` once its modules are loaded, `READY` once it is the runner. Killed with
+ * SIGKILL at random points by the parent.
  *
  * usage: node --import tsx crashWorker.ts <store> <log> <runs>
  */
@@ -9,6 +10,8 @@ import { Effect } from "effect"
 import { Durable, DurableRuns } from "../../../src/durable/index.ts"
 import { crashWorkflow } from "./crashWorkflow.ts"
 
+// Static imports are loaded before this line runs: what comes after is the store, the engine and the resumed runs.
+process.stdout.write(`BOOTED ${Date.now()}\n`)
 const [store, log, runsText] = process.argv.slice(2)
 const runs = Number(runsText)
 const wf = crashWorkflow(log!)
