@@ -14,6 +14,7 @@
 import { Context, Effect, Exit, Request, RequestResolver } from "effect"
 import type { LlmError, Usage } from "./LlmError.ts"
 import { InvalidOutput } from "./LlmError.ts"
+import { CurrentStep } from "../telemetry/Correlation.ts"
 
 /**
  * Identifier of the embedding provider named `Name`; `key` is what missing-requirement messages print.
@@ -48,6 +49,11 @@ export type EmbeddingsProviderFor<N extends string> = N extends string ? Embeddi
 export interface EmbedManyRequest {
   readonly model: string
   readonly inputs: ReadonlyArray<string>
+  /**
+   * The step path each input was embedded for, when the runs record it (a batch of single `embed` calls can mix
+   * steps); absent otherwise. Mocks use it to fail the calls of one step.
+   */
+  readonly steps?: ReadonlyArray<string | undefined> | undefined
 }
 
 /**
@@ -177,7 +183,9 @@ export const makeEmbeddingsProvider = (
       key: (entry) => entry.request.model,
       resolver: (entries, model) => {
         const inputs = entries.map((e) => e.request.input)
-        return checked({ model, inputs }).pipe(
+        // each entry keeps its caller's context: the step it embeds for, when the run records steps
+        const steps = entries.map((e) => Context.get(e.context as Context.Context<never>, CurrentStep)?.stepId)
+        return checked(steps.some((x) => x !== undefined) ? { model, inputs, steps } : { model, inputs }).pipe(
           Effect.match({
             onFailure: (error) => {
               for (const e of entries) e.completeUnsafe(Exit.fail(error))

@@ -71,7 +71,11 @@ export const layerWith = (
     ...Object.entries<MockEmbeddingsOptions>(spec.embeddings ?? {}).map(([name, o]) => MockEmbeddings.layer(name, o))
   ]
   // A failure rule aimed at a step needs to know which step calls: runs then record it (Correlation.CurrentStep).
-  if (llm.some(([, o]) => targetsSteps(o.failures as Failures<unknown> | undefined))) layers.push(Layer.succeed(Correlation.Enabled, true) as unknown as Layer.Layer<any, never, MockRecorder>)
+  const embeddings = Object.values<MockEmbeddingsOptions>(spec.embeddings ?? {})
+  if (
+    llm.some(([, o]) => targetsSteps(o.failures as Failures<unknown> | undefined)) ||
+    embeddings.some((o) => targetsSteps(o.failures as Failures<unknown> | undefined))
+  ) layers.push(Layer.succeed(Correlation.Enabled, true) as unknown as Layer.Layer<any, never, MockRecorder>)
   const merged = layers.length === 0
     ? Layer.empty
     : Layer.mergeAll(...(layers as [Layer.Layer<any, never, MockRecorder>, ...Array<Layer.Layer<any, never, MockRecorder>>]))

@@ -14,7 +14,8 @@ import { Clock, Effect, Layer } from "effect"
 import { EmbeddingsProvider, type EmbedManyResponse, makeEmbeddingsProvider } from "../llm/EmbeddingsProvider.ts"
 import type { LlmError } from "../llm/LlmError.ts"
 import { MockRecorder, type MockRecorderShape } from "./MockRecorder.ts"
-import { applyLatency, type FailureOptions, type LatencyOption, makeFailureInjector } from "./MockScript.ts"
+import { CurrentStep } from "../telemetry/Correlation.ts"
+import { applyLatency, type Failures, type LatencyOption, makeFailuresInjector } from "./MockScript.ts"
 import * as OfflineEmbedding from "./OfflineEmbedding.ts"
 import { estimateTokens } from "./OfflineEmbedding.ts"
 
@@ -32,6 +33,8 @@ export interface MockEmbedRequest {
   readonly call: number
   readonly model: string
   readonly inputs: ReadonlyArray<string>
+  /** The step path of each input, when the run records steps (always under `Workflow.test` with a step rule). */
+  readonly steps: ReadonlyArray<string | undefined>
 }
 
 /**
@@ -48,22 +51,29 @@ export interface MockEmbeddingsOptions {
   /** Dimensions of the default offline embedding (default 256). */
   readonly dimensions?: number
   readonly latency?: LatencyOption<MockEmbedRequest>
-  readonly failures?: FailureOptions<MockEmbedRequest>
+  /**
+   * Failure injection: one rule or a list; a rule with `step` fails the provider calls holding an input of that step
+   * (a batch of concurrent `embed` calls fails as a whole, as a real provider call does).
+   */
+  readonly failures?: Failures<MockEmbedRequest>
   /** Largest batch per provider call. */
   readonly maxBatchSize?: number
 }
 
 const make = (name: string, options: MockEmbeddingsOptions, recorder: MockRecorderShape) => {
   let calls = 0
-  const inject = makeFailureInjector(name, options.failures)
+  const inject = makeFailuresInjector(name, options.failures)
   const vector = options.embed ??
     ((text: string) => OfflineEmbedding.embed(text, options.dimensions === undefined ? undefined : { dimensions: options.dimensions }))
   return makeEmbeddingsProvider(
     name,
-    ({ inputs, model }) =>
+    ({ inputs, model, steps: batchSteps }) =>
       Effect.gen(function*() {
         const call = ++calls
-        const request: MockEmbedRequest = { provider: name, call, model, inputs }
+        // a batch tells each input's step; a direct embedMany runs in its caller's fiber
+        const current = batchSteps === undefined ? (yield* CurrentStep)?.stepId : undefined
+        const steps = batchSteps ?? inputs.map(() => current)
+        const request: MockEmbedRequest = { provider: name, call, model, inputs, steps }
         const finish = recorder.start({
           provider: name,
           call,
@@ -79,7 +89,7 @@ const make = (name: string, options: MockEmbeddingsOptions, recorder: MockRecord
         })
         const result = yield* Effect.gen(function*() {
           yield* applyLatency(options.latency, request, call)
-          const injected = inject(request, call)
+          const injected = inject(request, call, steps)
           if (injected !== undefined) return yield* Effect.fail<LlmError>(injected)
           const res: EmbedManyResponse = {
             embeddings: inputs.map((t) => vector(t, model)),

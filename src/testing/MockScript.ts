@@ -162,10 +162,13 @@ export const targetsSteps = (failures: Failures<unknown> | undefined): boolean =
 export const makeFailuresInjector = <Req>(provider: string, failures: Failures<Req> | undefined) => {
   const rules = failures === undefined ? [] : Array.isArray(failures) ? failures as ReadonlyArray<FailureOptions<Req>> : [failures as FailureOptions<Req>]
   const injectors = rules.map((rule) => ({ rule, calls: 0, inject: makeFailureInjector(provider, rule) }))
-  return (request: Req, call: number, step: string | undefined): LlmError | undefined => {
+  // `step`: the calling step, or for a batch (embeddings) the step of each input: a rule for a step fails a batch
+  // holding any of its inputs, as one provider call fails as a whole
+  return (request: Req, call: number, step: string | ReadonlyArray<string | undefined> | undefined): LlmError | undefined => {
+    const steps = step === undefined ? [] : typeof step === "string" ? [step] : step
     for (const i of injectors) {
       if (i.rule.step !== undefined) {
-        if (step === undefined || stepPathOf(step) !== i.rule.step) continue
+        if (!steps.some((s) => s !== undefined && stepPathOf(s) === i.rule.step)) continue
         const error = i.inject(request, ++i.calls)
         if (error !== undefined) return error
       } else {

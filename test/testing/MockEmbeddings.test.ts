@@ -1,5 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber } from "effect"
+import { Effect, Fiber, Schema } from "effect"
+import { Workflow } from "../../src/index.ts"
+import { ProviderUnavailable } from "../../src/llm/LlmError.ts"
+import type { MockEmbedRequest } from "../../src/testing/MockEmbeddings.ts"
 import { TestClock } from "effect/testing"
 import * as Embeddings from "../../src/llm/Embeddings.ts"
 import { trackUsage } from "../../src/llm/Usage.ts"
@@ -65,4 +68,45 @@ describe("OfflineEmbedding", () => {
     assert.deepStrictEqual(OfflineEmbedding.features("Hi you"), ["w:hi", "b:hi you", "c:<hi", "c:hi>", "w:you", "c:<yo", "c:you", "c:ou>"])
     assert.deepStrictEqual(OfflineEmbedding.embed("", { dimensions: 4 }), [0, 0, 0, 0])
   })
+})
+
+describe("MockEmbeddings failures aimed at a step", () => {
+  const Input = Schema.Struct({ q: Schema.String })
+  const embedFor = (input: string) => Embeddings.embed({ provider: "openai", model: "text-embedding-3-small", input })
+
+  it.effect("a rule with step fails only that step's calls; the others and the step's retry go through", () =>
+    Effect.gen(function*() {
+      const wf = Workflow.make("two-embeds", { input: Input })
+        .step("a", (ctx) => embedFor(`a ${ctx.input.q}`))
+        .step("b", { needs: ["a"], retry: { times: 1 } }, (ctx) => embedFor(`b ${ctx.input.q}`))
+      const { steps, recorder } = yield* Workflow.test(wf, { q: "x" }, {
+        embeddings: { openai: { failures: { step: "b", firstN: 1, error: "rate-limited" } } }
+      })
+      assert.strictEqual(steps.a?.attempts, 1)
+      assert.strictEqual(steps.b?.attempts, 2)
+      assert.deepStrictEqual(recorder.calls({ kind: "embedMany" }).map((c) => [c.prompt, c.outcome?._tag]), [
+        ["a x", "Success"],
+        ["b x", "Failure"],
+        ["b x", "Success"]
+      ])
+    }))
+
+  it.effect("a batch of concurrent embeds holding the step's input fails as one provider call; each input's step is known", () =>
+    Effect.gen(function*() {
+      const seen: Array<ReadonlyArray<string | undefined>> = []
+      const wf = Workflow.make("parallel-embeds", { input: Input })
+        .step("a", { retry: { times: 1 } }, (ctx) => embedFor(`a ${ctx.input.q}`))
+        .step("b", { retry: { times: 1 } }, (ctx) => embedFor(`b ${ctx.input.q}`))
+      const { recorder } = yield* Workflow.test(wf, { q: "x" }, {
+        embeddings: {
+          openai: {
+            failures: { step: "b", firstN: 1, error: (req: MockEmbedRequest) => (seen.push(req.steps), new ProviderUnavailable({ provider: "openai", message: "down" })) }
+          }
+        }
+      })
+      const [first] = recorder.calls({ kind: "embedMany" })
+      assert.deepStrictEqual(first?.inputs, ["a x", "b x"])
+      assert.strictEqual(first?.outcome?._tag, "Failure")
+      assert.deepStrictEqual(seen, [["a", "b"]])
+    }))
 })
