@@ -4,7 +4,7 @@
  * Prints a table and writes bench/results/latest.json. Performance is measured here, never by timed tests.
  *
  * Options (env): BENCH_QUICK=1 shortens every measurement (for trying things out; figures are noisier);
- * BENCH_ONLY=latency,isolated,options,throughput,heap,typecheck runs a subset.
+ * BENCH_ONLY=latency,isolated,options,telemetry,throughput,heap,typecheck runs a subset.
  *
  * `isolated` measures ours and hand-written Effect with one process per measurement (see bench/isolated.ts): the
  * figure the targets are read from, since in one process the two share Effect's runtime code and the JIT state one
@@ -19,6 +19,7 @@ import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { Workflow } from "../src/index.ts"
 import { isolatedLatency } from "./isolated.ts"
+import { telemetryBench, type TelemetryResult } from "./telemetry.ts"
 import { typecheckBench, type TypecheckResult } from "./typecheck/typecheck.ts"
 import { delayed, Gate, immediate, type MakeWorkload, resetCalls, w1, w2, w3, w4, type Workload } from "./workloads/index.ts"
 
@@ -310,6 +311,7 @@ const main = async () => {
     latency?: Awaited<ReturnType<typeof latency>>
     isolated?: ReturnType<typeof isolatedLatency>
     options?: Awaited<ReturnType<typeof options>>
+    telemetry?: TelemetryResult
     throughput?: Awaited<ReturnType<typeof throughput>>
     heap?: Awaited<ReturnType<typeof heap>>
     typecheck?: TypecheckResult
@@ -339,6 +341,10 @@ const main = async () => {
   if (enabled("options")) {
     log("\nµs per step of the engine's options (runs one after another):")
     results.options = await options()
+  }
+  if (enabled("telemetry")) {
+    log("\nµs per step with telemetry on and off, beside hand-written Effect (rounds interleaved; median ratio):")
+    results.telemetry = await telemetryBench({ roundMs: ROUND_MS, rounds: quick ? 3 : 7 }, log)
   }
   if (enabled("throughput")) {
     log(`\nworkflows per second, ${IN_FLIGHT} in flight:`)
@@ -370,6 +376,13 @@ const main = async () => {
       log(`${pad(w, 16)}${names.map((n) => padL((row[n] ?? Number.NaN).toFixed(2), 24)).join("")}`)
     }
   }
+  if (results.telemetry !== undefined) {
+    const names = Object.keys(results.telemetry.usPerStep["W3"] ?? Object.values(results.telemetry.usPerStep)[0] ?? {})
+    log(`\nµs per step / ratio to hand-written Effect, by telemetry variant\n${pad("", 8)}${names.map((n) => padL(n, 27)).join("")}`)
+    for (const [w, row] of Object.entries(results.telemetry.usPerStep)) {
+      log(`${pad(w, 8)}${names.map((n) => padL(`${(row[n] ?? Number.NaN).toFixed(2)} / ${(results.telemetry!.overEffect[w]?.[n] ?? Number.NaN).toFixed(2)}×`, 27)).join("")}`)
+    }
+  }
   if (results.throughput !== undefined) {
     log(`\n${table(`workflows/s (${IN_FLIGHT} in flight)`, "wf/s", Object.entries(results.throughput), 0)}`)
   }
@@ -390,6 +403,13 @@ const main = async () => {
   }
   for (const [name, t] of Object.entries(results.isolated ?? {})) {
     targets[`${name} µs/step ours/Effect, one process each`] = { value: t.oursOverEffect, limit: 1.5, met: t.oursOverEffect <= 1.5 }
+  }
+  for (const [name, row] of Object.entries(results.telemetry?.overEffect ?? {})) {
+    // issue 13: execute with events within 1.5x hand-written Effect, spans within 3x
+    const events = row["execute + onEvent"]!
+    const spans = row["spans"]!
+    targets[`${name} execute + onEvent / Effect`] = { value: events, limit: 1.5, met: events <= 1.5 }
+    targets[`${name} run with spans / Effect`] = { value: spans, limit: 3, met: spans <= 3 }
   }
   for (const [count, t] of Object.entries(results.heap ?? {})) {
     targets[`heap/W2 ${count} ours/Effect`] = { value: t.oursOverEffect, limit: 1.5, met: t.oursOverEffect <= 1.5 }

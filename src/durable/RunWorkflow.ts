@@ -17,6 +17,7 @@ import { Priority } from "../reliability/Priority.ts"
 import type { Budget } from "../budget/Budget.ts"
 import type { WorkflowEvent } from "../engine/events.ts"
 import { decodeInput } from "../engine/run.ts"
+import { withSpanEvents } from "../engine/NodeRun.ts"
 import { runGraph } from "../engine/runGraph.ts"
 import { makeRunState } from "../engine/RunState.ts"
 import { ReliabilityEvents } from "../reliability/ReliabilityEvent.ts"
@@ -188,7 +189,7 @@ export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, 
           cancelInStore: env.cancelInStore
         })
       })
-      const graphRun = runGraph(state, graph, "", input, {})
+      const graphRun = withSpanEvents(state, runGraph(state, graph, "", input, {}))
       const counted = metrics === undefined ? graphRun : Effect.ensuring(
         Effect.andThen(Metric.modify(metrics.inFlight, 1), graphRun),
         Metric.modify(metrics.inFlight, -1)

@@ -2,7 +2,7 @@
  * Running one node on the general path: its `NodeRun` (attempts, usage, reliability events, record, events) and
  * `runNode`, which builds the node's effect and wraps its failure into `StepFailed`.
  */
-import { Cause, Context, Effect, Exit } from "effect"
+import { Cause, Context, Effect, Exit, Tracer } from "effect"
 import type { AnyCtx, Node } from "../../dsl/Node.ts"
 import { StepFailed } from "./errors.ts"
 import type { Plan } from "./plan.ts"
@@ -240,14 +240,57 @@ export const runNode = (
   let effect = Effect.mapError(wrapped, (error) => r.toStepFailed(error))
   // The record and the end event; nothing to write when nobody can see them (`Workflow.run` without `onEvent`).
   if (timed) effect = Effect.onExit(effect, (exit) => r.finish(exit))
-  if (state.spans) {
-    // No stack trace: it would point into the engine, not at the user's step, and it doubles the cost of a span.
-    effect = Effect.withSpan(effect, `workflow.step ${path}`, {
-      attributes: { "workflow.name": state.workflow, "workflow.step": path, "workflow.kind": node.kind },
-      captureStackTrace: false
-    })
-  }
+  if (state.spans) effect = stepSpan(effect, state, plan, i, prefix, path)
   return effect
+}
+
+/** The span options of each top-level node of a plan, built once (a step's name and attributes never change). */
+const spanOptions = new WeakMap<Plan, Array<{ readonly name: string; readonly options: Tracer.SpanOptionsNoTrace } | undefined>>()
+
+/**
+ * `self` in the step's span: `Effect.withSpan` without what a step does not need. The span is the parent of what the
+ * step does through one context change (`withSpan` makes two, the second for a stack frame that would point into the
+ * engine, not at the user's step), and its name and attributes are built once per top-level node.
+ */
+const stepSpan = (
+  self: Effect.Effect<unknown, unknown, unknown>,
+  state: RunState,
+  plan: Plan,
+  i: number,
+  prefix: string,
+  path: string
+): Effect.Effect<unknown, unknown, unknown> => {
+  let cached = prefix === "" ? spanOptions.get(plan)?.[i] : undefined
+  if (cached === undefined) {
+    cached = {
+      name: `workflow.step ${path}`,
+      options: { attributes: { "workflow.name": state.workflow, "workflow.step": path, "workflow.kind": plan.nodes[i]!.kind } }
+    }
+    if (prefix === "") {
+      let all = spanOptions.get(plan)
+      if (all === undefined) spanOptions.set(plan, all = new Array(plan.nodes.length))
+      all[i] = cached
+    }
+  }
+  return Effect.useSpan(cached.name, cached.options, (span) => Effect.provideService(self, Tracer.ParentSpan, span))
+}
+
+/**
+ * The run's body with the reliability events of its calls put on the innermost span (the call's, or the step's), when
+ * the run makes spans and its steps have no sinks of their own (which would do it, see `NodeRun.publish`): one
+ * run-wide sink instead of a context change per step.
+ */
+export const withSpanEvents = <A, E, R>(state: RunState, body: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+  if (!state.spans || state.collecting) return body
+  const { clock, reliabilitySink } = state
+  return Effect.provideService(body, ReliabilityEvents, {
+    publish: (event) =>
+      Effect.withFiber((fiber) => {
+        const span = fiber.cache.span
+        if (span !== undefined && span._tag === "Span") span.event(event._tag, clock.currentTimeNanosUnsafe(), eventAttributes(event))
+        return reliabilitySink.publish(event)
+      })
+  })
 }
 
 /** The attributes of a reliability event on a span: its plain fields, errors by tag and message. */

@@ -123,8 +123,8 @@ export interface RunState extends RunBase, Observers {
   readonly timed: boolean
   /**
    * Steps get their own services (usage and event sinks, budget gate, correlation) because someone reads what they
-   * collect or needs to know the step: records, events, spans (retry and failover events on them), a budget, metrics
-   * or log correlation.
+   * collect or needs to know the step: records, events, a budget, metrics or log correlation. Spans alone do not: the
+   * retry and failover events that go on them are put there by one run-wide sink (`withSpanEvents`).
    */
   readonly collecting: boolean
 }
@@ -149,10 +149,28 @@ export const isObserved = (observers: Observers): boolean => {
  * ```
  */
 export const makeRunState = (base: RunBase, observers: { readonly [K in keyof Observers]-?: Observers[K] }): RunState => ({
-  ...base,
-  ...observers,
+  // Every field written out, in one order: the state is read on every step, and an object built by spreading two
+  // others gets a shape of its own per caller (and the reads on it go slow); a field added to either interface is a
+  // compile error here until it is listed.
+  runId: base.runId,
+  workflow: base.workflow,
+  clock: base.clock,
+  usageSink: base.usageSink,
+  reliabilitySink: base.reliabilitySink,
+  runGraph: base.runGraph,
+  prices: base.prices,
+  semconv: base.semconv,
+  signals: base.signals,
+  emit: observers.emit,
+  records: observers.records,
+  spans: observers.spans,
+  semaphore: observers.semaphore,
+  budget: observers.budget,
+  metrics: observers.metrics,
+  correlate: observers.correlate,
+  journal: observers.journal,
   mode: isObserved(observers) ? "driven" : "compiled",
   timed: observers.records !== undefined || observers.emit !== undefined || observers.metrics !== undefined,
-  collecting: observers.records !== undefined || observers.emit !== undefined || observers.spans ||
+  collecting: observers.records !== undefined || observers.emit !== undefined ||
     observers.budget !== undefined || observers.metrics !== undefined || observers.correlate
 })

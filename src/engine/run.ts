@@ -13,6 +13,7 @@ import type { Any, EncodedInputOf, ErrorOf, OutputsOf, RequirementsOf, StepPaths
 import type { Join } from "../../dsl/types.ts"
 import { issuesOf, type StepFailedWith, WorkflowInputError } from "./errors.ts"
 import type { WorkflowEvent } from "./events.ts"
+import { withSpanEvents } from "./NodeRun.ts"
 import { runGraph } from "./runGraph.ts"
 import { type ExecuteOptions, makeRunState, type RunState } from "./RunState.ts"
 import { StepUsage, sumUsage } from "../llm/Usage.ts"
@@ -122,6 +123,7 @@ const executeInternal = (
       : Effect.flatMap(decodeCached(wf, input), (decoded) => runGraph(state, wf, "", decoded, {}))
     if (correlate) body = Effect.provideService(body, Correlation.CurrentStep, { runId, workflow: wf.name, stepId: undefined })
     if (!spans) return body
+    body = withSpanEvents(state, body)
     const a = semconv.attributes
     return Effect.withSpan(body, `${semconv.operations.invokeWorkflow} ${wf.name}`, {
       attributes: {

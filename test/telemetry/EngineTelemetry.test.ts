@@ -183,6 +183,33 @@ describe("the span tree below steps", () => {
     }))
 })
 
+describe("spans without records or events", () => {
+  it.effect("Workflow.run with a tracer: the steps have no sinks of their own, and a call's reliability event still lands on its step's span", () =>
+    Effect.gen(function*() {
+      const { tracer, spans, parentOf } = recordingTracer()
+      const wf = Workflow.make("plain", { input: Input })
+        .step("a", () => Effect.as(ReliabilityEvent.emit({ _tag: "CacheHit", cache: "answers", key: "k2" }), 1))
+        .step("b", { needs: ["a"] }, (ctx) => Effect.succeed(ctx.a + 1))
+      const seen: Array<string> = []
+      const outer = { publish: (event: ReliabilityEvent.ReliabilityEvent) => Effect.sync(() => void seen.push(event._tag)) }
+      const outputs = yield* Workflow.run(wf, { topic: "t" }).pipe(
+        Effect.provideService(Tracer.Tracer, tracer),
+        Effect.provideService(ReliabilityEvent.ReliabilityEvents, outer)
+      )
+      assert.deepStrictEqual(outputs, { a: 1, b: 2 })
+      const a = spans.find((s) => s.name === "workflow.step a")!
+      assert.deepStrictEqual(a.events.find(([name]) => name === "CacheHit")?.[2], { cache: "answers", key: "k2" })
+      assert.deepStrictEqual(a.attributes.get("workflow.kind"), "step")
+      assert.strictEqual(parentOf(spans.find((s) => s.name === "workflow.step b")!), "invoke_workflow plain")
+      // the run's own sink still receives the event
+      assert.deepStrictEqual(seen, ["CacheHit"])
+      // a second run reuses the step's span name and attributes and gets spans of its own
+      yield* Workflow.run(wf, { topic: "t" }).pipe(Effect.provideService(Tracer.Tracer, tracer))
+      assert.strictEqual(spans.filter((s) => s.name === "workflow.step a").length, 2)
+      assert.isTrue(spans.filter((s) => s.name === "workflow.step a").every((s) => s.status._tag === "Ended"))
+    }))
+})
+
 describe("step correlation", () => {
   it.effect("with correlation on, each step's fiber knows its run and step path (sub-workflows included)", () =>
     Effect.gen(function*() {
