@@ -9,8 +9,9 @@
  * - `spans + OTLP`: `Workflow.execute` with the OTLP exporter installed, exporting to a local HTTP sink;
  * - `metrics`: `Workflow.run` with workflow metrics on (`WorkflowMetrics.Enabled`).
  *
- * Rounds are interleaved (every variant once per round) so that load from other processes hits them alike; medians
- * are reported. Options (env): BENCH_QUICK=1, TELEMETRY_ROUNDS=N, TELEMETRY_WORKLOADS=W3.
+ * Each figure is CPU time of this process per step (less sensitive than wall time to other processes on a loaded
+ * machine; it includes the garbage collector's threads). Rounds are interleaved (every variant once per round) so
+ * that load hits them alike; medians are reported, ratios as the median of each round's ratio. Options (env): BENCH_QUICK=1, TELEMETRY_ROUNDS=N, TELEMETRY_WORKLOADS=W3.
  */
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -37,7 +38,7 @@ const variants = (w: Workload): Record<string, () => Effect.Effect<unknown, unkn
 })
 
 export interface TelemetryResult {
-  /** µs per step by workload and variant (median of rounds). */
+  /** CPU µs per step by workload and variant (median of rounds). */
   readonly usPerStep: Record<string, Record<string, number>>
   /** Each variant over hand-written Effect, from the same rounds. */
   readonly overEffect: Record<string, Record<string, number>>
@@ -98,6 +99,13 @@ export const telemetryBench = async (
         await run(n)
         return performance.now() - started
       }
+      // CPU milliseconds of this process: far less sensitive than wall time to other processes on a loaded machine
+      const cpu = async (run: (n: number) => Promise<void>, n: number) => {
+        const started = process.cpuUsage()
+        await run(n)
+        const used = process.cpuUsage(started)
+        return (used.user + used.system) / 1000
+      }
       const sizes = new Map<string, number>()
       for (const [name, run] of runners) {
         let n = 1
@@ -114,7 +122,7 @@ export const telemetryBench = async (
         const round = new Map<string, number>()
         for (const [name, run] of runners) {
           const n = sizes.get(name)!
-          round.set(name, ((await time(run, n)) * 1000) / (n * w.steps))
+          round.set(name, ((await cpu(run, n)) * 1000) / (n * w.steps))
         }
         for (const [name, us] of round) {
           scores.set(name, [...(scores.get(name) ?? []), us])
