@@ -49,6 +49,12 @@ class NodeRun implements UsageSink, ReliabilitySink, Gate, StepCorrelation, Delt
   failovers: Array<Failover> | undefined = undefined
   fallback: FallbackRecord | undefined = undefined
   lastError: unknown = undefined
+  /**
+   * The usage and delta sinks around the step (a durable run's journal puts its own around each unit, outside the
+   * step's): where this step's sinks forward to, so that what the unit records survives the step's own sinks.
+   */
+  outerUsage: UsageSink | undefined = undefined
+  outerDeltas: DeltaSink | undefined = undefined
   constructor(
     readonly state: RunState,
     readonly node: Node,
@@ -79,11 +85,12 @@ class NodeRun implements UsageSink, ReliabilitySink, Gate, StepCorrelation, Delt
         metrics.outputTokens.updateUnsafe(usage.outputTokens, context)
         const { usd } = estimate(state.prices, model, usage)
         if (usd > 0) metrics.costUsd.updateUnsafe(usd, context)
-        return state.usageSink.record(provider, model, usage)
+        return (this.outerUsage ?? state.usageSink).record(provider, model, usage)
       })
     }
-    // Forward to the sink around the run, so `trackUsage(Workflow.run(...))` sees the calls too.
-    return state.usageSink.record(provider, model, usage)
+    // Forward to the sink around the step (the run's, or a durable unit's), so `trackUsage(Workflow.run(...))` and
+    // the journal see the calls too.
+    return (this.outerUsage ?? state.usageSink).record(provider, model, usage)
   }
 
   publish(event: ReliabilityEvent): Effect.Effect<void> {
@@ -114,7 +121,7 @@ class NodeRun implements UsageSink, ReliabilitySink, Gate, StepCorrelation, Delt
   delta(text: string): Effect.Effect<void> {
     const { state } = this
     state.emit?.({ _tag: "StepDelta", runId: state.runId, workflow: state.workflow, at: state.clock.currentTimeMillisUnsafe(), stepId: this.path, text })
-    return Effect.void
+    return this.outerDeltas === undefined ? Effect.void : this.outerDeltas.delta(text)
   }
 
   admit(call: Call): Effect.Effect<Admission, LlmError> {
@@ -219,8 +226,16 @@ export const runNode = (
   if (traits.collects && state.collecting) {
     const { budget, correlate } = state
     once = Effect.updateContext(once, (context: Context.Context<never>) => {
+      // a step's own sinks forward to what is around the step, unless that is its parent step (a call or branch
+      // node), which would count the usage twice: then to the run's
+      const outer = Context.get(context, StepUsage)
+      r.outerUsage = outer instanceof NodeRun ? undefined : outer
       let c = Context.add(Context.add(context, StepUsage, r), ReliabilityEvents, r)
-      if (state.emit !== undefined) c = Context.add(c, TextDeltas, r)
+      if (state.emit !== undefined) {
+        const deltas = Context.get(context, TextDeltas)
+        r.outerDeltas = deltas instanceof NodeRun ? undefined : deltas
+        c = Context.add(c, TextDeltas, r)
+      }
       if (budget !== undefined) c = Context.add(c, CallGate, r)
       if (correlate) c = Context.add(c, CurrentStep, r)
       return c as Context.Context<unknown>

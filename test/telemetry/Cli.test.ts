@@ -128,6 +128,25 @@ describe("run: traces, logs, cost and budgets from the command line", () => {
       assert.include(bad.stderr, "--budget-usd must be more than 0")
     }).pipe(Effect.scoped))
 
+  it.live("a durable CLI run (with its progress events) stores each step's usage and cost in the run store", () =>
+    Effect.gen(function*() {
+      const server = yield* WireServer.start(() => OpenAi.chat("fine text", { model: "gpt-4o", usage: { prompt_tokens: 1000, completion_tokens: 200 } }))
+      const store = `sqlite:${join(dir, "usage-runs.db")}`
+      const run = yield* inProcess(["run", workflow, "--input", `{"topic":"otters"}`, "--store", store], openAiEnv(server.url))
+      assert.strictEqual(run.code, 0, run.stderr)
+      const listed = yield* inProcess(["list", "--store", store, "--json"], {})
+      assert.strictEqual(listed.code, 0, listed.stderr)
+      const runId = JSON.parse(listed.stdout).runs[0].runId as string
+      const status = yield* inProcess(["status", runId, "--store", store, "--json"], {})
+      assert.strictEqual(status.code, 0, status.stderr)
+      const view = JSON.parse(status.stdout)
+      const draft = view.steps.find((s: { stepId: string }) => s.stepId === "draft")
+      assert.deepInclude(draft.usage, { inputTokens: 1000, outputTokens: 200, calls: 1 })
+      // gpt-4o at $2.50 / $10 per million: 1000 in + 200 out = $0.0045
+      assert.closeTo(draft.costUsd, 0.0045, 1e-9)
+      assert.closeTo(view.costUsd, 0.009, 1e-9)
+    }))
+
   it.live("--metrics-port serves /metrics while the run lasts; `metrics --url` summarises it", () =>
     Effect.gen(function*() {
       const server = yield* WireServer.start(() => OpenAi.chat("slow", { model: "gpt-4o", delayMillis: 1000 }))
