@@ -176,8 +176,15 @@ export const clusterModeOf = (env: Readonly<Record<string, string | undefined>>)
   return v === "client" || v === "off" ? v : "auto"
 }
 
-/** True when a command on `spec` is to be a client of workers (see {@link clusterModeOf}). */
-const joinsCluster = (spec: Store.Spec): Effect.Effect<boolean> => {
+/**
+ * True when a command on `spec` is to be a client of workers (see {@link clusterModeOf}).
+ *
+ * @example
+ * ```ts
+ * const client = yield* joinsCluster({ _tag: "postgres", url: "postgres://app@db/runs" })
+ * ```
+ */
+export const joinsCluster = (spec: Store.Spec): Effect.Effect<boolean> => {
   if (spec._tag !== "postgres") return Effect.succeed(false)
   const mode = clusterModeOf(process.env)
   if (mode !== "auto") return Effect.succeed(mode === "client")

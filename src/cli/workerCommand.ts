@@ -21,8 +21,8 @@ const duration = (label: string) =>
 
 /** The settings flags, each overriding one default of `Settings` (durations as 10s, 500ms, 2m). */
 const settingFlags = {
-  lockExpiry: duration("lock-expiry").pipe(Flag.withDescription("How long a worker's shard locks last without renewal (default 6s)")),
-  lockRefresh: duration("lock-refresh").pipe(Flag.withDescription("How often a worker renews its locks and heartbeat (default 2s)")),
+  lockExpiry: duration("lock-expiry").pipe(Flag.withDescription("How long a worker's shard locks last without renewal (default 9s)")),
+  lockRefresh: duration("lock-refresh").pipe(Flag.withDescription("How often a worker renews its locks and heartbeat (default 3s)")),
   healthCheck: duration("health-check").pipe(Flag.withDescription("How often the workers' health is checked by ping (default 2s)")),
   assignmentsRefresh: duration("assignments-refresh").pipe(Flag.withDescription("How often shard assignments are re-read (default 1s)")),
   messagePoll: duration("message-poll").pipe(Flag.withDescription("How often storage is read for messages no one was told about (default 1s)")),

@@ -2,8 +2,10 @@
  * Durable runs on a cluster of workers: the same `DurableRuns` service (start, await, status, list, cancel, signal,
  * resume) with effect/cluster underneath instead of one runner per store. Any number of **workers** share one Postgres
  * store and run the registered workflows (TS and YAML alike); which worker runs a run is decided by its shard, and
- * when a worker dies another one takes its runs over after its last finished step. **Clients** (submitters) join the
- * cluster without hosting anything and send runs to the workers; they wait for results by reading the run store.
+ * when a worker dies another one takes its runs over after its last finished step. **Clients** (submitters) host
+ * nothing: they write runs, cancels and signals to the run store, where one worker (a cluster singleton) hands each to
+ * the worker that owns it, and read the results back; only `resume` joins the cluster, as a client-only member, for
+ * the call (docs/scale-out.md says why).
  *
  * @example
  * ```ts
@@ -19,7 +21,10 @@
 import { Effect, Layer, type Scope } from "effect"
 import type { RunnerAddress } from "effect/cluster"
 import * as DurableRuns from "../durable/DurableRuns.ts"
-import type { RunnerActive, StoreUnavailable } from "../durable/errors.ts"
+import { RunFinished, type RunnerActive, type StoreUnavailable } from "../durable/errors.ts"
+import { RunWorkflow } from "../durable/RunWorkflow.ts"
+import * as Store from "../durable/Store.ts"
+import { isTerminal } from "../store/RunStatus.ts"
 import type { RunStoreError } from "../store/RunStoreShape.ts"
 import * as ClusterEngine from "./ClusterEngine.ts"
 import { ClusterSettingsInvalid } from "./errors.ts"
@@ -100,7 +105,7 @@ export const worker = (
   })
 
 /**
- * A client's durable runs (a submitter: hosts no shards), for the lifetime of the scope.
+ * A client's durable runs (a submitter: hosts no shards; see above), for the lifetime of the scope.
  *
  * @example
  * ```ts
@@ -114,12 +119,27 @@ export const client = (
   Effect.gen(function*() {
     const settings = yield* checked(options.settings)
     const { settings: _s, ...rest } = options
-    return yield* DurableRuns.make({
-      ...rest,
-      pollInterval: settings.inboxPoll,
-      gracePeriod: settings.gracePeriod,
-      cluster: { member: "client", engine: ClusterEngine.layer({ member: "client", settings }) }
-    })
+    // A client of the store: runs, cancels and signals go through it to the workers' inbox.
+    const runs = yield* DurableRuns.make({ ...rest, role: "client", pollInterval: settings.inboxPoll, gracePeriod: settings.gracePeriod })
+    const spec = typeof options.store === "string" ? Store.parse(options.store) : options.store
+    const engine = ClusterEngine.layer({ member: "client", settings })
+    // Resume: the owner of the run's shard resumes it; this process joins the cluster for the call only.
+    const resume: DurableRuns.DurableRunsShape["resume"] = (runId, resumeOptions) =>
+      Effect.gen(function*() {
+        const { run } = yield* runs.get(runId)
+        if (isTerminal(run.status)) return yield* new RunFinished({ runId, status: run.status, message: `Run '${runId}' already ${run.status}` })
+        if (resumeOptions?.force === true) yield* runs.runStore.updateRun(runId, { forced: true })
+        yield* runs.runStore.updateRun(runId, { blocked: null })
+        // A run not yet submitted is submitted by the workers' inbox.
+        if (run.submitted && spec !== undefined && spec._tag === "postgres") {
+          yield* Effect.scoped(Effect.gen(function*() {
+            const context = yield* Layer.build(engine.pipe(Layer.provide(Store.sqlLayer(spec))))
+            yield* Effect.provideContext(RunWorkflow.resume(yield* RunWorkflow.executionId({ runId })), context)
+          })).pipe(Effect.orDie)
+        }
+        return (yield* runs.get(runId)).run
+      })
+    return { ...runs, cluster: "client" as const, resume }
   })
 
 /**

@@ -5,8 +5,8 @@
  *
  * | setting | default | what it trades |
  * | --- | --- | --- |
- * | `lockExpiry` | 6 s | a dead worker's runs wait at most this long (usually less: the health check finds it first); shorter means more false takeovers of a worker that only stalled |
- * | `lockRefresh` | 2 s | how often a worker renews its shard locks and heartbeat (must stay well below `lockExpiry`) |
+ * | `lockExpiry` | 9 s | a dead worker's runs wait at most this long (usually less: the health check finds it first); shorter means more false takeovers of a worker that only stalled |
+ * | `lockRefresh` | 3 s | how often a worker renews its shard locks and heartbeat; a renewal that takes longer than this (or a third of the expiry) makes the worker drop all its shards, and its steps in flight run again |
  * | `healthCheck` | 2 s | how often the runners' health is checked by ping (5 tries, 0.5 s apart) |
  * | `assignmentsRefresh` | 1 s | how soon a freed shard is taken by another worker |
  * | `messagePoll` | 1 s | how often a worker reads storage for messages it was not told about (durable timers, a fresh submitter's first runs) |
@@ -14,7 +14,7 @@
  * | `gracePeriod` | 120 s | how long a worker shutting down (SIGTERM) waits for its steps in flight; after it they are abandoned and run again elsewhere |
  * | `shards` | 300 | shards per group: the unit of ownership; every member must agree |
  *
- * With these, a worker killed with `kill -9` has its runs taken over in about 4-6 s (measured in `npm run bench:cluster`).
+ * With these, a worker killed with `kill -9` has its runs taken over in about 5-10 s (measured in `npm run bench:cluster`).
  *
  * @example
  * ```ts
@@ -49,7 +49,7 @@ export interface Settings {
  *
  * @example
  * ```ts
- * Duration.toMillis(Settings.resolve({}).lockExpiry) // 6000
+ * Duration.toMillis(Settings.resolve({}).lockExpiry) // 9000
  * ```
  */
 export interface Resolved {
@@ -72,8 +72,8 @@ export interface Resolved {
  * ```
  */
 export const defaults: Resolved = {
-  lockExpiry: Duration.seconds(6),
-  lockRefresh: Duration.seconds(2),
+  lockExpiry: Duration.seconds(9),
+  lockRefresh: Duration.seconds(3),
   healthCheck: Duration.seconds(2),
   assignmentsRefresh: Duration.seconds(1),
   messagePoll: Duration.seconds(1),
@@ -109,7 +109,7 @@ export const resolve = (settings: Settings = {}): Resolved => {
  *
  * @example
  * ```ts
- * Settings.problems(Settings.resolve({ lockRefresh: "20 seconds" })) // ["lock refresh (20s) must be below lock expiry (6s)"]
+ * Settings.problems(Settings.resolve({ lockRefresh: "20 seconds" })) // ["lock refresh (20s) must be below lock expiry (9s)"]
  * ```
  */
 export const problems = (settings: Resolved): ReadonlyArray<string> => {

@@ -524,8 +524,12 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
         }
       })
 
+    // Cancels this process has carried out (on a cluster, every worker also fires its own units' cancellations, which
+    // must not make the inbox skip the interrupt of the execution).
+    const cancelsHandled = new Set<string>()
     const cancelHere = (run: RunRecord) =>
       Effect.gen(function*() {
+        cancelsHandled.add(run.runId)
         cancellations.fire(run.runId)
         if (run.submitted || submittedHere.has(run.runId)) yield* withEngine(RunWorkflow.interrupt(yield* executionIdOf(run.runId)))
         if (!run.submitted || run.status === "pending") {
@@ -542,7 +546,7 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
       const tick = Effect.gen(function*() {
         for (const run of yield* store.runsToSubmit()) if (!submittedHere.has(run.runId)) yield* submit(run)
         for (const run of yield* store.cancelRequested()) {
-          if (!cancellations.isFired(run.runId)) yield* cancelHere(run)
+          if (!cancelsHandled.has(run.runId)) yield* cancelHere(run)
         }
         for (const wait of yield* store.waitsToApply(yield* now)) yield* applyWait(wait)
       })

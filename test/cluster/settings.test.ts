@@ -9,11 +9,11 @@ import * as Settings from "../../src/cluster/Settings.ts"
 const ms = (d: Duration.Input) => Duration.toMillis(Duration.fromInputUnsafe(d))
 
 describe("cluster settings", () => {
-  it("defaults: lock expiry 6 s, refresh 2 s, health check 2 s, assignments 1 s, message poll 1 s, inbox 500 ms, grace 120 s, 300 shards", () => {
+  it("defaults: lock expiry 9 s, refresh 3 s, health check 2 s, assignments 1 s, message poll 1 s, inbox 500 ms, grace 120 s, 300 shards", () => {
     const d = Settings.resolve()
     assert.deepStrictEqual(
       [d.lockExpiry, d.lockRefresh, d.healthCheck, d.assignmentsRefresh, d.messagePoll, d.inboxPoll, d.gracePeriod].map(ms),
-      [6_000, 2_000, 2_000, 1_000, 1_000, 500, 120_000]
+      [9_000, 3_000, 2_000, 1_000, 1_000, 500, 120_000]
     )
     assert.strictEqual(d.shards, 300)
     assert.deepStrictEqual(Settings.problems(d), [])
@@ -24,7 +24,7 @@ describe("cluster settings", () => {
     assert.strictEqual(ms(r.lockExpiry), 20_000)
     assert.strictEqual(ms(r.gracePeriod), 300_000)
     assert.strictEqual(r.shards, 64)
-    assert.strictEqual(ms(r.lockRefresh), 2_000)
+    assert.strictEqual(ms(r.lockRefresh), 3_000)
     assert.deepStrictEqual(Settings.problems(Settings.resolve({ lockExpiry: "2 seconds", lockRefresh: "3 seconds", shards: 0, inboxPoll: 0 })), [
       "lock refresh (3s) must be below lock expiry (2s)",
       "shards must be a positive integer (got 0)",
@@ -51,7 +51,7 @@ describe("cluster settings", () => {
       assert.strictEqual(worker.shardsPerGroup, 300)
       assert.deepStrictEqual(
         [worker.shardLockExpiration, worker.shardLockRefreshInterval, worker.runnerHealthCheckInterval, worker.refreshAssignmentsInterval, worker.entityMessagePollInterval, worker.entityTerminationTimeout].map(ms),
-        [6_000, 2_000, 2_000, 1_000, 1_000, 120_000]
+        [9_000, 3_000, 2_000, 1_000, 1_000, 120_000]
       )
       const client = Settings.shardingConfig(Settings.resolve(), {})
       assert.isTrue(Option.isNone(client.runnerAddress))

@@ -21,6 +21,7 @@ import { Secret } from "kubernetes-models/v1/Secret"
 import { Service } from "kubernetes-models/v1/Service"
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget"
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler"
+import * as ClusterSettings from "../../src/cluster/Settings.ts"
 import * as Backend from "../../src/server/Backend.ts"
 import * as Server from "../../src/server/Server.ts"
 import { builtCli, runBuilt, spawnBuilt } from "../support/builtCli.ts"
@@ -97,6 +98,12 @@ const byKind = (kind: string) => objects.filter((o) => o.object.kind === kind).m
 const serverDeployment = byKind("Deployment").find((d) => d.metadata.name === "llm-orchestrator-server")!
 const serverPod = serverDeployment.spec.template.spec
 const serverContainer = serverPod.containers[0]
+const workerDeployment = byKind("Deployment").find((d) => d.metadata.name === "llm-orchestrator-worker")!
+const workerPod = workerDeployment.spec.template.spec
+const workerContainer = workerPod.containers[0]
+/** The value after `flag` in an argument list. */
+const argOf = (args: ReadonlyArray<string>, flag: string) => args[args.indexOf(flag) + 1]!
+const portOf = (address: string) => Number(address.slice(address.lastIndexOf(":") + 1))
 const configMap = byKind("ConfigMap").find((c) => c.metadata.name === "llm-orchestrator-config")!
 const secretExample = byKind("Secret").find((s) => s.metadata.name === "llm-orchestrator-secrets")!
 
@@ -148,7 +155,7 @@ describe("deployment files", () => {
 
   it("docker-compose.yml: Postgres, Redis and the server with health checks, depends_on conditions and secrets as files", () => {
     const s = compose.services
-    expect(Object.keys(s).sort()).toEqual(["postgres", "redis", "server"])
+    expect(Object.keys(s).sort()).toEqual(["postgres", "redis", "server", "worker-1", "worker-2"])
     for (const [name, service] of Object.entries(s)) expect(service.healthcheck?.test.length, `${name} has a health check`).toBeGreaterThan(0)
     expect(s["server"]!.depends_on).toEqual({ postgres: { condition: "service_healthy" }, redis: { condition: "service_healthy" } })
     // every secret a service names is a file declared at the top, and no secret is in an environment value
@@ -167,6 +174,21 @@ describe("deployment files", () => {
     expect(s["server"]!.init).toBe(true)
     // the mounted config folder exists and is the one Kubernetes' ConfigMap copies
     expect(s["server"]!.volumes).toContain("./deploy/config:/etc/llm-orchestrator:ro")
+    // two workers, each reached at its service name, probed on its --health port
+    for (const name of ["worker-1", "worker-2"]) {
+      const w = s[name]!
+      const args = w.command!
+      expect(args[0]).toBe("worker")
+      expect(argOf(args, "--address")).toBe(`${name}:34431`)
+      expect(portOf(argOf(args, "--listen"))).toBe(34431)
+      expect(String(portOf(argOf(args, "--health")))).toBe(w.environment!["LLMO_PROBE_PORT"])
+      expect(w.healthcheck!.test).toEqual(["CMD", "node", "/opt/llm-orchestrator/probe.mjs", "/ready"])
+      expect(w.depends_on).toEqual({ postgres: { condition: "service_healthy" } })
+      expect(w.volumes).toContain("./deploy/config:/etc/llm-orchestrator:ro")
+      expect(w.init).toBe(true)
+      // stopping waits for the steps in flight (the worker's grace period)
+      expect(seconds(w.stop_grace_period!.replace(/s$/, " seconds") as Duration.Input)).toBeGreaterThan(seconds(ClusterSettings.defaults.gracePeriod))
+    }
     // the secrets README creates every secret file compose reads
     const readme = read("deploy/secrets/README.md")
     for (const secret of Object.values(compose.secrets)) expect(readme).toContain(`> ${secret.file.slice(2)}`)
@@ -208,6 +230,46 @@ describe("deployment files", () => {
     expect(pdb.spec.minAvailable).toBeLessThan(serverDeployment.spec.replicas)
   })
 
+  it("Kubernetes workers: address, ports, probes, grace period, disruption budget and autoscaler agree with the code", () => {
+    const args = workerContainer.args as ReadonlyArray<string>
+    expect(args[0]).toBe("worker")
+    const env = workerContainer.env as ReadonlyArray<{ name: string; value?: string; valueFrom?: { fieldRef: { fieldPath: string } } }>
+    // the address is the pod IP (never HOST/PORT), on the port the worker listens on and the container exposes
+    expect(env.find((e) => e.name === "POD_IP")?.valueFrom?.fieldRef.fieldPath).toBe("status.podIP")
+    const address = env.find((e) => e.name === "LLM_ORCHESTRATOR_WORKER_ADDRESS")!.value!
+    expect(address).toBe("$(POD_IP):34431")
+    expect(env.findIndex((e) => e.name === "POD_IP")).toBeLessThan(env.findIndex((e) => e.name === "LLM_ORCHESTRATOR_WORKER_ADDRESS"))
+    const ports = Object.fromEntries((workerContainer.ports as ReadonlyArray<{ name: string; containerPort: number }>).map((p) => [p.name, p.containerPort]))
+    expect(ports["cluster"]).toBe(portOf(argOf(args, "--listen")))
+    expect(ports["cluster"]).toBe(portOf(address))
+    expect(ports["health"]).toBe(portOf(argOf(args, "--health")))
+    for (const probe of ["startupProbe", "livenessProbe"]) expect(workerContainer[probe].httpGet).toEqual({ path: "/health", port: "health" })
+    expect(workerContainer.readinessProbe.httpGet).toEqual({ path: "/ready", port: "health" })
+    // stopping waits for the steps in flight, up to the worker's grace period
+    expect(workerPod.terminationGracePeriodSeconds).toBeGreaterThan(seconds(ClusterSettings.defaults.gracePeriod))
+    expect(workerPod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 })
+    expect(workerContainer.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false })
+    // the same ConfigMap keys and Secret as the server
+    const config = workerPod.volumes.find((v: { name: string }) => v.name === "config")
+    for (const item of config.configMap.items) expect(Object.keys(configMap.data)).toContain(item.key)
+    expect(args).toContain(`/etc/llm-orchestrator/${dirname(config.configMap.items.find((i: { key: string }) => i.key === "hello.yaml").path)}`)
+    expect(workerPod.volumes.find((v: { name: string }) => v.name === "secrets").secret.secretName).toBe(secretExample.metadata.name)
+    // one worker at a time goes
+    const pdb = byKind("PodDisruptionBudget").find((p) => p.metadata.name === "llm-orchestrator-worker")!
+    expect(pdb.spec.selector.matchLabels).toEqual(workerDeployment.spec.selector.matchLabels)
+    expect(pdb.spec.maxUnavailable).toBe(1)
+    expect(pdb.spec.maxUnavailable).toBeLessThan(workerDeployment.spec.replicas)
+    expect(workerDeployment.spec.selector.matchLabels).not.toEqual(serverDeployment.spec.selector.matchLabels)
+    // the autoscaler scales the worker Deployment on the server's gauge of runs in flight
+    const hpa = byKind("HorizontalPodAutoscaler").find((h) => h.metadata.name === "llm-orchestrator-worker")!
+    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: workerDeployment.metadata.name })
+    expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(workerDeployment.spec.replicas)
+    const metric = hpa.spec.metrics[0].external.metric
+    expect(metric.name).toBe("llmo_runs_active")
+    expect(read("src/server/ServerMetrics.ts")).toContain(`Metric.gauge("${metric.name}"`)
+    expect(["pending", "running", "suspended"]).toContain(metric.selector.matchLabels.status)
+  })
+
   it("Kubernetes: the ConfigMap is deploy/config, every mounted key and every file:/run/secrets reference exists", () => {
     expect(configMap.data["llm-orchestrator.yaml"]).toBe(read("deploy/config/llm-orchestrator.yaml"))
     expect(configMap.data["hello.yaml"]).toBe(read("deploy/config/workflows/hello.yaml"))
@@ -226,6 +288,15 @@ describe("deployment files", () => {
     }
     // the config's server port is the container's
     expect((parse(configMap.data["llm-orchestrator.yaml"]) as { server: { port: number } }).server.port).toBe(8080)
+  })
+
+  it("the workers' resource requests cover the memory a worker was measured with (bench/results/cluster.json)", () => {
+    const bench = JSON.parse(read("bench/results/cluster.json")) as { throughput?: ReadonlyArray<{ workerPeakRssMiB?: number }> }
+    const peak = Math.max(...(bench.throughput ?? []).map((t) => t.workerPeakRssMiB ?? 0))
+    expect(peak, "npm run bench:cluster measured the workers").toBeGreaterThan(0)
+    const mebibytes = (q: string) => Number(/^(\d+)Mi$/.exec(q)?.[1])
+    expect(mebibytes(workerContainer.resources.requests.memory)).toBeGreaterThanOrEqual(peak)
+    expect(mebibytes(workerContainer.resources.limits.memory)).toBeGreaterThanOrEqual(2 * mebibytes(workerContainer.resources.requests.memory))
   })
 
   it("resource requests cover the memory the server was measured with (bench/results/server.json)", () => {
@@ -295,6 +366,36 @@ describe("the built CLI runs what the files name", () => {
     const values: Record<string, string> = { store_url: `${store}\n`, jwt_secret: `${jwtSecret}\n`, openai_api_key: "sk-deploy-test\n" }
     for (const key of Object.keys(secretExample.stringData)) writeFileSync(join(secrets, key), values[key]!)
 
+    // The worker container as written (on Postgres: a worker refuses SQLite), with the pod IP the kubelet would give
+    // it (and $(POD_IP) expanded as the kubelet does), its ports moved off the fixed ones.
+    let worker: { child: ChildProcess; exited: Promise<number | null>; output: () => string } | undefined
+    if (store.startsWith("postgres")) {
+      const clusterPort = 20_000 + Math.floor(Math.random() * 20_000)
+      const healthPort = clusterPort + 1
+      const podIp = "127.0.0.1"
+      const moved = (a: string) => a === "0.0.0.0:34431" ? `${podIp}:${clusterPort}` : a === "0.0.0.0:9090" ? `${podIp}:${healthPort}` : remap(a)
+      const workerEnv: Record<string, string> = { POD_IP: podIp }
+      for (const e of workerContainer.env as ReadonlyArray<{ name: string; value?: string }>) {
+        if (e.value !== undefined) workerEnv[e.name] = e.value.replace("$(POD_IP)", podIp).replace(":34431", `:${clusterPort}`)
+      }
+      const child = await spawnBuilt(workerContainer.args.map(moved), { env: workerEnv, cwd: dir })
+      children.push(child)
+      let text = ""
+      child.stderr!.on("data", (d: Buffer) => (text += d.toString("utf8")))
+      worker = { child, exited: new Promise((r) => child.on("exit", (code) => r(code))), output: () => text }
+      const until = Date.now() + 150_000
+      while (!/worker \S+ ready on/.test(text)) {
+        if (Date.now() > until || child.exitCode !== null) throw new Error(`worker did not start: ${text}`)
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      expect(text).toContain(`worker ${podIp}:${clusterPort} ready on postgres://`)
+      expect(text).toContain("workflows: hello")
+      // its probes: /health and /ready on the health port, no credential
+      for (const path of [workerContainer.livenessProbe.httpGet.path, workerContainer.readinessProbe.httpGet.path]) {
+        expect((await fetch(`http://${podIp}:${healthPort}${path}`)).status, `worker ${path}`).toBe(200)
+      }
+    }
+
     const port = 20_000 + Math.floor(Math.random() * 20_000)
     const args = [...serverContainer.args.map(remap), "--port", String(port)]
     const env: Record<string, string> = Object.fromEntries(serverContainer.env.map((e: { name: string; value: string }) => [e.name, remap(e.value)]))
@@ -335,7 +436,7 @@ describe("the built CLI runs what the files name", () => {
       const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${admin}` } })
       expect(res.status, path).toBe(200)
     }
-    // the workflow from the ConfigMap runs
+    // the workflow from the ConfigMap runs (on Postgres: on the worker, the server submits it)
     const run = await fetch(`${url}/workflows/hello/runs?wait=true`, { method: "POST", headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" }, body: JSON.stringify({ input: { who: "Kubernetes" } }) })
     expect(run.status).toBe(200)
     expect(((await run.json()) as { output: unknown }).output).toEqual({ greeting: "Hello, Kubernetes!" })
@@ -353,6 +454,14 @@ describe("the built CLI runs what the files name", () => {
     const took = (Date.now() - stopAt) / 1000
     expect(code).toBe(143)
     expect(took).toBeLessThan(serverPod.terminationGracePeriodSeconds)
+    if (worker !== undefined) {
+      // the worker leaves the cluster on SIGTERM and exits 0 within its grace period
+      const workerStop = Date.now()
+      worker.child.kill("SIGTERM")
+      expect(await worker.exited, worker.output()).toBe(0)
+      expect((Date.now() - workerStop) / 1000).toBeLessThan(workerPod.terminationGracePeriodSeconds)
+      expect(worker.output()).not.toContain("sk-deploy-test")
+    }
   }, 300_000)
 
   it("a store reference that cannot be resolved is a clear error naming it, and no value", async () => {

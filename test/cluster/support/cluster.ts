@@ -84,7 +84,7 @@ export const startWorker = async (options: {
   child.stderr!.on("data", (d: Buffer) => (text += d.toString("utf8")))
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker :${p} not ready after ${options.readyTimeoutMillis ?? 60_000} ms:\n${text}`)), options.readyTimeoutMillis ?? 60_000)
+    const timer = setTimeout(() => reject(new Error(`worker :${p} not ready after ${options.readyTimeoutMillis ?? 150_000} ms:\n${text}`)), options.readyTimeoutMillis ?? 150_000)
     const check = () => {
       if (/worker \S+ ready on/.test(text)) {
         clearTimeout(timer)
