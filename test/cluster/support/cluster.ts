@@ -42,8 +42,12 @@ export const dropDatabase = (name: string): Promise<void> =>
     }).pipe(Effect.provide(admin), Effect.scoped)
   )
 
-/** A free-ish port for a worker: a base per test process, so parallel test files do not collide. */
-let nextPort = 37000 + (process.pid % 200) * 10
+/**
+ * A free-ish port for a worker: a base per test process, so parallel test files do not collide, below Linux's
+ * ephemeral range (32768-60999), where any outgoing connection (a Postgres client, an HTTP call) may hold a port and
+ * a worker's listen fails with "Open" (seen twice in the landing runs at 37xxx).
+ */
+let nextPort = 20000 + (process.pid % 1000) * 10
 export const port = () => nextPort++
 
 /** A worker child process and what it printed. */
