@@ -31,7 +31,7 @@ import { Effect, Redacted } from "effect"
 import * as Filter from "./Filter.ts"
 import * as StringIds from "./StringIds.ts"
 import * as V from "./validation.ts"
-import { CollectionNotFound, DimensionMismatch, VectorStoreError } from "./VectorStoreError.ts"
+import { CollectionNotFound, DimensionMismatch, VectorStoreError, storeFailures } from "./VectorStoreError.ts"
 import type {
   CollectionInfo,
   CollectionOptions,
@@ -221,16 +221,7 @@ interface Config {
 export const makeChromaStore = (store: string, options: ChromaOptions): Effect.Effect<VectorStoreShape, VectorStoreError> =>
   Effect.gen(function*() {
     const secret = options.token === undefined ? "" : Redacted.value(options.token)
-    const scrub = (text: string) => (secret.length >= 4 ? text.split(secret).join("<redacted>") : text)
-    const fail = (operation: string, collection: string | undefined, message: string, extra: { status?: number; retryable?: boolean } = {}) =>
-      new VectorStoreError({
-        store,
-        operation,
-        ...(collection === undefined ? {} : { collection }),
-        ...(extra.status === undefined ? {} : { status: extra.status }),
-        retryable: extra.retryable ?? false,
-        message: scrub(`Vector store "${store}" (Chroma)${collection === undefined ? "" : `, collection "${collection}"`}: ${message}`)
-      })
+    const { fail, scrub } = storeFailures(store, "Chroma", options.token)
     const url = yield* Effect.try({
       try: () => new URL(options.url),
       catch: () => fail("connect", undefined, `invalid url ${JSON.stringify(options.url)}`)

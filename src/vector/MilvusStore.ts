@@ -28,7 +28,7 @@ import { Effect, Redacted } from "effect"
 import * as Filter from "./Filter.ts"
 import * as StringIds from "./StringIds.ts"
 import * as V from "./validation.ts"
-import { CollectionNotFound, DimensionMismatch, VectorStoreError, type VectorStoreFailure } from "./VectorStoreError.ts"
+import { CollectionNotFound, DimensionMismatch, VectorStoreError, type VectorStoreFailure, storeFailures } from "./VectorStoreError.ts"
 import type {
   CollectionInfo,
   CollectionOptions,
@@ -152,16 +152,7 @@ interface MilvusReply {
 export const makeMilvusStore = (store: string, options: MilvusOptions): Effect.Effect<VectorStoreShape, VectorStoreError> =>
   Effect.gen(function*() {
     const secret = options.token === undefined ? "" : Redacted.value(options.token)
-    const scrub = (text: string) => (secret.length >= 4 ? text.split(secret).join("<redacted>") : text)
-    const fail = (operation: string, collection: string | undefined, message: string, extra: { status?: number; retryable?: boolean } = {}) =>
-      new VectorStoreError({
-        store,
-        operation,
-        ...(collection === undefined ? {} : { collection }),
-        ...(extra.status === undefined ? {} : { status: extra.status }),
-        retryable: extra.retryable ?? false,
-        message: scrub(`Vector store "${store}" (Milvus)${collection === undefined ? "" : `, collection "${collection}"`}: ${message}`)
-      })
+    const { fail, scrub } = storeFailures(store, "Milvus", options.token)
     const url = yield* Effect.try({
       try: () => new URL(options.url),
       catch: () => fail("connect", undefined, `invalid url ${JSON.stringify(options.url)}`)

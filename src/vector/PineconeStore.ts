@@ -33,7 +33,7 @@ import { Effect, Redacted, Schedule } from "effect"
 import * as Filter from "./Filter.ts"
 import * as StringIds from "./StringIds.ts"
 import * as V from "./validation.ts"
-import { CollectionNotFound, DimensionMismatch, VectorStoreError } from "./VectorStoreError.ts"
+import { CollectionNotFound, DimensionMismatch, VectorStoreError, storeFailures } from "./VectorStoreError.ts"
 import type {
   CollectionInfo,
   CollectionOptions,
@@ -223,7 +223,7 @@ interface Config {
 export const makePineconeStore = (store: string, options: PineconeOptions): Effect.Effect<VectorStoreShape, VectorStoreError> =>
   Effect.gen(function*() {
     const secret = Redacted.value(options.apiKey)
-    const scrub = (text: string) => (secret.length >= 4 ? text.split(secret).join("<redacted>") : text)
+    const { fail, scrub } = storeFailures(store, "Pinecone", options.apiKey)
     const { Pinecone: Client } = yield* Effect.promise(() => import("@pinecone-database/pinecone"))
     const client: Pinecone = yield* Effect.try({
       try: () =>
@@ -239,15 +239,6 @@ export const makePineconeStore = (store: string, options: PineconeOptions): Effe
     const timeoutMillis = options.timeoutMillis ?? 30_000
     const batchSize = options.upsertBatchSize !== undefined && options.upsertBatchSize > 0 ? Math.min(1000, options.upsertBatchSize) : 100
 
-    const fail = (operation: string, collection: string | undefined, message: string, extra: { status?: number; retryable?: boolean } = {}) =>
-      new VectorStoreError({
-        store,
-        operation,
-        ...(collection === undefined ? {} : { collection }),
-        ...(extra.status === undefined ? {} : { status: extra.status }),
-        retryable: extra.retryable ?? false,
-        message: scrub(`Vector store "${store}" (Pinecone)${collection === undefined ? "" : `, collection "${collection}"`}: ${message}`)
-      })
 
     const configs = new Map<string, Config>()
 

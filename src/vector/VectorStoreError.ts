@@ -11,7 +11,7 @@
  * )
  * ```
  */
-import { Schema } from "effect"
+import { Redacted, Schema } from "effect"
 
 /**
  * Any other failure of a store call: bad argument, transport error, unexpected server answer. `operation` is the store
@@ -93,3 +93,28 @@ export type VectorStoreFailure = VectorStoreError | CollectionNotFound | Dimensi
  * ```
  */
 export const VectorStoreFailure = Schema.Union([VectorStoreError, CollectionNotFound, DimensionMismatch])
+
+/**
+ * How a store adapter fails: `fail` builds its {@link VectorStoreError} with the store, operation, collection and
+ * status, and a message naming the store and its kind; `scrub` removes the secret from any text (servers echo keys).
+ *
+ * @example
+ * ```ts
+ * const { fail, scrub } = storeFailures("kb", "Chroma", options.token)
+ * fail("search", "docs", "HTTP 503", { status: 503, retryable: true })
+ * ```
+ */
+export const storeFailures = (store: string, kind: string, secret: Redacted.Redacted<string> | undefined) => {
+  const value = secret === undefined ? "" : Redacted.value(secret)
+  const scrub = (text: string) => (value.length >= 4 ? text.split(value).join("<redacted>") : text)
+  const fail = (operation: string, collection: string | undefined, message: string, extra: { status?: number; retryable?: boolean } = {}) =>
+    new VectorStoreError({
+      store,
+      operation,
+      ...(collection === undefined ? {} : { collection }),
+      ...(extra.status === undefined ? {} : { status: extra.status }),
+      retryable: extra.retryable ?? false,
+      message: scrub(`Vector store "${store}" (${kind})${collection === undefined ? "" : `, collection "${collection}"`}: ${message}`)
+    })
+  return { fail, scrub }
+}

@@ -34,7 +34,7 @@ import { Effect, Redacted, type Scope } from "effect"
 import * as Filter from "./Filter.ts"
 import * as StringIds from "./StringIds.ts"
 import * as V from "./validation.ts"
-import { CollectionNotFound, DimensionMismatch, VectorStoreError, type VectorStoreFailure } from "./VectorStoreError.ts"
+import { CollectionNotFound, DimensionMismatch, VectorStoreError, type VectorStoreFailure, storeFailures } from "./VectorStoreError.ts"
 import type {
   CollectionInfo,
   CollectionOptions,
@@ -299,16 +299,7 @@ const missingClass = (message: string) => /could not find class|class .* not fou
 export const makeWeaviateStore = (store: string, options: WeaviateOptions): Effect.Effect<VectorStoreShape, VectorStoreError, Scope.Scope> =>
   Effect.gen(function*() {
     const secret = options.apiKey === undefined ? "" : Redacted.value(options.apiKey)
-    const scrub = (text: string) => (secret.length >= 4 ? text.split(secret).join("<redacted>") : text)
-    const fail = (operation: string, collection: string | undefined, message: string, extra: { status?: number; retryable?: boolean } = {}) =>
-      new VectorStoreError({
-        store,
-        operation,
-        ...(collection === undefined ? {} : { collection }),
-        ...(extra.status === undefined ? {} : { status: extra.status }),
-        retryable: extra.retryable ?? false,
-        message: scrub(`Vector store "${store}" (Weaviate)${collection === undefined ? "" : `, collection "${collection}"`}: ${message}`)
-      })
+    const { fail, scrub } = storeFailures(store, "Weaviate", options.apiKey)
     const http = parseUrl(options.url)
     if (http === undefined) return yield* fail("connect", undefined, `url must be an http(s) URL, got ${JSON.stringify(options.url)}`)
     const grpc = options.grpcUrl === undefined ? { ...http, port: 50051 } : parseUrl(options.grpcUrl)
