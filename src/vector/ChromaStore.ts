@@ -30,8 +30,10 @@ import { createHash } from "node:crypto"
 import { Effect, Redacted } from "effect"
 import * as Filter from "./Filter.ts"
 import * as StringIds from "./StringIds.ts"
+import { httpEndpoint } from "./HttpEndpoint.ts"
+import { cachedConfig } from "./ConfigCache.ts"
 import * as V from "./validation.ts"
-import { CollectionNotFound, DimensionMismatch, VectorStoreError, storeFailures } from "./VectorStoreError.ts"
+import { CollectionNotFound, VectorStoreError, storeFailures } from "./VectorStoreError.ts"
 import type {
   CollectionInfo,
   CollectionOptions,
@@ -222,17 +224,13 @@ export const makeChromaStore = (store: string, options: ChromaOptions): Effect.E
   Effect.gen(function*() {
     const secret = options.token === undefined ? "" : Redacted.value(options.token)
     const { fail, scrub } = storeFailures(store, "Chroma", options.token)
-    const url = yield* Effect.try({
-      try: () => new URL(options.url),
-      catch: () => fail("connect", undefined, `invalid url ${JSON.stringify(options.url)}`)
-    })
-    if (url.protocol !== "http:" && url.protocol !== "https:") return yield* fail("connect", undefined, `url must be http(s), got ${options.url}`)
+    const url = httpEndpoint(options.url)
+    if (url === undefined) return yield* fail("connect", undefined, `url must be an http(s) URL, got ${JSON.stringify(options.url)}`)
     const { ChromaClient: Client } = yield* Effect.promise(() => import("chromadb"))
-    const ssl = url.protocol === "https:"
     const client: ChromaClient = new Client({
-      host: url.hostname.replace(/^\[|\]$/g, ""),
-      port: url.port === "" ? (ssl ? 443 : 80) : Number(url.port),
-      ssl,
+      host: url.host,
+      port: url.port,
+      ssl: url.secure,
       tenant: options.tenant ?? "default_tenant",
       database: options.database ?? "default_database",
       ...(secret === "" ? {} : { headers: { "x-chroma-token": secret } })
@@ -275,16 +273,12 @@ export const makeChromaStore = (store: string, options: ChromaOptions): Effect.E
       return Effect.succeed(config)
     }
 
-    const configOf = (operation: string, collection: string): Effect.Effect<Config, CollectionNotFound | VectorStoreError> => {
-      const bad = V.checkCollection(store, operation, collection)
-      if (bad !== undefined) return Effect.fail(bad)
-      const cached = configs.get(collection)
-      if (cached !== undefined) return Effect.succeed(cached)
-      return Effect.flatMap(
-        call(operation, collection, () => client.getCollection({ name: collectionName(prefix, collection) })),
-        (handle) => configFrom(operation, collection, handle)
-      )
-    }
+    const configOf = (operation: string, collection: string): Effect.Effect<Config, CollectionNotFound | VectorStoreError> =>
+      cachedConfig(store, configs, operation, collection, () =>
+        Effect.flatMap(
+          call(operation, collection, () => client.getCollection({ name: collectionName(prefix, collection) })),
+          (handle) => configFrom(operation, collection, handle)
+        ))
 
     const createCollection = Effect.fn("VectorStore.createCollection")(function*(o: CreateCollectionOptions) {
       const bad = V.checkCreate(store, o)
@@ -304,12 +298,8 @@ export const makeChromaStore = (store: string, options: ChromaOptions): Effect.E
           Effect.catchTag("CollectionNotFound", (e) => Effect.fail(fail("createCollection", o.collection, e.message))),
           Effect.flatMap((handle) => configFrom("createCollection", o.collection, handle))
         ))
-      if (config.dimension !== o.dimension) {
-        return yield* new DimensionMismatch({ store, collection: o.collection, field: "dimension", expected: config.dimension, actual: o.dimension })
-      }
-      if (config.distance !== o.distance) {
-        return yield* V.configConflict(store, o.collection, `already exists with distance ${config.distance}, requested ${o.distance}`)
-      }
+      const conflict = V.checkExisting(store, o, config)
+      if (conflict !== undefined) return yield* conflict
     })
 
     const getCollection = Effect.fn("VectorStore.getCollection")(function*(o: CollectionOptions) {

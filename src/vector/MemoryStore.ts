@@ -17,7 +17,7 @@ import * as Bm25 from "./Bm25.ts"
 import * as Filter from "./Filter.ts"
 import { TopK } from "./TopK.ts"
 import * as V from "./validation.ts"
-import { CollectionNotFound, DimensionMismatch, type VectorStoreError } from "./VectorStoreError.ts"
+import { CollectionNotFound, type VectorStoreError } from "./VectorStoreError.ts"
 import type {
   CollectionInfo,
   CollectionOptions,
@@ -298,12 +298,8 @@ export const makeMemoryStore = (store: string): Effect.Effect<VectorStoreShape> 
         collections.set(collection, new MemoryCollection(dimension, distance))
         return
       }
-      if (existing.dimension !== dimension) {
-        return yield* new DimensionMismatch({ store, collection, field: "dimension", expected: existing.dimension, actual: dimension })
-      }
-      if (existing.distance !== distance) {
-        return yield* V.configConflict(store, collection, `already exists with distance ${existing.distance}, requested ${distance}`)
-      }
+      const conflict = V.checkExisting(store, { collection, dimension, distance }, existing)
+      if (conflict !== undefined) return yield* conflict
     })
 
     const getCollection = Effect.fn("VectorStore.getCollection")(function*(options: CollectionOptions) {

@@ -27,8 +27,10 @@ import { createHash } from "node:crypto"
 import { Effect, Redacted } from "effect"
 import * as Filter from "./Filter.ts"
 import * as StringIds from "./StringIds.ts"
+import { httpEndpoint } from "./HttpEndpoint.ts"
+import { cachedConfig } from "./ConfigCache.ts"
 import * as V from "./validation.ts"
-import { CollectionNotFound, DimensionMismatch, VectorStoreError, type VectorStoreFailure, storeFailures } from "./VectorStoreError.ts"
+import { CollectionNotFound, VectorStoreError, type VectorStoreFailure, storeFailures } from "./VectorStoreError.ts"
 import type {
   CollectionInfo,
   CollectionOptions,
@@ -153,16 +155,13 @@ export const makeMilvusStore = (store: string, options: MilvusOptions): Effect.E
   Effect.gen(function*() {
     const secret = options.token === undefined ? "" : Redacted.value(options.token)
     const { fail, scrub } = storeFailures(store, "Milvus", options.token)
-    const url = yield* Effect.try({
-      try: () => new URL(options.url),
-      catch: () => fail("connect", undefined, `invalid url ${JSON.stringify(options.url)}`)
-    })
-    if (url.protocol !== "http:" && url.protocol !== "https:") return yield* fail("connect", undefined, `url must be http(s), got ${options.url}`)
+    const url = httpEndpoint(options.url)
+    if (url === undefined) return yield* fail("connect", undefined, `url must be an http(s) URL, got ${JSON.stringify(options.url)}`)
     // The RESTful client only: the package's main entry loads the gRPC stack.
     const { HttpClient: Client } = yield* Effect.promise(() => import("@zilliz/milvus2-sdk-node/dist/milvus/HttpClient.js"))
     const timeoutMillis = options.timeoutMillis ?? 30_000
     const client: HttpClient = new Client({
-      endpoint: url.origin + url.pathname.replace(/\/+$/, ""),
+      endpoint: url.origin + url.path,
       ...(secret === "" ? {} : { token: secret }),
       database: options.database ?? "default",
       // The Effect timeout below governs; the SDK's own (which logs a warning when it fires) is only a backstop.
@@ -238,12 +237,8 @@ export const makeMilvusStore = (store: string, options: MilvusOptions): Effect.E
         }
       )
 
-    const configOf = (operation: string, collection: string) => {
-      const bad = V.checkCollection(store, operation, collection)
-      if (bad !== undefined) return Effect.fail(bad)
-      const cached = configs.get(collection)
-      return cached !== undefined ? Effect.succeed(cached) : describe(operation, collection)
-    }
+    const configOf = (operation: string, collection: string) =>
+      cachedConfig(store, configs, operation, collection, () => describe(operation, collection))
 
     const createCollection = Effect.fn("VectorStore.createCollection")(function*(o: CreateCollectionOptions) {
       const bad = V.checkCreate(store, o)
@@ -292,12 +287,8 @@ export const makeMilvusStore = (store: string, options: MilvusOptions): Effect.E
       const config = existing ?? (yield* describe("createCollection", o.collection).pipe(
         Effect.catchTag("CollectionNotFound", (e) => Effect.fail(fail("createCollection", o.collection, e.message)))
       ))
-      if (config.dimension !== o.dimension) {
-        return yield* new DimensionMismatch({ store, collection: o.collection, field: "dimension", expected: config.dimension, actual: o.dimension })
-      }
-      if (config.distance !== o.distance) {
-        return yield* V.configConflict(store, o.collection, `already exists with distance ${config.distance}, requested ${o.distance}`)
-      }
+      const conflict = V.checkExisting(store, o, config)
+      if (conflict !== undefined) return yield* conflict
     })
 
     const getCollection = Effect.fn("VectorStore.getCollection")(function*(o: CollectionOptions) {

@@ -28,8 +28,9 @@ import { Effect } from "effect"
 import { createHash } from "node:crypto"
 import * as Filter from "./Filter.ts"
 import type { PgExecutor, PgFailure } from "./PgExecutor.ts"
+import { cachedConfig } from "./ConfigCache.ts"
 import * as V from "./validation.ts"
-import { CollectionNotFound, DimensionMismatch, VectorStoreError } from "./VectorStoreError.ts"
+import { CollectionNotFound, VectorStoreError } from "./VectorStoreError.ts"
 import type {
   CollectionInfo,
   CollectionOptions,
@@ -217,14 +218,10 @@ export const makePgVectorStore = (
         })
       )
 
-    const configOf = (operation: string, collection: string): Effect.Effect<Config, CollectionNotFound | VectorStoreError> => {
-      const bad = V.checkCollection(store, operation, collection)
-      if (bad !== undefined) return Effect.fail(bad)
-      const cached = configs.get(collection)
-      if (cached !== undefined) return Effect.succeed(cached)
-      return Effect.flatMap(readConfig(operation, collection), (c) =>
-        c === undefined ? Effect.fail(new CollectionNotFound({ store, collection })) : Effect.succeed(c))
-    }
+    const configOf = (operation: string, collection: string): Effect.Effect<Config, CollectionNotFound | VectorStoreError> =>
+      cachedConfig(store, configs, operation, collection, () =>
+        Effect.flatMap(readConfig(operation, collection), (c) =>
+          c === undefined ? Effect.fail(new CollectionNotFound({ store, collection })) : Effect.succeed(c)))
 
     // A statement on a collection's table: a table dropped behind our back is CollectionNotFound (and forgotten).
     const onTable = <A>(operation: string, collection: string, effect: Effect.Effect<A, PgFailure>) =>
@@ -242,12 +239,10 @@ export const makePgVectorStore = (
       const bad = V.checkCreate(store, o)
       if (bad !== undefined) return yield* bad
       yield* Effect.annotateCurrentSpan(attributes(o.collection))
-      const compare = (existing: Config) =>
-        existing.dimension !== o.dimension
-          ? Effect.fail(new DimensionMismatch({ store, collection: o.collection, field: "dimension", expected: existing.dimension, actual: o.dimension }))
-          : existing.distance !== o.distance
-          ? Effect.fail(V.configConflict(store, o.collection, `already exists with distance ${existing.distance}, requested ${o.distance}`))
-          : Effect.void
+      const compare = (existing: Config) => {
+        const conflict = V.checkExisting(store, o, existing)
+        return conflict === undefined ? Effect.void : Effect.fail(conflict)
+      }
       const existing = yield* readConfig("createCollection", o.collection)
       if (existing !== undefined) return yield* compare(existing)
       const table = tableName(prefix, o.collection)

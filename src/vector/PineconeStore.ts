@@ -32,8 +32,9 @@ import { createHash } from "node:crypto"
 import { Effect, Redacted, Schedule } from "effect"
 import * as Filter from "./Filter.ts"
 import * as StringIds from "./StringIds.ts"
+import { cachedConfig } from "./ConfigCache.ts"
 import * as V from "./validation.ts"
-import { CollectionNotFound, DimensionMismatch, VectorStoreError, storeFailures } from "./VectorStoreError.ts"
+import { CollectionNotFound, VectorStoreError, storeFailures } from "./VectorStoreError.ts"
 import type {
   CollectionInfo,
   CollectionOptions,
@@ -281,12 +282,8 @@ export const makePineconeStore = (store: string, options: PineconeOptions): Effe
         return Effect.succeed(config)
       })
 
-    const configOf = (operation: string, collection: string) => {
-      const bad = V.checkCollection(store, operation, collection)
-      if (bad !== undefined) return Effect.fail(bad)
-      const cached = configs.get(collection)
-      return cached !== undefined ? Effect.succeed(cached) : describe(operation, collection)
-    }
+    const configOf = (operation: string, collection: string) =>
+      cachedConfig(store, configs, operation, collection, () => describe(operation, collection))
 
     const dataPlane = (config: Config) => client.index({ name: config.index, host: config.host }).namespace(namespace)
 
@@ -324,12 +321,10 @@ export const makePineconeStore = (store: string, options: PineconeOptions): Effe
       return yield* compare(o, existing)
     })
 
-    const compare = (o: CreateCollectionOptions, existing: Config) =>
-      existing.dimension !== o.dimension
-        ? Effect.fail(new DimensionMismatch({ store, collection: o.collection, field: "dimension", expected: existing.dimension, actual: o.dimension }))
-        : existing.distance !== o.distance
-        ? Effect.fail(V.configConflict(store, o.collection, `already exists with distance ${existing.distance}, requested ${o.distance}`))
-        : Effect.void
+    const compare = (o: CreateCollectionOptions, existing: Config) => {
+      const conflict = V.checkExisting(store, o, existing)
+      return conflict === undefined ? Effect.void : Effect.fail(conflict)
+    }
 
     const getCollection = Effect.fn("VectorStore.getCollection")(function*(o: CollectionOptions) {
       const config = yield* configOf("getCollection", o.collection)

@@ -30,6 +30,7 @@ import { createHash } from "node:crypto"
 import { Effect, Predicate, Redacted } from "effect"
 import * as Filter from "./Filter.ts"
 import * as SparseBm25 from "./SparseBm25.ts"
+import { cachedConfig } from "./ConfigCache.ts"
 import * as V from "./validation.ts"
 import { CollectionNotFound, DimensionMismatch, VectorStoreError } from "./VectorStoreError.ts"
 import type {
@@ -273,12 +274,8 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
         })
       )
 
-    const configOf = (operation: string, collection: string): Effect.Effect<Config, QdrantFailure> => {
-      const bad = V.checkCollection(store, operation, collection)
-      if (bad !== undefined) return Effect.fail(bad)
-      const cached = configs.get(collection)
-      return cached === undefined ? Effect.map(fetchInfo(operation, collection), () => configs.get(collection)!) : Effect.succeed(cached)
-    }
+    const configOf = (operation: string, collection: string): Effect.Effect<Config, QdrantFailure> =>
+      cachedConfig(store, configs, operation, collection, () => Effect.map(fetchInfo(operation, collection), () => configs.get(collection)!))
 
     const attributes = (collection: string) => ({ "vector.store": store, "vector.collection": collection, "vector.backend": "qdrant" })
     const batchSize = options.upsertBatchSize !== undefined && Number.isSafeInteger(options.upsertBatchSize) &&
@@ -328,18 +325,8 @@ export const makeQdrantStore = (store: string, options: QdrantOptions): Effect.E
         Effect.catchTag("CollectionNotFound", (e) => Effect.fail(fail("createCollection", o.collection, e.message))),
         Effect.catchTag("DimensionMismatch", (e) => Effect.fail(fail("createCollection", o.collection, e.message)))
       )
-      if (existing.dimension !== o.dimension) {
-        return yield* new DimensionMismatch({
-          store,
-          collection: o.collection,
-          field: "dimension",
-          expected: existing.dimension,
-          actual: o.dimension
-        })
-      }
-      if (existing.distance !== o.distance) {
-        return yield* V.configConflict(store, o.collection, `already exists with distance ${existing.distance}, requested ${o.distance}`)
-      }
+      const conflict = V.checkExisting(store, o, existing)
+      if (conflict !== undefined) return yield* conflict
     })
 
     const getCollection = Effect.fn("VectorStore.getCollection")(function*(o: CollectionOptions) {

@@ -33,8 +33,10 @@ import type { WeaviateClient } from "weaviate-client"
 import { Effect, Redacted, type Scope } from "effect"
 import * as Filter from "./Filter.ts"
 import * as StringIds from "./StringIds.ts"
+import { httpEndpoint } from "./HttpEndpoint.ts"
+import { cachedConfig } from "./ConfigCache.ts"
 import * as V from "./validation.ts"
-import { CollectionNotFound, DimensionMismatch, VectorStoreError, type VectorStoreFailure, storeFailures } from "./VectorStoreError.ts"
+import { CollectionNotFound, VectorStoreError, type VectorStoreFailure, storeFailures } from "./VectorStoreError.ts"
 import type {
   CollectionInfo,
   CollectionOptions,
@@ -245,22 +247,6 @@ interface Config {
   readonly properties: Set<string>
 }
 
-const parseUrl = (u: string): { host: string; port: number; secure: boolean; path: string } | undefined => {
-  try {
-    const url = new URL(u)
-    if (url.protocol !== "http:" && url.protocol !== "https:") return undefined
-    const secure = url.protocol === "https:"
-    return {
-      host: url.hostname.replace(/^\[|\]$/g, ""),
-      port: url.port === "" ? (secure ? 443 : 80) : Number(url.port),
-      secure,
-      path: url.pathname.replace(/\/+$/, "")
-    }
-  } catch {
-    return undefined
-  }
-}
-
 const statusOf = (e: unknown): number | undefined => {
   if (!(e instanceof Error)) return undefined
   const code = (e as { code?: unknown }).code
@@ -300,9 +286,9 @@ export const makeWeaviateStore = (store: string, options: WeaviateOptions): Effe
   Effect.gen(function*() {
     const secret = options.apiKey === undefined ? "" : Redacted.value(options.apiKey)
     const { fail, scrub } = storeFailures(store, "Weaviate", options.apiKey)
-    const http = parseUrl(options.url)
+    const http = httpEndpoint(options.url)
     if (http === undefined) return yield* fail("connect", undefined, `url must be an http(s) URL, got ${JSON.stringify(options.url)}`)
-    const grpc = options.grpcUrl === undefined ? { ...http, port: 50051 } : parseUrl(options.grpcUrl)
+    const grpc = options.grpcUrl === undefined ? { ...http, port: 50051 } : httpEndpoint(options.grpcUrl)
     if (grpc === undefined) return yield* fail("connect", undefined, `grpcUrl must be an http(s) URL, got ${JSON.stringify(options.grpcUrl)}`)
     const sdk = yield* Effect.promise(() => import("weaviate-client"))
     const timeoutMillis = options.timeoutMillis ?? 30_000
@@ -370,12 +356,8 @@ export const makeWeaviateStore = (store: string, options: WeaviateOptions): Effe
         return config
       })
 
-    const configOf = (operation: string, collection: string) => {
-      const bad = V.checkCollection(store, operation, collection)
-      if (bad !== undefined) return Effect.fail(bad)
-      const cached = configs.get(collection)
-      return cached !== undefined ? Effect.succeed(cached) : describe(operation, collection)
-    }
+    const configOf = (operation: string, collection: string) =>
+      cachedConfig(store, configs, operation, collection, () => describe(operation, collection))
 
     const createCollection = Effect.fn("VectorStore.createCollection")(function*(o: CreateCollectionOptions) {
       const bad = V.checkCreate(store, o)
@@ -414,12 +396,8 @@ export const makeWeaviateStore = (store: string, options: WeaviateOptions): Effe
       const config = existing ?? (yield* describe("createCollection", o.collection).pipe(
         Effect.catchTag("CollectionNotFound", (e) => Effect.fail(fail("createCollection", o.collection, e.message)))
       ))
-      if (config.dimension !== o.dimension) {
-        return yield* new DimensionMismatch({ store, collection: o.collection, field: "dimension", expected: config.dimension, actual: o.dimension })
-      }
-      if (config.distance !== o.distance) {
-        return yield* V.configConflict(store, o.collection, `already exists with distance ${config.distance}, requested ${o.distance}`)
-      }
+      const conflict = V.checkExisting(store, o, config)
+      if (conflict !== undefined) return yield* conflict
     })
 
     const getCollection = Effect.fn("VectorStore.getCollection")(function*(o: CollectionOptions) {

@@ -121,6 +121,21 @@ export const invalidFilter = (store: string, collection: string, operation: stri
 export const configConflict = (store: string, collection: string, what: string): VectorStoreError =>
   invalid(store, "createCollection", collection, what)
 
+/**
+ * createCollection on a collection that exists: it must have the requested dimension and distance. Returns the error
+ * to fail with (a `DimensionMismatch` first, as the contract suite expects), or undefined when they agree.
+ */
+export const checkExisting = (
+  store: string,
+  requested: CreateCollectionOptions,
+  existing: { readonly dimension: number; readonly distance: Distance }
+): DimensionMismatch | VectorStoreError | undefined =>
+  existing.dimension !== requested.dimension
+    ? new DimensionMismatch({ store, collection: requested.collection, field: "dimension", expected: existing.dimension, actual: requested.dimension })
+    : existing.distance !== requested.distance
+    ? configConflict(store, requested.collection, `already exists with distance ${existing.distance}, requested ${requested.distance}`)
+    : undefined
+
 /** Keyword search arguments: positive integer topK, a string query. */
 export const checkKeywordSearch = (store: string, collection: string, query: unknown, topK: number): VectorStoreError | undefined =>
   (Number.isSafeInteger(topK) && topK > 0
