@@ -6,6 +6,8 @@
  *    left as imports of the installed packages;
  *  - in both, imports of effect's barrels become imports of the modules they re-export (scripts/effectImports.ts):
  *    importing `effect` itself would load all of effect.
+ *  - dist/cli/static-help.json: what every `--help`, `-h`, `--version` prints, recorded from the real command tree, so
+ *    the bin prints help without loading effect (src/cli/staticHelp.ts);
  *  - dist/codegen/schema/workflow.schema.json and dist/schema/config.schema.json for editors.
  */
 import { spawnSync } from "node:child_process"
@@ -72,6 +74,9 @@ if (import.meta.main) {
   if (tsc.status !== 0) process.exit(tsc.status ?? 1)
   for (const d of ["src", "dsl", "codegen"]) rewriteDir(join(dist, d))
   await bundleCli(join(dist, "cli"))
+  // What --help and --version print, recorded from the real command tree (src/cli/staticHelp.ts prints it).
+  const { recordStaticHelp } = await import("../src/cli/staticHelpRecord.ts")
+  writeFileSync(join(dist, "cli", "static-help.json"), JSON.stringify(await recordStaticHelp()))
   mkdirSync(join(dist, "codegen", "schema"), { recursive: true })
   cpSync(join(root, "codegen", "schema"), join(dist, "codegen", "schema"), { recursive: true })
   cpSync(join(root, "schema"), join(dist, "schema"), { recursive: true })

@@ -22,8 +22,11 @@
 //
 //   and `<name>Handler.ts` exports `listen = (args: ListenArgs) => Effect...` (`import type { ListenArgs }` from the
 //   spec; workerCommand.ts + workerHandler.ts is a full example). Then add the command to the list below. Never
-//   import a handler (or anything heavy) statically from here or from a spec: test/package checks that `--help` loads
-//   no handler chunk. Flags shared by several commands live in light modules (remoteFlag.ts, TelemetryFlags.ts).
+//   import a handler (or anything heavy) statically from here or from a spec: test/package checks that a command
+//   loads its own handler chunk only. Flags shared by several commands live in light modules (remoteFlag.ts,
+//   TelemetryFlags.ts). `--help`, `-h` and `--version` of the built CLI do not load this module at all: the build
+//   records what they print (staticHelpRecord.ts) and bin.ts prints it (staticHelp.ts); a new command's help is
+//   recorded with it, and test/cli/staticHelp.test.ts checks the record against this tree.
 // The deep import: the package index also loads cluster, Redis and WebSocket modules the CLI never uses.
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Cause, Deferred, Effect, Layer } from "effect"

@@ -5,9 +5,10 @@
  * Node, and a TypeScript workflow type-checked against the published `.d.ts`.
  */
 import { spawnSync, type SpawnSyncReturns } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { delimiter, dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 
 const root = join(import.meta.dirname, "..", "..")
@@ -133,18 +134,31 @@ export async function load(url, context, next) { appendFileSync(process.env.LOAD
     return { stdout: r.stdout, urls: readFileSync(log, "utf8").split("\n").filter((l) => l !== "") }
   }
 
-  it("--help and --version load the command tree only; a command loads its own handler and no other", () => {
+  it("--help and --version load no effect and no command: the entry prints what the build recorded", () => {
     const cli = "/node_modules/llm-orchestrator/dist/cli/"
     const handlers = (urls: ReadonlyArray<string>) => urls.filter((u) => u.includes(cli) && /Handlers?-\w+\.mjs$/.test(u)).map((u) => u.replace(/^.*\/(\w+)-\w+\.mjs$/, "$1"))
-    for (const flag of ["--help", "--version"]) {
-      const { stdout, urls } = loadedBy([bin(), flag])
-      expect(stdout).toContain(flag === "--help" ? "USAGE" : "llm-orchestrator v")
-      expect(handlers(urls)).toEqual([])
-      // Nothing but the bundle's own files and Node's modules: no provider SDK, no database client.
-      expect(urls.filter((u) => !u.includes(cli) && !u.startsWith("node:") && !u.endsWith("/bin/llm-orchestrator.js") && !u.endsWith("/register.mjs"))).toEqual([])
+    for (const args of [["--help"], ["--version"], ["run", "--help"], ["keys", "create", "-h"]]) {
+      const { stdout, urls } = loadedBy([bin(), ...args])
+      expect(stdout).toContain(args[0] === "--version" ? "llm-orchestrator v" : "USAGE")
+      // The entry and esbuild's runtime helpers (a few KB), nothing of effect or the command tree; Node's modules.
+      const ours = urls.filter((u) => !u.startsWith("node:") && !u.endsWith("/bin/llm-orchestrator.js") && !u.endsWith("/register.mjs"))
+      expect(ours.every((u) => u.includes(cli))).toBe(true)
+      expect(ours.reduce((n, u) => n + statSync(fileURLToPath(u)).size, 0)).toBeLessThan(10_000)
     }
     const validate = loadedBy([bin(), "validate", "workflows/summarize.yaml"])
     expect(handlers(validate.urls)).toEqual(["validateHandler"])
+  })
+
+  it("the recorded help is the live CLI's: the installed table equals one recorded now, the bin's output effect/cli's", async () => {
+    const installed = JSON.parse(readFileSync(join(app, "node_modules", "llm-orchestrator", "dist", "cli", "static-help.json"), "utf8")) as unknown
+    const { recordStaticHelp } = await import("../../src/cli/staticHelpRecord.ts")
+    expect(installed).toEqual(await recordStaticHelp())
+    // The same bin through effect/cli (LLMO_STATIC_HELP=0): stdout, stderr and exit code alike.
+    for (const args of [[], ["--help"], ["-v"], ["run", "--help"], ["keys", "create", "-h"]]) {
+      const fast = sh(bin(), args, app)
+      const full = sh(bin(), args, app, { LLMO_STATIC_HELP: "0" })
+      expect({ stdout: fast.stdout, stderr: fast.stderr, status: fast.status }, args.join(" ")).toEqual({ stdout: full.stdout, stderr: full.stderr, status: full.status })
+    }
   })
 
   it("importing the package entry loads effect and our engine, and nothing else: no effect/ai, effect/testing or provider SDK", () => {
