@@ -26,6 +26,7 @@ import type { LlmProvider } from "../llm/LlmProvider.ts"
 import { fromSdkError, toAiError } from "./ErrorMapping.ts"
 import * as FileData from "./FileData.ts"
 import * as Pricing from "./Pricing.ts"
+import { openStream } from "./StreamRequest.ts"
 import * as UsageMetrics from "./UsageMetrics.ts"
 
 /**
@@ -248,10 +249,7 @@ export const make = Effect.fnUntraced(function*(options: Options, client: Anthro
   const streamText = (providerOptions: LanguageModel.ProviderOptions) =>
     Stream.unwrap(Effect.gen(function*() {
       const { request } = yield* body(providerOptions)
-      const events = yield* Effect.tryPromise({
-        try: (signal) => client.messages.create({ ...request, stream: true }, { signal }),
-        catch: fail("streamText")
-      })
+      const events = yield* openStream((signal) => client.messages.create({ ...request, stream: true }, { signal }), fail("streamText"))
       let model = request.model
       let input = 0
       let output = 0

@@ -35,6 +35,7 @@ import * as Tokenizer from "../rag/Tokenizer.ts"
 import { fromSdkError, toAiError } from "./ErrorMapping.ts"
 import * as FileData from "./FileData.ts"
 import * as Pricing from "./Pricing.ts"
+import { openStream } from "./StreamRequest.ts"
 import * as UsageMetrics from "./UsageMetrics.ts"
 
 /**
@@ -271,10 +272,7 @@ export const make = Effect.fnUntraced(function*(options: Options, client: Cohere
   const streamText = (providerOptions: LanguageModel.ProviderOptions) =>
     Stream.unwrap(Effect.gen(function*() {
       const request = yield* body(providerOptions)
-      const events = yield* Effect.tryPromise({
-        try: (signal) => client.chatStream(request, { abortSignal: signal }),
-        catch: fail("streamText")
-      })
+      const events = yield* openStream((signal) => client.chatStream(request, { abortSignal: signal }), fail("streamText"))
       let textOpen = false
       let reason: Response.FinishReason = "unknown"
       let usage: CohereApi.Usage | undefined

@@ -29,6 +29,7 @@ import { GenerationOptions } from "../llm/GenerationOptions.ts"
 import * as Llm from "../llm/Llm.ts"
 import type { LlmProvider } from "../llm/LlmProvider.ts"
 import * as Pricing from "./Pricing.ts"
+import { openStream } from "./StreamRequest.ts"
 import * as UsageMetrics from "./UsageMetrics.ts"
 
 /**
@@ -274,14 +275,10 @@ export const make = Effect.fnUntraced(function*(options: Options, client: OpenAI
   const streamText = (providerOptions: LanguageModel.ProviderOptions) =>
     Stream.unwrap(Effect.gen(function*() {
       const request = yield* body(providerOptions)
-      const chunks = yield* Effect.tryPromise({
-        try: (signal) =>
-          client.chat.completions.create(
-            { ...request, stream: true, stream_options: { include_usage: true } },
-            { signal }
-          ),
-        catch: fail("streamText")
-      })
+      const chunks = yield* openStream(
+        (signal) => client.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } }, { signal }),
+        fail("streamText")
+      )
       // per-stream state: the text block, tool calls being assembled, the final reason and usage
       let textOpen = false
       let model = request.model

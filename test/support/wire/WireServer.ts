@@ -1,6 +1,6 @@
 /**
  * A tiny in-process HTTP server on 127.0.0.1 (port 0) for wire-level adapter tests: records every request and answers
- * with scripted replies (JSON, raw text, SSE with optional mid-stream drop, delays, hangs, dropped sockets).
+ * with scripted replies (JSON, raw text, SSE with optional mid-stream drop or stall, delays, hangs, dropped sockets).
  */
 import { Effect, type Scope } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
@@ -22,6 +22,8 @@ export type Reply =
     readonly events: ReadonlyArray<{ readonly event?: string; readonly data: unknown }>
     /** destroy the socket after this many events (a connection drop mid-stream) */
     readonly dropAfter?: number
+    /** stop writing after this many events but keep the connection open (a stream that stalls mid-answer) */
+    readonly stallAfter?: number
     readonly delayMillis?: number
   }
   | { readonly kind: "hang" }
@@ -32,6 +34,8 @@ export type Handler = (request: RecordedRequest, index: number) => Reply
 export interface WireServer {
   readonly url: string
   readonly requests: Array<RecordedRequest>
+  /** Indexes of the requests whose client closed the connection before the reply ended (an aborted call). */
+  readonly aborted: Array<number>
   setHandler(handler: Handler): void
 }
 
@@ -56,6 +60,7 @@ const answer = async (res: ServerResponse, reply: Reply): Promise<void> => {
           res.socket?.destroy()
           return
         }
+        if (reply.stallAfter !== undefined && n >= reply.stallAfter) return
         if (reply.delayMillis) await sleep(reply.delayMillis)
         const data = typeof e.data === "string" ? e.data : JSON.stringify(e.data)
         res.write(`${e.event === undefined ? "" : `event: ${e.event}\n`}data: ${data}\n\n`)
@@ -83,6 +88,7 @@ export const start = (handler: Handler): Effect.Effect<WireServer, never, Scope.
       new Promise<WireServer & { close(): Promise<void> }>((resolve) => {
         let current = handler
         const requests: Array<RecordedRequest> = []
+        const aborted: Array<number> = []
         const server = createServer((req: IncomingMessage, res: ServerResponse) => {
           const chunks: Array<Buffer> = []
           req.on("data", (c: Buffer) => chunks.push(c))
@@ -99,6 +105,9 @@ export const start = (handler: Handler): Effect.Effect<WireServer, never, Scope.
             const recorded: RecordedRequest = { method: req.method ?? "GET", path: req.url ?? "/", headers, rawBody, body }
             const index = requests.length
             requests.push(recorded)
+            res.on("close", () => {
+              if (!res.writableEnded) aborted.push(index)
+            })
             void answer(res, current(recorded, index)).catch(() => res.socket?.destroy())
           })
         })
@@ -107,6 +116,7 @@ export const start = (handler: Handler): Effect.Effect<WireServer, never, Scope.
           resolve({
             url: `http://127.0.0.1:${port}`,
             requests,
+            aborted,
             setHandler: (h) => {
               current = h
             },

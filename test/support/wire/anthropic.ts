@@ -24,7 +24,7 @@ export const text = (t: string, options: Parameters<typeof message>[1] = {}): Re
 
 export const stream = (
   deltas: ReadonlyArray<string>,
-  options: { readonly dropAfter?: number; readonly errorAfter?: number } = {}
+  options: { readonly dropAfter?: number; readonly stallAfter?: number; readonly errorAfter?: number } = {}
 ): Reply => {
   const events: Array<{ event: string; data: unknown }> = [
     { event: "message_start", data: { type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", model: "claude-sonnet-4-5", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 9, output_tokens: 1 } } } },
@@ -37,7 +37,12 @@ export const stream = (
   if (options.errorAfter !== undefined) {
     events.splice(options.errorAfter, events.length, { event: "error", data: { type: "error", error: { type: "overloaded_error", message: "Overloaded" } } })
   }
-  return { kind: "sse", events, ...(options.dropAfter === undefined ? {} : { dropAfter: options.dropAfter }) }
+  return {
+    kind: "sse",
+    events,
+    ...(options.dropAfter === undefined ? {} : { dropAfter: options.dropAfter }),
+    ...(options.stallAfter === undefined ? {} : { stallAfter: options.stallAfter })
+  }
 }
 
 export const error = (status: number, type: string, msg: string, headers?: Record<string, string>): Reply => ({

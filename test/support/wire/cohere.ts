@@ -26,10 +26,16 @@ export const chat = (
 
 export const chatStream = (
   deltas: ReadonlyArray<string>,
-  options: { readonly dropAfter?: number; readonly finishReason?: string; readonly toolCall?: { id: string; name: string; pieces: ReadonlyArray<string> } } = {}
+  options: {
+    readonly dropAfter?: number
+    readonly stallAfter?: number
+    readonly finishReason?: string
+    readonly toolCall?: { id: string; name: string; pieces: ReadonlyArray<string> }
+  } = {}
 ): Reply => ({
   kind: "sse",
   ...(options.dropAfter === undefined ? {} : { dropAfter: options.dropAfter }),
+  ...(options.stallAfter === undefined ? {} : { stallAfter: options.stallAfter }),
   events: [
     { event: "message-start", data: { type: "message-start", id: "chat-1", delta: { message: { role: "assistant" } } } },
     ...(deltas.length > 0 ? [{ event: "content-start", data: { type: "content-start", index: 0, delta: { message: { content: { type: "text", text: "" } } } } }] : []),

@@ -48,10 +48,11 @@ const chunk = (delta: object, finish: string | null = null, usage?: object) => (
 
 export const chatStream = (
   deltas: ReadonlyArray<string>,
-  options: { readonly dropAfter?: number; readonly finishReason?: string; readonly delayMillis?: number } = {}
+  options: { readonly dropAfter?: number; readonly stallAfter?: number; readonly finishReason?: string; readonly delayMillis?: number } = {}
 ): Reply => ({
   kind: "sse",
   ...(options.dropAfter === undefined ? {} : { dropAfter: options.dropAfter }),
+  ...(options.stallAfter === undefined ? {} : { stallAfter: options.stallAfter }),
   ...(options.delayMillis === undefined ? {} : { delayMillis: options.delayMillis }),
   events: [
     chunk({ role: "assistant", content: "" }),
