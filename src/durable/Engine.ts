@@ -12,6 +12,7 @@ import { ClusterWorkflowEngine, MessageStorage, RunnerHealth, Runners, RunnerSto
 import * as Digest from "effect/crypto/Digest"
 import type { SqlClient } from "effect/sql"
 import type { WorkflowEngine } from "effect/workflow"
+import * as FastDigest from "./FastDigest.ts"
 
 /**
  * Timing of the engine.
@@ -48,7 +49,9 @@ const single = <S extends MessageStorage.MessageStorage, R>(storage: Layer.Layer
         Layer.provide([RunnerStorage.layerMemory, RunnerHealth.layerNoop])
       )
     ),
-    Layer.provide(config(options))
+    Layer.provide(config(options)),
+    // Execution ids and idempotency keys hashed on this thread (see FastDigest); the workflows' handlers get it too.
+    Layer.provideMerge(FastDigest.layer)
   )
 
 /**

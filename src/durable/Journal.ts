@@ -140,7 +140,8 @@ export const makeJournal = (options: JournalOptions): StepJournal => {
       const key = yield* Activity.idempotencyKey(unit.name)
       const outer = yield* StepUsage
       const usage: Array<UsageEntry> = []
-      const cancelled = Effect.andThen(cancellations.await(runId), Effect.fail(new RunCancelled({ runId, message: `Run '${runId}' was cancelled` })))
+      // Built only when the cancel fires: an error captures a stack, which costs more than the rest of a small unit.
+      const cancelled = Effect.andThen(cancellations.await(runId), Effect.suspend(() => Effect.fail(new RunCancelled({ runId, message: `Run '${runId}' was cancelled` }))))
       const exit = yield* effect.pipe(
         Effect.provideService(StepContext, { runId, stepId: unit.stepId, name: unit.name, idempotencyKey: key }),
         // The deltas of a streamed answer go to the run's event log as they arrive, before the unit's end.
