@@ -148,7 +148,7 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
   ): Workflow<
     I,
     IE,
-    Out | NestedEntry<Id, BranchOutput<Cases>, CasePaths<Cases>>,
+    Out | NestedEntry<Id, BranchOutput<Cases>, CasePaths<Cases>, CaseEntries<Cases>>,
     E | { [K in keyof Cases]: Cases[K] extends (b: any) => infer W ? ErrorOf<W> : never }[keyof Cases],
     R | { [K in keyof Cases]: Cases[K] extends (b: any) => infer W ? RequirementsOf<W> : never }[keyof Cases],
     Vis,
@@ -216,7 +216,7 @@ export interface Workflow<in out I, in out IE, out Out, out E, out R, out Vis = 
     id: CheckId<Id, Ids>,
     options: CallOptions<Needs, Ids, I, Out | Vis, SI>,
     workflow: Workflow<SI, any, SOut, SE, SR, never, any>
-  ): Workflow<I, IE, Out | NestedEntry<Id, Outputs<SOut>, PathsOf<SOut>>, E | SE, R | SR, Vis, Ids | Id>
+  ): Workflow<I, IE, Out | NestedEntry<Id, Outputs<SOut>, PathsOf<SOut>, Scoped<"", SOut>>, E | SE, R | SR, Vis, Ids | Id>
 
   /**
    * Waits for a value from outside the run (a person approving a draft, an edited text), decoded with `signal`; the
@@ -300,9 +300,34 @@ export interface JsonEntry<Id extends string, A> extends Entry<Id, A> {
  * type E = NestedEntry<"route", { case: "bug"; value: { draft: string } }, "bug/draft">
  * ```
  */
-export interface NestedEntry<Id extends string, A, P extends string> extends Entry<Id, A> {
+export interface NestedEntry<Id extends string, A, P extends string, Inner = never> extends Entry<Id, A> {
   readonly paths: P
+  /**
+   * The output entries of the nested steps, each under the part of its path below this step (`"bug/"` for a branch
+   * case `bug`, `""` for a call): what `Durable.Persistable` checks inside branches and sub-workflows.
+   */
+  readonly inner?: Inner
 }
+
+/**
+ * The output entries `Out` of nested steps whose paths start with `Prefix` below their container (see
+ * {@link NestedEntry}).
+ *
+ * @example
+ * ```ts
+ * type S = Scoped<"bug/", JsonEntry<"draft", string>> // the step `route/bug/draft` of branch `route`
+ * ```
+ */
+export interface Scoped<Prefix extends string, Out> {
+  readonly prefix: Prefix
+  readonly out: Out
+}
+
+type OutEntriesOf<W> = W extends Workflow<any, any, infer Out, any, any, any, any> ? Out : never
+
+type CaseEntries<Cases> = {
+  [K in keyof Cases & string]: Cases[K] extends (b: any) => infer W ? Scoped<`${K}/`, OutEntriesOf<W>> : never
+}[keyof Cases & string]
 
 type PathsOf<Out> = Out extends { readonly id: infer K extends string }
   ? K | (Out extends { readonly paths: infer P extends string } ? `${K}/${P}` : never)

@@ -13,6 +13,7 @@ export {
   type RequirementsOf,
   type JsonEntry,
   type NestedEntry,
+  type Scoped,
   type SignalOf,
   type StepPathsOf,
   type WaitEntry,

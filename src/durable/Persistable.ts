@@ -3,7 +3,9 @@
  * journal, encoded with the step's output Schema, or as JSON when the step declares none (a `step` without `output`, a
  * `map`, a `loop`). For those, the value's type must be JSON: `Durable.start` / `run` / `register` on a workflow
  * whose such step returns a function, a Date, a Map or Set, a bigint, an Effect, a Promise, a typed array or a
- * possibly-`undefined` value does not compile, and the message names the step, where in the value, and the fix.
+ * possibly-`undefined` value does not compile, and the message names the step, where in the value, and the fix. The
+ * steps inside branch cases and called sub-workflows are checked too (each is journaled on its own), named by their
+ * path: `route/bug/draft`, `research/search`.
  *
  * Types cannot tell a plain object from a class instance with only data fields: such an instance still fails when the
  * step returns, with `NotPersistable` (see `codec.ts`), before anything is stored.
@@ -17,7 +19,7 @@
  * ```
  */
 import type { Effect } from "effect"
-import type { JsonEntry, Workflow } from "../../dsl/Workflow.ts"
+import type { JsonEntry, NestedEntry, Scoped, Workflow } from "../../dsl/Workflow.ts"
 
 type Depth = ReadonlyArray<0>
 
@@ -49,17 +51,25 @@ type Message<Id extends string, Why extends string> =
 
 type OutOf<W> = W extends Workflow<any, any, infer Out, any, any, any, any> ? Out : never
 
+/** The messages of the entries `Out` whose steps sit at `Path` (`""` at the top, `"route/bug/"` in a branch case). */
+type EntryProblems<Out, Path extends string, D extends Depth> = Out extends JsonEntry<infer Id, infer A>
+  ? Reasons<A> extends infer Why extends string ? [Why] extends [never] ? never : Message<`${Path}${Id}`, Why> : never
+  // A branch's cases and a sub-workflow's steps are journaled one by one too, under `branch/case/step`, `call/step`.
+  : D["length"] extends 8 ? never
+  : Out extends NestedEntry<infer Id, any, any, infer Inner>
+    ? Inner extends Scoped<infer Prefix, infer InnerOut> ? EntryProblems<InnerOut, `${Path}${Id}/${Prefix}`, [...D, 0]> : never
+  : never
+
 /**
- * The steps of `W` whose output a durable run cannot store, one message each; `never` when every output can be.
+ * The steps of `W` whose output a durable run cannot store, one message each, naming the step by its path (`at`,
+ * `route/bug/draft` in a branch case, `research/search` in a sub-workflow); `never` when every output can be.
  *
  * @example
  * ```ts
  * type P = Durable.Problems<typeof wf> // "Step 'at' cannot be stored by a durable run: value is a Date. ..."
  * ```
  */
-export type Problems<W> = OutOf<W> extends infer Out ? Out extends JsonEntry<infer Id, infer A> ? Reasons<A> extends infer Why extends string ? [Why] extends [never] ? never : Message<Id, Why> : never
-  : never
-  : never
+export type Problems<W> = EntryProblems<OutOf<W>, "", []>
 
 /**
  * `W` when every step output of it can be stored by a durable run, else the messages of {@link Problems} (so passing
