@@ -452,12 +452,15 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
     // Runs this runner handed to the engine whose body has not yet reported `running` (which marks them submitted in
     // the store): the inbox does not hand them over again.
     const submittedHere = new Set<string>()
+    // Records of runs created here and handed to the engine, taken by their first execution (one read fewer per run).
+    const fresh = new Map<string, RunRecord>()
     /**
      * A run's status changed here; `run` is its record when the change returned it. Its waiters wait for its end: a
      * move to a state that is not one does not wake them, and a final one hands them the record (no read).
      */
     const changed = (runId: string, run?: RunRecord) => {
       if (run !== undefined && (run.submitted || isTerminal(run.status))) submittedHere.delete(runId)
+      if (run === undefined || isTerminal(run.status)) fresh.delete(runId)
       if (run !== undefined && !isTerminal(run.status)) return
       const set = waiters.get(runId)
       if (set === undefined) return
@@ -475,8 +478,13 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
 
     // The engine, in the runner only (in every member of a cluster: a client sends its messages through it).
     let engineContext: Context.Context<WorkflowEngine.WorkflowEngine | MessageStorage.MessageStorage | Sharding.Sharding> | undefined
+    const takeFresh = (runId: string) => {
+      const run = fresh.get(runId)
+      if (run !== undefined) fresh.delete(runId)
+      return run
+    }
     const handler = RunWorkflow.toLayer((payload) =>
-      runBody({ store, registry, cancellations, cancelInStore: cluster !== undefined, load, changed, onEvent: options.onEvent, codec, onStoreError: (e) => problem(`run store: ${String((e as { message?: unknown }).message ?? e)}`) }, payload.runId)
+      runBody({ store, registry, cancellations, cancelInStore: cluster !== undefined, load, takeFresh: cluster === undefined ? takeFresh : undefined, changed, onEvent: options.onEvent, codec, onStoreError: (e) => problem(`run store: ${String((e as { message?: unknown }).message ?? e)}`) }, payload.runId)
     )
     if (cluster !== undefined) {
       const engine = cluster.engine.pipe(Layer.provide(Layer.succeedContext(sqlContext!)))
@@ -614,7 +622,7 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
           : newRunId())
         // the caller's trace: given, else the span this start runs in
         const traceparent = startOptions.traceparent ?? (yield* TraceContext.inject)
-        const { run } = yield* store.createRun({
+        const { created, run } = yield* store.createRun({
           runId,
           workflow: graph.name,
           version: graph.version,
@@ -634,7 +642,10 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
           idempotencyKey: startOptions.idempotencyKey,
           createdAt: yield* now
         })
-        if ((role === "runner" || cluster !== undefined) && !run.submitted && run.status === "pending" && !submittedHere.has(runId)) yield* Effect.orDie(submit(run))
+        if ((role === "runner" || cluster !== undefined) && !run.submitted && run.status === "pending" && !submittedHere.has(runId)) {
+          if (created && cluster === undefined) fresh.set(runId, run)
+          yield* Effect.orDie(submit(run)).pipe(Effect.onError(() => Effect.sync(() => fresh.delete(runId))))
+        }
         return run
       })
 
@@ -654,7 +665,9 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
           // finished by another process).
           const woken = yield* Effect.raceFirst(
             Deferred.await(waiter),
-            Effect.as(Effect.sleep(role === "runner" && cluster === undefined ? Duration.seconds(1) : pollInterval), undefined)
+            // The runner's own engine wakes its waiters; the sleep is only a safety net (each sleeping waiter reads
+            // the store once per interval: at 100 runs in flight, once a second was 100 reads a second).
+            Effect.as(Effect.sleep(role === "runner" && cluster === undefined ? Duration.seconds(5) : pollInterval), undefined)
           )
           if (woken !== undefined && isTerminal(woken.status)) return woken
         }

@@ -56,6 +56,11 @@ export interface BodyEnv {
   readonly cancellations: Cancellations
   /** Loads the definition of a run whose workflow is not registered (the CLI loads its YAML file from `source`). */
   readonly load: (run: RunRecord) => Effect.Effect<Registered | undefined>
+  /**
+   * The record of a run this process has just created and handed to the engine, taken once by its first execution
+   * here (which then does not read it back from the store); undefined when there is none.
+   */
+  readonly takeFresh?: ((runId: string) => RunRecord | undefined) | undefined
   /** Told whenever a run's status changed here, with its record when known (wakes the callers awaiting it here). */
   readonly changed: (runId: string, run?: RunRecord) => void
   readonly onStoreError: (error: unknown) => void
@@ -120,7 +125,9 @@ export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, 
     })
 
   const body = Effect.gen(function*() {
-    const run = yield* Effect.orDie(store.getRun(runId))
+    // A run started in this process a moment ago: its record as created (nothing but this body moves a pending run on
+    // here, and a cancel fires `cancellations`, which the units check). Any later execution reads the store.
+    const run = env.takeFresh?.(runId) ?? (yield* Effect.orDie(store.getRun(runId)))
     if (run === undefined) return yield* Effect.die(new Error(`Durable run '${runId}' is not in the run store`))
     metrics = yield* Effect.withFiber((fiber) =>
       Effect.succeed(fiber.getRef(WorkflowMetrics.Enabled) ? WorkflowMetrics.forWorkflow(run.workflow) : undefined))
@@ -129,7 +136,7 @@ export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, 
     if (run.status === "succeeded") return run.output ?? null
     if (run.status === "failed") return yield* Effect.fail(run.error ?? null)
     if (run.status === "cancelled") return yield* Effect.fail(cancelledJson(runId))
-    if (run.cancelRequestedAt !== undefined) {
+    if (run.cancelRequestedAt !== undefined || env.cancellations.isFired(runId)) {
       yield* setStatus("cancelled", { error: cancelledJson(runId) })
       return yield* Effect.fail(cancelledJson(runId))
     }

@@ -104,6 +104,12 @@ const migrations = Migrator.fromRecord({
       started_at ${time} NOT NULL,
       heartbeat_at ${time} NOT NULL
     )`
+  }),
+  // The runner's inbox reads these every poll (250 ms): without them each read scans every run and wait ever stored.
+  "2_inbox_indexes": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`CREATE INDEX IF NOT EXISTS llmo_runs_cancel ON llmo_runs (cancel_requested_at) WHERE cancel_requested_at IS NOT NULL`
+    yield* sql`CREATE INDEX IF NOT EXISTS llmo_waits_open ON llmo_waits (run_id) WHERE applied_at IS NULL`
   })
 })
 
