@@ -7,14 +7,16 @@
  *    SQLite the statements and transactions per run (counted by the client).
  * 2. Crash and resume: 100 runs of a 5-step workflow in a child process killed with SIGKILL at seeded random points
  *    and restarted until all are done, on SQLite and Postgres: runs lost, finished steps re-run, steps re-run while in
- *    flight (allowed), and the resume time (restart to the first step running again).
+ *    flight (allowed), and the resume time (restart to the first step running again). The child runs the built
+ *    package (dist/, built first when missing) with plain `node`, as users run it; CRASH_SOURCE=1 also measures the
+ *    source through tsx (what the tests run; its boot is about a second longer).
  * 3. CLI: time from starting `run` to its first step starting, on the embedded store and in memory (median of
  *    repeated fresh processes).
  *
  * Figures go to bench/results/durable.json. Knobs: QUICK=1 (fewer runs), NO_PG=1, CLI_RUNS (default 7).
  */
-import { spawn } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { spawn, spawnSync } from "node:child_process"
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { cpus, loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Layer, Schema } from "effect"
@@ -144,10 +146,13 @@ const throughput = async () => {
 // ---- 2. crash and resume ----
 const crashes = async () => {
   const runs = quick ? 30 : 100
-  const expected = await Effect.runPromise(Effect.forEach(Array.from({ length: runs }, (_, i) => i), (i) => Workflow.run(crashWorkflow(join(dir, "memory.log")), { i })))
-  const one = async (name: string, store: string, seed: number) => {
-    const r = await crashTest({ store, runs, kills: 5, seed })
+  const expected = await Effect.runPromise(Effect.forEach(Array.from({ length: runs }, (_, i) => i), (i) => Workflow.run(crashWorkflow(join(dir, "memory.log"), Workflow), { i })))
+  const dist = join(root, "dist")
+  if (!existsSync(join(dist, "src", "durable", "index.js"))) spawnSync("npm", ["run", "build"], { cwd: root, stdio: "inherit" })
+  const one = async (name: string, store: string, seed: number, source = false) => {
+    const r = await crashTest({ store, runs, kills: 5, seed, dist: source ? undefined : dist })
     const figures = {
+      worker: source ? "source through tsx (node --import tsx)" : "built package (dist/, plain node)",
       runs,
       steps: runs * 5,
       kills: r.kills,
@@ -159,19 +164,25 @@ const crashes = async () => {
       resumeMillis: r.resumeMillis,
       bootMillis: r.bootMillis,
       resumeAfterBootMillis: r.resumeAfterBootMillis,
+      bootCpuMillis: r.bootCpuMillis,
+      resumeCpuMillis: r.resumeCpuMillis,
       totalMillis: r.totalMillis
     }
     process.stderr.write(`  crash ${name}: ${JSON.stringify(figures)}\n`)
     return figures
   }
   const out: Record<string, unknown> = {}
+  const source = process.env["CRASH_SOURCE"] === "1"
   out["SQLite"] = await one("SQLite", `sqlite:${join(dir, "crash.db")}`, 101)
+  if (source) out["SQLite, source through tsx"] = await one("SQLite, source through tsx", `sqlite:${join(dir, "crash-source.db")}`, 101, true)
   if (process.env["NO_PG"] !== "1" && await postgresUp()) {
-    const db = await createDatabase()
-    try {
-      out["Postgres"] = await one("Postgres", db.url, 102)
-    } finally {
-      await dropDatabase(db.name)
+    for (const [name, fromSource] of [["Postgres", false], ...(source ? [["Postgres, source through tsx", true] as const] : [])] as const) {
+      const db = await createDatabase()
+      try {
+        out[name] = await one(name, db.url, 102, fromSource)
+      } finally {
+        await dropDatabase(db.name)
+      }
     }
   }
   results["crash"] = out

@@ -19,7 +19,7 @@ const dir = mkdtempSync(join(tmpdir(), "llmo-crash-test-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 const expected = await Effect.runPromise(
-  Effect.forEach(Array.from({ length: RUNS }, (_, i) => i), (i) => Workflow.run(crashWorkflow(join(dir, "memory.log")), { i }))
+  Effect.forEach(Array.from({ length: RUNS }, (_, i) => i), (i) => Workflow.run(crashWorkflow(join(dir, "memory.log"), Workflow), { i }))
 )
 
 const check = async (store: string, seed: number) => {

@@ -32,6 +32,13 @@ export interface CrashReport {
    * runner lease, starting the engine, finding and resuming the unfinished runs).
    */
   readonly resumeAfterBootMillis: ReadonlyArray<number>
+  /** Per incarnation: CPU milliseconds (user + system) of the process until its modules were loaded. */
+  readonly bootCpuMillis: ReadonlyArray<number>
+  /**
+   * Per restart: CPU milliseconds of the process until the first step it ran (boot included): what the resume costs,
+   * whatever else runs on the machine.
+   */
+  readonly resumeCpuMillis: ReadonlyArray<number>
   /** Milliseconds from the first spawn to DONE. */
   readonly totalMillis: number
   readonly log: string
@@ -78,6 +85,11 @@ export const crashTest = async (options: {
   readonly runs: number
   readonly kills: number
   readonly seed: number
+  /**
+   * Run the worker on the built package in this directory (dist/), with Node stripping the worker's types, as users
+   * run it; default: the source through tsx.
+   */
+  readonly dist?: string | undefined
 }): Promise<CrashReport> => {
   const dir = mkdtempSync(join(tmpdir(), "llmo-crash-"))
   const log = join(dir, "side-effects.log")
@@ -85,6 +97,7 @@ export const crashTest = async (options: {
   const next = seededRandom(options.seed)
   const readyMillis: Array<number> = []
   const bootMillis: Array<number> = []
+  const bootCpuMillis: Array<number> = []
   let incarnations = 0
   let kills = 0
   const stderr: Array<string> = []
@@ -93,10 +106,11 @@ export const crashTest = async (options: {
   for (;;) {
     incarnations++
     const spawned = Date.now()
-    const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", worker, options.store, log, String(options.runs)], {
+    const args = options.dist === undefined ? ["--conditions=source", "--import", "tsx", worker] : [worker]
+    const child = spawn(process.execPath, [...args, options.store, log, String(options.runs)], {
       cwd: root,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NO_COLOR: "1" }
+      env: { ...process.env, NO_COLOR: "1", ...(options.dist === undefined ? {} : { LLMO_DIST: options.dist }) }
     })
     child.stderr!.on("data", (d: Buffer) => stderr.push(d.toString("utf8")))
     const me: { pid: number; at: number; booted?: number } = { pid: child.pid!, at: spawned }
@@ -104,8 +118,10 @@ export const crashTest = async (options: {
     const done = waitLine(child, "DONE ", 120_000)
     void waitLine(child, "BOOTED ", 60_000).then((line) => {
       if (line === undefined) return
-      me.booted = Number(line.slice("BOOTED ".length))
+      const [at, cpu] = line.slice("BOOTED ".length).split(" ")
+      me.booted = Number(at)
       bootMillis.push(me.booted - spawned)
+      if (cpu !== undefined) bootCpuMillis.push(Number(cpu))
     })
     const ready = await waitLine(child, "READY", 60_000)
     if (ready === undefined) throw new Error(`worker ${incarnations} never got ready: ${stderr.join("")}`)
@@ -133,6 +149,11 @@ export const crashTest = async (options: {
       const at = firstStep(sp.pid)
       return at === undefined ? [] : [at - sp.at]
     })
+    const resumeCpuMillis = spawns.slice(1).flatMap((sp) => {
+      const l = text.split("\n").find((x) => x.split(" ")[3] === String(sp.pid))
+      const cpu = l?.split(" ")[5]
+      return cpu === undefined ? [] : [Number(cpu)]
+    })
     const resumeAfterBootMillis = spawns.slice(1).flatMap((sp) => {
       const at = firstStep(sp.pid)
       return at === undefined || sp.booted === undefined ? [] : [at - sp.booted]
@@ -146,6 +167,8 @@ export const crashTest = async (options: {
       resumeMillis,
       bootMillis,
       resumeAfterBootMillis,
+      bootCpuMillis,
+      resumeCpuMillis,
       totalMillis: Date.now() - began,
       log: text
     }

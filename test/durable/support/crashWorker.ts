@@ -4,17 +4,25 @@
  * `DONE <outputs>`. It prints `BOOTED <time>` once its modules are loaded, `READY` once it is the runner. Killed with
  * SIGKILL at random points by the parent.
  *
- * usage: node --import tsx crashWorker.ts <store> <log> <runs>
+ * usage: node --import tsx crashWorker.ts <store> <log> <runs>          (the source, through tsx)
+ *        LLMO_DIST=<dist dir> node crashWorker.ts <store> <log> <runs>  (the built package, as users run it: Node
+ *                                                                         strips this file's types, no tsx)
  */
 import { Effect } from "effect"
-import { Durable, DurableRuns } from "../../../src/durable/index.ts"
+import type * as DurableModule from "../../../src/durable/index.ts"
+import type * as Index from "../../../src/index.ts"
 import { crashWorkflow } from "./crashWorkflow.ts"
 
-// Static imports are loaded before this line runs: what comes after is the store, the engine and the resumed runs.
-process.stdout.write(`BOOTED ${Date.now()}\n`)
+const dist = process.env["LLMO_DIST"]
+const { Durable, DurableRuns } = (await import(dist === undefined ? "../../../src/durable/index.ts" : `${dist}/src/durable/index.js`)) as typeof DurableModule
+const { Workflow } = (await import(dist === undefined ? "../../../src/index.ts" : `${dist}/src/index.js`)) as typeof Index
+
+// The modules are loaded: what comes after is the store, the engine and the resumed runs.
+const cpu = process.cpuUsage()
+process.stdout.write(`BOOTED ${Date.now()} ${Math.round((cpu.user + cpu.system) / 1000)}\n`)
 const [store, log, runsText] = process.argv.slice(2)
 const runs = Number(runsText)
-const wf = crashWorkflow(log!)
+const wf = crashWorkflow(log!, Workflow)
 
 const program = Effect.gen(function*() {
   const durable = yield* DurableRuns.DurableRuns

@@ -4,7 +4,7 @@
  */
 import { Effect, Schema } from "effect"
 import { appendFileSync } from "node:fs"
-import { Workflow } from "../../../src/index.ts"
+import type { Workflow as WorkflowNamespace } from "../../../src/index.ts"
 
 /** The needs of each step, for the analysis of the log. */
 export const needs: Readonly<Record<string, ReadonlyArray<string>>> = { a: [], b: ["a"], c: ["a"], d: ["b", "c"], e: ["d"] }
@@ -12,10 +12,16 @@ export const needs: Readonly<Record<string, ReadonlyArray<string>>> = { a: [], b
 /** A deterministic pause per (run, step), 5-35 ms: the runs interleave, and kills land inside steps. */
 const pause = (i: number, name: string) => 5 + ((i * 7919 + name.charCodeAt(0) * 104729) % 31)
 
-export const crashWorkflow = (log: string) => {
+/**
+ * The workflow, built with `Workflow` (the source's, or the built package's when the worker runs on dist/: a type-only
+ * import here, so loading this file loads neither).
+ */
+export const crashWorkflow = (log: string, Workflow: typeof WorkflowNamespace) => {
   const step = <A>(name: string, i: number, compute: () => A) =>
     Effect.gen(function*() {
-      appendFileSync(log, `start ${i} ${name} ${process.pid} ${Date.now()}\n`)
+      // The last field: this process's CPU time so far (ms), so a restart's resume is measured in CPU too.
+      const cpu = process.cpuUsage()
+      appendFileSync(log, `start ${i} ${name} ${process.pid} ${Date.now()} ${Math.round((cpu.user + cpu.system) / 1000)}\n`)
       yield* Effect.sleep(`${pause(i, name)} millis`)
       const value = compute()
       appendFileSync(log, `end ${i} ${name} ${process.pid} ${Date.now()}\n`)
