@@ -8,9 +8,14 @@
  * 2. Priorities under a saturated limit: three workers at 600 rpm (one call per 100 ms), each sending 60 calls at
  *    once, a third each of priority 1, 0 and -1: the wait of each class (p50, p90, max).
  *
- * Run: `npm run bench:limits` (options: `--calls 40 --rpm 60 --skip-memory`). Writes bench/results/shared-limits.json.
+ * 3. Priorities across workers: the same three workers, each sending 60 calls of one class (worker 1: priority 1,
+ *    worker 2: 0, worker 3: -1), with the waiting calls queued in Redis (`priorities: "shared"`, the default) and,
+ *    for comparison, each worker ordering only its own (`per-worker`).
+ *
+ * Run: `npm run bench:limits` (options: `--calls 40 --rpm 60 --skip-memory --priorities-only`). Writes
+ * bench/results/shared-limits.json (with --priorities-only, the previous minute figures are kept).
  */
-import { mkdirSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { parseArgs } from "node:util"
 import { deleteKeys, redisUrl, testPrefix } from "../test/support/redis.ts"
 import { runWorkers, startFake } from "../test/shared-state/support/workers.ts"
@@ -19,7 +24,8 @@ const { values: args } = parseArgs({
   options: {
     calls: { type: "string", default: "40" },
     rpm: { type: "string", default: "60" },
-    "skip-memory": { type: "boolean", default: false }
+    "skip-memory": { type: "boolean", default: false },
+    "priorities-only": { type: "boolean", default: false }
   }
 })
 const callsEach = Number(args.calls)
@@ -66,12 +72,12 @@ const quantile = (xs: ReadonlyArray<number>, q: number) => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0
 }
 
-const priorityRun = async () => {
+const priorityRun = async (perWorker?: { readonly priorities: "shared" | "per-worker" }) => {
   const fake = await startFake()
   const prefix = testPrefix("bench")
   try {
     const reports = await runWorkers({
-      mode: "shared",
+      mode: perWorker?.priorities === "per-worker" ? "shared-per-worker" : "shared",
       workers: 3,
       callsEach: 60,
       rpm: 600,
@@ -79,31 +85,49 @@ const priorityRun = async () => {
       redisUrl,
       prefix,
       fakeUrl: fake.url,
-      priorities: [1, 0, -1]
+      ...(perWorker === undefined ? { priorities: [1, 0, -1] } : { prioritiesPerWorker: [[1], [0], [-1]] })
     })
     const waits = reports.flatMap((r) => r.waits)
     const classes = [1, 0, -1].map((p) => {
       const w = waits.filter((x) => x.priority === p).map((x) => x.millis)
       return { priority: p, calls: w.length, p50Millis: quantile(w, 0.5), p90Millis: quantile(w, 0.9), maxMillis: Math.max(...w) }
     })
-    return { workers: 3, rpm: 600, calls: waits.length, classes }
+    return { workers: 3, rpm: 600, calls: waits.length, ...(perWorker === undefined ? {} : { queue: perWorker.priorities, classPerWorker: true }), classes }
   } finally {
     await fake.close()
     await deleteKeys(prefix)
   }
 }
 
-const results: Record<string, unknown> = { date: new Date().toISOString() }
-console.log(`1. three workers x ${callsEach} calls, ${rpm} rpm policy, fake allows ${rpm} per sliding minute`)
-const runs = [await limitRun("shared"), ...(args["skip-memory"] ? [] : [await limitRun("memory")])]
-for (const r of runs) {
-  console.log(`   ${r.mode.padEnd(6)}: ${r.ok} ok, ${r.failed} failed, 429s from the fake ${r.rejectedByFake}; per minute ${JSON.stringify(r.perMinute)}; max in any sliding minute ${r.maxInAnySlidingMinute}; span ${r.spanSeconds.toFixed(1)} s`)
+const file = "bench/results/shared-limits.json"
+const results: Record<string, unknown> = {
+  ...(args["priorities-only"] && existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {}),
+  date: new Date().toISOString()
 }
-results["limits"] = runs
-console.log("2. priorities: three workers x 60 calls at once, 600 rpm shared, classes 1 / 0 / -1")
+const printClasses = (classes: ReadonlyArray<{ priority: number; calls: number; p50Millis: number; p90Millis: number; maxMillis: number }>) => {
+  for (const c of classes) console.log(`   priority ${String(c.priority).padStart(2)}: ${c.calls} calls, wait p50 ${c.p50Millis} ms, p90 ${c.p90Millis} ms, max ${c.maxMillis} ms`)
+}
+if (!args["priorities-only"]) {
+  console.log(`1. three workers x ${callsEach} calls, ${rpm} rpm policy, fake allows ${rpm} per sliding minute`)
+  const runs = [await limitRun("shared"), ...(args["skip-memory"] ? [] : [await limitRun("memory")])]
+  for (const r of runs) {
+    console.log(`   ${r.mode.padEnd(6)}: ${r.ok} ok, ${r.failed} failed, 429s from the fake ${r.rejectedByFake}; per minute ${JSON.stringify(r.perMinute)}; max in any sliding minute ${r.maxInAnySlidingMinute}; span ${r.spanSeconds.toFixed(1)} s`)
+  }
+  results["limits"] = runs
+}
+console.log("2. priorities: three workers x 60 calls at once, 600 rpm shared, classes 1 / 0 / -1 in each worker")
 const p = await priorityRun()
-for (const c of p.classes) console.log(`   priority ${String(c.priority).padStart(2)}: ${c.calls} calls, wait p50 ${c.p50Millis} ms, p90 ${c.p90Millis} ms, max ${c.maxMillis} ms`)
+printClasses(p.classes)
 results["priorities"] = p
+console.log("3. priorities across workers: worker 1 sends priority 1, worker 2 priority 0, worker 3 priority -1 (60 calls each)")
+const across = []
+for (const queue of ["shared", "per-worker"] as const) {
+  const r = await priorityRun({ priorities: queue })
+  console.log(`  queue ${queue}:`)
+  printClasses(r.classes)
+  across.push(r)
+}
+results["prioritiesAcrossWorkers"] = across
 mkdirSync("bench/results", { recursive: true })
-writeFileSync("bench/results/shared-limits.json", JSON.stringify(results, null, 2) + "\n")
+writeFileSync(file, JSON.stringify(results, null, 2) + "\n")
 process.exit(0)

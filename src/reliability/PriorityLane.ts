@@ -4,13 +4,14 @@
  * from the limiter (waiting out the delay it is given) and passes the turn on; so a call that arrives later with a
  * higher priority overtakes the calls still waiting, never the one already holding a reservation.
  *
- * Used by `Reliability.make` for each provider and limit; the bucket itself may be shared (Redis) while the lane is
- * per process: priorities order the calls of one worker, and the workers share the bucket first come, first served.
+ * Used by `Reliability.make` for each provider and limit when no `PriorityLanes` service is in the context: the lane
+ * is then per process (priorities order the calls of one worker). `SharedLimits.layer` provides lanes queued in
+ * Redis instead (`SharedPriorityLane`), which order the calls of all the workers.
  *
  * @example
  * ```ts
  * const lane = PriorityLane.make()
- * yield* lane.run(priority, "10 seconds", RateLimiter.sleep(limiter, options))
+ * yield* lane.take(priority, "10 seconds", limiter.consume({ ...options, onExceeded: "delay" }))
  * ```
  */
 import { Clock, Deferred, Duration, Effect, Exit } from "effect"
@@ -32,6 +33,16 @@ interface Waiter {
 export interface PriorityLane {
   /** Runs `self` when it is this caller's turn (by `priority` and arrival, `aging` per priority level). */
   readonly run: <A, E, R>(priority: number, aging: Duration.Input, self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /**
+   * Takes a reservation from a limiter in turn: `reserve` runs when it is this caller's turn and returns the delay
+   * after which its token is due; the turn passes on when that delay has elapsed (so at most one reservation is
+   * outstanding per lane), and `take` returns then.
+   */
+  readonly take: <A extends { readonly delay: Duration.Duration }, E, R>(
+    priority: number,
+    aging: Duration.Input,
+    reserve: Effect.Effect<A, E, R>
+  ) => Effect.Effect<A, E, R>
   /** Callers waiting for their turn (not counting the one holding it). */
   readonly waiting: () => number
 }
@@ -88,5 +99,8 @@ export const make = (): PriorityLane => {
       })
     )
 
-  return { run, waiting: () => queue.length }
+  const take: PriorityLane["take"] = (priority, aging, reserve) =>
+    run(priority, aging, Effect.tap(reserve, (r) => Duration.isZero(r.delay) ? Effect.void : Effect.sleep(r.delay)))
+
+  return { run, take, waiting: () => queue.length }
 }

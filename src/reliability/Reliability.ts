@@ -38,6 +38,7 @@ import * as Breaker from "./Breaker.ts"
 import * as CircuitOpen from "./CircuitOpen.ts"
 import { Priority } from "./Priority.ts"
 import * as PriorityLane from "./PriorityLane.ts"
+import { PriorityLanes } from "./PriorityLanes.ts"
 import * as ReliabilityEvent from "./ReliabilityEvent.ts"
 import * as ReliabilityMetrics from "./ReliabilityMetrics.ts"
 import * as Retry from "./Retry.ts"
@@ -191,8 +192,11 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
   )
   const burst = policy.rateLimit === false ? 1 : Math.min(1, Math.max(1e-6, policy.rateLimit.burst ?? 1))
   const aging = policy.rateLimit === false ? "10 seconds" : policy.rateLimit.priorityAging ?? "10 seconds"
+  // lanes of the context (Redis: priorities order the calls of every worker) or per guard in memory
+  const sharedLanes = yield* Effect.serviceOption(PriorityLanes)
   const lanes = new Map<string, PriorityLane.PriorityLane>()
   const laneOf = (key: string) => {
+    if (Option.isSome(sharedLanes)) return sharedLanes.value.lane(key)
     let lane = lanes.get(key)
     if (lane === undefined) lanes.set(key, (lane = PriorityLane.make()))
     return lane
@@ -230,7 +234,7 @@ export const make = Effect.fnUntraced(function*(policy: Policy) {
         return
       }
       const priority = yield* Priority
-      const result = yield* laneOf(options.key).run(priority, aging, RateLimiter.sleep(limiter, options))
+      const result = yield* laneOf(options.key).take(priority, aging, limiter.consume({ ...options, onExceeded: "delay" }))
       const waitedMillis = Duration.toMillis(result.delay)
       if (waitedMillis > 0) {
         yield* ReliabilityEvent.emit({ _tag: "RateLimitWaited", provider, limit, waitedMillis })

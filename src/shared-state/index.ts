@@ -11,3 +11,4 @@
 export * as RedisConnection from "./RedisConnection.ts"
 export * as SharedLimits from "./SharedLimits.ts"
 export * as SharedCache from "./SharedCache.ts"
+export * as SharedPriorityLane from "./SharedPriorityLane.ts"

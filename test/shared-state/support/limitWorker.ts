@@ -1,11 +1,12 @@
 /**
  * One worker process of the shared rate-limit tests and bench: the OpenAI adapter against a fake provider, under a
- * policy whose rate limit counts in Redis (`shared`) or in this process only (`memory`). It connects, prints
+ * policy whose rate limit counts in Redis (`shared`: with the waiting calls queued in Redis; `shared-per-worker`:
+ * each process ordering its own) or in this process only (`memory`). It connects, prints
  * `READY`, waits for a line on stdin (so all workers start together), makes `calls` calls (`concurrency` at a time),
  * each with priority `priorities[i % n]`, then prints `DONE <ok> <failed>` and one `WAIT <priority> <millis>` line per
  * call (from arrival at the limiter to its answer).
  *
- * usage: node --import tsx limitWorker.ts <shared|memory> <redisUrl> <prefix> <fakeUrl> <calls> <rpm> <burst> <name> [priorities] [concurrency]
+ * usage: node --import tsx limitWorker.ts <shared|shared-per-worker|memory> <redisUrl> <prefix> <fakeUrl> <calls> <rpm> <burst> <name> [priorities] [concurrency]
  */
 import { Effect, Layer, Redacted } from "effect"
 import { createInterface } from "node:readline"
@@ -29,7 +30,9 @@ const provider = Reliability.layerLlm(
   policy,
   "fake",
   OpenAi.layer({ model: "gpt-4o-mini", apiKey: Redacted.make("sk-test"), baseUrl: `${fakeUrl}/v1`, timeout: 120_000 })
-).pipe(Layer.provide(mode === "shared" ? SharedLimits.layer({ url: redisUrl!, prefix }) : Layer.empty))
+).pipe(Layer.provide(
+  mode === "memory" ? Layer.empty : SharedLimits.layer({ url: redisUrl!, prefix, priorities: mode === "shared-per-worker" ? "per-worker" : "shared" })
+))
 
 const go = new Promise<void>((resolve) => createInterface({ input: process.stdin }).once("line", () => resolve()))
 

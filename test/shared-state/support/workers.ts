@@ -69,7 +69,8 @@ export interface WorkerReport {
 }
 
 export interface RunOptions {
-  readonly mode: "shared" | "memory"
+  /** `shared`: limits and queue in Redis; `shared-per-worker`: limits in Redis, each worker orders its own calls. */
+  readonly mode: "shared" | "shared-per-worker" | "memory"
   readonly workers: number
   readonly callsEach: number
   readonly rpm: number
@@ -78,6 +79,8 @@ export interface RunOptions {
   readonly prefix: string
   readonly fakeUrl: string
   readonly priorities?: ReadonlyArray<number> | undefined
+  /** Priorities of each worker's calls (worker i: `prioritiesPerWorker[i]`), instead of `priorities` for all. */
+  readonly prioritiesPerWorker?: ReadonlyArray<ReadonlyArray<number>> | undefined
   readonly concurrency?: number | undefined
 }
 
@@ -102,7 +105,7 @@ export const runWorkers = async (options: RunOptions): Promise<ReadonlyArray<Wor
         String(options.rpm),
         String(options.burst),
         `w${i}`,
-        (options.priorities ?? [0]).join(","),
+        (options.prioritiesPerWorker?.[i] ?? options.priorities ?? [0]).join(","),
         String(options.concurrency ?? options.callsEach)
       ], { stdio: ["pipe", "pipe", "pipe"] })
       children.push(child)
