@@ -162,7 +162,7 @@ const section = (p: ConfigFile.Provider, policy: Reliability.Policy): ProviderCo
 }
 
 /** What the run pipeline takes from the configuration: provider and store sections, the default policy, shared state. */
-export const toRunOptions = (loaded: Loaded, env: Readonly<Record<string, string | undefined>> = process.env): Pick<ServicesOptions, "providers" | "stores" | "policy" | "sharedState"> => {
+export const toRunOptions = (loaded: Loaded, env: Readonly<Record<string, string | undefined>> = process.env): Pick<ServicesOptions, "providers" | "stores" | "policy" | "sharedState" | "responseCache"> => {
   const policy = toPolicy(loaded.config.reliability)
   const map = (r: Readonly<Record<string, ConfigFile.Provider>> | undefined) =>
     r === undefined ? undefined : Object.fromEntries(Object.entries(r).map(([k, v]) => [k, section(v, policy)]))
@@ -173,10 +173,16 @@ export const toRunOptions = (loaded: Loaded, env: Readonly<Record<string, string
     }
   const limits = redis(loaded.config.rate_limit_store)
   const cache = redis(loaded.config.cache)
+  const c = loaded.config.cache
+  const responseCache = c?.ttl === undefined && c?.max_entries === undefined ? undefined : {
+    ...(c.ttl !== undefined ? { ttl: toDurationInput(c.ttl) } : {}),
+    ...(c.max_entries !== undefined ? { capacity: c.max_entries } : {})
+  }
   return {
     providers: map(loaded.config.providers),
     stores: map(loaded.config.stores),
     policy,
+    ...(responseCache === undefined ? {} : { responseCache }),
     ...(limits === undefined && cache === undefined ? {} : { sharedState: { limits, cache } })
   }
 }

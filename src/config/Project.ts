@@ -67,7 +67,7 @@ export const load = (options: LoadOptions) =>
   })
 
 /** The run pipeline options a project gives: environment, providers, stores, policy, actions. */
-export const runOptions = (project: Project): Pick<RunOptions, "env" | "providers" | "stores" | "policy" | "actions" | "sharedState"> => ({
+export const runOptions = (project: Project): Pick<RunOptions, "env" | "providers" | "stores" | "policy" | "actions" | "sharedState" | "responseCache"> => ({
   env: project.env,
   ...Config.toRunOptions(project.config, { ...process.env, ...project.env }),
   actions: Object.fromEntries(Object.entries(project.actions).map(([name, action]) => [name, toHandler(name, action)]))

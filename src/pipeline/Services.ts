@@ -13,11 +13,12 @@
 import type { CipherShape } from "../governance/Cipher.ts"
 import type { PiiVaultShape } from "../governance/PiiVault.ts"
 import type { Policy as GovernancePolicy } from "../governance/Policy.ts"
-import { ConfigProvider, Effect, Layer, type Redacted, Scope } from "effect"
+import { ConfigProvider, type Duration, Effect, Layer, type Redacted, Scope } from "effect"
 import * as Embeddings from "../llm/Embeddings.ts"
 import * as Catalogue from "../providers/catalogue/Catalogue.ts"
 import type { Entry, Settings } from "../providers/catalogue/Entry.ts"
 import * as Reliability from "../reliability/Reliability.ts"
+import * as ResponseCache from "../reliability/ResponseCache.ts"
 import type { Requirements } from "../yaml/interpret.ts"
 import { type MissingService, ProviderConfigInvalid, ServicesMissing } from "./PipelineError.ts"
 
@@ -58,6 +59,12 @@ export interface ServicesOptions {
    * State shared with the other workers through Redis (loaded only when given): `limits` counts every provider's rate
    * limits in Redis (they hold across processes), `cache` keeps every response cache there. Default: both in memory.
    */
+  readonly responseCache?: {
+    /** Entries per response cache (default 1000), the configuration file's `cache.max_entries`. */
+    readonly capacity?: number | undefined
+    /** Lifetime of an entry when the cache sets none (a step's `cache:` without `ttl`), `cache.ttl`. */
+    readonly ttl?: Duration.Input | undefined
+  } | undefined
   readonly sharedState?: {
     readonly limits?: { readonly url: string; readonly prefix?: string | undefined } | undefined
     readonly cache?: { readonly url: string; readonly prefix?: string | undefined } | undefined
@@ -162,6 +169,7 @@ export const resolve = Effect.fnUntraced(function*(requirements: Requirements, o
     ? undefined
     : shared.SharedLimits.layer(options.sharedState.limits) as Layer.Layer<never, unknown, never>
   const withLimits = <A, E, R>(layer: Layer.Layer<A, E, R>): Layer.Layer<A, E, R> => (limitsLayer === undefined ? layer : layer.pipe(Layer.provide(limitsLayer)) as Layer.Layer<A, E, R>)
+  if (options.responseCache !== undefined) layers.push(Layer.succeed(ResponseCache.Defaults, options.responseCache) as unknown as Layer.Layer<any, any, never>)
   if (shared !== undefined && options.sharedState?.cache !== undefined) layers.push(shared.SharedCache.layer(options.sharedState.cache) as Layer.Layer<any, any, never>)
   for (const [name, steps] of requirements.providers) {
     const config = options.providers?.[name]

@@ -106,6 +106,21 @@ export const StorageFactory: Context.Reference<(name: string, capacity: number) 
 )
 
 /**
+ * The defaults of the caches made in this context, for what a cache does not set itself: `capacity` (entries per
+ * cache, default 1000) and `ttl` (default: 1 hour for `make`, no expiry for the YAML steps' `cache:` without a
+ * `ttl`). The configuration file's `cache: { ttl, max_entries }` sets them; they apply to the memory and the Redis
+ * storage alike.
+ *
+ * @example
+ * ```ts
+ * program.pipe(Effect.provideService(ResponseCache.Defaults, { capacity: 200, ttl: "10 minutes" }))
+ * ```
+ */
+export const Defaults: Context.Reference<{ readonly capacity?: number | undefined; readonly ttl?: Duration.Input | undefined }> = Context.Reference<
+  { readonly capacity?: number | undefined; readonly ttl?: Duration.Input | undefined }
+>("llm-orchestrator/reliability/ResponseCache/Defaults", { defaultValue: () => ({}) })
+
+/**
  * In-memory storage: a `Map` in insertion order (re-inserted on a hit, so the first key is the least recently used),
  * expiry by effect's `Clock` (TestClock-friendly).
  *
@@ -191,7 +206,7 @@ const sharedKey = (parts: KeyParts): string =>
 export const hash = (value: unknown): string => createHash("sha256").update(JSON.stringify(stable(value)) ?? "undefined").digest("hex")
 
 /**
- * A new cache (default capacity 1000 entries, TTL 1 hour).
+ * A new cache (default capacity 1000 entries, TTL 1 hour; see {@link Defaults} for a context's own defaults).
  *
  * @example
  * ```ts
@@ -199,10 +214,10 @@ export const hash = (value: unknown): string => createHash("sha256").update(JSON
  * ```
  */
 export const make = (options: { readonly name?: string; readonly capacity?: number; readonly ttl?: Duration.Input } = {}): Effect.Effect<ResponseCache> =>
-  Effect.map(Effect.service(StorageFactory), (factory): ResponseCache => {
+  Effect.map(Effect.all([Effect.service(StorageFactory), Effect.service(Defaults)]), ([factory, defaults]): ResponseCache => {
     const name = options.name ?? "responses"
-    const capacity = Math.max(1, options.capacity ?? 1000)
-    const ttlMillis = Duration.toMillis(Duration.fromInputUnsafe(options.ttl ?? "1 hour"))
+    const capacity = Math.max(1, options.capacity ?? defaults.capacity ?? 1000)
+    const ttlMillis = Duration.toMillis(Duration.fromInputUnsafe(options.ttl ?? defaults.ttl ?? "1 hour"))
     const storage = factory(name, capacity)
     const keyOf = storage.serializes ? sharedKey : key
     let hits = 0

@@ -10,7 +10,7 @@
  * Y.pick("maybe", ["yes", "default"]) // "default"
  * ```
  */
-import { Effect, Schema } from "effect"
+import { Duration, Effect, Schema } from "effect"
 import { YamlValueError } from "../../codegen/values.ts"
 import * as ResponseCache from "../reliability/ResponseCache.ts"
 
@@ -54,18 +54,24 @@ export const as = <A>(schema: Schema.Codec<A, any, never, never>, v: unknown): E
     Effect.mapError((e) => new YamlValueError({ message: `output does not match its declared type: ${e.message}` }))
   )
 
-// One response cache per step (and TTL): LRU-bounded, with hit/miss metrics and CacheHit/CacheMiss events (which the
-// engine reports as ProviderEvents of the step).
-const caches = new Map<string, ResponseCache.ResponseCache>()
+// One response cache per step (and TTL, capacity) and storage: LRU-bounded, with hit/miss metrics and
+// CacheHit/CacheMiss events (which the engine reports as ProviderEvents of the step). Keyed by the context's storage
+// factory too: a Redis storage is bound to its run's connection, which closes with the run.
+let caches = new WeakMap<object, Map<string, ResponseCache.ResponseCache>>()
 
+// The context's defaults (the configuration file's `cache: { ttl, max_entries }`) apply when the step sets no TTL.
 const cacheFor = (step: string, ttlMillis: number | undefined): Effect.Effect<ResponseCache.ResponseCache> =>
-  Effect.suspend(() => {
-    const id = `${step}\u0000${ttlMillis ?? "forever"}`
-    const existing = caches.get(id)
+  Effect.flatMap(Effect.all([Effect.service(ResponseCache.Defaults), Effect.service(ResponseCache.StorageFactory)]), ([defaults, factory]) => {
+    const capacity = defaults.capacity ?? 1000
+    const ttl = ttlMillis ?? (defaults.ttl === undefined ? Infinity : Duration.toMillis(Duration.fromInputUnsafe(defaults.ttl)))
+    const id = `${step}\u0000${ttl}\u0000${capacity}`
+    let byStep = caches.get(factory)
+    if (byStep === undefined) caches.set(factory, (byStep = new Map()))
+    const existing = byStep.get(id)
     if (existing !== undefined) return Effect.succeed(existing)
     return Effect.tap(
-      ResponseCache.make({ name: step, capacity: 1000, ttl: ttlMillis ?? "Infinity" }),
-      (cache) => Effect.sync(() => caches.set(id, cache))
+      ResponseCache.make({ name: step, capacity, ttl }),
+      (cache) => Effect.sync(() => byStep.set(id, cache))
     )
   })
 
@@ -95,5 +101,7 @@ export const cached = <A, E, R>(
  * afterEach(() => Y.clearCache())
  * ```
  */
-export const clearCache = (): void => caches.clear()
+export const clearCache = (): void => {
+  caches = new WeakMap()
+}
 export * from "./ragSteps.ts"
