@@ -141,6 +141,8 @@ export interface Policies {
    * wrapped around the step's effect (a map/loop body step, which is not an engine node).
    */
   readonly placement: "engine" | "inline"
+  /** The priority of the step's calls (its own `priority`, else the workflow's; calling steps only). */
+  readonly priority?: number | undefined
   /** Cache the result by the step's resolved parameters (cacheable steps only). */
   readonly cache: { readonly key: string; readonly ttlMillis: number | undefined } | undefined
   /** What serves an engine step once its last attempt failed, in order (the step's `fallback` value/cached entries). */

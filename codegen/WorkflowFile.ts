@@ -178,6 +178,20 @@ export const Fallback = Schema.Struct({
 /** A step's `fallback`: entries tried in order once the step fails. */
 const fallbackField = Schema.optionalKey(Schema.Array(Fallback))
 
+/**
+ * A `priority` (of the workflow's runs, or of one step's calls): a number (higher first) or `high` (1), `normal`
+ * (0), `low` (-1). It orders the calls waiting for a saturated rate limit (with aging: nothing starves).
+ *
+ * @example
+ * ```ts
+ * Schema.decodeUnknownSync(Priority)("high")
+ * ```
+ */
+export const Priority = Schema.Union([
+  Schema.Finite,
+  Schema.Literals(["high", "normal", "low"])
+]).annotate({ description: "Priority of the calls waiting for a rate limit: a number (higher first) or high, normal, low" })
+
 /** Fields every step accepts. */
 const common = {
   id: Identifier.annotate({ description: "Unique step id" }),
@@ -189,6 +203,9 @@ const common = {
   cache: Schema.optionalKey(Cache)
 }
 
+/** The `priority` key of the steps that call a provider themselves (an action step's extra keys are its parameters). */
+const priorityField = { priority: Schema.optionalKey(Priority) }
+
 /**
  * An `llm` step: prompt (and system) templates, provider/model, sampling settings, optional `output_schema` and fallbacks.
  *
@@ -199,6 +216,7 @@ const common = {
  */
 export const LlmStep = Schema.Struct({
   ...common,
+  ...priorityField,
   type: Schema.Literal("llm"),
   provider: Schema.optionalKey(Schema.String),
   model: Schema.optionalKey(Schema.String),
@@ -222,6 +240,7 @@ export const LlmStep = Schema.Struct({
  */
 export const EmbedStep = Schema.Struct({
   ...common,
+  ...priorityField,
   type: Schema.Literal("embed"),
   provider: Schema.optionalKey(Schema.String),
   model: Schema.optionalKey(Schema.String),
@@ -239,6 +258,7 @@ export const EmbedStep = Schema.Struct({
  */
 export const VectorSearchStep = Schema.Struct({
   ...common,
+  ...priorityField,
   type: Schema.Literal("vector_search"),
   database: Schema.String.annotate({ description: "Name of a vector store the user supplies" }),
   index: Schema.String,
@@ -291,6 +311,7 @@ export const ChunkStep = Schema.Struct({
  */
 export const IngestStep = Schema.Struct({
   ...common,
+  ...priorityField,
   type: Schema.Literal("ingest"),
   database: Schema.String.annotate({ description: "Name of a vector store" }),
   index: Schema.String.annotate({ description: "Collection the chunks go to" }),
@@ -313,6 +334,7 @@ export const IngestStep = Schema.Struct({
  */
 export const RerankStep = Schema.Struct({
   ...common,
+  ...priorityField,
   type: Schema.Literal("rerank"),
   reranker: Schema.String.annotate({ description: "mmr (offline, diversity over embeddings) or a re-ranker provider such as cohere" }),
   query: Schema.String,
@@ -478,6 +500,7 @@ type Common = {
   readonly retry?: typeof Retry.Type
   readonly timeout?: string
   readonly cache?: typeof Cache.Type
+  readonly priority?: typeof Priority.Type
 }
 /**
  * A `parallel` step: its tasks run concurrently.
@@ -718,6 +741,7 @@ export const WorkflowFile = Schema.Struct({
   outputs: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
   defaults: Schema.optionalKey(Defaults),
   budget: Schema.optionalKey(Budget),
+  priority: Schema.optionalKey(Priority.annotate({ description: "Priority of the calls of every step that sets none (see a step's priority)" })),
   steps: Schema.Array(Step).check(Schema.isMinLength(1))
 }).annotate({ identifier: "WorkflowFile", title: "llm-orchestrator workflow", description: "A YAML LLM workflow" })
 /**

@@ -267,9 +267,11 @@ class Generator {
   }
 
   cached(p: Policies, effect: string, cacheKey: string): string {
-    if (p.cache === undefined) return effect
+    if (p.priority !== undefined) this.uses.runtime = true
+    const prioritized = (e: string) => p.priority === undefined ? e : `Y.withPriority(${p.priority}, ${e})`
+    if (p.cache === undefined) return prioritized(effect)
     this.uses.runtime = true
-    return `Y.cached(${JSON.stringify(p.cache.key)}, ${cacheKey}, ${p.cache.ttlMillis === undefined ? "undefined" : String(p.cache.ttlMillis)}, ${effect})`
+    return prioritized(`Y.cached(${JSON.stringify(p.cache.key)}, ${cacheKey}, ${p.cache.ttlMillis === undefined ? "undefined" : String(p.cache.ttlMillis)}, ${effect})`)
   }
 
   /** The Effect expression a leaf step runs. */

@@ -296,7 +296,10 @@ class Lowering {
     const retry = step.retry ?? (traits.inheritsPolicies ? d?.retry : undefined)
     const timeout = step.timeout ?? (traits.inheritsPolicies ? d?.timeout : undefined)
     const cache = traits.cacheable ? step.cache ?? d?.cache : undefined
+    const own = (step as { readonly priority?: typeof F.Priority.Type }).priority
+    const priority = traits.cacheable && step.type !== "action" ? own ?? this.workflowFile.priority : undefined
     return {
+      ...(priority === undefined ? {} : { priority: typeof priority === "number" ? priority : priority === "high" ? 1 : priority === "low" ? -1 : 0 }),
       retry: retry === undefined
         ? undefined
         : typeof retry === "number"

@@ -345,7 +345,8 @@ class Interpreter {
   }
 
   cached(p: Policies, params: unknown, effect: AnyEffect): AnyEffect {
-    return p.cache === undefined ? effect : Y.cached(p.cache.key, params, p.cache.ttlMillis, effect)
+    const e = p.cache === undefined ? effect : Y.cached(p.cache.key, params, p.cache.ttlMillis, effect)
+    return p.priority === undefined ? e : Y.withPriority(p.priority, e)
   }
 
   /** The Effect of a leaf step (a body step, or the implementation of a plain engine step). */

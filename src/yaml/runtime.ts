@@ -12,6 +12,7 @@
  */
 import { Duration, Effect, Schema } from "effect"
 import { YamlValueError } from "../../codegen/values.ts"
+import * as Priority from "../reliability/Priority.ts"
 import * as ResponseCache from "../reliability/ResponseCache.ts"
 
 export * from "../../codegen/values.ts"
@@ -92,6 +93,17 @@ export const cached = <A, E, R>(
   effect: Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, R> =>
   Effect.flatMap(cacheFor(step, ttlMillis), (cache) => cache.cached({ provider: "yaml", model: step, prompt: params })(effect))
+
+/**
+ * Runs a step's call with the step's `priority` (the order it takes behind a saturated rate limit; see `Priority`).
+ *
+ * @example
+ * ```ts
+ * const answer = yield* Y.withPriority(1, Llm.generate({ provider: "openai", model: "gpt-4", prompt }))
+ * ```
+ */
+export const withPriority = <A, E, R>(priority: number, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Priority.with(priority)(effect)
 
 /**
  * Empties the step caches (tests).
