@@ -37,6 +37,8 @@ export interface DurableRunArgs {
   readonly json: boolean
   readonly stream: boolean
   readonly concurrency: number | undefined
+  /** The run's priority (kept with the run). */
+  readonly priority?: number | undefined
   readonly budget: Budget | undefined
   readonly grace: Duration.Duration
   readonly interrupt: Effect.Effect<Signal>
@@ -207,6 +209,7 @@ export const durableRun = (args: DurableRunArgs) =>
             runId: current,
             source: args.source as never,
             ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
+            ...(args.priority !== undefined ? { priority: args.priority } : {}),
             ...(args.budget !== undefined ? { budget: args.budget } : {})
           }))
           if (started._tag === "Failure") {

@@ -21,6 +21,10 @@ const config = {
   mock: Flag.String("mock").pipe(Flag.withDescription("YAML/JSON file mapping step ids to mocked outputs"), Flag.optional),
   output: Flag.String("output").pipe(Flag.withDescription("Also write the outputs as JSON to this file"), Flag.optional),
   concurrency: Flag.Int("concurrency").pipe(Flag.withDescription("At most this many steps (and map items) at once"), Flag.optional),
+  priority: Flag.String("priority").pipe(
+    Flag.withDescription("The run's priority behind a saturated rate limit: a number (higher first) or high, normal, low (kept with a durable run)"),
+    Flag.optional
+  ),
   json: Flag.Boolean("json").pipe(Flag.withDescription("Print one JSON document and nothing else"), Flag.withDefault(false)),
   stream: Flag.Boolean("stream").pipe(Flag.withDescription("Print the answers of streaming LLM steps (stream: true) on stderr as they are written"), Flag.withDefault(false)),
   config: Flag.String("config").pipe(Flag.withDescription("Configuration file (default: ./llm-orchestrator.yaml when present)"), Flag.optional),

@@ -10,7 +10,7 @@
  * ```
  */
 import { writeFileSync } from "node:fs"
-import { Duration, Effect, Option, Redacted } from "effect"
+import { Duration, Effect, identity, Option, Redacted } from "effect"
 import { asRecord, loadData, parseData } from "./loadData.ts"
 import { Output, style } from "./Output.ts"
 import { progress } from "./Progress.ts"
@@ -25,6 +25,7 @@ import * as Project from "../config/Project.ts"
 import * as Pipeline from "../pipeline/Pipeline.ts"
 import { describeMissing } from "../pipeline/PipelineError.ts"
 import type { StepStatus } from "../pipeline/RunReport.ts"
+import * as Priority from "../reliability/Priority.ts"
 import type { RunArgs } from "./runCommand.ts"
 
 /** Values of the environment's secrets (names ending in KEY, TOKEN, SECRET or PASSWORD), redacted from the run log. */
@@ -50,6 +51,8 @@ export const run = (args: RunArgs) =>
       return yield* remoteRun(remote.value, args.file, input.value ?? {}, { stream: args.stream, json: args.json, write: o.stream })
     }
     if (Option.isSome(args.concurrency) && args.concurrency.value < 1) return invalid(["--concurrency must be at least 1"])
+    const priority = Option.isSome(args.priority) ? Priority.parse(args.priority.value) : undefined
+    if (Option.isSome(args.priority) && priority === undefined) return invalid([`--priority must be a number or one of high, normal, low (got "${args.priority.value}")`])
     const loaded = Option.isSome(args.input)
       ? parseData(args.input.value, "--input")
       : Option.isSome(args.inputFile)
@@ -103,6 +106,7 @@ export const run = (args: RunArgs) =>
         json: args.json,
         stream: args.stream,
         concurrency: Option.getOrUndefined(args.concurrency),
+        priority,
         budget,
         grace: Duration.millis(grace),
         interrupt,
@@ -137,7 +141,7 @@ export const run = (args: RunArgs) =>
       ...(Option.isSome(args.concurrency) ? { concurrency: args.concurrency.value } : {}),
       ...(telemetry.budget === undefined ? {} : { budget: telemetry.budget }),
       onLog: view.log
-    }).pipe(TraceContext.withParent(project.success.env["TRACEPARENT"]), Effect.provide(telemetry.layer)))
+    }).pipe(priority === undefined ? identity : Priority.with(priority), TraceContext.withParent(project.success.env["TRACEPARENT"]), Effect.provide(telemetry.layer)))
     if (telemetry.recorder !== undefined) o.err(waterfallOf(telemetry.recorder))
     if (result._tag === "Success") {
       const report = result.success
