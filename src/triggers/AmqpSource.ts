@@ -10,8 +10,9 @@
  * body's `idempotency_key` can name the key instead. A message with none of them is dead-lettered: a redelivery of
  * it could not be told apart from a new request.
  *
- * When the connection is lost, `consume` fails with `TriggerError` (run the listener under a supervisor, e.g. the
- * CLI's `listen` in a service manager): nothing is lost, the broker redelivers what was not acknowledged.
+ * When the connection is lost, `consume` reconnects with backoff (`reconnect`) and consumes again: nothing is lost
+ * or started twice, the broker redelivers what was not acknowledged and its idempotency key finds the run. Only a
+ * broker that cannot be reached at the start fails `make` with `TriggerError`.
  *
  * @example
  * ```ts
@@ -21,7 +22,7 @@
  * ```
  */
 import * as amqp from "amqplib"
-import { Cause, Duration, Effect, Queue, Redacted, type Scope } from "effect"
+import { Cause, Duration, Effect, Queue, Redacted, Schedule, Scope } from "effect"
 import { TriggerError } from "./TriggerError.ts"
 import type { Inbound } from "./TriggerMessage.ts"
 import type { TriggerSource } from "./TriggerSource.ts"
@@ -45,6 +46,10 @@ export interface Options {
   readonly prefetch?: number | undefined
   /** How long a message whose start failed waits before it is returned to the queue (default 2 s). */
   readonly retryDelay?: Duration.Input | undefined
+  /** When to reconnect after the connection is lost (default: jittered, 500 ms doubling up to 30 s, for ever). */
+  readonly reconnect?: Schedule.Schedule<unknown, TriggerError> | undefined
+  /** The connection's name in the broker (`rabbitmqctl list_connections client_properties`; default `llm-orchestrator <queue>`). */
+  readonly connectionName?: string | undefined
 }
 
 const printable = (url: string) => {
@@ -83,21 +88,35 @@ export const make = (options: Options): Effect.Effect<TriggerSource, TriggerErro
     const fail = (what: string) => (e: unknown) =>
       new TriggerError({ source: where, message: `${what}: ${e instanceof Error ? e.message : String(e)}` })
 
-    const connection = yield* Effect.acquireRelease(
-      Effect.tryPromise({ try: () => amqp.connect(url), catch: fail("cannot connect") }),
-      (c) => Effect.promise(() => c.close().catch(() => undefined))
-    )
-    const channel = yield* Effect.tryPromise({ try: () => connection.createConfirmChannel(), catch: fail("cannot open a channel") })
-    yield* Effect.tryPromise({
-      try: async () => {
-        await channel.assertQueue(options.queue, { durable: true })
-        await channel.assertQueue(deadLetter, { durable: true })
-        await channel.prefetch(Math.max(1, options.prefetch ?? 10))
-      },
-      catch: fail("cannot declare the queues")
+    const connectionName = options.connectionName ?? `llm-orchestrator ${options.queue}`
+    // One session: a connection, a confirm channel, the queues declared; closed with its scope.
+    const open = Effect.gen(function*() {
+      const connection = yield* Effect.acquireRelease(
+        Effect.tryPromise({ try: () => amqp.connect(url, { clientProperties: { connection_name: connectionName } }), catch: fail("cannot connect") }),
+        (c) => Effect.tryPromise(() => c.close()).pipe(Effect.timeout("2 seconds"), Effect.ignore)
+      )
+      // an error event without a listener would crash the process; the session's own listeners report it
+      connection.on("error", () => undefined)
+      const channel = yield* Effect.tryPromise({ try: () => connection.createConfirmChannel(), catch: fail("cannot open a channel") })
+      channel.on("error", () => undefined)
+      yield* Effect.tryPromise({
+        try: async () => {
+          await channel.assertQueue(options.queue, { durable: true })
+          await channel.assertQueue(deadLetter, { durable: true })
+          await channel.prefetch(Math.max(1, options.prefetch ?? 10))
+        },
+        catch: fail("cannot declare the queues")
+      })
+      return { connection, channel }
     })
+    type Session = Effect.Success<typeof open>
 
-    const consume: TriggerSource["consume"] = (handle) =>
+    // the first session is opened here, so a broker that cannot be reached fails `make` (the CLI exits 3)
+    const firstScope = yield* Scope.make()
+    yield* Effect.addFinalizer((exit) => Scope.close(firstScope, exit))
+    const first = yield* Scope.provide(open, firstScope)
+
+    const session = (handle: Parameters<TriggerSource["consume"]>[0], { connection, channel }: Session) =>
       Effect.gen(function*() {
         const inbox = yield* Queue.unbounded<amqp.ConsumeMessage, TriggerError>()
         const lost = (e: unknown) => Queue.failCauseUnsafe(inbox, Cause.fail(fail("connection lost")(e ?? "closed")))
@@ -109,7 +128,13 @@ export const make = (options: Options): Effect.Effect<TriggerSource, TriggerErro
           try: () => channel.consume(options.queue, (m) => (m === null ? lost("the broker cancelled the consumer") : Queue.offerUnsafe(inbox, m)), { noAck: false }),
           catch: fail("cannot consume")
         })
-        yield* Effect.addFinalizer(() => Effect.promise(() => channel.cancel(consumer.consumerTag).catch(() => undefined)))
+        // on a channel the broker closed, cancel may throw or never answer: bounded, and ignored
+        yield* Effect.addFinalizer(() =>
+          Effect.tryPromise(() => channel.cancel(consumer.consumerTag)).pipe(Effect.timeout("2 seconds"), Effect.ignore)
+        )
+        // on a channel that just closed, ack/nack throw: the message was not acknowledged and comes back (the
+        // run's idempotency key finds the run it started), so the loss is reported by the inbox, not as a defect
+        const settleWith = (what: string, f: () => void) => Effect.try({ try: f, catch: fail(what) })
 
         const settle = (m: amqp.ConsumeMessage) =>
           Effect.gen(function*() {
@@ -123,7 +148,7 @@ export const make = (options: Options): Effect.Effect<TriggerSource, TriggerErro
             if (outcome._tag === "Failure") {
               yield* Effect.logWarning(`${name}: message ${message.id ?? m.fields.deliveryTag} not started (it will be retried): ${String((outcome.failure as { message?: string })?.message ?? outcome.failure)}`)
               yield* Effect.sleep(options.retryDelay ?? "2 seconds")
-              return channel.nack(m, false, true)
+              return yield* settleWith("cannot return a message to the queue", () => channel.nack(m, false, true))
             }
             if (outcome.success._tag === "Rejected") {
               const reason = outcome.success.reason
@@ -140,10 +165,29 @@ export const make = (options: Options): Effect.Effect<TriggerSource, TriggerErro
                 catch: fail("cannot dead-letter a message")
               })
             }
-            channel.ack(m)
+            yield* settleWith("cannot acknowledge a message", () => channel.ack(m))
           })
 
         return yield* Effect.forever(Effect.flatMap(Queue.take(inbox), settle))
+      }).pipe(Effect.scoped)
+
+    // After a lost connection: reconnect with backoff (jittered, doubling from 500 ms up to 30 s) and consume again;
+    // what was not acknowledged is delivered again and its idempotency key finds the run already started.
+    const reconnect: Schedule.Schedule<unknown, TriggerError> = options.reconnect ?? Schedule.exponential("500 millis").pipe(
+      Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.seconds(30)))),
+      Schedule.jittered
+    )
+    const consume: TriggerSource["consume"] = (handle) =>
+      Effect.gen(function*() {
+        let current: Effect.Effect<Session, TriggerError, Scope.Scope> = Effect.succeed(first)
+        return yield* Effect.suspend(() => Effect.scoped(Effect.flatMap(current, (s) => session(handle, s)))).pipe(
+          Effect.tapError((e) =>
+            Effect.sync(() => {
+              current = open
+            }).pipe(Effect.andThen(Effect.logWarning(`${name}: ${e.message}; reconnecting`)))
+          ),
+          Effect.retry(reconnect)
+        )
       })
 
     return { name, consume }

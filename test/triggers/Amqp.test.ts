@@ -5,7 +5,8 @@
  * delivers the message again and it finds the same run.
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber } from "effect"
+import { Effect, Fiber, Schedule } from "effect"
+import { execFile } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -27,6 +28,15 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
   if (broker.run && broker.reason === undefined) await deleteQueues(queues)
 })
+
+// `rabbitmqctl close_connection` for each connection of ours (by its client-provided name); how many were closed
+const rabbitmqctl = (args: ReadonlyArray<string>) =>
+  new Promise<string>((resolve, reject) => execFile("rabbitmqctl", ["-q", ...args], { timeout: 60_000 }, (e, out) => (e ? reject(e) : resolve(out))))
+const closeConnection = async (name: string): Promise<number> => {
+  const lines = (await rabbitmqctl(["list_connections", "pid", "client_properties"])).split("\n").filter((l) => l.includes(name))
+  for (const line of lines) await rabbitmqctl(["close_connection", line.split("\t")[0]!, "test: connection closed by the broker"])
+  return lines.length
+}
 
 const messageCount = (q: string) => withChannel(async (channel) => (await channel.checkQueue(q)).messageCount)
 
@@ -77,6 +87,34 @@ describe.skipIf(!broker.run)("RabbitMQ triggers", () => {
       )
       assert.strictEqual(yield* Effect.promise(() => messageCount(q)), 0)
     }).pipe(Effect.scoped, Effect.provide(DurableRuns.layerMemory)), 30_000)
+
+  it.live("the broker closes the connection: the listener reconnects and goes on; nothing is lost or started twice", () =>
+    Effect.gen(function*() {
+      if (broker.reason !== undefined) return yield* Effect.die(broker.reason)
+      const q = queue("reconnect")
+      const send = (body: string, options: Record<string, unknown> = {}) => Effect.promise(() => publish(q, body, options))
+      const runs = yield* DurableRuns.DurableRuns
+      const accepted: Array<string> = []
+      const connectionName = `llmo-test ${q}`
+      const source = yield* AmqpSource.make({ url: amqpUrl, queue: q, connectionName, reconnect: Schedule.spaced("200 millis") })
+      const listener = yield* Listener.run({ source, workflows: [greet()], onAccepted: ({ runId }) => Effect.sync(() => accepted.push(runId)) })
+        .pipe(Effect.forkChild)
+      yield* send(JSON.stringify({ input: { name: "ada" } }), { messageId: "r-1" })
+      while (accepted.length < 1) yield* Effect.sleep("50 millis")
+      // close our connection from the broker's side (the shared RabbitMQ itself keeps running)
+      const closed = yield* Effect.promise(() => closeConnection(connectionName))
+      assert.isAtLeast(closed, 1, "the listener's connection was found")
+      yield* send(JSON.stringify({ input: { name: "bob" } }), { messageId: "r-2" })
+      // the same message again after the reconnection: it finds its run
+      yield* send(JSON.stringify({ input: { name: "ada" } }), { messageId: "r-1" })
+      while (accepted.length < 3) yield* Effect.sleep("50 millis")
+      yield* Fiber.interrupt(listener)
+      assert.strictEqual(accepted[2], accepted[0], "r-1 again found its run")
+      assert.notStrictEqual(accepted[1], accepted[0])
+      assert.strictEqual((yield* runs.list()).length, 2)
+      assert.deepStrictEqual((yield* runs.await(accepted[1]!)).output, { hello: "hello bob" })
+      assert.strictEqual(yield* Effect.promise(() => messageCount(q)), 0)
+    }).pipe(Effect.scoped, Effect.provide(DurableRuns.layerMemory)), 60_000)
 
   it("kill -9 between accept and ack: the broker redelivers, the same run is found, then acked", async () => {
     if (broker.reason !== undefined) throw new Error(broker.reason)
