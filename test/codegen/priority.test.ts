@@ -15,7 +15,7 @@ import { MockLlm, MockRecorder, type MockRequest } from "../../src/testing/index
 import { interpret } from "../../src/yaml/interpret.ts"
 import { clearCache } from "../../src/yaml/runtime.ts"
 
-const fixture = join(import.meta.dirname, "fixtures", "priorities.yaml")
+const fixture = join(import.meta.dirname, "priority", "priorities.yaml")
 const outDir = join(import.meta.dirname, "..", "..", ".generated", "priorities")
 
 describe("YAML priority", () => {
@@ -41,7 +41,7 @@ describe("YAML priority", () => {
       assert.deepStrictEqual(analysis.diagnostics.map(formatDiagnostic), [])
       mkdirSync(outDir, { recursive: true })
       const file = join(outDir, "priorities.ts")
-      writeFileSync(file, generateModule(analysis, { source: "test/codegen/fixtures/priorities.yaml" }))
+      writeFileSync(file, generateModule(analysis, { source: "test/codegen/priority/priorities.yaml" }))
       const generated = (yield* Effect.promise(() => import(pathToFileURL(file).href) as Promise<{ workflow: never }>)).workflow
       const { workflow: interpreted, problems } = interpret(analysis)
       assert.deepStrictEqual(problems, [])
