@@ -97,7 +97,44 @@ export interface Ledger {
 // Float sums of prices drift by ~1e-17; a call that fits exactly must not be refused for it.
 const epsilon = 1e-9
 
-const fmt = (usd: number) => `$${usd.toFixed(usd < 0.01 ? 6 : 4)}`
+/**
+ * USD of `input` and `output` tokens of `model` at `prices` (0 for a model the table does not know).
+ *
+ * @example
+ * ```ts
+ * BudgetLedger.priceOf(Pricing.defaults, "gpt-4o", 1000, 200) // 0.0045
+ * ```
+ */
+export const priceOf = (prices: PriceTable, model: string, input: number, output: number): number => {
+  const price = lookup(prices, model)
+  return price === undefined ? 0 : (input * price.input + output * price.output) / 1_000_000
+}
+
+/**
+ * The worst case of `call`: its output-token limit (`defaultMaxTokens` for a chat call that sets none, 0 for
+ * embeddings), and what input and output may cost and count.
+ *
+ * @example
+ * ```ts
+ * BudgetLedger.worstCase({ operation: "chat", provider: "openai", model: "gpt-4o", maxTokens: 400, inputTokens: 100 }, Pricing.defaults, 4096)
+ * // { output: 400, usd: 0.00425, tokens: 500 }
+ * ```
+ */
+export const worstCase = (call: Call, prices: PriceTable, defaultMaxTokens: number): { readonly output: number; readonly usd: number; readonly tokens: number } => {
+  const output = call.operation === "embeddings" ? 0 : call.maxTokens ?? defaultMaxTokens
+  return { output, usd: priceOf(prices, call.model, call.inputTokens, output), tokens: call.inputTokens + output }
+}
+
+/**
+ * A USD amount as refusals print it.
+ *
+ * @example
+ * ```ts
+ * BudgetLedger.formatUsd(0.0045) // "$0.004500"
+ * ```
+ */
+export const formatUsd = (usd: number) => `$${usd.toFixed(usd < 0.01 ? 6 : 4)}`
+const fmt = formatUsd
 
 /**
  * A ledger for `limits`.
@@ -117,10 +154,7 @@ export const make = (limits: Limits, options: Options): Ledger => {
   let calls = 0
   let refused = 0
 
-  const costOf = (model: string, input: number, output: number) => {
-    const price = lookup(options.prices, model)
-    return price === undefined ? 0 : (input * price.input + output * price.output) / 1_000_000
-  }
+  const costOf = (model: string, input: number, output: number) => priceOf(options.prices, model, input, output)
 
   const refuse = (call: Call, stepId: string | undefined, limit: "usd" | "tokens", requestedUsd: number, requestedTokens: number) => {
     refused++
@@ -147,9 +181,7 @@ export const make = (limits: Limits, options: Options): Ledger => {
   }
 
   const admitHere = (call: Call, stepId: string | undefined): Effect.Effect<Admission, BudgetExceeded> => {
-    const output = call.operation === "embeddings" ? 0 : call.maxTokens ?? defaultMaxTokens
-    const worstUsd = costOf(call.model, call.inputTokens, output)
-    const worstTokens = call.inputTokens + output
+    const { output, usd: worstUsd, tokens: worstTokens } = worstCase(call, options.prices, defaultMaxTokens)
     if (limits.usd !== undefined && spentUsd + reservedUsd + worstUsd > limits.usd + epsilon) {
       return refuse(call, stepId, "usd", worstUsd, worstTokens)
     }
@@ -184,7 +216,7 @@ export const make = (limits: Limits, options: Options): Ledger => {
 
   const admit: Ledger["admit"] = parent === undefined ? admitHere : (call, stepId) =>
     Effect.flatMap(admitHere(call, stepId), (here) =>
-      Effect.matchEffect(parent.admit(call), {
+      Effect.matchEffect(parent.admit(call, stepId), {
         // the enclosing budget refused: give this one's reservation back
         onFailure: (e) => Effect.andThen(here.release, Effect.fail(e)),
         onSuccess: (there) =>

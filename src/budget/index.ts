@@ -10,3 +10,4 @@
  */
 export * as Budget from "./Budget.ts"
 export * as BudgetLedger from "./BudgetLedger.ts"
+export * as DailyBudget from "./DailyBudget.ts"

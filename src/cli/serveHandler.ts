@@ -83,7 +83,13 @@ export const serveSettings = (
     return "--jwt-secret takes a secret reference (env:NAME, file:/path, vault:..., aws-sm:...), never the secret itself"
   }
   const timeout = flag(flags.timeout)
+  const dailyBudgets = c.daily_budgets === undefined ? undefined : Object.fromEntries(Object.entries(c.daily_budgets).map(([workflow, b]) => [workflow, {
+    ...(b.usd === undefined ? {} : { usd: b.usd }),
+    ...(b.tokens === undefined ? {} : { tokens: b.tokens }),
+    ...(b.max_output_tokens === undefined ? {} : { maxOutputTokens: b.max_output_tokens })
+  }]))
   return {
+    dailyBudgets,
     port: flag(flags.port) ?? c.port ?? 8080,
     host: flag(flags.host) ?? c.host ?? "127.0.0.1",
     store: flag(flags.store) ?? c.store,
@@ -159,6 +165,7 @@ export const serve = (args: ServeArgs) =>
       services,
       registry: { analyze: { providers: providerNames(services) }, actions: runOptions.actions },
       approval: { required: args.requireApproval },
+      ...(settings.dailyBudgets === undefined ? {} : { dailyBudgets: settings.dailyBudgets }),
       onProblem: (m) => o.err(`warning: ${m}`)
     })
     const interrupt = yield* Interrupt

@@ -150,6 +150,18 @@ export const ConfigFile = Schema.Struct({
       role_claim: Schema.optionalKey(Schema.String),
       workflows_claim: Schema.optionalKey(Schema.String)
     })),
+    /**
+     * Per-workflow daily budgets (UTC days) of the runs the server starts, by workflow name, counted in the run store
+     * (across restarts and every server and worker on it).
+     */
+    daily_budgets: Schema.optionalKey(Schema.Record(
+      Schema.String,
+      Schema.Struct({
+        usd: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0))),
+        tokens: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0))),
+        max_output_tokens: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0)))
+      }).check(Schema.makeFilter((b) => b.usd !== undefined || b.tokens !== undefined || "a daily budget needs usd or tokens"))
+    )),
     limits: Schema.optionalKey(Schema.Struct({
       body_bytes: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0))),
       requests_per_minute: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0))),

@@ -36,6 +36,7 @@ import { hostname } from "node:os"
 import type { Graph, Node, WaitNode } from "../../dsl/Node.ts"
 import { SignalInvalid } from "../../dsl/errors.ts"
 import type { Budget } from "../budget/Budget.ts"
+import type * as DailyBudget from "../budget/DailyBudget.ts"
 import type { WorkflowEvent } from "../engine/events.ts"
 import { issuesOf, type WorkflowInputError } from "../engine/errors.ts"
 import { decodeInput } from "../engine/run.ts"
@@ -88,6 +89,11 @@ export interface StartOptions {
   readonly priority?: number | undefined
   /** Spending limits of the run (counted per execution: units replayed from the journal after a restart cost nothing). */
   readonly budget?: Budget | undefined
+  /**
+   * The workflow's daily budget (the server's `dailyBudgets`): kept with the run, so whichever process executes it
+   * charges its calls to the workflow's ledger for the day in the store, shared by every process on the store.
+   */
+  readonly daily?: DailyBudget.Daily | undefined
   /**
    * The W3C `traceparent` of the caller (an HTTP request's span, a CI job's `TRACEPARENT`): the run's spans continue
    * that trace, in whichever process runs it and after every restart.
@@ -634,6 +640,7 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
             ...(startOptions.priority === undefined || !Number.isFinite(startOptions.priority) ? {} : { priority: startOptions.priority }),
             ...(startOptions.concurrency === undefined ? {} : { concurrency: startOptions.concurrency }),
             ...(startOptions.budget === undefined ? {} : { budget: startOptions.budget as unknown as Json }),
+            ...(startOptions.daily === undefined ? {} : { daily: startOptions.daily as unknown as Json }),
             ...(traceparent === undefined ? {} : { traceparent })
           },
           parentRunId: startOptions.parentRunId,

@@ -13,6 +13,7 @@
 import { Cause, Clock, Context, Effect, Exit, Metric, Schema, Semaphore, Tracer } from "effect"
 import { Workflow, WorkflowEngine } from "effect/workflow"
 import * as BudgetLedger from "../budget/BudgetLedger.ts"
+import * as DailyBudget from "../budget/DailyBudget.ts"
 import { Priority } from "../reliability/Priority.ts"
 import type { Budget } from "../budget/Budget.ts"
 import type { WorkflowEvent } from "../engine/events.ts"
@@ -158,15 +159,25 @@ export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, 
     }
     const graph = entry.graph
     const input = yield* decodeInput(graph, run.input)
-    const runOptions = run.options as { concurrency?: number; budget?: Budget; traceparent?: string } | null
+    const runOptions = run.options as { concurrency?: number; budget?: Budget; daily?: DailyBudget.Daily; traceparent?: string } | null
     const concurrency = runOptions?.concurrency
     const priority = (run.options as { priority?: unknown } | null)?.priority
     const onEvent = env.onEvent
     const outputs = yield* Effect.withFiber((fiber) => {
       // A budget counts what this execution spends (after a restart, units replayed from the journal cost nothing).
-      const budget = runOptions?.budget === undefined ? undefined : BudgetLedger.make(runOptions.budget, {
+      // A workflow's daily budget (the server's) is a ledger in the store every process shares; the run's own budget,
+      // if any, sits inside it, and a call must fit both.
+      const daily = runOptions?.daily
+      const defaultMaxTokens = runOptions?.budget?.maxOutputTokens ?? daily?.maxOutputTokens
+      const dailyGate = daily === undefined ? undefined : DailyBudget.gate(store, daily, {
         prices: fiber.getRef(Prices),
-        defaultMaxTokens: runOptions.budget.maxOutputTokens
+        clock: fiber.getRef(Clock.Clock),
+        defaultMaxTokens
+      })
+      const budget = runOptions?.budget === undefined && dailyGate === undefined ? undefined : BudgetLedger.make(runOptions?.budget ?? {}, {
+        prices: fiber.getRef(Prices),
+        defaultMaxTokens,
+        parent: dailyGate
       })
       const state = makeRunState({
         runId,

@@ -62,7 +62,8 @@ export interface Admission {
  * ```
  */
 export interface Gate {
-  readonly admit: (call: Call) => Effect.Effect<Admission, LlmError>
+  /** `stepId`: the step making the call, for a refusal to name (an enclosing budget hears it from the inner one). */
+  readonly admit: (call: Call, stepId?: string | undefined) => Effect.Effect<Admission, LlmError>
 }
 
 /**

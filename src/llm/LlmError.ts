@@ -150,7 +150,12 @@ export class BudgetExceeded extends Schema.TaggedError<BudgetExceeded>()("Budget
   reservedTokens: Schema.Number,
   /** The worst case of the refused call. */
   requestedUsd: Schema.Number,
-  requestedTokens: Schema.Number
+  requestedTokens: Schema.Number,
+  /** Which budget refused, when not the run's own: `daily` (the workflow's daily budget in the server). */
+  budget: Schema.optionalKey(Schema.Literals(["daily"])),
+  /** The workflow and day (`YYYY-MM-DD`, UTC) of a daily budget. */
+  workflow: Schema.optionalKey(Schema.String),
+  day: Schema.optionalKey(Schema.String)
 }) {
   readonly retryable = false
 }

@@ -22,6 +22,7 @@ import * as Store from "../durable/Store.ts"
 import type { ServicesOptions } from "../pipeline/Services.ts"
 import { StoreUnavailable } from "../durable/errors.ts"
 import * as AuditLog from "./AuditLog.ts"
+import * as DailyBudget from "../budget/DailyBudget.ts"
 import * as DurableRunService from "./DurableRunService.ts"
 import type { RunService } from "./RunService.ts"
 import * as WorkflowRegistry from "./WorkflowRegistry.ts"
@@ -74,6 +75,12 @@ export interface Options {
    * even before one is up). Default `auto`: the store's runner when no other process is.
    */
   readonly role?: "auto" | "client" | undefined
+  /**
+   * Daily budgets by workflow name: all of a workflow's runs started here may spend at most this much per day (UTC),
+   * counted in the store (across restarts and every process on it); a call that would pass it fails the run with
+   * `BudgetExceeded` before it is sent.
+   */
+  readonly dailyBudgets?: Readonly<Record<string, DailyBudget.Limits>> | undefined
 }
 
 /**
@@ -190,7 +197,10 @@ export const layer = (options: Options): Layer.Layer<Services, unknown> =>
         const expireAudit = sqlContext === undefined ? undefined : (before: number) => Effect.provideContext(AuditLog.expireSql(before), sqlContext)
         yield* Effect.forkScoped(Retention.schedule(options.retention!, runs, { expireAudit, onProblem: options.onProblem }))
       })).pipe(Layer.provide(sql === undefined ? Layer.empty : (sql as Layer.Layer<SqlClient.SqlClient, unknown>)))
-      return Layer.provideMerge(Layer.merge(DurableRunService.layer, retention as Layer.Layer<never>), Layer.provideMerge(keepRegistered, durable))
+      const service = options.dailyBudgets === undefined
+        ? DurableRunService.layer
+        : DurableRunService.layer.pipe(Layer.provide(Layer.succeed(DailyBudget.Configured, options.dailyBudgets)))
+      return Layer.provideMerge(Layer.merge(service, retention as Layer.Layer<never>), Layer.provideMerge(keepRegistered, durable))
     }))
     // Data protection: the policy around every provider (WorkflowServices) and over what runs keep (the codec), with
     // the vault of originals in the store's database.

@@ -13,7 +13,8 @@
  * ```
  */
 import { createHash } from "node:crypto"
-import { Duration, Effect, Layer } from "effect"
+import { Clock, Duration, Effect, Layer } from "effect"
+import * as DailyBudget from "../budget/DailyBudget.ts"
 import { DurableRuns, type DurableRunsShape } from "../durable/DurableRuns.ts"
 import type { RunEvent as StoredEvent, RunRecord, StepRow, WaitRow } from "../store/RunStoreShape.ts"
 import * as ApiError from "./ApiError.ts"
@@ -101,6 +102,8 @@ const eventOf = (e: StoredEvent): Model.RunEvent => ({
 export const make: Effect.Effect<RunServiceShape, never, DurableRuns> = Effect.gen(function*() {
   const durable: DurableRunsShape = yield* DurableRuns
   const store = durable.runStore
+  const configured = yield* DailyBudget.Configured
+  const clock = yield* Clock.Clock
 
   // Registered once per registry entry (a re-registration is a new entry): checking a definition is not free.
   const registered = new WeakSet<object>()
@@ -128,7 +131,9 @@ export const make: Effect.Effect<RunServiceShape, never, DurableRuns> = Effect.g
           )
           registered.add(entry)
         }
-        const run = yield* durable.start(entry.graph, input, { idempotencyKey, traceparent }).pipe(
+        const limits = configured[entry.name]
+        const daily = limits === undefined ? undefined : { workflow: entry.name, ...limits }
+        const run = yield* durable.start(entry.graph, input, { idempotencyKey, traceparent, daily }).pipe(
           Effect.catchTags({
             WorkflowInputError: (e) =>
               Effect.fail(new ApiError.BadRequest({
@@ -143,7 +148,11 @@ export const make: Effect.Effect<RunServiceShape, never, DurableRuns> = Effect.g
         return { run: summaryOf(run), created: !existed }
       }),
     get: (runId) =>
-      Effect.map(view(runId), ({ run, steps, waits }) => {
+      Effect.flatMap(view(runId), ({ run, steps, waits }) => Effect.gen(function*() {
+        const limits = configured[run.workflow]
+        const dailyBudget = limits === undefined
+          ? undefined
+          : yield* Effect.mapError(DailyBudget.status(store, { workflow: run.workflow, ...limits }, clock), unavailable)
         const rows = steps.map(stepOf)
         const usage = rows.reduce((sum, s) => ({
           inputTokens: sum.inputTokens + (s.usage?.inputTokens ?? 0),
@@ -158,9 +167,10 @@ export const make: Effect.Effect<RunServiceShape, never, DurableRuns> = Effect.g
           steps: rows,
           waits: waits.map(waitOf),
           usage,
-          costUsd: rows.reduce((sum, s) => sum + (s.costUsd ?? 0), 0)
+          costUsd: rows.reduce((sum, s) => sum + (s.costUsd ?? 0), 0),
+          ...(dailyBudget === undefined ? {} : { dailyBudget })
         }
-      }),
+      })),
     list: (filter) =>
       Effect.gen(function*() {
         const cursor = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor)

@@ -196,6 +196,31 @@ export const RunAccepted = Schema.Struct({
 export type RunAccepted = typeof RunAccepted.Type
 
 /**
+ * Where a workflow's daily budget stands today (UTC): its limits, what finished calls spent and calls in flight
+ * reserved, the calls it admitted and refused.
+ *
+ * @example
+ * ```ts
+ * const run = yield* client.runs.get({ params: { id } })
+ * if (run.dailyBudget !== undefined) console.log(run.dailyBudget.spentUsd, "of", run.dailyBudget.limitUsd)
+ * ```
+ */
+export const DailyBudget = Schema.Struct({
+  workflow: Schema.String,
+  day: Schema.String,
+  limitUsd: Schema.optionalKey(Schema.Number),
+  limitTokens: Schema.optionalKey(Schema.Number),
+  spentUsd: Schema.Number,
+  spentTokens: Schema.Number,
+  reservedUsd: Schema.Number,
+  reservedTokens: Schema.Number,
+  calls: Schema.Number,
+  refused: Schema.Number
+}).annotate({ identifier: "DailyBudget" })
+/** The type of {@link DailyBudget}. */
+export type DailyBudget = typeof DailyBudget.Type
+
+/**
  * A run with its input, outputs or error, steps (attempts, durations, tokens, cost), waits, and totals.
  *
  * @example
@@ -212,7 +237,9 @@ export const Run = Schema.Struct({
   steps: Schema.Array(Step),
   waits: Schema.Array(Wait),
   usage: Usage,
-  costUsd: Schema.Number
+  costUsd: Schema.Number,
+  /** The workflow's daily budget today, when the server gives it one (`dailyBudgets`). */
+  dailyBudget: Schema.optionalKey(DailyBudget)
 }).annotate({ identifier: "Run" })
 /** The type of {@link Run}. */
 export type Run = typeof Run.Type

@@ -13,6 +13,9 @@ import {
   type RunnerLease,
   type RunRecord,
   type RunStoreShape,
+  type SpendKey,
+  spendEpsilon,
+  type SpendRow,
   type StepRow,
   type WaitRow
 } from "./RunStoreShape.ts"
@@ -32,6 +35,17 @@ export const makeMemory = (): RunStoreShape => {
   const waits = new Map<string, Map<string, WaitRow>>()
   let seq = 0
   let lease: RunnerLease | undefined
+  const ledgers = new Map<string, SpendRow>()
+  const ledgerOf = (key: SpendKey, at: number): SpendRow => {
+    const id = `${key.scope}\u0000${key.day}`
+    let row = ledgers.get(id)
+    if (row === undefined) {
+      row = { ...key, spentUsd: 0, spentTokens: 0, reservedUsd: 0, reservedTokens: 0, calls: 0, refused: 0, updatedAt: at }
+      ledgers.set(id, row)
+    }
+    return row
+  }
+  const putLedger = (row: SpendRow) => void ledgers.set(`${row.scope}\u0000${row.day}`, row)
 
   const matches = (run: RunRecord, filter: ListFilter) => {
     if (filter.status !== undefined) {
@@ -236,6 +250,30 @@ export const makeMemory = (): RunStoreShape => {
         if (lease?.owner === owner) lease = undefined
       }),
     runner: () => Effect.sync(() => lease),
+    reserveSpend: (key, limits, amount, at) =>
+      Effect.sync(() => {
+        const row = ledgerOf(key, at)
+        const fits = (limits.usd === undefined || row.spentUsd + row.reservedUsd + amount.usd <= limits.usd + spendEpsilon) &&
+          (limits.tokens === undefined || row.spentTokens + row.reservedTokens + amount.tokens <= limits.tokens)
+        const next: SpendRow = fits
+          ? { ...row, reservedUsd: row.reservedUsd + amount.usd, reservedTokens: row.reservedTokens + amount.tokens, calls: row.calls + 1, updatedAt: at }
+          : { ...row, refused: row.refused + 1, updatedAt: at }
+        putLedger(next)
+        return { admitted: fits, row: next }
+      }),
+    settleSpend: (key, reserved, spent, at) =>
+      Effect.sync(() => {
+        const row = ledgerOf(key, at)
+        putLedger({
+          ...row,
+          reservedUsd: Math.max(0, row.reservedUsd - reserved.usd),
+          reservedTokens: Math.max(0, row.reservedTokens - reserved.tokens),
+          spentUsd: row.spentUsd + spent.usd,
+          spentTokens: row.spentTokens + spent.tokens,
+          updatedAt: at
+        })
+      }),
+    spend: (key) => Effect.sync(() => ledgers.get(`${key.scope}\u0000${key.day}`)),
     prune: (before, filter) =>
       Effect.sync(() => {
         const pruned = [...runs.values()].filter((r) =>

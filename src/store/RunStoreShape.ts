@@ -221,6 +221,64 @@ export interface PruneFilter {
 }
 
 /**
+ * One ledger of shared spend (a workflow's daily budget): its scope and day (`YYYY-MM-DD`, UTC).
+ *
+ * @example
+ * ```ts
+ * const key: RunStore.SpendKey = { scope: "workflow:triage", day: "2026-12-01" }
+ * ```
+ */
+export interface SpendKey {
+  readonly scope: string
+  readonly day: string
+}
+
+/**
+ * An amount of spend: US dollars and tokens.
+ *
+ * @example
+ * ```ts
+ * const worstCase: RunStore.SpendAmount = { usd: 0.004, tokens: 1200 }
+ * ```
+ */
+export interface SpendAmount {
+  readonly usd: number
+  readonly tokens: number
+}
+
+/**
+ * How far past a USD limit a reservation may land and still fit: float sums of prices drift by ~1e-17, and a call
+ * that fits exactly must not be refused for it.
+ *
+ * @example
+ * ```ts
+ * spent + reserved + amount <= limit + RunStore.spendEpsilon
+ * ```
+ */
+export const spendEpsilon = 1e-9
+
+/**
+ * A ledger of shared spend as the store keeps it: what finished calls spent and what calls in flight reserved.
+ *
+ * @example
+ * ```ts
+ * const row = yield* store.spend({ scope: "workflow:triage", day: "2026-12-01" })
+ * row?.spentUsd // 1.23
+ * ```
+ */
+export interface SpendRow extends SpendKey {
+  readonly spentUsd: number
+  readonly spentTokens: number
+  readonly reservedUsd: number
+  readonly reservedTokens: number
+  /** Calls admitted. */
+  readonly calls: number
+  /** Calls refused. */
+  readonly refused: number
+  readonly updatedAt: number
+}
+
+/**
  * A store operation failed (database unreachable, locked, corrupt). `operation` names the store method.
  *
  * @example
@@ -389,5 +447,20 @@ export interface RunStoreShape {
    * `filter` narrows it to one workflow, or to every workflow but some (retention per workflow).
    */
   readonly prune: (before: number, filter?: PruneFilter) => Effect.Effect<ReadonlyArray<string>, RunStoreError>
+  /**
+   * Reserves `amount` in the ledger `key` when the spend, the other reservations and `amount` fit in `limits`
+   * (check and add in one statement, so processes sharing the store never both take the last room); otherwise counts
+   * a refusal. Returns whether it was admitted and the ledger after.
+   */
+  readonly reserveSpend: (
+    key: SpendKey,
+    limits: { readonly usd?: number | undefined; readonly tokens?: number | undefined },
+    amount: SpendAmount,
+    at: number
+  ) => Effect.Effect<{ readonly admitted: boolean; readonly row: SpendRow }, RunStoreError>
+  /** Gives a reservation back and adds what the call really spent (zero for a call that was never sent). */
+  readonly settleSpend: (key: SpendKey, reserved: SpendAmount, spent: SpendAmount, at: number) => Effect.Effect<void, RunStoreError>
+  /** The ledger `key`, if anything was reserved in it. */
+  readonly spend: (key: SpendKey) => Effect.Effect<SpendRow | undefined, RunStoreError>
 }
 

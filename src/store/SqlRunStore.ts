@@ -21,6 +21,8 @@ import {
   type RunRecord,
   RunStoreError,
   type RunStoreShape,
+  type SpendRow,
+  spendEpsilon,
   type StepRow,
   type StepStatus,
   type WaitRow
@@ -111,6 +113,40 @@ const migrations = Migrator.fromRecord({
     yield* sql`CREATE INDEX IF NOT EXISTS llmo_runs_cancel ON llmo_runs (cancel_requested_at) WHERE cancel_requested_at IS NOT NULL`
     yield* sql`CREATE INDEX IF NOT EXISTS llmo_waits_open ON llmo_waits (run_id) WHERE applied_at IS NULL`
   })
+})
+
+// The spend ledgers (daily budgets) have a migration table of their own, so they never take a number in the run
+// index's sequence.
+const spendMigrations = Migrator.fromRecord({
+  "1_create_spend": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    // Amounts in the same floating type as times: tokens stay exact far past any day's count, and read back as numbers.
+    const num = sql.onDialectOrElse({ pg: () => sql.literal("DOUBLE PRECISION"), orElse: () => sql.literal("REAL") })
+    yield* sql`CREATE TABLE IF NOT EXISTS llmo_spend (
+      scope TEXT NOT NULL,
+      day TEXT NOT NULL,
+      spent_usd ${num} NOT NULL,
+      spent_tokens ${num} NOT NULL,
+      reserved_usd ${num} NOT NULL,
+      reserved_tokens ${num} NOT NULL,
+      calls ${num} NOT NULL,
+      refused ${num} NOT NULL,
+      updated_at ${num} NOT NULL,
+      PRIMARY KEY (scope, day)
+    )`
+  })
+})
+
+const toSpend = (row: Record<string, unknown>): SpendRow => ({
+  scope: String(row["scope"]),
+  day: String(row["day"]),
+  spentUsd: Number(row["spent_usd"]),
+  spentTokens: Number(row["spent_tokens"]),
+  reservedUsd: Number(row["reserved_usd"]),
+  reservedTokens: Number(row["reserved_tokens"]),
+  calls: Number(row["calls"]),
+  refused: Number(row["refused"]),
+  updatedAt: Number(row["updated_at"])
 })
 
 type EventRow = {
@@ -211,6 +247,7 @@ const failed = (operation: string) => (error: SqlError | Migrator.MigrationError
 export const makeSql: Effect.Effect<RunStoreShape, RunStoreError, SqlClient.SqlClient> = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   yield* Migrator.make({})({ loader: migrations, table: "llmo_migrations" }).pipe(Effect.mapError(failed("migrate")))
+  yield* Migrator.make({})({ loader: spendMigrations, table: "llmo_spend_migrations" }).pipe(Effect.mapError(failed("migrate")))
 
   const getRun = (runId: string) =>
     Effect.map(sql<Record<string, unknown>>`SELECT * FROM llmo_runs WHERE run_id = ${runId}`, (rows) => (rows[0] === undefined ? undefined : toRun(rows[0])))
@@ -435,6 +472,37 @@ export const makeSql: Effect.Effect<RunStoreShape, RunStoreError, SqlClient.SqlC
       sql<Record<string, unknown>>`SELECT * FROM llmo_runner WHERE id = 1`.pipe(
         Effect.map((rows) => (rows[0] === undefined ? undefined : toLease(rows[0]))),
         Effect.mapError(failed("runner"))
+      ),
+
+    reserveSpend: (key, limits, amount, at) =>
+      Effect.gen(function*() {
+        yield* sql`INSERT INTO llmo_spend (scope, day, spent_usd, spent_tokens, reserved_usd, reserved_tokens, calls, refused, updated_at)
+          VALUES (${key.scope}, ${key.day}, 0, 0, 0, 0, 0, 0, ${at}) ON CONFLICT (scope, day) DO NOTHING`
+        // Check and add in one statement: of two processes reserving the last room, one matches the row.
+        const fits = [
+          limits.usd === undefined ? undefined : sql`spent_usd + reserved_usd + ${amount.usd} <= ${limits.usd + spendEpsilon}`,
+          limits.tokens === undefined ? undefined : sql`spent_tokens + reserved_tokens + ${amount.tokens} <= ${limits.tokens}`
+        ].filter((c) => c !== undefined)
+        const admitted = yield* sql<Record<string, unknown>>`UPDATE llmo_spend SET reserved_usd = reserved_usd + ${amount.usd},
+            reserved_tokens = reserved_tokens + ${amount.tokens}, calls = calls + 1, updated_at = ${at}
+          WHERE scope = ${key.scope} AND day = ${key.day}${fits.length === 0 ? sql`` : sql` AND ${sql.and(fits)}`} RETURNING *`
+        if (admitted[0] !== undefined) return { admitted: true, row: toSpend(admitted[0]) }
+        const refused = yield* sql<Record<string, unknown>>`UPDATE llmo_spend SET refused = refused + 1, updated_at = ${at}
+          WHERE scope = ${key.scope} AND day = ${key.day} RETURNING *`
+        return { admitted: false, row: toSpend(refused[0]!) }
+      }).pipe(Effect.mapError(failed("reserveSpend"))),
+
+    settleSpend: (key, reserved, spent, at) =>
+      sql`UPDATE llmo_spend SET
+          reserved_usd = CASE WHEN reserved_usd > ${reserved.usd} THEN reserved_usd - ${reserved.usd} ELSE 0 END,
+          reserved_tokens = CASE WHEN reserved_tokens > ${reserved.tokens} THEN reserved_tokens - ${reserved.tokens} ELSE 0 END,
+          spent_usd = spent_usd + ${spent.usd}, spent_tokens = spent_tokens + ${spent.tokens}, updated_at = ${at}
+        WHERE scope = ${key.scope} AND day = ${key.day}`.pipe(Effect.asVoid, Effect.mapError(failed("settleSpend"))),
+
+    spend: (key) =>
+      sql<Record<string, unknown>>`SELECT * FROM llmo_spend WHERE scope = ${key.scope} AND day = ${key.day}`.pipe(
+        Effect.map((rows) => (rows[0] === undefined ? undefined : toSpend(rows[0]))),
+        Effect.mapError(failed("spend"))
       ),
 
     prune: (before, filter) =>

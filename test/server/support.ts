@@ -30,8 +30,9 @@ export const startServer = async (
     readonly approval?: Backend.Options["approval"]
     readonly governance?: Backend.Options["governance"]
     readonly actions?: Readonly<Record<string, ActionHandler>> | undefined
+    readonly dailyBudgets?: Backend.Options["dailyBudgets"]
     /** Built first in the server's scope (a tracer, metrics on) and provided to everything else; released on close. */
-    readonly telemetry?: Layer.Layer<any> | undefined
+    readonly telemetry?: Layer.Layer<any> | Layer.Layer<never> | undefined
   } = {}
 ): Promise<TestServer> => {
   const scope = Effect.runSync(Scope.make())
@@ -48,6 +49,7 @@ export const startServer = async (
       },
       approval: options.approval,
       governance: options.governance,
+      ...(options.dailyBudgets === undefined ? {} : { dailyBudgets: options.dailyBudgets }),
       pollInterval: "20 millis",
       gracePeriod: "2 seconds",
       onProblem: () => {}

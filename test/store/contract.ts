@@ -231,6 +231,35 @@ export const runStoreContract = (label: string, makeLayer: () => Layer.Layer<Run
         assert.strictEqual(yield* s.runner(), undefined)
       })))
 
+    it.live("spend ledgers: concurrent reservations never pass the limit; settle gives the reservation back and adds the spend", () =>
+      run(Effect.gen(function*() {
+        const s = yield* store
+        const key = { scope: "workflow:wf", day: "2026-12-01" }
+        assert.strictEqual(yield* s.spend(key), undefined)
+        // 12 calls of $0.1 / 100 tokens at once against $1.00: exactly 10 are admitted, 2 refused
+        const results = yield* Effect.forEach(Array.from({ length: 12 }, (_, i) => i), (i) => s.reserveSpend(key, { usd: 1 }, { usd: 0.1, tokens: 100 }, 10 + i), { concurrency: "unbounded" })
+        assert.deepStrictEqual([results.filter((r) => r.admitted).length, results.filter((r) => !r.admitted).length], [10, 2])
+        const full = (yield* s.spend(key))!
+        assert.deepInclude(full, { scope: "workflow:wf", day: "2026-12-01", spentUsd: 0, calls: 10, refused: 2, reservedTokens: 1000 })
+        assert.closeTo(full.reservedUsd, 1, 1e-9)
+        // one call settles to less than it reserved, one is released unsent: room for one more $0.1 call (not two)
+        yield* s.settleSpend(key, { usd: 0.1, tokens: 100 }, { usd: 0.04, tokens: 40 }, 30)
+        yield* s.settleSpend(key, { usd: 0.1, tokens: 100 }, { usd: 0, tokens: 0 }, 31)
+        const after = (yield* s.spend(key))!
+        assert.closeTo(after.spentUsd, 0.04, 1e-9)
+        assert.closeTo(after.reservedUsd, 0.8, 1e-9)
+        assert.deepInclude(after, { spentTokens: 40, reservedTokens: 800, updatedAt: 31 })
+        assert.isTrue((yield* s.reserveSpend(key, { usd: 1 }, { usd: 0.1, tokens: 100 }, 40)).admitted)
+        const refused = yield* s.reserveSpend(key, { usd: 1 }, { usd: 0.1, tokens: 100 }, 41)
+        assert.isFalse(refused.admitted)
+        assert.strictEqual(refused.row.refused, 3)
+        // a tokens limit, and ledgers of other days and scopes are their own
+        assert.isFalse((yield* s.reserveSpend(key, { tokens: 950 }, { usd: 0, tokens: 100 }, 42)).admitted)
+        assert.isTrue((yield* s.reserveSpend({ ...key, day: "2026-12-02" }, { usd: 1 }, { usd: 1, tokens: 1 }, 43)).admitted)
+        assert.isTrue((yield* s.reserveSpend({ ...key, scope: "workflow:other" }, { usd: 1, tokens: 5 }, { usd: 0.5, tokens: 5 }, 44)).admitted)
+        assert.strictEqual((yield* s.spend({ ...key, day: "2026-12-02" }))!.calls, 1)
+      })))
+
     it.live("prune deletes finished runs older than the cutoff, with their steps, events and waits", () =>
       run(Effect.gen(function*() {
         const s = yield* store
