@@ -21,12 +21,19 @@ import { DurableRuns } from "../durable/DurableRuns.ts"
 import type * as Store from "../durable/Store.ts"
 import type * as Project from "../config/Project.ts"
 import * as DurableRunService from "../server/DurableRunService.ts"
+import * as TraceContext from "../telemetry/TraceContext.ts"
 import type * as Model from "../server/Model.ts"
 import type { Budget } from "../budget/Budget.ts"
 import { allowGracefulShutdown, exitCodeOf, type Signal } from "./Interrupt.ts"
 import { Output, style } from "./Output.ts"
 import * as RunStoreCli from "./RunStoreCli.ts"
 import { usd } from "./runsView.ts"
+
+/** A `TRACEPARENT` value when it names a span (`00-<trace id>-<span id>-<flags>`), in its canonical form; else undefined. */
+const callerTrace = (raw: string | undefined): string | undefined => {
+  const parent = TraceContext.extract(raw)
+  return parent._tag === "Some" ? TraceContext.format(parent.value) : undefined
+}
 
 /** What the run command hands over. */
 export interface DurableRunArgs {
@@ -205,9 +212,13 @@ export const durableRun = (args: DurableRunArgs) =>
         const registered = yield* Effect.result(runs.register(prepared.success.graph, { source: args.source as never, context: prepared.success.context }))
         if (registered._tag === "Failure") return args.invalid(registered.failure.problems.map((p) => `step '${p.stepId}': ${p.message}`))
         if (first) {
+          // The caller's trace: this process's span when it traces (itself a child of TRACEPARENT), else TRACEPARENT as
+          // given (the CI/CD convention), so a traced runner of the store (a worker, a server) continues it.
+          const traceparent = (yield* TraceContext.inject) ?? callerTrace(args.project.env["TRACEPARENT"])
           const started = yield* Effect.result(runs.start(prepared.success.graph, args.input, {
             runId: current,
             source: args.source as never,
+            ...(traceparent === undefined ? {} : { traceparent }),
             ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
             ...(args.priority !== undefined ? { priority: args.priority } : {}),
             ...(args.budget !== undefined ? { budget: args.budget } : {})

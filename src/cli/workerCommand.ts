@@ -5,6 +5,10 @@
  * runs started by `run --store` on it (or the server, or the library) spread over them. When a worker dies, another one
  * takes its runs over after their last finished step.
  *
+ * Traces the runs it executes over OTLP/HTTP with `--otlp-endpoint` (or `OTEL_EXPORTER_OTLP_ENDPOINT`, or the config's
+ * `telemetry` section): a run continues the trace its starter handed over (`traceparent`: a server's request, a CLI's
+ * `TRACEPARENT`).
+ *
  * Stops on SIGTERM/SIGINT: it leaves the cluster after its steps in flight finished (within `--grace`, 120 s) and
  * exits 0; a second signal exits at once. `--health HOST:PORT` serves `/health` and `/ready` for probes.
  *
@@ -15,6 +19,7 @@
  */
 import { Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import { telemetryFlags } from "./TelemetryFlags.ts"
 
 const duration = (label: string) =>
   Flag.String(label).pipe(Flag.optional)
@@ -42,6 +47,8 @@ const config = {
   config: Flag.String("config").pipe(Flag.withDescription("Configuration file (default: ./llm-orchestrator.yaml when present)"), Flag.optional),
   envFile: Flag.String("env-file").pipe(Flag.withDescription("Load environment variables from this file"), Flag.optional),
   actions: Flag.String("actions").pipe(Flag.withDescription("A TS/JS module exporting custom actions (Action.make)"), Flag.optional),
+  otlpEndpoint: telemetryFlags.otlpEndpoint,
+  logFormat: telemetryFlags.logFormat,
   ...settingFlags
 }
 

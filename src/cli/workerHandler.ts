@@ -20,10 +20,13 @@ import { Context, Duration, Effect, Layer, Option, Schema } from "effect"
 import type { Graph } from "../../dsl/Node.ts"
 import * as HealthServer from "../cluster/HealthServer.ts"
 import * as Settings from "../cluster/Settings.ts"
+import * as Config from "../config/Config.ts"
 import * as Store from "../durable/Store.ts"
+import * as WorkflowMetrics from "../telemetry/WorkflowMetrics.ts"
 import { allowGracefulShutdown, Interrupt, stopsCleanlyOnSignal } from "./Interrupt.ts"
 import { Output, style } from "./Output.ts"
 import * as RunStoreCli from "./RunStoreCli.ts"
+import { telemetryOf } from "./RunTelemetry.ts"
 import * as SecretReference from "./secretReference.ts"
 import type { WorkerArgs } from "./workerCommand.ts"
 
@@ -89,6 +92,19 @@ export const worker = (args: WorkerArgs) =>
     stopsCleanlyOnSignal()
     const interrupt = yield* Interrupt
 
+    // Traces of the runs this worker executes (--otlp-endpoint, the config's telemetry section, OTEL_*), flushed when it
+    // stops; the runs' workflow metrics are recorded.
+    const config = yield* Effect.result(Config.load({ path: Option.getOrUndefined(args.config), cwd: o.cwd }))
+    if (config._tag === "Failure") return invalid(config.failure.problems)
+    const telemetry = telemetryOf({
+      otlpEndpoint: args.otlpEndpoint,
+      logFormat: args.logFormat,
+      trace: false,
+      metricsPort: Option.none(),
+      budgetUsd: Option.none(),
+      budgetTokens: Option.none()
+    }, config.success.config, env, [])
+
     return yield* Effect.scoped(Effect.gen(function*() {
       const healthServer = health === undefined ? undefined : yield* HealthServer.listen({ host: health.host, port: health.port })
       const opened = yield* Effect.result(RunStoreCli.open(spec!, {
@@ -141,5 +157,5 @@ export const worker = (args: WorkerArgs) =>
       const signal = yield* interrupt
       healthServer?.setReady(false)
       o.err(`worker ${addressText} stopping on ${signal}: steps in flight finish (within ${Duration.format(resolved.gracePeriod)}), then its runs go to the other workers`)
-    }))
+    })).pipe(Effect.provide(Layer.merge(telemetry.layer, Layer.succeed(WorkflowMetrics.Enabled, true))))
   })
