@@ -14,7 +14,7 @@
  */
 import { readFileSync } from "node:fs"
 import { Effect, Redacted, Schema } from "effect"
-import { createLocalJWKSet, errors, type JSONWebKeySet, jwtVerify, type JWTVerifyGetKey } from "jose"
+import type { JSONWebKeySet, JWTVerifyGetKey } from "jose"
 import type { Principal } from "./Principal.ts"
 import { isRole, type Role } from "./Role.ts"
 
@@ -99,6 +99,8 @@ export const looksLikeJwt = (token: string): boolean => /^[A-Za-z0-9_-]+\.[A-Za-
  */
 export const make = (options: Options): Effect.Effect<Verifier, JwtConfigInvalid> =>
   Effect.gen(function*() {
+    // jose is loaded with the first verifier: a server without JWT auth (the default) never loads it.
+    const { createLocalJWKSet, errors, jwtVerify } = yield* Effect.promise(() => import("jose"))
     let jwks: JWTVerifyGetKey | undefined
     const set = options.jwks ?? (options.jwksFile === undefined ? undefined : yield* Effect.try({
       try: () => JSON.parse(readFileSync(options.jwksFile!, "utf8")) as JSONWebKeySet,

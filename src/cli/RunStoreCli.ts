@@ -17,7 +17,6 @@ import type { ConfigFile } from "../config/ConfigFile.ts"
 import * as Config from "../config/Config.ts"
 import * as Project from "../config/Project.ts"
 import type { Graph } from "../../dsl/Node.ts"
-import * as ClusterRuns from "../cluster/ClusterRuns.ts"
 import type * as ClusterSettings from "../cluster/Settings.ts"
 import * as Workers from "../cluster/Workers.ts"
 import * as DurableRuns from "../durable/DurableRuns.ts"
@@ -230,8 +229,11 @@ export const open = (
         return { graph: prepared.success.graph, context: prepared.success.context }
       }).pipe(Effect.catchCause((cause) => Effect.as(Effect.sync(() => options.onProblem(`run ${run.runId}: ${Cause.pretty(cause)}`)), undefined)))
     const common = { store: spec, load, onProblem: options.onProblem, ...(options.onEvent !== undefined ? { onEvent: options.onEvent } : {}) }
-    if (options.worker !== undefined) return yield* ClusterRuns.worker({ ...common, ...options.worker })
-    if (yield* joinsCluster(spec)) return yield* ClusterRuns.client(common)
+    // effect/cluster's runner and its sockets are loaded only by a worker and a worker's client, not by a process that
+    // runs its store alone (SQLite, or Postgres without workers).
+    const cluster = Effect.promise(() => import("../cluster/ClusterRuns.ts"))
+    if (options.worker !== undefined) return yield* (yield* cluster).worker({ ...common, ...options.worker })
+    if (yield* joinsCluster(spec)) return yield* (yield* cluster).client(common)
     return yield* DurableRuns.make({
       ...common,
       role: options.role ?? "auto",

@@ -12,7 +12,6 @@
  * Store.parse("sqlite:.llm-orchestrator/runs.db") // { _tag: "sqlite", filename: ".llm-orchestrator/runs.db" }
  * ```
  */
-import { PgClient } from "@effect/sql-pg"
 import { Cause, Effect, Layer, Redacted, Schedule } from "effect"
 import { SqlClient } from "effect/sql"
 import * as SqliteClient from "../store/SqliteClient.ts"
@@ -107,7 +106,11 @@ export const sqlLayer = (spec: Exclude<Spec, { readonly _tag: "memory" }>): Laye
   const shown = show(spec)
   const client: Layer.Layer<SqlClient.SqlClient, unknown> = spec._tag === "sqlite"
     ? SqliteClient.layer({ filename: spec.filename, synchronous: spec.synchronous, busyTimeoutMillis: spec.busyTimeoutMillis, onStatement: spec.onStatement })
-    : PgClient.layer({ url: Redacted.make(spec.url), connectTimeout: "3 seconds", applicationName: "llm-orchestrator" })
+    // The Postgres client (and its driver) is loaded with the first Postgres store: a SQLite process never loads it.
+    : Layer.unwrap(Effect.map(
+      Effect.promise(() => import("@effect/sql-pg/PgClient")),
+      (PgClient) => PgClient.layer({ url: Redacted.make(spec.url), connectTimeout: "3 seconds", applicationName: "llm-orchestrator" })
+    ))
   const probe = Layer.effectDiscard(
     Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT 1`).pipe(
       Effect.retry({ times: 4, schedule: Schedule.exponential("200 millis") }),

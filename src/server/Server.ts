@@ -16,7 +16,8 @@
 import { createServer as createHttpServer } from "node:http"
 import { createServer as createHttpsServer } from "node:https"
 import { readFileSync } from "node:fs"
-import { NodeHttpServer } from "@effect/platform-node"
+// The deep import: the package index also loads the Redis client, WebSocket and cluster socket modules.
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Cause, Clock, Deferred, Duration, Effect, Layer, SchemaIssue, type Types } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiError } from "effect/http-api"

@@ -14,7 +14,8 @@
  * ```
  */
 import { createServer } from "node:http"
-import { NodeHttpServer } from "@effect/platform-node"
+// The deep import: the package index also loads the Redis client, WebSocket and cluster socket modules.
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect, Layer } from "effect"
 import { HttpRouter, HttpServer, type HttpServerError, HttpServerResponse } from "effect/http"
 import { PrometheusMetrics } from "effect/observability"
