@@ -9,10 +9,10 @@
  * 2. Faults, 3 workers, `FAULT_RUNS` runs of 4 x 500 ms steps, each step logging its start and end to a side-effect
  *    log: kill -9 of a worker with steps in flight (takeover time, re-runs); a rolling restart (SIGTERM each worker in
  *    turn, a replacement started after each); a worker frozen with SIGSTOP for 10 s (longer than the lock expiry) and
- *    thawed; and, only with PG_RESTART=1 (it restarts the machine's shared Postgres, under other people's tests),
- *    `pg_ctlcluster --skip-systemctl-redirect 15 main restart` during the runs.
+ *    thawed; and a Postgres restart during the runs (`pg_ctl stop -m fast`, 2 s down, start) on a server of the bench's
+ *    own (initdb in a temp dir, its own port: the machine's shared server is never restarted).
  *
- * Figures go to bench/results/cluster.json. Knobs: RUNS (100), CONCURRENCY (20), FAULT_RUNS (60), QUICK=1, PG_RESTART=1.
+ * Figures go to bench/results/cluster.json. Knobs: RUNS (100), CONCURRENCY (20), FAULT_RUNS (60), QUICK=1.
  * Each phase has its own database `scale_bench_*`, dropped after it.
  */
 import { execFileSync, spawn } from "node:child_process"
@@ -20,6 +20,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { cpus, loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
 import { analyse, createDatabase, dropDatabase, inFlightOn, readLog, startWorker, stop, submit, waitForLog, type Worker } from "../test/cluster/support/cluster.ts"
+import { ownPostgresAvailability, startOwnPostgres } from "../test/cluster/support/ownPostgres.ts"
 import { expected, steps } from "../test/cluster/support/workflow.ts"
 
 const root = join(import.meta.dirname, "..")
@@ -254,29 +255,39 @@ const frozen = async () => {
 }
 
 const pgRestart = async () => {
-  const { db, log, workers } = await faultCluster("bench_pg")
+  // A server of its own (initdb in a temp dir, its own port): the machine's shared one is never restarted.
+  const availability = ownPostgresAvailability()
+  if (!availability.run || availability.reason !== undefined) return { skipped: availability.reason }
+  const server = await startOwnPostgres(15500 + (process.pid % 500))
+  const log = join(dir, "pg.log")
+  const workers = await Promise.all([0, 1, 2].map(() => startWorker({ store: server.url(), log, args: ["--grace", "30s"] })))
   try {
-    const done = submit({ store: db.url, prefix: "p", n: FAULT_RUNS, ms: FAULT_MS, timeoutMillis: 300_000 })
+    const done = submit({ store: server.url(), prefix: "p", n: FAULT_RUNS, ms: FAULT_MS, timeoutMillis: 300_000 })
     await waitForLog(log, (es) => es.filter((e) => e.kind === "end").length >= FAULT_RUNS, 120_000)
     const at = Date.now()
-    execFileSync("pg_ctlcluster", ["--skip-systemctl-redirect", "15", "main", "restart"], { stdio: "inherit" })
-    const restartMillis = Date.now() - at
+    const restart = await server.restart(2_000)
     const submitted = await done
-    const a = analyse(readLog(log))
+    const entries = readLog(log)
+    const a = analyse(entries)
+    const after = entries.filter((e) => e.kind === "start" && e.at > at + restart.stopMillis + 2_000)
     const figures = {
       runs: FAULT_RUNS,
-      restartMillis,
+      stopMillis: restart.stopMillis,
+      downMillis: 2_000,
+      startMillis: restart.startMillis,
       allSucceeded: outputsOk(submitted.results),
       workersAlive: workers.filter((w) => w.child.exitCode === null).length,
       stepsRunTwice: a.reRun.length,
       finishedStepsReRun: a.finishedReRun.length,
+      firstStepStartAfterMillis: after.length === 0 ? null : Math.min(...after.map((e) => e.at)) - at,
+      lastStepEndAfterMillis: Math.max(...entries.map((e) => e.at)) - at,
       totalMillis: submitted.totalMillis
     }
     console.log(`Postgres restart ${JSON.stringify(figures)}`)
     return figures
   } finally {
     await Promise.all(workers.map(stop))
-    await dropDatabase(db.name)
+    server.destroy()
   }
 }
 
@@ -295,10 +306,8 @@ try {
   save()
   results["sigstop"] = await frozen()
   save()
-  if (process.env["PG_RESTART"] === "1") {
-    results["postgresRestart"] = await pgRestart()
-    save()
-  } else console.log("Postgres restart: skipped (PG_RESTART=1 restarts the shared Postgres)")
+  results["postgresRestart"] = await pgRestart()
+  save()
 } finally {
   rmSync(dir, { recursive: true, force: true })
 }

@@ -36,6 +36,10 @@ const config = {
     Flag.withDescription("New workflow versions start as drafts: submitted, approved by another admin, then deployed (default: deployed when registered)"),
     Flag.withDefault(false)
   ),
+  client: Flag.Boolean("client").pipe(
+    Flag.withDescription("Never run workflows in this process: submit runs through the store to the workers (llm-orchestrator worker), even before one is up (or LLM_ORCHESTRATOR_CLUSTER=client)"),
+    Flag.withDefault(false)
+  ),
   config: Flag.String("config").pipe(Flag.withDescription("Configuration file (default: ./llm-orchestrator.yaml when present)"), Flag.optional),
   envFile: Flag.String("env-file").pipe(Flag.withDescription("Load environment variables from this file"), Flag.optional),
   otlpEndpoint: telemetryFlags.otlpEndpoint,

@@ -159,9 +159,14 @@ export const serve = (args: ServeArgs) =>
       ...(jwtSecret !== undefined || settings.jwt.jwksFile !== undefined ? { jwt: { ...settings.jwt, secret: jwtSecret } } : {}),
       limits: settings.limits
     }
+    // A client of the workers hosts no runs, even when none is up yet (`auto` would take the store's runner lease then).
+    // (LLM_ORCHESTRATOR_CLUSTER read here, not through RunStoreCli, which would load effect/cluster into the server)
+    const client = args.client || env["LLM_ORCHESTRATOR_CLUSTER"]?.trim().toLowerCase() === "client"
+    if (client && store._tag === "memory") return fail("--client needs a store that workers share (postgres://...): in memory, nothing would ever run the runs")
     const services = { env, providers: runOptions.providers, stores: runOptions.stores, policy: runOptions.policy }
     const backend = Backend.layer({
       store,
+      ...(client ? { role: "client" as const } : {}),
       services,
       registry: { analyze: { providers: providerNames(services) }, actions: runOptions.actions },
       approval: { required: args.requireApproval },
@@ -186,7 +191,7 @@ export const serve = (args: ServeArgs) =>
       }
       const server = yield* Layer.build(Server.layer(options))
       const address = server.mapUnsafe.get(HttpServer.HttpServer.key) as { address: { hostname?: string; port?: number } }
-      o.err(`serving on ${options.tls ? "https" : "http"}://${options.host}:${address.address.port} (store: ${Store.show(store)}; docs at /docs)`)
+      o.err(`serving on ${options.tls ? "https" : "http"}://${options.host}:${address.address.port} (store: ${Store.show(store)}${client ? "; a client: runs go to the workers" : ""}; docs at /docs)`)
       const signal = yield* interrupt
       o.err(`${signal}: shutting down (event streams end, requests in flight finish, runs checkpoint)`)
     }).pipe(Effect.scoped, Effect.provide(backend))

@@ -219,7 +219,10 @@ export interface DurableRunsShape {
   /** Starts a run (durable once this returns); registers the workflow with the caller's services if needed. */
   readonly start: (graph: Graph, input: unknown, options?: StartOptions) => Effect.Effect<RunRecord, NotDurable | WorkflowInputError | RunStoreError>
   readonly get: (runId: string) => Effect.Effect<RunView, RunNotFound | RunStoreError>
-  /** Waits for the run to finish and returns it (succeeded, failed or cancelled). */
+  /**
+   * Waits for the run to finish and returns it (succeeded, failed or cancelled). A store that stops answering for up
+   * to a minute (a Postgres restart) only delays it.
+   */
   readonly await: (runId: string) => Effect.Effect<RunRecord, RunNotFound | RunStoreError>
   readonly list: (filter?: ListFilter) => Effect.Effect<ReadonlyArray<RunRecord>, RunStoreError>
   readonly events: (runId: string, after?: number) => Effect.Effect<ReadonlyArray<RunEvent>, RunStoreError>
@@ -564,9 +567,28 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
         }
         for (const wait of yield* store.waitsToApply(yield* now)) yield* applyWait(wait)
       })
+      // A store that does not answer (a Postgres restart) is reported once, with its reason, and again when it is
+      // back, instead of a stack trace at every poll; other failures are reported whole.
+      let storeAway = false
       const loop = Effect.gen(function*() {
         while (true) {
-          yield* tick.pipe(Effect.catchCause((cause) => Effect.sync(() => problem(`runner: ${Cause.pretty(cause)}`))))
+          yield* tick.pipe(
+            Effect.tap(() =>
+              Effect.sync(() => {
+                if (storeAway) problem(`runner: the run store ${shown} answers again`)
+                storeAway = false
+              })
+            ),
+            Effect.catchCause((cause) =>
+              Effect.sync(() => {
+                const error = Cause.findErrorOption(cause)
+                if (error._tag === "Some" && (error.value as { _tag?: unknown })._tag === "RunStoreError") {
+                  if (!storeAway) problem(`runner: ${(error.value as RunStoreError).message} (retried every ${Duration.format(pollInterval)})`)
+                  storeAway = true
+                } else problem(`runner: ${Cause.pretty(cause)}`)
+              })
+            )
+          )
           const current = wake
           yield* Effect.raceFirst(Deferred.await(current), Effect.sleep(pollInterval))
           if (current === wake) wake = Deferred.makeUnsafe()
@@ -656,6 +678,7 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
         return run
       })
 
+    const storeOutage = Schedule.min([Schedule.exponential("200 millis"), Schedule.spaced("2 seconds")]).pipe(Schedule.upTo({ duration: "60 seconds" }))
     const awaitRun: DurableRunsShape["await"] = (runId) =>
       Effect.gen(function*() {
         while (true) {
@@ -663,7 +686,12 @@ export const make = (options: Options): Effect.Effect<DurableRunsShape, StoreUna
           let set = waiters.get(runId)
           if (set === undefined) waiters.set(runId, (set = new Set()))
           set.add(waiter)
-          const run = yield* getRun(runId)
+          const run = yield* getRun(runId).pipe(
+            // A store away for a moment (a Postgres restart or failover) does not end a wait: its reads are retried
+            // for up to a minute (every 0.2 s, backing off to 2 s), then its error is the wait's.
+            Effect.retry({ while: (e) => e._tag === "RunStoreError", schedule: storeOutage }),
+            Effect.onError(() => Effect.sync(() => set.delete(waiter)))
+          )
           if (isTerminal(run.status)) {
             set.delete(waiter)
             return run

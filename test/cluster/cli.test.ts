@@ -5,7 +5,7 @@
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { spawn } from "node:child_process"
+import { execFileSync, spawn } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -113,6 +113,56 @@ describe.skipIf(!pg.run)("CLI with a worker on Postgres", () => {
     // The worker ran them: it says nothing went wrong.
     assert.notInclude(worker!.output(), "internal error")
   }, 300_000)
+
+  it("serve --client hosts no runs, even before a worker is up: its runs wait in the store, then a worker runs them", async () => {
+    // A store of its own with no worker yet: a plain `serve` would take the store's runner lease and run them itself.
+    const fresh = await createDatabase("serve")
+    const children: Array<ReturnType<typeof spawn>> = []
+    let late: Worker | undefined
+    try {
+      const server = spawn(process.execPath, ["--conditions=source", "--import", "tsx", join(root, "src", "cli", "bin.ts"), "serve", "--port", "0", "--store", fresh.url, "--client", "--workflows", file], {
+        cwd: root,
+        env: { ...process.env, NO_COLOR: "1", LLM_ORCHESTRATOR_STORE: "" },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      children.push(server)
+      let stderr = ""
+      server.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")))
+      const until = async (check: () => boolean | Promise<boolean>, what: string, millis = 300_000) => {
+        const end = Date.now() + millis
+        while (!(await check())) {
+          if (Date.now() > end) throw new Error(`timed out waiting for ${what}:\n${stderr}`)
+          await new Promise((r) => setTimeout(r, 200))
+        }
+      }
+      await until(() => /serving on \S+/.test(stderr) || server.exitCode !== null, "serve to listen")
+      const url = /serving on (\S+)/.exec(stderr)?.[1]
+      assert.isDefined(url, stderr)
+      assert.include(stderr, "a client: runs go to the workers")
+      const admin = /llmo_[0-9a-f]{12}_[A-Za-z0-9_-]{43}/.exec(stderr)![0]
+      const headers = { authorization: `Bearer ${admin}`, "content-type": "application/json" }
+      const ready = await (await fetch(`${url}/ready`, { headers })).json() as { role: string }
+      assert.strictEqual(ready.role, "client")
+      const started = await fetch(`${url}/workflows/review/runs`, { method: "POST", headers, body: JSON.stringify({ input: { text: "queued" } }) })
+      assert.oneOf(started.status, [200, 202])
+      const runId = (await started.json() as { runId: string }).runId
+      const status = async () => (await (await fetch(`${url}/runs/${runId}`, { headers })).json() as { status: string }).status
+      // Nobody runs it: still pending after several of the server's polls, and no runner lease in the store.
+      await new Promise((r) => setTimeout(r, 3_000))
+      assert.strictEqual(await status(), "pending")
+      const holders = execFileSync("psql", [fresh.url, "-Atc", "SELECT count(*) FROM llmo_runner"], { encoding: "utf8" }).trim()
+      assert.strictEqual(holders, "0")
+      // A worker that starts later runs it up to its approval step.
+      late = await startWorker({ store: fresh.url, log: join(dir, "late.log"), args: [file] })
+      await until(async () => (await status()) === "suspended", "the worker to run the run")
+      server.kill("SIGTERM")
+      await new Promise((r) => server.once("exit", r))
+    } finally {
+      for (const c of children) if (c.exitCode === null) c.kill("SIGKILL")
+      if (late !== undefined) await stop(late)
+      await dropDatabase(fresh.name)
+    }
+  }, 600_000)
 
   it("worker refuses a store that is not Postgres, a missing address, and settings that cannot work", async () => {
     const sqlite = await here(["worker", "--store", join(dir, "x.db"), "--address", "127.0.0.1:1"])

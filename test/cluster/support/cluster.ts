@@ -6,7 +6,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, execFile, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
@@ -236,4 +236,39 @@ export const inFlightOn = (entries: ReadonlyArray<Entry>, pid: number): Readonly
     open.set(id, (open.get(id) ?? 0) + (e.kind === "start" ? 1 : -1))
   }
   return [...open].filter(([, n]) => n > 0).map(([id]) => id)
+}
+
+/** What `watchRunner` saw of a worker's row in effect/cluster's `cluster_runners`. */
+export interface RunnerSeen {
+  /** When it was first seen marked unhealthy (a failed health ping by the health-check singleton). */
+  readonly unhealthyAt: number | undefined
+  /** Its last heartbeat (renewed every lock refresh): the others drop it once that is older than the lock expiry. */
+  readonly lastHeartbeat: number | undefined
+}
+
+/** Watches the row of the worker at `address` every 200 ms (psql, so it costs the workers nothing) until stopped. */
+export const watchRunner = (url: string, address: string): { readonly stop: () => Promise<RunnerSeen> } => {
+  let unhealthyAt: number | undefined
+  let lastHeartbeat: number | undefined
+  let stopped = false
+  const read = () =>
+    new Promise<string>((resolve) =>
+      execFile("psql", [url, "-Atc", `SELECT healthy, (extract(epoch FROM last_heartbeat) * 1000)::bigint FROM cluster_runners WHERE address = '${address}'`], { encoding: "utf8" }, (error, stdout) =>
+        resolve(error === null ? stdout.trim() : ""))
+    )
+  const loop = (async () => {
+    while (!stopped) {
+      const [healthy, heartbeat] = (await read()).split("|")
+      if (heartbeat !== undefined && heartbeat !== "") lastHeartbeat = Number(heartbeat)
+      if (healthy === "f" && unhealthyAt === undefined) unhealthyAt = Date.now()
+      await new Promise((r) => setTimeout(r, 200))
+    }
+  })()
+  return {
+    stop: async () => {
+      stopped = true
+      await loop
+      return { unhealthyAt, lastHeartbeat }
+    }
+  }
 }
