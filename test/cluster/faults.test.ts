@@ -51,12 +51,12 @@ const ofPrefix = (prefix: string) => readLog(log).filter((e) => e.key.startsWith
 describe.skipIf(!pg.run)("cluster faults (three workers, real Postgres)", () => {
   it("kill -9 of a worker with steps in flight: every run finishes on the others, no finished step runs again, the in-flight ones at most once more", async () => {
     const running = alive()
-    const done = submit({ store: db!.url, prefix: "k", n: RUNS, ms: MS })
+    const done = submit({ store: db!.url, prefix: "k", n: RUNS, ms: MS, timeoutMillis: 300_000 })
     // Kill a worker once runs are under way and it has steps in flight.
     const before = await waitForLog(log, (es) => {
       const mine = es.filter((e) => e.key.startsWith("k-"))
       return mine.filter((e) => e.kind === "end").length >= RUNS / 2 && running.some((w) => inFlightOn(mine, w.pid).length > 0)
-    })
+    }, 240_000)
     const victim = running.find((w) => inFlightOn(before.filter((e) => e.key.startsWith("k-")), w.pid).length > 0)!
     const watch = watchRunner(db!.url, `127.0.0.1:${victim.port}`)
     await new Promise((r) => setTimeout(r, 300))
@@ -104,13 +104,13 @@ describe.skipIf(!pg.run)("cluster faults (three workers, real Postgres)", () => 
     assert.isBelow(takeover, 60_000)
     // Runs spread over the workers.
     assert.isAbove(new Set(entries.map((e) => e.pid)).size, 1)
-  }, 180_000)
+  }, 420_000)
 
   it("rolling restart (SIGTERM of a worker with steps in flight): no step runs twice, the stopped worker exits 0", async () => {
     const running = alive()
     assert.isAtLeast(running.length, 2)
-    const done = submit({ store: db!.url, prefix: "r", n: RUNS, ms: MS })
-    const before = await waitForLog(log, (es) => running.some((w) => inFlightOn(es.filter((e) => e.key.startsWith("r-")), w.pid).length > 0))
+    const done = submit({ store: db!.url, prefix: "r", n: RUNS, ms: MS, timeoutMillis: 300_000 })
+    const before = await waitForLog(log, (es) => running.some((w) => inFlightOn(es.filter((e) => e.key.startsWith("r-")), w.pid).length > 0), 240_000)
     const stopped = running.find((w) => inFlightOn(before.filter((e) => e.key.startsWith("r-")), w.pid).length > 0)!
     stopped.child.kill("SIGTERM")
     const exit = await stopped.exited
@@ -122,5 +122,5 @@ describe.skipIf(!pg.run)("cluster faults (three workers, real Postgres)", () => 
     assert.strictEqual(exit, 0, stopped.output())
     assert.include(stopped.output(), "stopping on SIGTERM")
     console.log(`[cluster] SIGTERM: ${RUNS} runs in ${submitted.totalMillis} ms, 0 steps re-run`)
-  }, 180_000)
+  }, 420_000)
 })
