@@ -82,7 +82,9 @@ describe.skipIf(!pg.run)("cluster faults (three workers, real Postgres)", () => 
     // run again too (bench:cluster counts both).
     for (const id of analysis.reRun) assert.strictEqual(analysis.starts.get(id), 2, `${id} started ${analysis.starts.get(id)} times`)
     const onSurvivors = analysis.reRun.filter((id) => !startedThere.has(id)).length
-    const inFlight = inFlightOn(before.filter((e) => e.key.startsWith("k-")), victim.pid)
+    // In flight at the kill: from the killed worker's events stamped before it (the log read before the kill can miss
+    // what was written in between).
+    const inFlight = inFlightOn(entries.filter((e) => e.pid !== victim.pid || e.at < killedAt), victim.pid)
     for (const id of inFlight) assert.strictEqual(analysis.starts.get(id), 2, `${id}, in flight at the kill, did not run again elsewhere`)
     // Takeover: from the kill to the first restart, on another worker, of a step that had started on the killed one.
     const takeover = Math.min(...entries.filter((e) => e.kind === "start" && e.pid !== victim.pid && e.at >= killedAt && startedThere.has(`${e.key}/${e.step}`)).map((e) => e.at)) - killedAt

@@ -61,7 +61,6 @@ describe.skipIf(!pg.run)("cluster: a frozen worker (three workers, real Postgres
       done.then(() => Promise.reject(new Error("the runs finished before the freeze")))
     ])
     const victim = running.find((w) => inFlightOn(before.filter((e) => e.key.startsWith("s-")), w.pid).length > 0)!
-    const frozenInFlight = inFlightOn(before.filter((e) => e.key.startsWith("s-")), victim.pid)
     const stoppedAt = Date.now()
     victim.child.kill("SIGSTOP")
     await new Promise((r) => setTimeout(r, FREEZE))
@@ -71,6 +70,9 @@ describe.skipIf(!pg.run)("cluster: a frozen worker (three workers, real Postgres
     checkOutputs(submitted.results)
     const entries = ofPrefix("s")
     const analysis = analyse(entries)
+    // In flight on the frozen worker when it stopped: from its events stamped before the stop (the log read before it
+    // can miss a start written in between).
+    const frozenInFlight = inFlightOn(entries.filter((e) => e.pid !== victim.pid || e.at < stoppedAt), victim.pid)
     assert.strictEqual(analysis.finished.size, RUNS)
     // The bound docs/scale-out.md gives. A step runs again each time its shard moves while it is in flight: away from
     // the frozen worker, and back when it thaws, so at most three times. A step whose output was stored runs again
@@ -89,8 +91,6 @@ describe.skipIf(!pg.run)("cluster: a frozen worker (three workers, real Postgres
       return es.some((e) => e.pid === victim.pid && e.kind === "start" && e.at < stoppedAt) && es.some((e) => e.pid === victim.pid && e.kind === "end" && e.at >= thawedAt) &&
         es.some((e) => e.pid !== victim.pid && e.kind === "start" && e.at > stoppedAt)
     })
-    // Only a step in flight on the frozen worker can run twice at once.
-    for (const id of both) assert.include(frozenInFlight, id)
     const takenOver = entries.filter((e) => e.kind === "start" && e.pid !== victim.pid && e.at > stoppedAt && frozenInFlight.includes(`${e.key}/${e.step}`)).map((e) => e.at)
     console.log(
       `[cluster] SIGSTOP ${FREEZE} ms: ${frozenInFlight.length} steps in flight on the frozen worker, restarted elsewhere after ${takenOver.length === 0 ? "never" : `${Math.min(...takenOver) - stoppedAt} ms`}; ` +
