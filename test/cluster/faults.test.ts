@@ -6,6 +6,7 @@
  * `frozen.test.ts`, a Postgres restart `postgres-restart.test.ts`.)
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { execFileSync } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -111,6 +112,18 @@ describe.skipIf(!pg.run)("cluster faults (three workers, real Postgres)", () => 
   it("rolling restart (SIGTERM of a worker with steps in flight): no step runs twice, the stopped worker exits 0", async () => {
     const running = alive()
     assert.isAtLeast(running.length, 2)
+    // A stable cluster first: the killed worker's heartbeat expired (the others no longer count it) and a couple of
+    // assignment refreshes passed, so the kill's rebalance moves no shard (and re-runs no step) during these runs.
+    const live = () => {
+      try {
+        return Number(execFileSync("psql", [db!.url, "-Atc", "SELECT count(*) FROM cluster_runners WHERE last_heartbeat > now() - interval '9 seconds'"], { encoding: "utf8" }).trim())
+      } catch {
+        return -1
+      }
+    }
+    const until = Date.now() + 60_000
+    while (live() !== running.length && Date.now() < until) await new Promise((r) => setTimeout(r, 500))
+    await new Promise((r) => setTimeout(r, 3_000))
     const done = submit({ store: db!.url, prefix: "r", n: RUNS, ms: MS, timeoutMillis: 300_000 })
     const before = await waitForLog(log, (es) => running.some((w) => inFlightOn(es.filter((e) => e.key.startsWith("r-")), w.pid).length > 0), 240_000)
     const stopped = running.find((w) => inFlightOn(before.filter((e) => e.key.startsWith("r-")), w.pid).length > 0)!
