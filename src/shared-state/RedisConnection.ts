@@ -19,11 +19,16 @@ import type * as Redis from "effect/persistence/Redis"
  *
  * @example
  * ```ts
- * const options: RedisConnection.Options = { url: "redis://127.0.0.1:6379" }
+ * const options: RedisConnection.Options = { url: "redis://127.0.0.1:6379", name: "llmo-worker-1" }
  * ```
  */
 export interface Options {
   readonly url: string | Redacted.Redacted<string>
+  /**
+   * The name the connections give themselves (`CLIENT SETNAME`), shown by `CLIENT LIST`: lets an operator tell a
+   * worker's connections apart, and close them (`CLIENT KILL ID …`) without touching anyone else's.
+   */
+  readonly name?: string | undefined
 }
 
 /** The URL with any password replaced by `***` (for logs and messages). */
@@ -48,4 +53,8 @@ export const printable = (url: string | Redacted.Redacted<string>): string => {
  * ```
  */
 export const layer = (options: Options): Layer.Layer<Redis.Redis, Redis.RedisError> =>
-  NodeRedis.layer({ url: Redacted.isRedacted(options.url) ? Redacted.value(options.url) : options.url })
+  NodeRedis.layer({
+    url: Redacted.isRedacted(options.url) ? Redacted.value(options.url) : options.url,
+    // reserved connections (blocking reads) are duplicates of the client and carry the same name
+    ...(options.name === undefined ? {} : { name: options.name })
+  })

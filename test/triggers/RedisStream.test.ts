@@ -5,7 +5,7 @@
  * finds the same run.
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer } from "effect"
+import { Effect, Fiber, Layer, Schedule } from "effect"
 import { Redis } from "effect/persistence"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -106,6 +106,44 @@ describe.skipIf(!redis.run)("Redis Stream triggers", () => {
       assert.strictEqual(yield* r.send<number>("XLEN", `${stream}:dead`), 0)
       assert.deepStrictEqual((yield* runs.await(accepted[0]!)).output, { hello: "hello dee" })
     }).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(DurableRuns.layerMemory, RedisConnection.layer({ url: redisUrl })))), 30_000)
+
+  it.live("a listener whose connections are closed by the server reconnects and goes on: nothing lost, nothing started twice", () =>
+    Effect.gen(function*() {
+      if (redis.reason !== undefined) return yield* Effect.die(redis.reason)
+      const stream = `${prefix}jobs-reconnect`
+      const name = `${prefix}listener`
+      const r = yield* Redis.Redis
+      const runs = yield* DurableRuns.DurableRuns
+      const accepted: Array<string> = []
+      const source = yield* RedisStreamSource.make({ stream, group: "runs", consumer: "c1", block: "200 millis" })
+      const listener = yield* Listener.run({ source, workflows: [greet()], onAccepted: ({ runId }) => Effect.sync(() => accepted.push(runId)) })
+        .pipe(Effect.forkChild)
+      const until = (done: () => boolean) =>
+        Effect.gen(function*() {
+          for (let i = 0; i < 300 && !done(); i++) yield* Effect.sleep("50 millis")
+          assert.isTrue(done(), "timed out")
+        })
+      yield* r.send("XADD", stream, "*", "body", JSON.stringify({ input: { name: "before" } }))
+      yield* until(() => accepted.length === 1)
+      // Close every connection of this layer (ours only, found by its name), as a Redis restart or a proxy would.
+      const list = yield* r.send<string>("CLIENT", "LIST")
+      const ids = list.split("\n").filter((line) => line.includes(` name=${name} `)).map((line) => /\bid=(\d+)/.exec(line)![1]!)
+      assert.isAtLeast(ids.length, 2, "the client and the listener's blocking connection")
+      for (const id of ids) yield* Effect.ignore(r.send("CLIENT", "KILL", "ID", id))
+      // the next message is still taken, once
+      yield* Effect.retry(r.send("XADD", stream, "*", "body", JSON.stringify({ input: { name: "after" } })), { times: 20, schedule: Schedule.spaced("100 millis") })
+      yield* until(() => accepted.length === 2)
+      yield* Effect.sleep("500 millis")
+      yield* Fiber.interrupt(listener)
+      assert.strictEqual(accepted.length, 2)
+      assert.notStrictEqual(accepted[0], accepted[1])
+      assert.deepStrictEqual((yield* runs.await(accepted[1]!)).output, { hello: "hello after" })
+      assert.strictEqual(yield* pendingCount(stream), 0)
+      assert.strictEqual(yield* r.send<number>("XLEN", `${stream}:dead`), 0)
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(Layer.mergeAll(DurableRuns.layerMemory, RedisConnection.layer({ url: redisUrl, name: `${prefix}listener` })))
+    ), 60_000)
 
   it("kill -9 between accept and ack: the entry is delivered again, finds the same run, and only then is acked", async () => {
     if (redis.reason !== undefined) throw new Error(redis.reason)
