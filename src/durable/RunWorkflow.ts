@@ -21,6 +21,7 @@ import { decodeInput } from "../engine/run.ts"
 import { withSpanEvents } from "../engine/NodeRun.ts"
 import { runGraph } from "../engine/runGraph.ts"
 import { makeRunState } from "../engine/RunState.ts"
+import { StepSpans } from "../engine/StepSpans.ts"
 import { ReliabilityEvents } from "../reliability/ReliabilityEvent.ts"
 import { StepUsage } from "../llm/Usage.ts"
 import { Prices } from "../providers/Pricing.ts"
@@ -179,10 +180,11 @@ export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, 
         defaultMaxTokens,
         parent: dailyGate
       })
+      const clock = fiber.getRef(Clock.Clock)
       const state = makeRunState({
         runId,
         workflow: graph.name,
-        clock: fiber.getRef(Clock.Clock),
+        clock,
         usageSink: fiber.getRef(StepUsage),
         reliabilitySink: fiber.getRef(ReliabilityEvents),
         runGraph,
@@ -192,7 +194,7 @@ export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, 
       }, {
         emit: onEvent === undefined ? undefined : (event) => onEvent(runId, event),
         records: undefined,
-        spans: fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer,
+        spans: fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer ? StepSpans.of(fiber, clock) : undefined,
         semaphore: concurrency === undefined ? undefined : Semaphore.makeUnsafe(concurrency),
         budget,
         metrics,
@@ -212,7 +214,7 @@ export const runBody = (env: BodyEnv, runId: string): Effect.Effect<Json, Json, 
         Effect.andThen(Metric.modify(metrics.inFlight, 1), graphRun),
         Metric.modify(metrics.inFlight, -1)
       )
-      if (!state.spans) return counted
+      if (state.spans === undefined) return counted
       // One span per execution of the run (a resumed run's executions share its trace), below the caller's span.
       const a = state.semconv.attributes
       const parent = TraceContext.extract(runOptions?.traceparent)

@@ -86,7 +86,7 @@ export const replayProblems = (
       prices: Pricing.defaults,
       semconv: names(CurrentVersion.defaultValue()),
       signals: undefined
-    }, { emit: undefined, records: undefined, spans: false, semaphore: undefined, budget: undefined, metrics: undefined, correlate: false, journal })
+    }, { emit: undefined, records: undefined, spans: undefined, semaphore: undefined, budget: undefined, metrics: undefined, correlate: false, journal })
     const exit = yield* Effect.exit(runGraph(state, graph, "", input.value, {}) as Effect.Effect<Record<string, unknown>, unknown>)
     const problems: Array<string> = []
     const stoppedEarly = Exit.isFailure(exit) && exit.cause.reasons.some((r) => r._tag === "Die" && r.defect instanceof NotStored)

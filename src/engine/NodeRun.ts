@@ -2,7 +2,7 @@
  * Running one node on the general path: its `NodeRun` (attempts, usage, reliability events, record, events) and
  * `runNode`, which builds the node's effect and wraps its failure into `StepFailed`.
  */
-import { Cause, Context, Effect, Exit, Tracer } from "effect"
+import { Cause, Context, Effect, Exit } from "effect"
 import type { AnyCtx, Node } from "../../dsl/Node.ts"
 import { StepFailed } from "./errors.ts"
 import type { Plan } from "./plan.ts"
@@ -106,7 +106,7 @@ class NodeRun implements UsageSink, ReliabilitySink, Gate, StepCorrelation, Delt
         return state.reliabilitySink.publish(event)
       })
     }
-    if (state.spans) {
+    if (state.spans !== undefined) {
       // on the innermost span: the call's, or the step's
       return Effect.withFiber((fiber) => {
         const span = fiber.cache.span
@@ -255,17 +255,16 @@ export const runNode = (
   let effect = Effect.mapError(wrapped, (error) => r.toStepFailed(error))
   // The record and the end event; nothing to write when nobody can see them (`Workflow.run` without `onEvent`).
   if (timed) effect = Effect.onExit(effect, (exit) => r.finish(exit))
-  if (state.spans) effect = stepSpan(effect, state, plan, i, prefix, path)
+  if (state.spans !== undefined) effect = stepSpan(effect, state, plan, i, prefix, path)
   return effect
 }
 
-/** The span options of each top-level node of a plan, built once (a step's name and attributes never change). */
-const spanOptions = new WeakMap<Plan, Array<{ readonly name: string; readonly options: Tracer.SpanOptionsNoTrace } | undefined>>()
+/** The span name and attributes of each top-level node of a plan, built once (a step's name and attributes never change). */
+const spanOptions = new WeakMap<Plan, Array<{ readonly name: string; readonly attributes: Readonly<Record<string, unknown>> } | undefined>>()
 
 /**
- * `self` in the step's span: `Effect.withSpan` without what a step does not need. The span is the parent of what the
- * step does through one context change (`withSpan` makes two, the second for a stack frame that would point into the
- * engine, not at the user's step), and its name and attributes are built once per top-level node.
+ * `self` in the step's span (see `StepSpans`): the parent of what the step does, its name and attributes built once
+ * per top-level node.
  */
 const stepSpan = (
   self: Effect.Effect<unknown, unknown, unknown>,
@@ -279,7 +278,7 @@ const stepSpan = (
   if (cached === undefined) {
     cached = {
       name: `workflow.step ${path}`,
-      options: { attributes: { "workflow.name": state.workflow, "workflow.step": path, "workflow.kind": plan.nodes[i]!.kind } }
+      attributes: { "workflow.name": state.workflow, "workflow.step": path, "workflow.kind": plan.nodes[i]!.kind }
     }
     if (prefix === "") {
       let all = spanOptions.get(plan)
@@ -287,7 +286,7 @@ const stepSpan = (
       all[i] = cached
     }
   }
-  return Effect.useSpan(cached.name, cached.options, (span) => Effect.provideService(self, Tracer.ParentSpan, span))
+  return state.spans!.wrap(self, cached.name, cached.attributes)
 }
 
 /**
@@ -296,7 +295,7 @@ const stepSpan = (
  * run-wide sink instead of a context change per step.
  */
 export const withSpanEvents = <A, E, R>(state: RunState, body: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
-  if (!state.spans || state.collecting) return body
+  if (state.spans === undefined || state.collecting) return body
   const { clock, reliabilitySink } = state
   return Effect.provideService(body, ReliabilityEvents, {
     publish: (event) =>

@@ -20,6 +20,7 @@ import type { Names } from "../telemetry/Semconv.ts"
 import type { Recorder as MetricsRecorder } from "../telemetry/WorkflowMetrics.ts"
 import type { StepRecord } from "./RunResult.ts"
 import type { StepJournal } from "./StepJournal.ts"
+import type { StepSpans } from "./StepSpans.ts"
 
 /**
  * Options of one run.
@@ -90,8 +91,8 @@ export interface Observers {
   readonly emit: ((event: WorkflowEvent) => void) | undefined
   /** Per-step records (`Workflow.execute`); undefined when nobody can read them. */
   readonly records: Record<string, StepRecord> | undefined
-  /** One span per step. */
-  readonly spans: boolean
+  /** One span per step (and map item, loop iteration), made with the run's span settings. */
+  readonly spans: StepSpans | undefined
   /** The run-wide concurrency limit: a permit per unit of work. */
   readonly semaphore: Semaphore.Semaphore | undefined
   /** The run's budget: every call a step makes is charged to it, with the step's path. */
@@ -144,7 +145,7 @@ export const isObserved = (observers: Observers): boolean => {
  *
  * @example
  * ```ts
- * const state = makeRunState(base, { emit: undefined, records: undefined, spans: false, semaphore: undefined, budget: undefined, metrics: undefined, correlate: false, journal: undefined })
+ * const state = makeRunState(base, { emit: undefined, records: undefined, spans: undefined, semaphore: undefined, budget: undefined, metrics: undefined, correlate: false, journal: undefined })
  * state.mode // "compiled"
  * ```
  */

@@ -13,6 +13,7 @@ import type { AnyCtx, BranchNode, CallNode, LoopNode, MapNode, Node, NodeKind, S
 import { issuesOf } from "./errors.ts"
 import type { RunState } from "./RunState.ts"
 import { attemptPath, type StepJournal } from "./StepJournal.ts"
+import type { StepSpans } from "./StepSpans.ts"
 import { itemWrapperOf } from "./wrap.ts"
 
 /** What the engine needs to know about a kind of node. */
@@ -75,7 +76,7 @@ const runBranch = (state: RunState, node: BranchNode, path: string, input: unkno
     const visible: Record<string, unknown> = {}
     for (const need of node.needs) visible[need] = ctx[need]
     const run = Effect.map(state.runGraph(state, graph, `${attemptPath(path, attempt)}/${chosen}`, input, visible), (value) => ({ case: chosen, value }))
-    return state.spans ? Effect.andThen(Effect.annotateCurrentSpan("workflow.branch.case", chosen), run) : run
+    return state.spans !== undefined ? Effect.andThen(Effect.annotateCurrentSpan("workflow.branch.case", chosen), run) : run
   })
 
 // The item / iteration policy of a node, built once per node.
@@ -99,14 +100,11 @@ const runMap = (state: RunState, node: MapNode, path: string, _input: unknown, c
       ? one
       : (item: unknown, index: number) =>
         journal.unit({ name: `${attemptPath(path, attempt)}#${index}`, stepId: path, kind: "map", output: undefined }, one(item, index), undefined)
-    if (state.spans) {
+    const spans = state.spans
+    if (spans !== undefined) {
       const inner = body
       // one span per item, below the map's step span
-      body = (item, index) =>
-        Effect.withSpan(inner(item, index), `workflow.map.item ${path}[${index}]`, {
-          attributes: { "workflow.step": path, "workflow.map.index": index },
-          captureStackTrace: false
-        })
+      body = (item, index) => spans.wrap(inner(item, index), `workflow.map.item ${path}[${index}]`, { "workflow.step": path, "workflow.map.index": index })
     }
     if (semaphore !== undefined) {
       const inner = body
@@ -120,11 +118,11 @@ const loopBody: (
   node: LoopNode,
   path: string,
   ctx: AnyCtx,
-  spans: boolean,
+  spans: StepSpans | undefined,
   journal: StepJournal | undefined,
   attempt: number
 ) => Effect.Effect<unknown, unknown, unknown> = Effect.fnUntraced(
-  function*(node: LoopNode, path: string, ctx: AnyCtx, spans: boolean, journal: StepJournal | undefined, attempt: number) {
+  function*(node: LoopNode, path: string, ctx: AnyCtx, spans: StepSpans | undefined, journal: StepJournal | undefined, attempt: number) {
     let state = node.initial(ctx)
     const policy = itemPolicyOf(node)
     for (let iteration = 0; iteration < node.maxIterations; iteration++) {
@@ -135,12 +133,9 @@ const loopBody: (
         body = journal.unit({ name: `${attemptPath(path, attempt)}@${iteration}`, stepId: path, kind: "loop", output: undefined }, body, undefined)
       }
       // one span per iteration, below the loop's step span
-      state = yield* (spans
-        ? Effect.withSpan(body, `workflow.loop.iteration ${path}#${iteration}`, {
-          attributes: { "workflow.step": path, "workflow.loop.iteration": iteration },
-          captureStackTrace: false
-        })
-        : body)
+      state = yield* (spans === undefined
+        ? body
+        : spans.wrap(body, `workflow.loop.iteration ${path}#${iteration}`, { "workflow.step": path, "workflow.loop.iteration": iteration }))
     }
     // `until` is also checked after the last body: a loop that converges on its last allowed iteration returns.
     if (node.until(state, node.maxIterations) || node.onMaxIterations === "return") return state
@@ -158,7 +153,7 @@ const runLoop = (state: RunState, node: LoopNode, path: string, _input: unknown,
 const runCall = (state: RunState, node: CallNode, path: string, _input: unknown, ctx: AnyCtx, attempt: number) =>
   Effect.suspend(() => {
     const run = state.runGraph(state, node.workflow, attemptPath(path, attempt), node.input(ctx), {})
-    return state.spans ? Effect.andThen(Effect.annotateCurrentSpan("workflow.call.workflow", node.workflow.name), run) : run
+    return state.spans !== undefined ? Effect.andThen(Effect.annotateCurrentSpan("workflow.call.workflow", node.workflow.name), run) : run
   })
 
 /**

@@ -15,6 +15,7 @@ import { issuesOf, type StepFailedWith, WorkflowInputError } from "./errors.ts"
 import type { WorkflowEvent } from "./events.ts"
 import { withSpanEvents } from "./NodeRun.ts"
 import { runGraph } from "./runGraph.ts"
+import { StepSpans } from "./StepSpans.ts"
 import { type ExecuteOptions, makeRunState, type RunState } from "./RunState.ts"
 import { StepUsage, sumUsage } from "../llm/Usage.ts"
 import { ReliabilityEvents } from "../reliability/ReliabilityEvent.ts"
@@ -82,7 +83,8 @@ const executeInternal = (
 ): Effect.Effect<unknown, unknown, unknown> =>
   Effect.withFiber((fiber) => {
     // Spans cost a little per step: make them only when a real tracer is installed, unless asked explicitly.
-    const spans = options?.spans ?? fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer
+    const clock = fiber.getRef(Clock.Clock)
+    const spans = (options?.spans ?? fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer) ? StepSpans.of(fiber, clock) : undefined
     const emit = options?.onEvent
     const prices = fiber.getRef(Prices)
     // A budget of this run, charged inside whatever budget is around it.
@@ -95,12 +97,12 @@ const executeInternal = (
     const metrics = fiber.getRef(WorkflowMetrics.Enabled) ? WorkflowMetrics.forWorkflow(wf.name) : undefined
     const correlate = fiber.getRef(Correlation.Enabled)
     // The run id is visible only in the result, events, spans and log lines.
-    const runId = options?.runId ?? (full || spans || emit !== undefined || correlate ? newRunId() : "")
+    const runId = options?.runId ?? (full || spans !== undefined || emit !== undefined || correlate ? newRunId() : "")
     const semconv = names(fiber.getRef(CurrentVersion))
     const state: RunState = makeRunState({
       runId,
       workflow: wf.name,
-      clock: fiber.getRef(Clock.Clock),
+      clock,
       usageSink: fiber.getRef(StepUsage),
       reliabilitySink: fiber.getRef(ReliabilityEvents),
       runGraph,
@@ -122,7 +124,7 @@ const executeInternal = (
       ? runBody(state, wf, input, full)
       : Effect.flatMap(decodeCached(wf, input), (decoded) => runGraph(state, wf, "", decoded, {}))
     if (correlate) body = Effect.provideService(body, Correlation.CurrentStep, { runId, workflow: wf.name, stepId: undefined })
-    if (!spans) return body
+    if (spans === undefined) return body
     body = withSpanEvents(state, body)
     const a = semconv.attributes
     return Effect.withSpan(body, `${semconv.operations.invokeWorkflow} ${wf.name}`, {

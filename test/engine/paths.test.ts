@@ -12,6 +12,7 @@ import { TestClock } from "effect/testing"
 import { WorkflowDefinitionError } from "../../dsl/errors.ts"
 import { runGraph } from "../../src/engine/runGraph.ts"
 import { isObserved, makeRunState, type Observers } from "../../src/engine/RunState.ts"
+import { StepSpans } from "../../src/engine/StepSpans.ts"
 import { Workflow } from "../../src/index.ts"
 import { joinDone } from "../support/fibers.ts"
 
@@ -153,7 +154,7 @@ describe("the fast-path decision", () => {
   const present: { readonly [K in keyof Observers]-?: Exclude<Observers[K], undefined | false> } = {
     emit: () => {},
     records: {},
-    spans: true,
+    spans: Effect.runSync(Effect.withFiber((fiber) => Effect.succeed(StepSpans.of(fiber, fiber.getRef(Clock.Clock))))),
     semaphore: Semaphore.makeUnsafe(1),
     budget: BudgetLedger.make({ usd: 1 }, { prices: Pricing.defaults }),
     metrics: WorkflowMetrics.forWorkflow("w"),
@@ -163,7 +164,7 @@ describe("the fast-path decision", () => {
   const none: { readonly [K in keyof Observers]-?: Observers[K] } = {
     emit: undefined,
     records: undefined,
-    spans: false,
+    spans: undefined,
     semaphore: undefined,
     budget: undefined,
     metrics: undefined,
