@@ -264,15 +264,17 @@ const spanOptions = new WeakMap<Plan, Array<{ readonly name: string; readonly at
 
 /**
  * `self` in the step's span (see `StepSpans`): the parent of what the step does, its name and attributes built once
- * per top-level node.
+ * per top-level node. `failure` maps the error the span ends with (the compiled path wraps a node's failure in
+ * `StepFailed` after the span, so that the span still ends with it).
  */
-const stepSpan = (
+export const stepSpan = (
   self: Effect.Effect<unknown, unknown, unknown>,
   state: RunState,
   plan: Plan,
   i: number,
   prefix: string,
-  path: string
+  path: string,
+  failure?: (error: unknown) => unknown
 ): Effect.Effect<unknown, unknown, unknown> => {
   let cached = prefix === "" ? spanOptions.get(plan)?.[i] : undefined
   if (cached === undefined) {
@@ -286,7 +288,7 @@ const stepSpan = (
       all[i] = cached
     }
   }
-  return state.spans!.wrap(self, cached.name, cached.attributes)
+  return state.spans!.wrap(self, cached.name, cached.attributes, failure)
 }
 
 /**

@@ -5,8 +5,9 @@
  * The state is split in two on purpose. `RunBase` holds run-wide values that never need to see a single step.
  * `Observers` holds everything that must see each step (events, records, spans, concurrency permits, and whatever
  * comes next: a journal, telemetry, budgets). The engine's fast path (the compiled program, see `runGraph.ts`) sees no
- * step individually, so it is taken only when every observer is absent; `makeRunState` decides that once, over all
- * the fields of `Observers`, so an observer added there can never be skipped by the fast path.
+ * step individually, so it is taken only when every observer is absent (spans aside: the compiled path makes them
+ * itself); `makeRunState` decides that once, over all the fields of `Observers`, so an observer added there can never
+ * be skipped by the fast path.
  */
 import type { Clock, Effect, Semaphore } from "effect"
 import type { Graph } from "../../dsl/Node.ts"
@@ -116,8 +117,8 @@ export interface Observers {
  */
 export interface RunState extends RunBase, Observers {
   /**
-   * How graphs of this run are run: `"compiled"` (series-parallel graphs as a fixed program) when no observer is set,
-   * `"driven"` (the graph driver, which sees every step) otherwise.
+   * How graphs of this run are run: `"compiled"` (series-parallel graphs as a fixed program) when no observer is set
+   * but spans, `"driven"` (the graph driver, which sees every step) otherwise.
    */
   readonly mode: "compiled" | "driven"
   /** Someone reads per-step timing and outcomes (records, events, metrics): clock reads and the per-step end handler. */
@@ -130,9 +131,19 @@ export interface RunState extends RunBase, Observers {
   readonly collecting: boolean
 }
 
-/** True when any observer is present: decided over every field of `Observers`, whatever they are. */
+/**
+ * The observers the compiled path serves itself: it puts each node in its span (`compiled.ts`), so spans alone keep
+ * the fast path.
+ */
+const servedByCompiled: ReadonlySet<string> = new Set<keyof Observers>(["spans"])
+
+/**
+ * True when any observer the compiled path does not serve is present: decided over every field of `Observers`,
+ * whatever they are.
+ */
 export const isObserved = (observers: Observers): boolean => {
   for (const key in observers) {
+    if (servedByCompiled.has(key)) continue
     const value = observers[key as keyof Observers]
     if (value !== undefined && value !== false) return true
   }

@@ -3,14 +3,14 @@
  * independent parts in forked fibers, with the same start time for every node and the same failures as the driver.
  *
  * It is taken only when no observer needs to see a step (`RunState.mode === "compiled"`), so a node here is its
- * attempt and nothing else: no records, events, spans or permits.
+ * attempt and nothing else (no records, events or permits), in its span when the run makes spans.
  */
 import { Cause, Effect, Exit, Fiber } from "effect"
 import type { Context } from "effect"
 import type { AnyCtx, Graph } from "../../dsl/Node.ts"
 import type { Program } from "./decompose.ts"
 import { driveGraph } from "./driver.ts"
-import { runNode, stepFailed } from "./NodeRun.ts"
+import { runNode, stepFailed, stepSpan } from "./NodeRun.ts"
 import type { Plan } from "./plan.ts"
 import type { RunState } from "./RunState.ts"
 
@@ -119,7 +119,9 @@ const attemptOf = (env: Env, i: number): Effect.Effect<unknown, unknown, unknown
   if (!plan.once[i]) return runNode(state, plan, i, prefix, input, env.ctxOf(i))
   const node = plan.nodes[i]!
   const path = prefix === "" ? node.id : `${prefix}/${node.id}`
-  return plan.wrap[i]!(plan.traits[i]!.attempt(state, node, path, input, env.ctxOf(i), 1), path, undefined)
+  const attempt = plan.wrap[i]!(plan.traits[i]!.attempt(state, node, path, input, env.ctxOf(i), 1), path, undefined)
+  // the span ends with the failure the run reports (`failureOf`), as the driver's does
+  return state.spans === undefined ? attempt : stepSpan(attempt, state, plan, i, prefix, path, (error) => stepFailed(state, path, 1, error))
 }
 
 /** A node's failure as the run reports it: `StepFailed` on attempt 1 (a `runNode` failure already is one). */

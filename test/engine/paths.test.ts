@@ -185,12 +185,13 @@ describe("the fast-path decision", () => {
     })
   ))
 
-  it("no observer: compiled; any one observer alone: driven", () => {
+  it("no observer: compiled; any one observer alone but spans (which the compiled path makes): driven", () => {
     assert.strictEqual(makeRunState(base, none).mode, "compiled")
     assert.isFalse(isObserved(none))
     for (const key of Object.keys(present) as Array<keyof Observers>) {
-      assert.strictEqual(makeRunState(base, { ...none, [key]: present[key] }).mode, "driven", key)
+      assert.strictEqual(makeRunState(base, { ...none, [key]: present[key] }).mode, key === "spans" ? "compiled" : "driven", key)
     }
+    assert.strictEqual(makeRunState(base, { ...none, spans: present.spans, records: {} }).mode, "driven")
   })
 
   it("an observer the decision has never heard of still forces the driver", () => {
