@@ -11,9 +11,29 @@ import { Effect } from "effect"
 import { execFileSync } from "node:child_process"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { immediate, w1, w2, w3, w4, type MakeWorkload } from "./workloads/index.ts"
+import { Workflow } from "../src/index.ts"
+import { immediate, type MakeWorkload, w1, w2, w3, w4, type Workload } from "./workloads/index.ts"
 
 const workloads: Record<string, MakeWorkload> = { W1: w1, W2: w2, W3: w3, W4: w4 }
+
+/**
+ * What one process measures: the hand-written Effect program, `Workflow.run` (`ours`), `Workflow.execute` (records)
+ * or `Workflow.execute` with `onEvent` (records and events: the CLI, server and durable path).
+ */
+export type IsolatedVersion = "ours" | "effect" | "execute" | "events"
+const runOf = (w: Workload, version: IsolatedVersion): () => Effect.Effect<unknown, unknown> => {
+  switch (version) {
+    case "ours":
+      return w.ours
+    case "effect":
+      return w.effect
+    case "execute":
+      return () => Workflow.execute(w.workflow, w.input)
+    case "events":
+      return () => Workflow.execute(w.workflow, w.input, { onEvent: ignore })
+  }
+}
+const ignore = () => {}
 
 const median = (xs: ReadonlyArray<number>) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -21,9 +41,9 @@ const median = (xs: ReadonlyArray<number>) => {
 }
 
 /** µs per step of one version of one workload, measured in this process. */
-const measureHere = async (name: string, version: "ours" | "effect", roundMs: number, rounds: number) => {
+const measureHere = async (name: string, version: IsolatedVersion, roundMs: number, rounds: number) => {
   const w = workloads[name]!(immediate)
-  const make = version === "ours" ? w.ours : w.effect
+  const make = runOf(w, version)
   const run = (n: number) =>
     Effect.runPromise(Effect.gen(function*() {
       for (let i = 0; i < n; i++) yield* make()
@@ -99,6 +119,6 @@ export const isolatedLatency = (
 
 if (process.argv[1] === self && process.argv.length >= 4) {
   const [name, version, roundMs, rounds] = process.argv.slice(2)
-  const measured = await measureHere(name!, version as "ours" | "effect", Number(roundMs ?? 400), Number(rounds ?? 5))
+  const measured = await measureHere(name!, version as IsolatedVersion, Number(roundMs ?? 400), Number(rounds ?? 5))
   process.stdout.write(`${JSON.stringify({ name, version, ...measured })}\n`)
 }

@@ -43,7 +43,7 @@ export const ctxOf = (node: Node, input: unknown, values: Record<string, unknown
  * reliability-event sink (retries, failovers, cache hits of the provider calls it makes), its budget gate (calls are
  * charged to the run's budget under the step's path) and its log correlation.
  */
-class NodeRun implements UsageSink, ReliabilitySink, Gate, StepCorrelation, DeltaSink {
+export class NodeRun implements UsageSink, ReliabilitySink, Gate, StepCorrelation, DeltaSink {
   attempt = 0
   usage: Array<UsageEntry> | undefined = undefined
   failovers: Array<Failover> | undefined = undefined
@@ -146,12 +146,31 @@ class NodeRun implements UsageSink, ReliabilitySink, Gate, StepCorrelation, Delt
 
   /** Writes the record and reports the end (run by `onExit`, so also on interruption). */
   finish(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
-    const { state, node, path, startedAt, attempt, usage, failovers, fallback } = this
-    const { emit, records, metrics } = state
+    const { state, node, path, startedAt } = this
+    const { metrics } = state
     if (!state.timed) return Effect.void
     const now = state.clock.currentTimeMillisUnsafe()
-    const interrupted = Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
-    const status = Exit.isSuccess(exit) ? "succeeded" : interrupted ? "interrupted" : "failed"
+    const status = this.end(Exit.isSuccess(exit) ? undefined : exit.cause, now)
+    if (metrics === undefined) return Effect.void
+    const duration = metrics.step(path, node.kind, status)
+    const retries = this.retried > 0 ? metrics.retry(path) : undefined
+    return Effect.withFiber((fiber) => {
+      duration.updateUnsafe((now - startedAt) / 1000, fiber.context)
+      retries?.updateUnsafe(this.retried, fiber.context)
+      return Effect.void
+    })
+  }
+
+  /**
+   * Writes the record and emits the end event of the step, which succeeded (`cause` undefined) or failed with `cause`
+   * (already `StepFailed`), at `now`; returns its status. Plain code, no Effect: the compiled path calls it from the
+   * continuation of the step's own effect, the driver from `finish`.
+   */
+  end(cause: Cause.Cause<unknown> | undefined, now: number): "succeeded" | "failed" | "interrupted" {
+    const { state, node, path, startedAt, attempt, usage, failovers, fallback } = this
+    const { emit, records } = state
+    const interrupted = cause !== undefined && Cause.hasInterruptsOnly(cause)
+    const status = cause === undefined ? "succeeded" : interrupted ? "interrupted" : "failed"
     if (records !== undefined) {
       const record: Mutable<StepRecord> = { stepId: path, kind: node.kind, status, attempts: attempt, startedAt, durationMillis: now - startedAt }
       if (usage !== undefined) {
@@ -162,25 +181,18 @@ class NodeRun implements UsageSink, ReliabilitySink, Gate, StepCorrelation, Delt
       if (fallback !== undefined) record.fallback = fallback
       records[path] = record
     }
-    const done = emit === undefined ? Effect.void : this.report(exit, now, interrupted)
-    if (metrics === undefined) return done
-    const duration = metrics.step(path, node.kind, status)
-    const retries = this.retried > 0 ? metrics.retry(path) : undefined
-    return Effect.withFiber((fiber) => {
-      duration.updateUnsafe((now - startedAt) / 1000, fiber.context)
-      retries?.updateUnsafe(this.retried, fiber.context)
-      return done
-    })
+    if (emit !== undefined) this.report(cause, now, interrupted)
+    return status
   }
 
   /** The end event. */
-  private report(exit: Exit.Exit<unknown, unknown>, now: number, interrupted: boolean): Effect.Effect<void> {
+  private report(cause: Cause.Cause<unknown> | undefined, now: number, interrupted: boolean): void {
     const { state, path, startedAt, attempt } = this
     const emit = state.emit!
-    if (Exit.isSuccess(exit)) {
+    if (cause === undefined) {
       emit({ _tag: "StepSucceeded", runId: state.runId, workflow: state.workflow, at: now, stepId: path, attempts: attempt, durationMillis: now - startedAt })
     } else {
-      const error = Cause.findErrorOption(exit.cause)
+      const error = Cause.findErrorOption(cause)
       emit({
         _tag: "StepFailed",
         runId: state.runId,
@@ -189,11 +201,10 @@ class NodeRun implements UsageSink, ReliabilitySink, Gate, StepCorrelation, Delt
         stepId: path,
         attempts: attempt,
         durationMillis: now - startedAt,
-        error: error._tag === "Some" ? messageOf(error.value) : interrupted ? "interrupted" : Cause.pretty(exit.cause),
+        error: error._tag === "Some" ? messageOf(error.value) : interrupted ? "interrupted" : Cause.pretty(cause),
         interrupted
       })
     }
-    return Effect.void
   }
 }
 
@@ -224,22 +235,7 @@ export const runNode = (
   // forward, and calls may as well report to the run's sinks directly (a context change per step costs ~0.35 µs and
   // ~0.5 KB while in flight). Both sinks in one context change.
   if (traits.collects && state.collecting) {
-    const { budget, correlate } = state
-    once = Effect.updateContext(once, (context: Context.Context<never>) => {
-      // a step's own sinks forward to what is around the step, unless that is its parent step (a call or branch
-      // node), which would count the usage twice: then to the run's
-      const outer = Context.get(context, StepUsage)
-      r.outerUsage = outer instanceof NodeRun ? undefined : outer
-      let c = Context.add(Context.add(context, StepUsage, r), ReliabilityEvents, r)
-      if (state.emit !== undefined) {
-        const deltas = Context.get(context, TextDeltas)
-        r.outerDeltas = deltas instanceof NodeRun ? undefined : deltas
-        c = Context.add(c, TextDeltas, r)
-      }
-      if (budget !== undefined) c = Context.add(c, CallGate, r)
-      if (correlate) c = Context.add(c, CurrentStep, r)
-      return c as Context.Context<unknown>
-    })
+    once = Effect.updateContext(once, (context: Context.Context<never>) => stepContext(r, context) as Context.Context<unknown>)
   }
   let wrapped = plan.wrap[i]!(once, path, state.emit === undefined ? undefined : r)
   // fallbacks inside the durable unit: a replay gives back what served the step
@@ -257,6 +253,26 @@ export const runNode = (
   if (timed) effect = Effect.onExit(effect, (exit) => r.finish(exit))
   if (state.spans !== undefined) effect = stepSpan(effect, state, plan, i, prefix, path)
   return effect
+}
+
+/**
+ * `context` with the step's own sinks (usage, reliability events, text deltas when someone reads events, the budget
+ * gate, log correlation): what a collecting step runs in. A step's sinks forward to what is around the step, unless
+ * that is its parent step (a call or branch node), which would count the usage twice: then to the run's.
+ */
+export const stepContext = (r: NodeRun, context: Context.Context<never>): Context.Context<never> => {
+  const { state } = r
+  const outer = Context.get(context, StepUsage)
+  r.outerUsage = outer instanceof NodeRun ? undefined : outer
+  let c = Context.add(Context.add(context, StepUsage, r), ReliabilityEvents, r)
+  if (state.emit !== undefined) {
+    const deltas = Context.get(context, TextDeltas)
+    r.outerDeltas = deltas instanceof NodeRun ? undefined : deltas
+    c = Context.add(c, TextDeltas, r)
+  }
+  if (state.budget !== undefined) c = Context.add(c, CallGate, r)
+  if (state.correlate) c = Context.add(c, CurrentStep, r)
+  return c
 }
 
 /** The span name and attributes of each top-level node of a plan, built once (a step's name and attributes never change). */

@@ -4,10 +4,10 @@
  *
  * The state is split in two on purpose. `RunBase` holds run-wide values that never need to see a single step.
  * `Observers` holds everything that must see each step (events, records, spans, concurrency permits, and whatever
- * comes next: a journal, telemetry, budgets). The engine's fast path (the compiled program, see `runGraph.ts`) sees no
- * step individually, so it is taken only when every observer is absent (spans aside: the compiled path makes them
- * itself); `makeRunState` decides that once, over all the fields of `Observers`, so an observer added there can never
- * be skipped by the fast path.
+ * comes next: a journal, telemetry, budgets). The engine's fast path (the compiled program, see `runGraph.ts`) handles
+ * the cheap observers itself: events and records (a clock read, a record and a callback per step), or spans (see
+ * {@link inlineObservers}); any other observer present forces the graph driver. `makeRunState` decides that once,
+ * over all the fields of `Observers`, so an observer added there can never be skipped by the fast path.
  */
 import type { Clock, Effect, Semaphore } from "effect"
 import type { Graph } from "../../dsl/Node.ts"
@@ -112,13 +112,14 @@ export interface Observers {
  * @example
  * ```ts
  * // built once per run by the engine (not public); nested graphs share it:
- * state.mode // "compiled" when no observer is set
+ * state.mode // "compiled" when no observer other than events and records is set
  * ```
  */
 export interface RunState extends RunBase, Observers {
   /**
-   * How graphs of this run are run: `"compiled"` (series-parallel graphs as a fixed program) when no observer is set
-   * but spans, `"driven"` (the graph driver, which sees every step) otherwise.
+   * How graphs of this run are run: `"compiled"` (series-parallel graphs as a fixed program, which also keeps events
+   * and records, or makes spans: {@link inlineObservers}) when no other observer is set, `"driven"` (the graph
+   * driver) otherwise.
    */
   readonly mode: "compiled" | "driven"
   /** Someone reads per-step timing and outcomes (records, events, metrics): clock reads and the per-step end handler. */
@@ -132,22 +133,26 @@ export interface RunState extends RunBase, Observers {
 }
 
 /**
- * The observers the compiled path serves itself: it puts each node in its span (`compiled.ts`), so spans alone keep
- * the fast path.
+ * The observers the compiled path handles itself (`compiled.ts`): per step a clock read at each end, the `StepStarted`
+ * and end events, the `StepRecord`, and the step's own usage and event sinks, with the same contents and order as the
+ * driver; or the step's span. Only the fields listed here may be present on the compiled path (and spans not together
+ * with events or records); any other one forces the driver.
  */
-const servedByCompiled: ReadonlySet<string> = new Set<keyof Observers>(["spans"])
+export const inlineObservers: { readonly [K in keyof Observers]?: true } = { emit: true, records: true, spans: true }
 
 /**
- * True when any observer the compiled path does not serve is present: decided over every field of `Observers`,
- * whatever they are.
+ * True when an observer the compiled path does not handle itself is present (permits, a budget, metrics, log
+ * correlation, a journal, spans with events or records, and any observer added later): decided over every field of
+ * `Observers`, whatever they are.
  */
-export const isObserved = (observers: Observers): boolean => {
+export const needsDriver = (observers: Observers): boolean => {
   for (const key in observers) {
-    if (servedByCompiled.has(key)) continue
+    if (inlineObservers[key as keyof Observers] === true) continue
     const value = observers[key as keyof Observers]
     if (value !== undefined && value !== false) return true
   }
-  return false
+  // the compiled path makes spans, or keeps events and records, not both in one run
+  return observers.spans !== undefined && (observers.emit !== undefined || observers.records !== undefined)
 }
 
 /**
@@ -181,7 +186,7 @@ export const makeRunState = (base: RunBase, observers: { readonly [K in keyof Ob
   metrics: observers.metrics,
   correlate: observers.correlate,
   journal: observers.journal,
-  mode: isObserved(observers) ? "driven" : "compiled",
+  mode: needsDriver(observers) ? "driven" : "compiled",
   timed: observers.records !== undefined || observers.emit !== undefined || observers.metrics !== undefined,
   collecting: observers.records !== undefined || observers.emit !== undefined ||
     observers.budget !== undefined || observers.metrics !== undefined || observers.correlate

@@ -2,15 +2,19 @@
  * The compiled path: a series-parallel graph (see `decompose.ts`) run as a fixed program, chains in sequence and
  * independent parts in forked fibers, with the same start time for every node and the same failures as the driver.
  *
- * It is taken only when no observer needs to see a step (`RunState.mode === "compiled"`), so a node here is its
- * attempt and nothing else (no records, events or permits), in its span when the run makes spans.
+ * It is taken when no observer other than events and records, or spans, is set (`RunState.mode === "compiled"`).
+ * Without them a node here is its attempt and nothing else, in its span when the run makes spans. With events or
+ * records (`Workflow.execute`, `onEvent`), a node of one attempt also reads the clock at each end, emits
+ * `StepStarted` and its end event, writes its `StepRecord` and runs with its own usage and event sinks, all from the
+ * continuation that stores its output: the same events and records as the driver's `runNode`, without its separate
+ * error-mapping and exit frames.
  */
 import { Cause, Effect, Exit, Fiber } from "effect"
 import type { Context } from "effect"
 import type { AnyCtx, Graph } from "../../dsl/Node.ts"
 import type { Program } from "./decompose.ts"
 import { driveGraph } from "./driver.ts"
-import { runNode, stepFailed, stepSpan } from "./NodeRun.ts"
+import { NodeRun, runNode, stepContext, stepFailed, stepSpan } from "./NodeRun.ts"
 import type { Plan } from "./plan.ts"
 import type { RunState } from "./RunState.ts"
 
@@ -32,6 +36,8 @@ const restGraphOf = (graph: Graph, rest: Extract<Program, { _tag: "Rest" }>): Gr
  */
 export class Env {
   readonly slots: Array<unknown>
+  /** Someone reads events or records: each node of one attempt is observed here (see `observe`). */
+  readonly observed: boolean
   constructor(
     readonly state: RunState,
     readonly graph: Graph,
@@ -41,6 +47,7 @@ export class Env {
     readonly external: Record<string, unknown>
   ) {
     this.slots = new Array(plan.nodes.length)
+    this.observed = state.timed
   }
 
   /** The context of node `i`: the run input plus exactly its needs. */
@@ -97,9 +104,9 @@ export const runCompiled = (
 const exec = (env: Env, program: Program): Effect.Effect<void, unknown, unknown> => {
   switch (program._tag) {
     case "Node":
-      return new Series(env, [program]).run()
+      return new Series(env, [program]).start()
     case "Series":
-      return new Series(env, program.parts).run()
+      return new Series(env, program.parts).start()
     case "Parallel":
       return execParallel(env, program.parts)
     case "Rest":
@@ -124,6 +131,35 @@ const attemptOf = (env: Env, i: number): Effect.Effect<unknown, unknown, unknown
   return state.spans === undefined ? attempt : stepSpan(attempt, state, plan, i, prefix, path, (error) => stepFailed(state, path, 1, error))
 }
 
+/**
+ * An observed node of one attempt starts: its `NodeRun` (attempt 1, started now) and its `StepStarted` event. The node
+ * ends through `NodeRun.end`, called where its output is stored or its failure wrapped. (A node with retries, a
+ * timeout or fallbacks goes through `runNode`, which observes it itself.)
+ */
+const observe = (env: Env, i: number): NodeRun => {
+  const { state, plan } = env
+  const node = plan.nodes[i]!
+  const path = env.pathOf(i)
+  const r = new NodeRun(state, node, path, env.ctxOf(i), state.clock.currentTimeMillisUnsafe())
+  r.attempt = 1
+  state.emit?.({ _tag: "StepStarted", runId: state.runId, workflow: state.workflow, at: r.startedAt, stepId: path, kind: node.kind })
+  return r
+}
+
+/**
+ * The attempt of an observed node (see `observe`), validated as `runNode` validates it; with `sinks`, in the step's own
+ * sinks (a node run in a fiber of its own gets them with the fiber's context instead).
+ */
+const observedAttempt = (env: Env, i: number, r: NodeRun, sinks: boolean): Effect.Effect<unknown, unknown, unknown> => {
+  const { state, plan } = env
+  const traits = plan.traits[i]!
+  let attempt = traits.attempt(state, r.node, r.path, env.input, r.ctx, 1)
+  if (sinks && traits.collects) {
+    attempt = Effect.updateContext(attempt, (context: Context.Context<never>) => stepContext(r, context) as Context.Context<unknown>)
+  }
+  return plan.wrap[i]!(attempt, r.path, state.emit === undefined ? undefined : r)
+}
+
 /** A node's failure as the run reports it: `StepFailed` on attempt 1 (a `runNode` failure already is one). */
 const failureOf = (env: Env, i: number, cause: Cause.Cause<unknown>): Cause.Cause<unknown> => {
   const path = env.pathOf(i)
@@ -138,25 +174,63 @@ const failureOf = (env: Env, i: number, cause: Cause.Cause<unknown>): Cause.Caus
  */
 class Series {
   k = 0
+  /** The observed node running now (see `observe`), ended by the callbacks. */
+  r: NodeRun | undefined = undefined
   readonly onSuccess: (value: unknown) => Effect.Effect<void, unknown, unknown>
   readonly onFailure: (cause: Cause.Cause<unknown>) => Effect.Effect<never, unknown>
   readonly next: () => Effect.Effect<void, unknown, unknown>
+  /**
+   * Ends the observed node that was running when the series was interrupted: an interrupted fiber skips the failure
+   * callback, and one exit frame per series costs less than one per node.
+   */
+  readonly interrupted: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void>
   constructor(readonly env: Env, readonly parts: ReadonlyArray<Program>) {
     this.onSuccess = (value) => {
       const part = this.parts[this.k] as Extract<Program, { _tag: "Node" }>
       this.env.slots[part.index] = value
+      const r = this.r
+      if (r !== undefined) {
+        this.r = undefined
+        r.end(undefined, r.state.clock.currentTimeMillisUnsafe())
+      }
       return ++this.k < this.parts.length ? this.run() : Effect.void
     }
     this.onFailure = (cause) => {
       const part = this.parts[this.k] as Extract<Program, { _tag: "Node" }>
-      return Effect.failCause(failureOf(this.env, part.index, cause))
+      const failure = failureOf(this.env, part.index, cause)
+      const r = this.r
+      if (r !== undefined) {
+        this.r = undefined
+        r.end(failure, r.state.clock.currentTimeMillisUnsafe())
+      }
+      return Effect.failCause(failure)
     }
     this.next = () => (++this.k < this.parts.length ? this.run() : Effect.void)
+    this.interrupted = (exit) => {
+      const r = this.r
+      if (r !== undefined && Exit.isFailure(exit)) {
+        this.r = undefined
+        const part = this.parts[this.k] as Extract<Program, { _tag: "Node" }>
+        r.end(failureOf(this.env, part.index, exit.cause), r.state.clock.currentTimeMillisUnsafe())
+      }
+      return Effect.void
+    }
+  }
+
+  start(): Effect.Effect<void, unknown, unknown> {
+    return this.env.observed ? Effect.onExit(this.run(), this.interrupted) : this.run()
   }
 
   run(): Effect.Effect<void, unknown, unknown> {
     const part = this.parts[this.k]!
-    if (part._tag === "Node") return Effect.matchCauseEffect(attemptOf(this.env, part.index), this)
+    if (part._tag === "Node") {
+      const { env } = this
+      if (env.observed && env.plan.once[part.index]) {
+        const r = this.r = observe(env, part.index)
+        return Effect.matchCauseEffect(observedAttempt(env, part.index, r, true), this)
+      }
+      return Effect.matchCauseEffect(attemptOf(env, part.index), this)
+    }
     const last = this.k + 1 === this.parts.length
     return last ? exec(this.env, part) : Effect.flatMap(exec(this.env, part), this.next)
   }
@@ -171,28 +245,41 @@ class Series {
  * The fibers are started with the parent's context (`Effect.runForkWith`), like `Effect.forEach` does, and are
  * supervised here: interrupting the parent interrupts them and waits for them.
  */
+type Fork = (effect: Effect.Effect<unknown, unknown, unknown>) => Fiber.Fiber<unknown, unknown>
+
 const execParallel = (env: Env, parts: ReadonlyArray<Program>): Effect.Effect<void, unknown, unknown> =>
   Effect.withFiber((parent) => new Par(env, parts, parent.context).start())
 
 class Par {
   running: Set<Fiber.Fiber<unknown, unknown>> | undefined = undefined
+  /** The observed node parts (see `observe`), by part index, ended when their fiber is settled. */
+  runs: Array<NodeRun | undefined> | undefined = undefined
   failure: Cause.Cause<unknown> | undefined = undefined
   resume: ((effect: Effect.Effect<void, unknown, unknown>) => void) | undefined = undefined
   constructor(readonly env: Env, readonly parts: ReadonlyArray<Program>, readonly context: Context.Context<never>) {}
 
   start(): Effect.Effect<void, unknown, unknown> {
-    const fork = Effect.runForkWith(this.context) as (effect: Effect.Effect<unknown, unknown, unknown>) => Fiber.Fiber<unknown, unknown>
+    const fork = Effect.runForkWith(this.context) as Fork
     const { env, parts } = this
     for (let k = 0; k < parts.length; k++) {
       const part = parts[k]!
-      const fiber = fork(part._tag === "Node" ? attemptOf(env, part.index) : exec(env, part))
+      let fiber: Fiber.Fiber<unknown, unknown>
+      if (part._tag === "Node" && env.observed && env.plan.once[part.index]) {
+        // the node's fiber starts in the step's own sinks: no context change inside it
+        const r = observe(env, part.index)
+        ;(this.runs ??= new Array(parts.length))[k] = r
+        const attempt = observedAttempt(env, part.index, r, false)
+        fiber = env.plan.traits[part.index]!.collects ? (Effect.runForkWith(stepContext(r, this.context)) as Fork)(attempt) : fork(attempt)
+      } else {
+        fiber = fork(part._tag === "Node" ? attemptOf(env, part.index) : exec(env, part))
+      }
       const exit = fiber.pollUnsafe()
       if (exit !== undefined) {
-        if (!this.settle(part, exit)) break
+        if (!this.settle(k, exit)) break
         continue
       }
       ;(this.running ??= new Set()).add(fiber)
-      fiber.addObserver((exit) => this.onExit(fiber, part, exit))
+      fiber.addObserver((exit) => this.onExit(fiber, k, exit))
     }
     const running = this.running
     if (running === undefined || running.size === 0) return this.failure === undefined ? Effect.void : Effect.failCause(this.failure)
@@ -204,21 +291,29 @@ class Par {
     })
   }
 
-  /** Stores a part's outcome; false when it failed (the first failure is kept). */
-  settle(part: Program, exit: Exit.Exit<unknown, unknown>): boolean {
+  /**
+   * Stores the outcome of part `k` and ends it when it is observed; false when it failed (the first failure is kept;
+   * a later one, an interrupted sibling's, only ends its node).
+   */
+  settle(k: number, exit: Exit.Exit<unknown, unknown>): boolean {
+    const part = this.parts[k]!
+    const r = this.runs?.[k]
     if (Exit.isSuccess(exit)) {
       if (part._tag === "Node") this.env.slots[part.index] = exit.value
+      r?.end(undefined, r.state.clock.currentTimeMillisUnsafe())
       return true
     }
-    if (this.failure === undefined) this.failure = part._tag === "Node" ? failureOf(this.env, part.index, exit.cause) : exit.cause
+    const failure = part._tag === "Node" ? failureOf(this.env, part.index, exit.cause) : exit.cause
+    r?.end(failure, r.state.clock.currentTimeMillisUnsafe())
+    if (this.failure === undefined) this.failure = failure
     return false
   }
 
-  onExit(fiber: Fiber.Fiber<unknown, unknown>, part: Program, exit: Exit.Exit<unknown, unknown>): void {
+  onExit(fiber: Fiber.Fiber<unknown, unknown>, k: number, exit: Exit.Exit<unknown, unknown>): void {
     const running = this.running!
     running.delete(fiber)
     const first = this.failure === undefined
-    const ok = first ? this.settle(part, exit) : true
+    const ok = this.settle(k, exit) || !first
     if (!ok && running.size > 0) {
       // Interrupt the others; the last of them to end resumes the group.
       for (const other of running) other.interruptUnsafe()

@@ -4,9 +4,10 @@
  * else is in flight, which keeps sequential chains cheap) and reacts to their completions. A failure interrupts the
  * nodes still running, waits for their finalizers, and fails the run with `StepFailed`.
  *
- * A run that no observer watches (`RunState.mode === "compiled"`: `Workflow.run` without options) runs a
- * series-parallel graph as a compiled program instead (chains in sequence, independent parts in forked fibers), with
- * the same start time for every node and the same failures.
+ * A run that no observer but events and records watches (`RunState.mode === "compiled"`: `Workflow.run` without
+ * options, `Workflow.execute`, `onEvent`) runs a series-parallel graph as a compiled program instead (chains in
+ * sequence, independent parts in forked fibers), with the same start time for every node, the same failures, and the
+ * same events and records.
  *
  * The driver is in `driver.ts`, the compiled path in `compiled.ts`, one node in `NodeRun.ts`, the kinds in `kinds.ts`.
  * Branch and call nodes run nested graphs through `state.runGraph` (this function), so no module imports back.

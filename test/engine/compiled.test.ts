@@ -5,7 +5,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Clock, Effect, Exit, Fiber, Schedule, Schema } from "effect"
 import { TestClock } from "effect/testing"
-import { decompose, show } from "../../src/engine/decompose.ts"
+import { decompose, type Program, show } from "../../src/engine/decompose.ts"
+import type { WorkflowEvent } from "../../src/engine/events.ts"
 import { Workflow } from "../../src/index.ts"
 import { seededRandom } from "../../src/testing/index.ts"
 import { type Built, buildDag, kindsOf, randomDag, type Spec, summary } from "./randomDag.ts"
@@ -42,7 +43,8 @@ const runBuilt = (built: Built, driver: boolean) =>
     // The TestClock keeps going from run to run: start times are relative to this run's start.
     const rec = built.reset(yield* Clock.currentTimeMillis)
     let endedAt = Number.POSITIVE_INFINITY
-    const run = (driver ? Workflow.run(built.workflow, { text: "x" }, { onEvent: () => {} }) : Workflow.run(built.workflow, { text: "x" })).pipe(
+    // a concurrency limit no run reaches forces the driver (a permit per step, taken at once)
+    const run = (driver ? Workflow.run(built.workflow, { text: "x" }, { concurrency: Number.MAX_SAFE_INTEGER }) : Workflow.run(built.workflow, { text: "x" })).pipe(
       Effect.onError(() => Effect.map(Clock.currentTimeMillis, (now) => {
         endedAt = now - rec.t0
       }))
@@ -55,7 +57,49 @@ const runBuilt = (built: Built, driver: boolean) =>
     return { exit, started, interrupted: rec.interrupted.filter(before).sort(), finalized: rec.finalized.filter(before).sort() }
   })
 
-/** Runs the same random workflow both ways and asserts the same outputs or failure, schedule and interruptions. */
+/**
+ * Runs a built random workflow with events and records (`Workflow.execute` with `onEvent`), on the compiled path or the
+ * driver: its exit, its events and its step records, with times relative to the run's start.
+ */
+const observeBuilt = (built: Built, driver: boolean) =>
+  Effect.gen(function*() {
+    const t0 = yield* Clock.currentTimeMillis
+    built.reset(t0)
+    const events: Array<WorkflowEvent> = []
+    const options = { runId: "r", onEvent: (event: WorkflowEvent) => void events.push(event) }
+    const run = Workflow.execute(built.workflow, { text: "x" }, driver ? { ...options, concurrency: Number.MAX_SAFE_INTEGER } : options)
+    const fiber = yield* Effect.forkChild(Effect.exit(run))
+    yield* TestClock.adjust("1000 seconds")
+    const exit = yield* joinDone(fiber)
+    // As in `runBuilt`: when the run fails, what happened at the very instant it failed is left out (which of the
+    // steps ready then start before the failure is seen is an arbitrary order of simultaneous events).
+    const endedAt = Exit.isFailure(exit) ? events.at(-1)!.at : Number.POSITIVE_INFINITY
+    const relative = events.filter((event) => event.at < endedAt).map((event) => ({ ...event, at: event.at - t0 }))
+    const records = Exit.isSuccess(exit)
+      ? Object.fromEntries(Object.entries(exit.value.steps).map(([path, record]) => [path, { ...record!, startedAt: record!.startedAt - t0 }]))
+      : undefined
+    return { exit: Exit.isSuccess(exit) ? Exit.succeed(exit.value.outputs) : exit, events: relative, records }
+  })
+
+/** A chain of nodes and parallel groups of single nodes. */
+const layered = (program: Program): boolean =>
+  program._tag === "Node" ||
+  (program._tag === "Series" && program.parts.every(layered)) ||
+  (program._tag === "Parallel" && program.parts.every((part) => part._tag === "Node"))
+
+const line = (event: WorkflowEvent) => `${event.at} ${event._tag} ${"stepId" in event ? event.stepId : ""}`
+
+/** Each step's events (and the run's, under ""), in their order. */
+const perStep = (events: ReadonlyArray<WorkflowEvent>) => {
+  const out: Record<string, Array<WorkflowEvent>> = {}
+  for (const event of events) (out["stepId" in event ? event.stepId : ""] ??= []).push(event)
+  return out
+}
+
+/**
+ * Runs the same random workflow both ways and asserts the same outputs or failure, schedule and interruptions; then
+ * both ways again with events and records, and asserts the same events in the same order and the same records.
+ */
 const compare = (specs: ReadonlyArray<Spec>) =>
   Effect.gen(function*() {
     const built = buildDag("dag", specs)
@@ -66,6 +110,19 @@ const compare = (specs: ReadonlyArray<Spec>) =>
     assert.deepStrictEqual(fast.started, slow.started, program)
     assert.deepStrictEqual(fast.interrupted, slow.interrupted, program)
     assert.deepStrictEqual(fast.finalized, slow.finalized, program)
+    const seen = yield* observeBuilt(built, false)
+    const driven = yield* observeBuilt(built, true)
+    assert.deepStrictEqual(summary(seen.exit), summary(driven.exit), program)
+    assert.deepStrictEqual(summary(seen.exit), summary(fast.exit), program)
+    // The same events, each step's own in the same order, and all of them in the same order for chains of parallel
+    // layers (W1-W3's shapes). Simultaneous events of independent parts may come in another order otherwise: the
+    // driver starts ready nodes in the order they became ready, the program runs a part's chain on at once.
+    assert.deepStrictEqual(seen.events.map((e) => JSON.stringify(e)).sort(), driven.events.map((e) => JSON.stringify(e)).sort(), program)
+    assert.deepStrictEqual(perStep(seen.events), perStep(driven.events), program)
+    if (layered(decompose(specs)) && specs.every((spec) => spec.kind !== "branch" && spec.kind !== "call")) {
+      assert.deepStrictEqual(seen.events.map(line), driven.events.map(line), program)
+    }
+    assert.deepStrictEqual(seen.records, driven.records, program)
     return { program, exit: fast.exit, started: fast.started }
   })
 
@@ -113,7 +170,7 @@ describe("compiled path: large graphs", () => {
         run: (ctx: Record<string, unknown>) => Effect.succeed(`${s.id}<${s.needs.map((need) => String(ctx[need]).length).join(",")}>`)
       })))
       const fast = yield* Workflow.run(wf, { text: "x" })
-      const slow = yield* Workflow.run(wf, { text: "x" }, { onEvent: () => {} })
+      const slow = yield* Workflow.run(wf, { text: "x" }, { concurrency: Number.MAX_SAFE_INTEGER })
       assert.strictEqual(Object.keys(fast).length, 1500)
       assert.deepStrictEqual(fast, slow)
       assert.deepStrictEqual(Object.keys(fast), Object.keys(slow))
@@ -169,7 +226,7 @@ describe("compiled path: same schedule as the driver", () => {
         assert.isAbove(seen[kind] ?? 0, 5, kind)
       }
       for (const tag of ["Boom", "LoopMaxIterations"]) assert.isAbove(errors[tag] ?? 0, 3, tag)
-    }))
+    }), 180_000)
 })
 
 describe("compiled path: failures and interruption", () => {

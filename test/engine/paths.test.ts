@@ -1,6 +1,7 @@
 /**
- * Behaviour both run paths must share, each test run on the compiled path (`Workflow.run` without options) and on the
- * graph driver (`onEvent`), plus the fast-path decision itself. The cases come from mutation testing (issue 8): each
+ * Behaviour both run paths must share, each test run on the compiled path (`Workflow.run` without options, and with
+ * `onEvent`, which the compiled path handles itself) and on the graph driver (forced by a concurrency limit no run
+ * reaches: a permit per step, taken at once), plus the fast-path decision itself. The cases come from mutation testing (issue 8): each
  * is a plausible bug that no other test caught.
  */
 import { assert, describe, it } from "@effect/vitest"
@@ -11,7 +12,7 @@ import { Semconv, WorkflowMetrics } from "../../src/telemetry/index.ts"
 import { TestClock } from "effect/testing"
 import { WorkflowDefinitionError } from "../../dsl/errors.ts"
 import { runGraph } from "../../src/engine/runGraph.ts"
-import { isObserved, makeRunState, type Observers } from "../../src/engine/RunState.ts"
+import { inlineObservers, makeRunState, needsDriver, type Observers } from "../../src/engine/RunState.ts"
 import { StepSpans } from "../../src/engine/StepSpans.ts"
 import { Workflow } from "../../src/index.ts"
 import { joinDone } from "../support/fibers.ts"
@@ -23,7 +24,8 @@ const input = { text: "x" }
 
 const paths = [
   ["compiled path", <W extends Workflow.Any>(wf: W) => Workflow.run(wf, input as Workflow.EncodedInputOf<W>)],
-  ["driver", <W extends Workflow.Any>(wf: W) => Workflow.run(wf, input as Workflow.EncodedInputOf<W>, { onEvent: () => {} })]
+  ["compiled path with events", <W extends Workflow.Any>(wf: W) => Workflow.run(wf, input as Workflow.EncodedInputOf<W>, { onEvent: () => {} })],
+  ["driver", <W extends Workflow.Any>(wf: W) => Workflow.run(wf, input as Workflow.EncodedInputOf<W>, { concurrency: Number.MAX_SAFE_INTEGER })]
 ] as const
 
 const failureOf = (exit: Exit.Exit<unknown, unknown>) => {
@@ -185,18 +187,26 @@ describe("the fast-path decision", () => {
     })
   ))
 
-  it("no observer: compiled; any one observer alone but spans (which the compiled path makes): driven", () => {
+  it("no observer, events and records, or spans: compiled; any other observer alone: driven", () => {
     assert.strictEqual(makeRunState(base, none).mode, "compiled")
-    assert.isFalse(isObserved(none))
+    assert.isFalse(needsDriver(none))
+    assert.deepStrictEqual(Object.keys(inlineObservers).sort(), ["emit", "records", "spans"])
+    assert.strictEqual(makeRunState(base, { ...none, emit: present.emit, records: present.records }).mode, "compiled")
     for (const key of Object.keys(present) as Array<keyof Observers>) {
-      assert.strictEqual(makeRunState(base, { ...none, [key]: present[key] }).mode, key === "spans" ? "compiled" : "driven", key)
+      const mode = makeRunState(base, { ...none, [key]: present[key] }).mode
+      assert.strictEqual(mode, key === "emit" || key === "records" || key === "spans" ? "compiled" : "driven", key)
+      // with events and records as well: driven by any other one (spans included: not both in one run)
+      if (key !== "emit" && key !== "records") {
+        assert.strictEqual(makeRunState(base, { ...none, emit: present.emit, records: {}, [key]: present[key] }).mode, "driven", key)
+      }
     }
     assert.strictEqual(makeRunState(base, { ...none, spans: present.spans, records: {} }).mode, "driven")
   })
 
   it("an observer the decision has never heard of still forces the driver", () => {
     // The decision reads every field, so a new one is counted without being listed anywhere.
-    assert.isTrue(isObserved({ ...none, budget: {} } as unknown as Observers))
+    assert.isTrue(needsDriver({ ...none, tracer: {} } as unknown as Observers))
+    assert.isTrue(needsDriver({ ...none, emit: present.emit, tracer: {} } as unknown as Observers))
   })
 })
 
