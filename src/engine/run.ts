@@ -17,11 +17,13 @@ import { withSpanEvents } from "./NodeRun.ts"
 import { runGraph } from "./runGraph.ts"
 import { StepSpans } from "./StepSpans.ts"
 import { type ExecuteOptions, makeRunState, type RunState } from "./RunState.ts"
-import { StepUsage, sumUsage } from "../llm/Usage.ts"
+import { StepUsage, sumUsage, type UsageEntry } from "../llm/Usage.ts"
 import { ReliabilityEvents } from "../reliability/ReliabilityEvent.ts"
 import type { RunResult } from "./RunResult.ts"
 
 export type { ExecuteOptions } from "./RunState.ts"
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
 /**
  * The error of running workflow `W`: bad input, or a step that failed (carrying the step's typed error).
@@ -144,43 +146,63 @@ const statusOf = (exit: Exit.Exit<unknown, unknown>) => {
   return { status: failure === undefined ? "interrupted" : "failed", failure } as const
 }
 
-// A module-level generator: a generator closure built per run costs V8 about 1.7 µs.
-const runBody = Effect.fnUntraced(function*(state: RunState, wf: Any, input: unknown, full: boolean) {
-  const { clock, emit, runId, metrics } = state
-  const decoded = yield* decodeCached(wf, input)
-  const startedAt = clock.currentTimeMillisUnsafe()
-  emit?.({ _tag: "RunStarted", runId, workflow: wf.name, at: startedAt })
-  if (metrics !== undefined) yield* runStarted(metrics)
-  const graph = runGraph(state, wf, "", decoded, {})
-  const outputs = yield* (emit === undefined && metrics === undefined ? graph : Effect.onExit(graph, (exit) =>
-    Effect.withFiber((fiber) => {
-      const at = clock.currentTimeMillisUnsafe()
-      const { status, failure } = statusOf(exit)
-      const error = failure === undefined || failure._tag !== "Fail"
-        ? undefined
-        : String((failure.error as { message?: unknown }).message ?? failure.error)
-      emit?.({ _tag: "RunFinished", runId, workflow: wf.name, at, status, durationMillis: at - startedAt, error })
-      if (metrics !== undefined) runFinished(state, metrics, fiber.context, status, failure, (at - startedAt) / 1000)
-      return Effect.void
-    })))
-  if (!full) return outputs
+/**
+ * The run with events, records or metrics: decode, `RunStarted`, the graph, `RunFinished`, and the `RunResult` with
+ * `full`. Combinators rather than a generator: they cost less per run than a generator's start and resumptions.
+ */
+const runBody = (state: RunState, wf: Any, input: unknown, full: boolean): Effect.Effect<unknown, unknown, unknown> =>
+  Effect.flatMap(decodeCached(wf, input), (decoded) => {
+    const { clock, emit, runId, metrics } = state
+    const startedAt = clock.currentTimeMillisUnsafe()
+    emit?.({ _tag: "RunStarted", runId, workflow: wf.name, at: startedAt })
+    let body: Effect.Effect<unknown, unknown, unknown> = runGraph(state, wf, "", decoded, {})
+    if (emit !== undefined || metrics !== undefined) {
+      body = Effect.onExit(body, (exit) => {
+        const at = clock.currentTimeMillisUnsafe()
+        const { status, failure } = statusOf(exit)
+        const error = failure === undefined || failure._tag !== "Fail"
+          ? undefined
+          : String((failure.error as { message?: unknown }).message ?? failure.error)
+        emit?.({ _tag: "RunFinished", runId, workflow: wf.name, at, status, durationMillis: at - startedAt, error })
+        if (metrics === undefined) return Effect.void
+        return Effect.withFiber((fiber) => {
+          runFinished(state, metrics, fiber.context, status, failure, (at - startedAt) / 1000)
+          return Effect.void
+        })
+      })
+    }
+    if (metrics !== undefined) body = Effect.andThen(runStarted(metrics), body)
+    return full ? Effect.map(body, (outputs) => resultOf(state, wf, outputs, startedAt)) : body
+  })
+
+const noEntries: ReadonlyArray<UsageEntry> = []
+const unpricedNone = { usd: 0, unpriced: [] } as const
+
+/** The `RunResult` of a run that succeeded: its records, and the usage and cost summed over them. */
+const resultOf = (state: RunState, wf: Any, outputs: unknown, startedAt: number): RunResult<unknown> => {
   const records = state.records!
-  const usage = sumUsage(Object.values(records).flatMap((r) => r.usage?.entries ?? []))
-  const cost = costOf(state.prices, usage.entries)
-  const result: RunResult<unknown> = {
-    runId,
+  // Most runs make no priced call: no entry array, no cost estimate.
+  let entries: Array<UsageEntry> | undefined
+  for (const path in records) {
+    const usage = records[path]!.usage
+    if (usage !== undefined && usage.entries.length > 0) (entries ??= []).push(...usage.entries)
+  }
+  const usage = sumUsage(entries ?? noEntries)
+  const cost = entries === undefined ? unpricedNone : costOf(state.prices, entries)
+  const result: Mutable<RunResult<unknown>> = {
+    runId: state.runId,
     workflow: wf.name,
     outputs,
     steps: records,
     startedAt,
-    durationMillis: clock.currentTimeMillisUnsafe() - startedAt,
+    durationMillis: state.clock.currentTimeMillisUnsafe() - startedAt,
     usage,
-    costUsd: cost.usd,
-    ...(cost.unpriced.length === 0 ? {} : { unpricedModels: cost.unpriced }),
-    ...(state.budget === undefined ? {} : { budget: state.budget.spend() })
+    costUsd: cost.usd
   }
+  if (cost.unpriced.length > 0) result.unpricedModels = cost.unpriced
+  if (state.budget !== undefined) result.budget = state.budget.spend()
   return result
-})
+}
 
 const runStarted = (metrics: WorkflowMetrics.Recorder) =>
   Effect.withFiber((fiber) => {
