@@ -136,28 +136,23 @@ const attemptOf = (env: Env, i: number): Effect.Effect<unknown, unknown, unknown
  * ends through `NodeRun.end`, called where its output is stored or its failure wrapped. (A node with retries, a
  * timeout or fallbacks goes through `runNode`, which observes it itself.)
  */
-const observe = (env: Env, i: number): NodeRun => {
+const observe = (env: Env, i: number, now: number): NodeRun => {
   const { state, plan } = env
   const node = plan.nodes[i]!
   const path = env.pathOf(i)
-  const r = new NodeRun(state, node, path, env.ctxOf(i), state.clock.currentTimeMillisUnsafe())
+  const r = new NodeRun(state, node, path, env.ctxOf(i), now >= 0 ? now : state.clock.currentTimeMillisUnsafe())
   r.attempt = 1
   state.emit?.({ _tag: "StepStarted", runId: state.runId, workflow: state.workflow, at: r.startedAt, stepId: path, kind: node.kind })
   return r
 }
 
 /**
- * The attempt of an observed node (see `observe`), validated as `runNode` validates it; with `sinks`, in the step's own
- * sinks (a node run in a fiber of its own gets them with the fiber's context instead).
+ * The attempt of an observed node (see `observe`), validated as `runNode` validates it. Its caller gives it the step's
+ * own sinks when it collects: a chain by a context change around it, a parallel group with its fiber's context.
  */
-const observedAttempt = (env: Env, i: number, r: NodeRun, sinks: boolean): Effect.Effect<unknown, unknown, unknown> => {
+const observedAttempt = (env: Env, i: number, r: NodeRun): Effect.Effect<unknown, unknown, unknown> => {
   const { state, plan } = env
-  const traits = plan.traits[i]!
-  let attempt = traits.attempt(state, r.node, r.path, env.input, r.ctx, 1)
-  if (sinks && traits.collects) {
-    attempt = Effect.updateContext(attempt, (context: Context.Context<never>) => stepContext(r, context) as Context.Context<unknown>)
-  }
-  return plan.wrap[i]!(attempt, r.path, state.emit === undefined ? undefined : r)
+  return plan.wrap[i]!(plan.traits[i]!.attempt(state, r.node, r.path, env.input, r.ctx, 1), r.path, state.emit === undefined ? undefined : r)
 }
 
 /** A node's failure as the run reports it: `StepFailed` on attempt 1 (a `runNode` failure already is one). */
@@ -176,6 +171,14 @@ class Series {
   k = 0
   /** The observed node running now (see `observe`), ended by the callbacks. */
   r: NodeRun | undefined = undefined
+  /**
+   * While an observed node runs in its own sinks: the series' fiber and its context around the node, put back by the
+   * callbacks (one context change per node, without the exit frame `Effect.updateContext` pushes to undo it).
+   */
+  fiber: Fiber.Fiber<unknown, unknown> | undefined = undefined
+  outside: Context.Context<never> | undefined = undefined
+  /** When the last observed node ended: the next one starts then (one clock read between two nodes, not two). */
+  now = -1
   readonly onSuccess: (value: unknown) => Effect.Effect<void, unknown, unknown>
   readonly onFailure: (cause: Cause.Cause<unknown>) => Effect.Effect<never, unknown>
   readonly next: () => Effect.Effect<void, unknown, unknown>
@@ -190,8 +193,9 @@ class Series {
       this.env.slots[part.index] = value
       const r = this.r
       if (r !== undefined) {
+        this.leave()
         this.r = undefined
-        r.end(undefined, r.state.clock.currentTimeMillisUnsafe())
+        r.end(undefined, this.now = r.state.clock.currentTimeMillisUnsafe())
       }
       return ++this.k < this.parts.length ? this.run() : Effect.void
     }
@@ -200,6 +204,7 @@ class Series {
       const failure = failureOf(this.env, part.index, cause)
       const r = this.r
       if (r !== undefined) {
+        this.leave()
         this.r = undefined
         r.end(failure, r.state.clock.currentTimeMillisUnsafe())
       }
@@ -209,6 +214,7 @@ class Series {
     this.interrupted = (exit) => {
       const r = this.r
       if (r !== undefined && Exit.isFailure(exit)) {
+        this.leave()
         this.r = undefined
         const part = this.parts[this.k] as Extract<Program, { _tag: "Node" }>
         r.end(failureOf(this.env, part.index, exit.cause), r.state.clock.currentTimeMillisUnsafe())
@@ -221,16 +227,40 @@ class Series {
     return this.env.observed ? Effect.onExit(this.run(), this.interrupted) : this.run()
   }
 
+  /** Puts back the context around the node that just ended, if it ran in its own sinks. */
+  leave(): void {
+    const outside = this.outside
+    if (outside !== undefined) {
+      this.outside = undefined
+      this.fiber!.setContext(outside)
+    }
+  }
+
+  /** An observed node (see `observe`) of the series: in its own sinks when it collects what its calls report. */
+  observed(i: number): Effect.Effect<unknown, unknown, unknown> {
+    const { env } = this
+    const r = this.r = observe(env, i, this.now)
+    this.now = -1
+    const attempt = observedAttempt(env, i, r)
+    if (!env.plan.traits[i]!.collects) return Effect.matchCauseEffect(attempt, this)
+    return Effect.withFiber((fiber) => {
+      this.fiber = fiber
+      this.outside = fiber.context
+      fiber.setContext(stepContext(r, fiber.context))
+      return Effect.matchCauseEffect(attempt, this)
+    })
+  }
+
   run(): Effect.Effect<void, unknown, unknown> {
     const part = this.parts[this.k]!
     if (part._tag === "Node") {
       const { env } = this
-      if (env.observed && env.plan.once[part.index]) {
-        const r = this.r = observe(env, part.index)
-        return Effect.matchCauseEffect(observedAttempt(env, part.index, r, true), this)
-      }
+      if (env.observed && env.plan.once[part.index]) return this.observed(part.index)
+      this.now = -1
       return Effect.matchCauseEffect(attemptOf(env, part.index), this)
     }
+    // a part of its own in between: the next node reads the clock again
+    this.now = -1
     const last = this.k + 1 === this.parts.length
     return last ? exec(this.env, part) : Effect.flatMap(exec(this.env, part), this.next)
   }
@@ -266,9 +296,9 @@ class Par {
       let fiber: Fiber.Fiber<unknown, unknown>
       if (part._tag === "Node" && env.observed && env.plan.once[part.index]) {
         // the node's fiber starts in the step's own sinks: no context change inside it
-        const r = observe(env, part.index)
+        const r = observe(env, part.index, -1)
         ;(this.runs ??= new Array(parts.length))[k] = r
-        const attempt = observedAttempt(env, part.index, r, false)
+        const attempt = observedAttempt(env, part.index, r)
         fiber = env.plan.traits[part.index]!.collects ? (Effect.runForkWith(stepContext(r, this.context)) as Fork)(attempt) : fork(attempt)
       } else {
         fiber = fork(part._tag === "Node" ? attemptOf(env, part.index) : exec(env, part))
