@@ -3,7 +3,8 @@
  * policy whose rate limit counts in Redis (`shared`: with the waiting calls queued in Redis; `shared-per-worker`:
  * each process ordering its own) or in this process only (`memory`). It connects, prints
  * `READY`, waits for a line on stdin (so all workers start together), makes `calls` calls (`concurrency` at a time),
- * each with priority `priorities[i % n]`, then prints `DONE <ok> <failed>` and one `WAIT <priority> <millis>` line per
+ * each with priority `priorities[i % n]` (after one warm-up call outside the limit, so that no worker's waits include
+ * its first call's module loading and connection, which differ between processes on a loaded machine), then prints `DONE <ok> <failed>` and one `WAIT <priority> <millis>` line per
  * call (from arrival at the limiter to its answer).
  *
  * usage: node --import tsx limitWorker.ts <shared|shared-per-worker|memory> <redisUrl> <prefix> <fakeUrl> <calls> <rpm> <burst> <name> [priorities] [concurrency]
@@ -34,10 +35,14 @@ const provider = Reliability.layerLlm(
   mode === "memory" ? Layer.empty : SharedLimits.layer({ url: redisUrl!, prefix, priorities: mode === "shared-per-worker" ? "per-worker" : "shared" })
 ))
 
+// the same adapter, outside the limit, on a path the fake answers without counting
+const warmProvider = Llm.layer("warm", OpenAi.layer({ model: "gpt-4o-mini", apiKey: Redacted.make("sk-test"), baseUrl: `${fakeUrl}/warm/v1` }))
+
 const go = new Promise<void>((resolve) => createInterface({ input: process.stdin }).once("line", () => resolve()))
 
 const program = Effect.gen(function*() {
   // the layers (the Redis connection) are built before this runs: READY means connected; the calls start at GO
+  yield* Llm.generate({ provider: "warm", model: "gpt-4o-mini", prompt: "warm-up" }).pipe(Effect.provide(warmProvider))
   process.stdout.write("READY\n")
   yield* Effect.promise(() => go)
   const waits: Array<string> = []

@@ -26,14 +26,16 @@ export const startFake = (options: { readonly rpm?: number } = {}): Promise<Fake
       req.on("data", (c: Buffer) => chunks.push(c))
       req.on("end", () => {
         const now = Date.now()
+        // a worker's warm-up call (limitWorker.ts): answered, never counted or limited
+        const warm = req.url?.startsWith("/warm/") === true
         const inLastMinute = arrivals.filter((t) => t > now - 60_000).length
-        if (options.rpm !== undefined && inLastMinute >= options.rpm) {
+        if (!warm && options.rpm !== undefined && inLastMinute >= options.rpm) {
           rejected++
           res.writeHead(429, { "content-type": "application/json", "retry-after": "1" })
           res.end(JSON.stringify({ error: { message: "rate limit", type: "rate_limit_exceeded" } }))
           return
         }
-        arrivals.push(now)
+        if (!warm) arrivals.push(now)
         const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}")
         const prompt = String(body.messages?.at(-1)?.content ?? "")
         res.writeHead(200, { "content-type": "application/json" })
